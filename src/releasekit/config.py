@@ -1,0 +1,437 @@
+"""ReleaseConfig and its layered loading — the only home of releasekit's defaults.
+
+Layers, lowest first: built-in defaults < organisation profile (``extends``) < the
+project's ``[tool.releasekit]`` < ``--config FILE`` < ``RELEASEKIT_*`` environment
+variables < command-line flags. Each layer is validated on its own, so an error names
+the key and the file (or variable, or flag) it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import string
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from releasekit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+PROFILE_GROUP = "releasekit.profiles"
+ENV_PREFIX = "RELEASEKIT_"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Repository:
+    """A named package index: where to upload, where to read, which token to use."""
+
+    name: str
+    upload_url: str
+    index_url: str
+    token_env: str = ""
+    username: str = "__token__"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VersionFile:
+    """An extra file holding the version; ``pattern`` contains ``{version}`` if given."""
+
+    path: str
+    pattern: str = ""
+
+
+DEFAULT_REPOSITORIES: Mapping[str, Mapping[str, str]] = {
+    "test": {
+        "upload-url": "https://test.pypi.org/legacy/",
+        "index-url": "https://test.pypi.org/simple/",
+        "token-env": "TEST_PYPI_TOKEN",
+        "username": "__token__",
+    },
+    "prod": {
+        "upload-url": "https://upload.pypi.org/legacy/",
+        "index-url": "https://pypi.org/simple/",
+        "token-env": "PYPI_TOKEN",
+        "username": "__token__",
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReleaseConfig:
+    """The effective configuration of one project. Build it with :func:`load_config`."""
+
+    extends: str = ""
+    version_files: tuple[VersionFile, ...] = ()
+    changelog: str | bool = True
+    changelog_unreleased: str = "Unreleased"
+    changelog_heading: str = "## [{version}] - {date}"
+    commit: bool = True
+    tag: bool = True
+    allow_dirty: bool = False
+    commit_message: str = "Release {version}"
+    tag_format: str = "v{version}"
+    tag_message: str = "Release {version}"
+    release_branches: tuple[str, ...] = ("main", "master")
+    repositories: Mapping[str, Repository] = dataclasses.field(
+        default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
+    )
+    # Which layer set each key, for ``releasekit config --show`` and error messages.
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+
+    def repository(self, name: str) -> Repository:
+        try:
+            return self.repositories[name]
+        except KeyError:
+            known = ", ".join(sorted(self.repositories))
+            raise ConfigError(
+                f"There is no repository named {name!r} (configured: {known}).",
+                "Add it as [tool.releasekit.repositories." + name + "] with upload-url and "
+                "index-url, or use one of the configured names.",
+            ) from None
+
+    def format_tag(self, version: str, name: str = "") -> str:
+        return self.tag_format.format(version=version, name=name)
+
+
+# --- the schema: TOML key -> parser --------------------------------------------------
+
+Parser = Callable[[Any, str, str], Any]
+
+
+def _fail(key: str, source: str, expected: str, value: object) -> ConfigError:
+    return ConfigError(
+        f"{source}: key {key!r} must be {expected}, got {value!r}.",
+        f"Fix {key!r} in {source}; see the Configuration section of the README.",
+    )
+
+
+def _parse_str(value: Any, key: str, source: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(key, source, "a string", value)
+    return value
+
+
+def _parse_bool(value: Any, key: str, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and source.startswith("environment"):
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+    raise _fail(key, source, "true or false", value)
+
+
+def _parse_str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str) and source.startswith("environment"):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise _fail(key, source, "a list of strings", value)
+    return tuple(value)
+
+
+def _parse_changelog(value: Any, key: str, source: str) -> str | bool:
+    if isinstance(value, bool) or (isinstance(value, str) and value):
+        if isinstance(value, str) and source.startswith("environment"):
+            lowered = value.strip().lower()
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+        return value
+    raise _fail(key, source, "a file path, true (find CHANGELOG.md) or false (off)", value)
+
+
+def _template_parser(*, required: set[str], allowed: set[str]) -> Parser:
+    def parse(value: Any, key: str, source: str) -> str:
+        text = _parse_str(value, key, source)
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        except ValueError:
+            fields = {"<unbalanced braces>"}
+        expected = (
+            "a string with "
+            + " and ".join("{" + r + "}" for r in sorted(required))
+            + " and no other fields than "
+            + ", ".join("{" + a + "}" for a in sorted(allowed))
+        )
+        if not required <= fields or not fields <= allowed:
+            raise _fail(key, source, expected, value)
+        return text
+
+    return parse
+
+
+def _parse_version_files(value: Any, key: str, source: str) -> tuple[VersionFile, ...]:
+    expected = 'a list of paths or of tables {path = "...", pattern = "...{version}..."}'
+    if not isinstance(value, list):
+        raise _fail(key, source, expected, value)
+    files = []
+    for item in value:
+        if isinstance(item, str) and item:
+            files.append(VersionFile(path=item))
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise _fail(key, source, expected, item)
+        unknown = set(item) - {"path", "pattern"}
+        pattern = item.get("pattern", "")
+        if unknown or not isinstance(pattern, str) or (pattern and "{version}" not in pattern):
+            raise _fail(key, source, expected, item)
+        files.append(VersionFile(path=item["path"], pattern=pattern))
+    return tuple(files)
+
+
+_REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username"}
+
+
+def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str, str]]:
+    if not isinstance(value, dict):
+        raise _fail(key, source, "a table of named repositories", value)
+    result: dict[str, dict[str, str]] = {}
+    for name, table in value.items():
+        where = f"{key}.{name}"
+        if not isinstance(table, dict):
+            raise _fail(where, source, "a table with " + ", ".join(sorted(_REPOSITORY_KEYS)), table)
+        for field, field_value in table.items():
+            if field not in _REPOSITORY_KEYS:
+                raise _unknown_key(f"{where}.{field}", source, _REPOSITORY_KEYS)
+            _parse_str(field_value, f"{where}.{field}", source)
+            if field.endswith("-url") and not field_value.startswith(("https://", "http://")):
+                raise _fail(f"{where}.{field}", source, "an http(s):// URL", field_value)
+        result[name] = dict(table)
+    return result
+
+
+SCHEMA: Mapping[str, Parser] = {
+    "extends": _parse_str,
+    "version-files": _parse_version_files,
+    "changelog": _parse_changelog,
+    "changelog-unreleased": _parse_str,
+    "changelog-heading": _template_parser(required={"version"}, allowed={"version", "date"}),
+    "commit": _parse_bool,
+    "tag": _parse_bool,
+    "allow-dirty": _parse_bool,
+    "commit-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
+    "tag-format": _template_parser(required={"version"}, allowed={"version", "name"}),
+    "tag-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
+    "release-branches": _parse_str_list,
+    "repositories": _parse_repositories,
+}
+# Keys that cannot be expressed as a single environment variable.
+_NOT_FROM_ENV = {"repositories", "version-files", "extends"}
+
+
+def _unknown_key(key: str, source: str, known: Iterable[str]) -> ConfigError:
+    return ConfigError(
+        f"{source}: unknown key {key!r}.",
+        "Known keys: " + ", ".join(sorted(known)) + ". Check the spelling (keys use dashes).",
+    )
+
+
+def validate_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Check one layer's keys and types; return the parsed values (dashed keys)."""
+    parsed: dict[str, Any] = {}
+    for key, value in table.items():
+        parser = SCHEMA.get(key)
+        if parser is None:
+            raise _unknown_key(key, source, SCHEMA)
+        parsed[key] = parser(value, key, source)
+    return parsed
+
+
+# --- the layers ----------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            document: dict[str, Any] = tomllib.load(f)
+            return document
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file.", "Check the path given to --config or extends."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.", "Fix the syntax.") from None
+
+
+def _table_of(document: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    """A releasekit table: ``[tool.releasekit]`` if present, else the whole document."""
+    tool = document.get("tool")
+    if isinstance(tool, dict) and "releasekit" in tool:
+        table = tool["releasekit"]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.releasekit] must be a table.", "")
+        return table
+    return document
+
+
+def _load_profile(
+    name: str, base_dir: Path, seen: tuple[str, ...]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The layers a profile contributes, lowest first (a profile may extend another)."""
+    if name in seen:
+        chain = " -> ".join((*seen, name))
+        raise ConfigError(f"Profiles extend each other in a cycle: {chain}.", "Break the cycle.")
+    if name.endswith(".toml") or "/" in name or os.sep in name:
+        path = (base_dir / name).resolve()
+        source = str(path)
+        raw: Mapping[str, Any] = _table_of(read_toml(path), path)
+        next_dir = path.parent
+    else:
+        source = f"profile {name!r} (entry point group {PROFILE_GROUP})"
+        raw, next_dir = _load_profile_entry_point(name), base_dir
+    values = validate_table(raw, source)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    parent = values.pop("extends", "")
+    if parent:
+        layers.extend(_load_profile(parent, next_dir, (*seen, name)))
+    layers.append((source, values))
+    return layers
+
+
+def _load_profile_entry_point(name: str) -> Mapping[str, Any]:
+    from importlib.metadata import entry_points
+
+    found = [ep for ep in entry_points(group=PROFILE_GROUP) if ep.name == name]
+    if not found:
+        available = sorted({ep.name for ep in entry_points(group=PROFILE_GROUP)})
+        raise ConfigError(
+            f"extends = {name!r}: no installed package provides the releasekit profile {name!r}"
+            f" (installed profiles: {', '.join(available) or 'none'}).",
+            "Install the package that provides it into the same environment as releasekit, "
+            'or point extends at a TOML file ("path/to/profile.toml").',
+        )
+    try:
+        profile = found[0].load()
+        if callable(profile):
+            profile = profile()
+    except Exception as exc:
+        raise ConfigError(
+            f"The releasekit profile {name!r} ({found[0].value}) failed to load: {exc}.",
+            "Fix or reinstall the package that provides it.",
+        ) from None
+    if isinstance(profile, str | Path):
+        path = Path(profile)
+        return _table_of(read_toml(path), path)
+    if not isinstance(profile, Mapping):
+        raise ConfigError(
+            f"The releasekit profile {name!r} ({found[0].value}) must be a mapping, a function"
+            f" returning one, or a path to a TOML file, not {type(profile).__name__}.",
+            "Fix the package that provides it.",
+        )
+    return profile
+
+
+def _env_layer(env: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
+    raw: dict[str, Any] = {}
+    for variable, value in env.items():
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        key = variable[len(ENV_PREFIX) :].lower().replace("_", "-")
+        if key not in SCHEMA or key in _NOT_FROM_ENV:
+            settable = (k for k in SCHEMA if k not in _NOT_FROM_ENV)
+            raise ConfigError(
+                f"Environment variable {variable} is not a releasekit setting.",
+                "Unset it, or use one of: "
+                + ", ".join(ENV_PREFIX + k.upper().replace("-", "_") for k in settable)
+                + ".",
+            )
+        raw[key] = value
+    if not raw:
+        return None
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        variable = ENV_PREFIX + key.upper().replace("-", "_")
+        values.update(validate_table({key: value}, f"environment variable {variable}"))
+    return "environment", values
+
+
+def load_config(
+    project_dir: Path,
+    *,
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ReleaseConfig:
+    """Build the effective configuration of the project in ``project_dir``.
+
+    ``overrides`` are command-line values with dashed keys (``{"tag-format": ...}``);
+    ``None`` values are ignored, so flags that were not given do not override anything.
+    """
+    env = os.environ if env is None else env
+    layers: list[tuple[str, dict[str, Any]]] = []
+
+    pyproject = project_dir / "pyproject.toml"
+    project_values: dict[str, Any] = {}
+    if pyproject.is_file():
+        tool = read_toml(pyproject).get("tool", {})
+        table = tool.get("releasekit", {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            raise ConfigError(f"{pyproject}: [tool.releasekit] must be a table.", "")
+        project_values = validate_table(table, f"{pyproject} [tool.releasekit]")
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        file_values = validate_table(
+            _table_of(read_toml(config_file), config_file), str(config_file)
+        )
+
+    extends = file_values.get("extends") or project_values.get("extends") or ""
+    if extends:
+        base = config_file.parent if file_values.get("extends") and config_file else project_dir
+        layers.extend(_load_profile(extends, base, ()))
+    layers.append((f"{pyproject} [tool.releasekit]", project_values))
+    if config_file is not None:
+        layers.append((str(config_file), file_values))
+    env_layer = _env_layer(env)
+    if env_layer:
+        layers.append(env_layer)
+    if overrides:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        layers.append(("command line", validate_table(given, "command line")))
+    return _merge(layers)
+
+
+def _merge(layers: list[tuple[str, dict[str, Any]]]) -> ReleaseConfig:
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    repositories = {name: dict(fields) for name, fields in DEFAULT_REPOSITORIES.items()}
+    for source, values in layers:
+        for key, value in values.items():
+            if key == "repositories":
+                for name, fields in value.items():
+                    repositories.setdefault(name, {}).update(fields)
+                    for field in fields:
+                        sources[f"repositories.{name}.{field}"] = source
+            else:
+                merged[key.replace("-", "_")] = value
+                sources[key] = source
+    for name, fields in repositories.items():
+        missing = {"upload-url", "index-url"} - set(fields)
+        if missing:
+            where = sources.get(f"repositories.{name}.{next(iter(fields), '')}", "configuration")
+            raise ConfigError(
+                f"{where}: repository {name!r} has no {' and no '.join(sorted(missing))}.",
+                f"Add them to [tool.releasekit.repositories.{name}].",
+            )
+    return ReleaseConfig(**merged, repositories=_build_repositories(repositories), sources=sources)
+
+
+def _build_repositories(tables: Mapping[str, Mapping[str, str]]) -> dict[str, Repository]:
+    return {
+        name: Repository(
+            name=name,
+            upload_url=fields["upload-url"],
+            index_url=fields["index-url"],
+            token_env=fields.get("token-env", ""),
+            username=fields.get("username", "__token__"),
+        )
+        for name, fields in tables.items()
+    }

@@ -1,0 +1,87 @@
+"""The ReleaseError hierarchy: every foreseeable failure is a value with a hint.
+
+Only :func:`releasekit.cli.main` (and the nox / Invoke adapters) turn these into exit
+codes; everything else raises them from the place that knows what went wrong.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Documented exit codes of the ``releasekit`` command (see README)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    CONFIG = 3
+    PROJECT = 4
+    VERSION = 5
+    VCS = 6
+    COMMAND = 7
+    BUILD = 8
+    CHECK = 9
+    UPLOAD = 10
+    VERIFY = 11
+    CREDENTIALS = 12
+    INTERRUPTED = 130
+
+
+class ReleaseError(Exception):
+    """Root of every error releasekit reports to a user.
+
+    ``message`` says what was wrong, ``hint`` what to do about it. Neither may contain a
+    secret: errors are printed, logged and put into ``--json`` output.
+    """
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class UsageError(ReleaseError):
+    """The command line itself is wrong (unknown PART, missing argument)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(ReleaseError):
+    """A configuration key is unknown, of the wrong type, or has a bad value."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class ProjectError(ReleaseError):
+    """The project cannot be read: no pyproject.toml, no name, version not found."""
+
+    exit_code = ExitCode.PROJECT
+
+
+class VersionError(ReleaseError):
+    """A version is invalid, not normalised, or not greater than the current one."""
+
+    exit_code = ExitCode.VERSION
+
+
+class VcsError(ReleaseError):
+    """git refused or a git guard failed (dirty tree, existing tag, wrong branch)."""
+
+    exit_code = ExitCode.VCS
+
+
+class CommandError(ReleaseError):
+    """An external command (git, python -m build, twine) failed."""
+
+    exit_code = ExitCode.COMMAND
+
+    def __init__(self, message: str, hint: str = "", *, returncode: int = 1, output: str = ""):
+        super().__init__(message, hint)
+        self.returncode = returncode
+        self.output = output

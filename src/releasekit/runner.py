@@ -1,0 +1,92 @@
+"""How releasekit runs external tools: argv lists through a Runner that is passed in.
+
+The CLI uses :class:`SubprocessRunner`; the nox and Invoke adapters wrap their own
+``run`` so commands show up the way their users expect. Secrets travel only in ``env``,
+never in ``argv``, because every framework prints argv.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from releasekit.errors import CommandError
+
+
+class Runner(Protocol):
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        capture: bool = True,
+    ) -> str:
+        """Run ``argv``; return its stdout if ``capture``; raise CommandError on failure.
+
+        ``env`` is added to the current environment.
+        """
+        ...
+
+    def log(self, message: str) -> None:
+        """Tell the user about progress (one line)."""
+        ...
+
+
+def describe_failure(argv: Sequence[str], returncode: int, output: str) -> CommandError:
+    tail = "\n".join(output.strip().splitlines()[-15:])
+    return CommandError(
+        f"`{shlex.join(argv)}` failed with exit code {returncode}."
+        + (f" It said:\n{tail}" if tail else ""),
+        "Fix the cause above and run the same releasekit command again.",
+        returncode=returncode,
+        output=output,
+    )
+
+
+class SubprocessRunner:
+    """Runs commands with :mod:`subprocess`; logs to ``stream`` (stderr by default)."""
+
+    def __init__(self, *, stream: TextIO | None = None, echo: bool = True) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.echo = echo
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        capture: bool = True,
+    ) -> str:
+        full_env = {**os.environ, **env} if env else None
+        if not capture and self.echo:
+            self.log("$ " + shlex.join(argv))
+        try:
+            completed = subprocess.run(
+                list(argv),
+                env=full_env,
+                cwd=cwd,
+                text=True,
+                stdout=subprocess.PIPE if capture else self.stream,
+                stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise CommandError(
+                f"`{argv[0]}` is not installed or not on PATH.",
+                f"Install {argv[0]} and try again.",
+            ) from None
+        if completed.returncode != 0:
+            output = (completed.stdout or "") + (completed.stderr or "")
+            raise describe_failure(argv, completed.returncode, output)
+        return completed.stdout if capture else ""
+
+    def log(self, message: str) -> None:
+        if self.echo:
+            print(message, file=self.stream, flush=True)

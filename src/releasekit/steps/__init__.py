@@ -1,0 +1,1 @@
+"""One module per release step: plain functions over a ReleaseConfig and a Runner."""

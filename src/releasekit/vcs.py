@@ -1,0 +1,100 @@
+"""git, through the Runner: clean tree, branch, tags, commit, push."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from releasekit.errors import CommandError, VcsError
+from releasekit.runner import Runner
+
+
+class Git:
+    """The git repository that contains ``root`` (which may be a subdirectory)."""
+
+    def __init__(self, runner: Runner, root: Path) -> None:
+        self.runner = runner
+        self.root = root
+
+    def _git(self, *args: str) -> str:
+        return self.runner.run(["git", *args], cwd=self.root).strip()
+
+    def is_repository(self) -> bool:
+        try:
+            return self._git("rev-parse", "--is-inside-work-tree") == "true"
+        except CommandError:
+            return False
+
+    def dirty_files(self) -> list[str]:
+        return [line[3:] for line in self._git("status", "--porcelain").splitlines() if line]
+
+    def require_clean(self, what: str) -> None:
+        dirty = self.dirty_files()
+        if dirty:
+            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            raise VcsError(
+                f"The working tree has uncommitted changes ({shown}); refusing to {what}.",
+                "Commit or stash them first, or pass --allow-dirty if you mean it.",
+            )
+
+    def branch(self) -> str:
+        """The current branch name, or "" for a detached HEAD."""
+        try:
+            return self._git("symbolic-ref", "--quiet", "--short", "HEAD")
+        except CommandError:
+            return ""
+
+    def head(self) -> str:
+        return self._git("rev-parse", "HEAD")
+
+    def last_commit_timestamp(self) -> int:
+        return int(self._git("log", "-1", "--format=%ct"))
+
+    def tag_commit(self, tag: str) -> str | None:
+        """The commit a tag points at, or None if there is no such tag."""
+        try:
+            return self._git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}")
+        except CommandError:
+            return None
+
+    def latest_version_tag(self, tag_format: str, name: str = "") -> tuple[str, Version] | None:
+        """The highest version among tags reachable from HEAD that fit ``tag_format``."""
+        prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
+        best: tuple[str, Version] | None = None
+        for tag in self._git("tag", "--merged", "HEAD", "--list", f"{prefix}*{suffix}").split():
+            text = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
+            try:
+                version = Version(text)
+            except InvalidVersion:
+                continue
+            if best is None or version > best[1]:
+                best = (tag, version)
+        return best
+
+    def commit(self, paths: Sequence[Path], message: str) -> str:
+        self._git("add", "--", *(str(p) for p in paths))
+        self._git("commit", "--quiet", "-m", message, "--", *(str(p) for p in paths))
+        return self.head()
+
+    def undo_commit(self) -> None:
+        """Forget the last commit, keeping nothing staged (the files are restored apart)."""
+        self._git("reset", "--quiet", "--mixed", "HEAD~1")
+
+    def create_tag(self, tag: str, message: str) -> None:
+        if self.tag_commit(tag) is not None:
+            raise VcsError(
+                f"The tag {tag} already exists.",
+                "Bump to a version that was not released yet, or delete the stale tag "
+                f"(git tag -d {tag}) if it was never pushed.",
+            )
+        self._git("tag", "--annotate", "-m", message, tag)
+
+    def delete_tag(self, tag: str) -> None:
+        self._git("tag", "--delete", tag)
+
+    def on_release_branch(self, patterns: Sequence[str]) -> bool:
+        branch = self.branch()
+        return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
