@@ -78,6 +78,9 @@ class ReleaseConfig:
     tag_format: str = "v{version}"
     tag_message: str = "Release {version}"
     release_branches: tuple[str, ...] = ("main", "master")
+    build_outdir: str = "dist"
+    build_installer: str = "auto"
+    build_isolation: bool = True
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -135,6 +138,15 @@ def _parse_str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise _fail(key, source, "a list of strings", value)
     return tuple(value)
+
+
+def _choice(*choices: str) -> Parser:
+    def parse(value: Any, key: str, source: str) -> str:
+        if value not in choices:
+            raise _fail(key, source, "one of " + ", ".join(repr(c) for c in choices), value)
+        return str(value)
+
+    return parse
 
 
 def _parse_changelog(value: Any, key: str, source: str) -> str | bool:
@@ -223,7 +235,12 @@ SCHEMA: Mapping[str, Parser] = {
     "tag-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
     "release-branches": _parse_str_list,
     "repositories": _parse_repositories,
+    "build.outdir": _parse_str,
+    "build.installer": _choice("auto", "pip", "uv"),
+    "build.isolation": _parse_bool,
 }
+# Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
+SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}
 # Keys that cannot be expressed as a single environment variable.
 _NOT_FROM_ENV = {"repositories", "version-files", "extends"}
 
@@ -239,6 +256,11 @@ def validate_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Check one layer's keys and types; return the parsed values (dashed keys)."""
     parsed: dict[str, Any] = {}
     for key, value in table.items():
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                raise _fail(key, source, "a table", value)
+            parsed.update(validate_table({f"{key}.{k}": v for k, v in value.items()}, source))
+            continue
         parser = SCHEMA.get(key)
         if parser is None:
             raise _unknown_key(key, source, SCHEMA)
@@ -330,28 +352,24 @@ def _load_profile_entry_point(name: str) -> Mapping[str, Any]:
     return profile
 
 
+def env_variable(key: str) -> str:
+    """The environment variable for a key: ``build.installer`` -> RELEASEKIT_BUILD_INSTALLER."""
+    return ENV_PREFIX + key.upper().replace("-", "_").replace(".", "_")
+
+
 def _env_layer(env: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
-    raw: dict[str, Any] = {}
+    keys = {env_variable(key): key for key in SCHEMA if key not in _NOT_FROM_ENV}
+    values: dict[str, Any] = {}
     for variable, value in env.items():
         if not variable.startswith(ENV_PREFIX):
             continue
-        key = variable[len(ENV_PREFIX) :].lower().replace("_", "-")
-        if key not in SCHEMA or key in _NOT_FROM_ENV:
-            settable = (k for k in SCHEMA if k not in _NOT_FROM_ENV)
+        if variable not in keys:
             raise ConfigError(
                 f"Environment variable {variable} is not a releasekit setting.",
-                "Unset it, or use one of: "
-                + ", ".join(ENV_PREFIX + k.upper().replace("-", "_") for k in settable)
-                + ".",
+                "Unset it, or use one of: " + ", ".join(sorted(keys)) + ".",
             )
-        raw[key] = value
-    if not raw:
-        return None
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        variable = ENV_PREFIX + key.upper().replace("-", "_")
-        values.update(validate_table({key: value}, f"environment variable {variable}"))
-    return "environment", values
+        values.update(validate_table({keys[variable]: value}, f"environment variable {variable}"))
+    return ("environment", values) if values else None
 
 
 def load_config(
@@ -411,7 +429,7 @@ def _merge(layers: list[tuple[str, dict[str, Any]]]) -> ReleaseConfig:
                     for field in fields:
                         sources[f"repositories.{name}.{field}"] = source
             else:
-                merged[key.replace("-", "_")] = value
+                merged[key.replace("-", "_").replace(".", "_")] = value
                 sources[key] = source
     for name, fields in repositories.items():
         missing = {"upload-url", "index-url"} - set(fields)

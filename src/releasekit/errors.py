@@ -25,6 +25,7 @@ class ExitCode(enum.IntEnum):
     UPLOAD = 10
     VERIFY = 11
     CREDENTIALS = 12
+    INDEX = 13
     INTERRUPTED = 130
 
 
@@ -85,3 +86,21 @@ class CommandError(ReleaseError):
         super().__init__(message, hint)
         self.returncode = returncode
         self.output = output
+
+
+class BuildError(ReleaseError):
+    """The build failed or produced artifacts that do not match the project."""
+
+    exit_code = ExitCode.BUILD
+
+
+class CheckError(ReleaseError):
+    """One or more pre-flight checks failed; ``failures`` lists every one of them."""
+
+    exit_code = ExitCode.CHECK
+
+
+class PackageIndexError(ReleaseError):
+    """A package index could not be read (unreachable, 5xx after retries, bad answer)."""
+
+    exit_code = ExitCode.INDEX
