@@ -299,11 +299,13 @@ def _load_profile(
     name: str, base_dir: Path, seen: tuple[str, ...]
 ) -> list[tuple[str, dict[str, Any]]]:
     """The layers a profile contributes, lowest first (a profile may extend another)."""
-    if name in seen:
-        chain = " -> ".join((*seen, name))
+    is_file = name.endswith(".toml") or "/" in name or os.sep in name
+    path = (base_dir / name).resolve()
+    identity = str(path) if is_file else name
+    if identity in seen:
+        chain = " -> ".join(Path(s).name if is_file else s for s in (*seen, identity))
         raise ConfigError(f"Profiles extend each other in a cycle: {chain}.", "Break the cycle.")
-    if name.endswith(".toml") or "/" in name or os.sep in name:
-        path = (base_dir / name).resolve()
+    if is_file:
         source = str(path)
         raw: Mapping[str, Any] = _table_of(read_toml(path), path)
         next_dir = path.parent
@@ -314,7 +316,7 @@ def _load_profile(
     layers: list[tuple[str, dict[str, Any]]] = []
     parent = values.pop("extends", "")
     if parent:
-        layers.extend(_load_profile(parent, next_dir, (*seen, name)))
+        layers.extend(_load_profile(parent, next_dir, (*seen, identity)))
     layers.append((source, values))
     return layers
 

@@ -104,11 +104,7 @@ _WHOLE_FILE = re.compile(r"\A\s*v?(?P<version>" + _VERSION_CHARS + r")\s*\Z")
 def _template(pattern: str) -> re.Pattern[str]:
     before, _, after = pattern.partition("{version}")
     return re.compile(
-        re.escape(before)
-        + r"(?P<version>"
-        + _VERSION_CHARS.replace("+", "")
-        + ")"
-        + re.escape(after),
+        re.escape(before) + r"(?P<version>" + _VERSION_CHARS + ")" + re.escape(after),
         re.MULTILINE,
     )
 

@@ -75,7 +75,8 @@ class Git:
         return best
 
     def commit(self, paths: Sequence[Path], message: str) -> str:
-        self._git("add", "--", *(str(p) for p in paths))
+        # `commit -- PATHS` stages through a temporary index: if the commit fails (a hook,
+        # no identity), the real index is untouched and restoring the files is enough.
         self._git("commit", "--quiet", "-m", message, "--", *(str(p) for p in paths))
         return self.head()
 

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Real package indexes (pypiserver, devpi-server) and a fault-injecting proxy.
+pytest_plugins = [
+    name for name in ("index_servers",) if (Path(__file__).parent / f"{name}.py").exists()
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's git identity, releasekit settings or tokens."""
+    import os
+
+    for variable in list(os.environ):
+        if variable.startswith(("RELEASEKIT_", "TWINE_", "GIT_")) or variable.endswith("_TOKEN"):
+            monkeypatch.delenv(variable)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Release Tester")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")
+    return

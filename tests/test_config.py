@@ -1,0 +1,206 @@
+"""Layered configuration: defaults < profile < project < --config < env < flags."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from layouts import write
+from releasekit.cli import main
+from releasekit.config import ReleaseConfig, load_config
+from releasekit.errors import ConfigError, ExitCode
+
+
+def project(root: Path, table: str = "") -> Path:
+    return write(
+        root,
+        {
+            "pyproject.toml": '[project]\nname = "demo"\nversion = "1.0.0"\n\n'
+            "[tool.releasekit]\n" + table,
+        },
+    )
+
+
+def install_profile(site: Path, name: str, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real installed distribution exposing a profile in group releasekit.profiles."""
+    module = f"{name}_conventions"
+    write(
+        site,
+        {
+            f"{module}.py": body,
+            f"{module}-1.0.dist-info/METADATA": (
+                f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n"
+            ),
+            f"{module}-1.0.dist-info/entry_points.txt": (
+                f"[releasekit.profiles]\n{name} = {module}:PROFILE\n"
+            ),
+        },
+    )
+    monkeypatch.syspath_prepend(str(site))
+    import importlib
+
+    importlib.invalidate_caches()
+
+
+def test_defaults_are_the_dataclass_defaults(tmp_path: Path) -> None:
+    config = load_config(project(tmp_path), env={})
+    assert config == ReleaseConfig()
+    assert config.repositories["prod"].upload_url == "https://upload.pypi.org/legacy/"
+    assert config.repositories["test"].token_env == "TEST_PYPI_TOKEN"
+
+
+def test_layers_override_in_order_and_record_their_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_profile(
+        tmp_path / "site",
+        "acme",
+        (
+            "PROFILE = {'tag-format': 'release-{version}', 'commit-message': 'acme {version}',"
+            " 'release-branches': ['main', 'release/*'], 'allow-dirty': True,"
+            " 'repositories': {'internal': {'upload-url': 'https://pkgs.acme.invalid/upload/',"
+            " 'index-url': 'https://pkgs.acme.invalid/simple/'}}}\n"
+        ),
+        monkeypatch,
+    )
+    root = project(
+        tmp_path / "p",
+        'extends = "acme"\ncommit-message = "project {version}"\n'
+        'tag-message = "project tag {version}"\n'
+        '[tool.releasekit.repositories.internal]\ntoken-env = "ACME_TOKEN"\n',
+    )
+    extra = write(
+        tmp_path,
+        {"ci.toml": 'tag-message = "file {version}"\nchangelog-heading = "## {version}"\n'},
+    )
+    config = load_config(
+        root,
+        config_file=extra / "ci.toml",
+        env={"RELEASEKIT_CHANGELOG_HEADING": "### {version} ({date})", "RELEASEKIT_COMMIT": "0"},
+        overrides={"allow-dirty": False, "tag": None},
+    )
+    assert config.tag_format == "release-{version}"  # profile
+    assert config.commit_message == "project {version}"  # project over profile
+    assert config.tag_message == "file {version}"  # --config over project
+    assert config.changelog_heading == "### {version} ({date})"  # env over --config
+    assert config.commit is False  # env
+    assert config.allow_dirty is False  # flag over profile
+    assert config.tag is True  # a flag that was not given overrides nothing
+    assert config.release_branches == ("main", "release/*")
+    internal = config.repository("internal")
+    assert (internal.upload_url, internal.token_env) == (
+        "https://pkgs.acme.invalid/upload/",
+        "ACME_TOKEN",
+    )
+    assert "profile 'acme'" in config.sources["tag-format"]
+    assert config.sources["commit-message"].endswith("[tool.releasekit]")
+    assert config.sources["tag-message"].endswith("ci.toml")
+    assert config.sources["changelog-heading"] == "environment"
+    assert config.sources["allow-dirty"] == "command line"
+    assert config.sources["repositories.internal.token-env"].endswith("[tool.releasekit]")
+
+
+def test_profile_from_a_toml_file_may_extend_another(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "profiles/base.toml": 'tag-format = "base-{version}"\ncommit = false\n',
+            "profiles/team.toml": '[tool.releasekit]\nextends = "base.toml"\ncommit = true\n',
+        },
+    )
+    config = load_config(project(tmp_path / "p", 'extends = "../profiles/team.toml"\n'), env={})
+    assert (config.tag_format, config.commit) == ("base-{version}", True)
+
+
+def test_profile_cycle_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, {"a.toml": 'extends = "b.toml"\n', "b.toml": 'extends = "a.toml"\n'})
+    with pytest.raises(ConfigError, match=r"cycle: a.toml -> b.toml -> a.toml"):
+        load_config(project(tmp_path / "p", 'extends = "../a.toml"\n'), env={})
+
+
+def test_unknown_profile_names_what_is_installed(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="no installed package provides the releasekit profile 'nope'"
+    ):
+        load_config(project(tmp_path, 'extends = "nope"\n'), env={})
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('tag_format = "v{version}"\n', r"unknown key 'tag_format'.*Known keys: allow-dirty"),
+        ("commit = 'yes'\n", r"key 'commit' must be true or false, got 'yes'"),
+        ('tag-format = "v"\n', r"key 'tag-format' must be a string with \{version\}"),
+        ('tag-format = "{version}-{branch}"\n', r"no other fields than \{name\}, \{version\}"),
+        ("release-branches = 'main'\n", r"key 'release-branches' must be a list of strings"),
+        (
+            "[tool.releasekit.build]\ninstaller = 'conda'\n",
+            r"key 'build.installer' must be one of 'auto', 'pip', 'uv', got 'conda'",
+        ),
+        ("[tool.releasekit.build]\nfast = true\n", r"unknown key 'build.fast'"),
+        (
+            "[tool.releasekit.repositories.x]\nupload-url = 'ftp://x'\nindex-url = 'https://x'\n",
+            r"key 'repositories.x.upload-url' must be an http\(s\):// URL",
+        ),
+        (
+            "[tool.releasekit.repositories.x]\nupload-url = 'https://x/'\n",
+            r"repository 'x' has no index-url",
+        ),
+        (
+            "[tool.releasekit.repositories.x]\nupload_url = 'https://x/'\n",
+            r"unknown key 'repositories.x.upload_url'",
+        ),
+        (
+            "version-files = [{path = 'a.py', pattern = 'no placeholder'}]\n",
+            r"key 'version-files' must be a list of paths or of tables",
+        ),
+    ],
+)
+def test_bad_keys_and_values_name_the_key_and_the_file(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    root = project(tmp_path, table)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(root, env={})
+    assert str(root / "pyproject.toml") in info.value.message
+
+
+def test_unknown_environment_variable_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RELEASEKIT_TAGFORMAT is not a releasekit setting"):
+        load_config(project(tmp_path), env={"RELEASEKIT_TAGFORMAT": "x"})
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment variable RELEASEKIT_ALLOW_DIRTY"):
+        load_config(project(tmp_path), env={"RELEASEKIT_ALLOW_DIRTY": "maybe"})
+
+
+def test_config_error_through_the_cli_is_one_paragraph_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path, "tag-fromat = 'v{version}'\n")
+    assert main(["version", "--project", str(root)]) == ExitCode.CONFIG
+    err = capsys.readouterr().err
+    assert "unknown key 'tag-fromat'" in err
+    assert "Traceback" not in err
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[project\n"})
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_config(tmp_path, env={})
+
+
+def test_command_line_module_runs(tmp_path: Path) -> None:
+    import subprocess
+
+    root = project(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "releasekit", "version", "--project", str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out == "1.0.0\n"
