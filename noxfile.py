@@ -1,0 +1,39 @@
+"""This repository's own sessions: tests (with ruff and mypy), lint and the demo."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests"]
+
+LINTED = ["src", "tests", "examples", "noxfile.py", "tasks.py", "dev.py"]
+
+
+def _lint(session: nox.Session) -> None:
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run ruff, mypy --strict and the whole test suite."""
+    session.install("-e", ".[test]")
+    _lint(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff and mypy --strict only."""
+    session.install("-e", ".[test]")
+    _lint(session)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: release examples/demo-project (in a scratch copy) with releasekit."""
+    session.install(".")
+    session.run("python", "examples/run_demo.py", *session.posargs)
