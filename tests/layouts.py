@@ -153,6 +153,49 @@ def flit(root: Path) -> Path:
     )
 
 
+def setuptools_file(root: Path) -> Path:
+    return write(
+        root,
+        {
+            "pyproject.toml": """\
+            [build-system]
+            requires = ["setuptools>=64"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "demo-file"
+            dynamic = ["version"]
+
+            [tool.setuptools.dynamic]
+            version = {file = "VERSION"}
+            """,
+            "VERSION": "1.2.3\n",
+        },
+    )
+
+
+def pdm_file(root: Path) -> Path:
+    return write(
+        root,
+        {
+            "pyproject.toml": """\
+            [build-system]
+            requires = ["pdm-backend"]
+            build-backend = "pdm.backend"
+
+            [project]
+            name = "demo-pdm"
+            dynamic = ["version"]
+
+            [tool.pdm.version]
+            source = "file"
+            path = "src/demo_pdm/__init__.py"
+            """,
+            "src/demo_pdm/__init__.py": '__version__ = "1.2.3"\n',
+        },
+    )
+
+
 def hatch_vcs(root: Path) -> Path:
     write(
         root,
@@ -195,6 +238,8 @@ LAYOUTS = {
     "poetry": poetry,
     "setuptools-attr": setuptools_attr,
     "hatch-path": hatch_path,
+    "setuptools-file": setuptools_file,
+    "pdm-file": pdm_file,
     "flit": flit,
     "hatch-vcs": hatch_vcs,
     "extra-file-changelog": extra_file_and_changelog,

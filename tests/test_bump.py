@@ -37,6 +37,8 @@ EXPECTED_FILES = {
     "setuptools-attr": {"src/demo_attr/__init__.py": '__version__ = "1.3.0"\nOTHER = "1.2.3"'},
     "hatch-path": {"src/demo_hatch/__about__.py": '# SPDX\n__version__ = "1.3.0"'},
     "flit": {"demo_flit.py": '__version__ = "1.3.0"'},
+    "setuptools-file": {"VERSION": "1.3.0\n"},
+    "pdm-file": {"src/demo_pdm/__init__.py": '__version__ = "1.3.0"'},
     "hatch-vcs": {},
     "extra-file-changelog": {
         "pyproject.toml": "version = '1.3.0'",
