@@ -1,0 +1,393 @@
+"""build: sdist and wheel with ``python -m build``, checked against the project, then
+swapped into a clean output directory — or nothing in it changes."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from releasekit.config import ReleaseConfig
+from releasekit.errors import BuildError, CommandError
+from releasekit.project import load_project, normalize_name
+from releasekit.runner import Runner
+from releasekit.steps.bump import current_version
+from releasekit.vcs import Git
+
+ArtifactKind = Literal["sdist", "wheel"]
+Installer = Literal["pip", "uv"]
+# The only files the build step ever deletes from an output directory.
+ARTIFACT_SUFFIXES = (".whl", ".tar.gz", ".zip")
+# `python -m build --installer` appeared in build 1.2.0.
+BUILD_WITH_INSTALLER = Version("1.2")
+# Inside the output directory, so it is on the same file system (os.replace is atomic)
+# and covered by the usual ignores of dist/ (.gitignore, hatchling's default exclude):
+# the sdist never picks up our scratch files.
+STAGING_PREFIX = ".releasekit-build-"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    kind: ArtifactKind
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    project: str
+    version: str
+    outdir: Path
+    artifacts: tuple[Artifact, ...]
+    # None when build isolation is off: no installer runs, the current environment is used.
+    installer: Installer | None
+    source_date_epoch: int | None
+    command: tuple[str, ...]
+    # Artifacts of earlier builds that were (or, in a dry run, would be) removed.
+    removed: tuple[Path, ...]
+    dry_run: bool
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": "build",
+            "ok": True,
+            "dry_run": self.dry_run,
+            "project": self.project,
+            "version": self.version,
+            "outdir": str(self.outdir),
+            "installer": self.installer,
+            "source_date_epoch": self.source_date_epoch,
+            "command": list(self.command),
+            "artifacts": [
+                {"filename": a.path.name, "kind": a.kind, "size": a.size, "sha256": a.sha256}
+                for a in self.artifacts
+            ],
+            "removed": [path.name for path in self.removed],
+            "notes": list(self.notes),
+        }
+
+
+class UvBinary(NamedTuple):
+    path: str
+    # build imports the ``uv`` package itself; a bare binary it must find on its own.
+    importable: bool
+
+
+def build_release(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    *,
+    outdir: Path | None = None,
+    dry_run: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> BuildResult:
+    """Build the sdist, then the wheel from it, into ``outdir`` (default: build.outdir).
+
+    The new artifacts replace the old ones only once the build succeeded and they match
+    the project's name and version; until then the output directory is left as it was.
+    """
+    root = root.resolve()
+    project = load_project(root, config)
+    version = current_version(project, config, runner)
+    target = checked_outdir(root, outdir if outdir is not None else root / config.build_outdir)
+    build_env = dict(env or {})
+    epoch, notes = _source_date_epoch(root, runner, build_env)
+    installer, installer_notes = _installer(config, build_env)
+    plan = BuildResult(
+        project=project.name,
+        version=str(version),
+        outdir=target,
+        artifacts=(),
+        installer=installer,
+        source_date_epoch=epoch,
+        command=tuple(build_command(root, target / (STAGING_PREFIX + "XXXXXXXX"), installer)),
+        removed=_artifacts_in(target),
+        dry_run=dry_run,
+        notes=(*notes, *installer_notes),
+    )
+    if dry_run:
+        return replace(plan, notes=(*plan.notes, f"builds in a scratch directory in {target}"))
+
+    how = f"with {installer}" if installer else "without isolation"
+    runner.log(f"Building {project.name} {version} (sdist, then wheel from it) {how}...")
+    created = not target.exists()
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    try:
+        command = build_command(root, staging, installer)
+        _run_build(
+            runner, command, root, build_env, what=f"{project.name} {version}", target=target
+        )
+        built = sorted(p for p in staging.iterdir() if p.name.endswith(ARTIFACT_SUFFIXES))
+        problems = artifact_problems([p.name for p in built], project.name, version)
+        if problems:
+            raise BuildError(
+                f"The build of {project.name} {version} made artifacts that do not match the "
+                f"project, so {target} was left as it was:\n"
+                + "\n".join(f"  - {problem}" for problem in problems),
+                "A dynamic version that did not pick up the last bump is the usual cause: "
+                "check where the build backend reads the version from, then build again.",
+            )
+        artifacts = _replace_artifacts(target, built, plan.removed)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(target.iterdir()):
+            target.rmdir()  # a failed first build leaves no empty dist/ behind
+    removed = tuple(path for path in plan.removed if not path.exists())
+    return replace(plan, artifacts=artifacts, command=tuple(command), removed=removed)
+
+
+def checked_outdir(root: Path, outdir: Path) -> Path:
+    """``outdir`` resolved, or BuildError if cleaning it could delete someone else's files."""
+    target = outdir.resolve()
+    problem = ""
+    if target == root:
+        problem = "is the project's own directory"
+    elif target in root.parents:
+        problem = "contains the project"
+    elif any((target / name).exists() for name in ("pyproject.toml", "setup.py")):
+        problem = "holds a Python project"
+    elif target.exists() and not target.is_dir():
+        problem = "is not a directory"
+    if problem:
+        raise BuildError(
+            f"Refusing to build into {target}: it {problem}, and building removes every "
+            "*.whl, *.tar.gz and *.zip in the output directory.",
+            "Set [tool.releasekit.build] outdir (or --outdir) to a directory of its own, "
+            'such as "dist".',
+        )
+    return target
+
+
+def build_command(root: Path, outdir: Path, installer: Installer | None) -> list[str]:
+    """The ``python -m build`` argv; without --sdist/--wheel it builds the wheel from the
+    sdist, so an sdist that lacks a file the wheel needs fails here, not for a user."""
+    if installer is None:
+        options = ["--no-isolation"]
+    elif installer == "uv":
+        options = ["--installer", "uv"]
+    else:
+        options = []  # pip is build's default, and builds before 1.2 know no --installer
+    return [sys.executable, "-m", "build", "--outdir", str(outdir), *options, str(root)]
+
+
+def select_installer(requested: str, *, uv_found: bool, build_supports_uv: bool) -> Installer:
+    """The installer for build's isolated environment: ``requested`` is auto, pip or uv."""
+    if requested == "pip":
+        return "pip"
+    if requested == "uv" and not uv_found:
+        raise BuildError(
+            "build.installer is 'uv', but uv is neither importable nor on PATH.",
+            "Install it (pip install uv, or releasekit[uv]), or set installer = 'auto'.",
+        )
+    if requested == "uv" and not build_supports_uv:
+        raise BuildError(
+            f"build.installer is 'uv', but the installed build is older than "
+            f"{BUILD_WITH_INSTALLER}, which added --installer.",
+            f"Upgrade it: pip install 'build>={BUILD_WITH_INSTALLER}'.",
+        )
+    return "uv" if uv_found and build_supports_uv else "pip"
+
+
+def find_uv() -> UvBinary | None:
+    """The uv executable, looked up the way ``python -m build --installer uv`` does:
+    the ``uv`` package's binary, else ``$UV`` or ``uv`` on PATH."""
+    if importlib.util.find_spec("uv") is not None:
+        try:
+            return UvBinary(str(importlib.import_module("uv").find_uv_bin()), importable=True)
+        except (ImportError, AttributeError, FileNotFoundError):
+            pass  # a package without its binary (or a stray uv/ directory): try PATH
+    path = shutil.which(os.environ.get("UV") or "uv")
+    return UvBinary(path, importable=False) if path else None
+
+
+def artifact_problems(filenames: Iterable[str], name: str, version: Version) -> list[str]:
+    """Every way ``filenames`` differ from one sdist and one wheel of ``name`` ``version``."""
+    expected = normalize_name(name)
+    problems: list[str] = []
+    found: dict[ArtifactKind, list[str]] = {"sdist": [], "wheel": []}
+    for filename in filenames:
+        kind = _kind(filename)
+        try:
+            if kind == "wheel":
+                found_name, found_version, _, _ = parse_wheel_filename(filename)
+            else:
+                found_name, found_version = parse_sdist_filename(filename)
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+            problems.append(f"{filename}: not a valid {kind} name ({exc})")
+            continue
+        found[kind].append(filename)
+        if found_name != expected:
+            problems.append(f"{filename}: project name {found_name}, expected {expected}")
+        if found_version != version:
+            problems.append(f"{filename}: version {found_version}, expected {version}")
+    for kind, files in found.items():
+        if len(files) != 1:
+            problems.append(f"{len(files)} {kind}s ({', '.join(files) or 'none'}), expected one")
+    return problems
+
+
+def format_artifacts(result: BuildResult) -> str:
+    """One line per artifact, ``  NAME  SIZE  sha256:HEX``, aligned, for printing."""
+    width = max((len(a.path.name) for a in result.artifacts), default=0)
+    return "\n".join(
+        f"  {a.path.name:<{width}}  {_human_size(a.size):>8}  sha256:{a.sha256}"
+        for a in result.artifacts
+    )
+
+
+# --- the parts -----------------------------------------------------------------------
+
+
+def _source_date_epoch(
+    root: Path, runner: Runner, build_env: dict[str, str]
+) -> tuple[int | None, list[str]]:
+    """SOURCE_DATE_EPOCH as given, else the last commit's time (put into ``build_env``)."""
+    given = build_env.get("SOURCE_DATE_EPOCH") or os.environ.get("SOURCE_DATE_EPOCH")
+    if given:
+        try:
+            return int(given), [f"SOURCE_DATE_EPOCH={given} was set already and is kept."]
+        except ValueError:
+            raise BuildError(
+                f"SOURCE_DATE_EPOCH is {given!r}, not a number of seconds since 1970.",
+                "Unset it to use the time of the last commit, or fix its value.",
+            ) from None
+    git = Git(runner, root)
+    try:
+        epoch = git.last_commit_timestamp() if git.is_repository() else None
+    except CommandError:  # a repository without commits
+        epoch = None
+    if epoch is None:
+        return None, [
+            f"{root} has no git commit to date the build: SOURCE_DATE_EPOCH is left unset, "
+            "so the artifacts' timestamps are the build backend's choice."
+        ]
+    build_env["SOURCE_DATE_EPOCH"] = str(epoch)
+    return epoch, []
+
+
+def _installer(
+    config: ReleaseConfig, build_env: dict[str, str]
+) -> tuple[Installer | None, list[str]]:
+    """The installer to use (None: no isolation); adds what build needs to find uv."""
+    if not config.build_isolation:
+        return None, [
+            f"Build isolation is off: the build uses the packages installed for "
+            f"{sys.executable} (build.installer does not apply)."
+        ]
+    try:
+        build_version = Version(importlib.metadata.version("build"))
+    except importlib.metadata.PackageNotFoundError:
+        raise BuildError(
+            f"`python -m build` is not installed for {sys.executable}.",
+            "Install it: pip install build (it comes with releasekit).",
+        ) from None
+    uv = find_uv() if config.build_installer != "pip" else None
+    supports_uv = build_version >= BUILD_WITH_INSTALLER
+    installer = select_installer(
+        config.build_installer, uv_found=uv is not None, build_supports_uv=supports_uv
+    )
+    notes = []
+    if uv is None and config.build_installer == "auto":
+        notes.append("uv was not found, so pip installs the build dependencies (slower).")
+    elif uv is not None and not supports_uv:
+        notes.append(
+            f"build {build_version} cannot use uv (needs {BUILD_WITH_INSTALLER}); using pip."
+        )
+    if installer == "uv" and uv is not None and not uv.importable:
+        # build imports the uv package or looks for the binary: $UV (build >= 1.4), else PATH.
+        build_env.setdefault("UV", uv.path)
+        if shutil.which("uv") is None:
+            path = os.pathsep.join([str(Path(uv.path).parent), os.environ.get("PATH", "")])
+            build_env.setdefault("PATH", path)
+    return installer, notes
+
+
+def _run_build(
+    runner: Runner,
+    command: Sequence[str],
+    root: Path,
+    env: Mapping[str, str],
+    *,
+    what: str,
+    target: Path,
+) -> None:
+    # Captured, so that a failure can show its tail; progress is the log line before it.
+    try:
+        runner.run(command, env=env, cwd=root, capture=True)
+    except CommandError as exc:
+        tail = "\n".join(exc.output.strip().splitlines()[-20:])
+        raise BuildError(
+            f"The build of {what} failed (exit code {exc.returncode}); {target} was left as "
+            "it was. " + (f"The end of its output:\n{tail}" if tail else "See its output above."),
+            f"Fix the cause, then build again; to see everything, run: {shlex.join(command)}",
+        ) from None
+
+
+def _artifacts_in(directory: Path) -> tuple[Path, ...]:
+    if not directory.is_dir():
+        return ()
+    return tuple(
+        sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(ARTIFACT_SUFFIXES))
+    )
+
+
+def _replace_artifacts(
+    target: Path, built: Sequence[Path], stale: Sequence[Path]
+) -> tuple[Artifact, ...]:
+    # New files first, each by an atomic rename, then the stale ones go: at no moment does
+    # the directory lack this build's artifacts.
+    artifacts = []
+    for path in built:
+        destination = target / path.name
+        os.replace(path, destination)
+        artifacts.append(
+            Artifact(
+                destination, _kind(path.name), destination.stat().st_size, _sha256(destination)
+            )
+        )
+    for path in stale:
+        if path.name not in {p.name for p in built}:
+            path.unlink(missing_ok=True)
+    return tuple(artifacts)
+
+
+def _kind(filename: str) -> ArtifactKind:
+    return "wheel" if filename.endswith(".whl") else "sdist"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _human_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
