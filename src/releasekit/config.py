@@ -78,6 +78,7 @@ class ReleaseConfig:
     tag_format: str = "v{version}"
     tag_message: str = "Release {version}"
     release_branches: tuple[str, ...] = ("main", "master")
+    allow_dev_to_prod: bool = False
     build_outdir: str = "dist"
     build_installer: str = "auto"
     build_isolation: bool = True
@@ -234,6 +235,7 @@ SCHEMA: Mapping[str, Parser] = {
     "tag-format": _template_parser(required={"version"}, allowed={"version", "name"}),
     "tag-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
     "release-branches": _parse_str_list,
+    "allow-dev-to-prod": _parse_bool,
     "repositories": _parse_repositories,
     "build.outdir": _parse_str,
     "build.installer": _choice("auto", "pip", "uv"),

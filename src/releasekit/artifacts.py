@@ -1,0 +1,165 @@
+"""Built distributions on disk: what they are, their hashes, names and metadata."""
+
+from __future__ import annotations
+
+import email.parser
+import hashlib
+import re
+import tarfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from releasekit.project import normalize_name
+
+ArtifactKind = Literal["sdist", "wheel"]
+# The only files the build step ever deletes from an output directory.
+ARTIFACT_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    kind: ArtifactKind
+    size: int
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def from_path(cls, path: Path) -> Artifact:
+        return cls(path, artifact_kind(path.name), path.stat().st_size, sha256_of(path))
+
+
+def artifact_kind(filename: str) -> ArtifactKind:
+    return "wheel" if filename.endswith(".whl") else "sdist"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def human_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def artifact_paths(directory: Path) -> tuple[Path, ...]:
+    """The distribution files directly in ``directory`` (none if it does not exist)."""
+    if not directory.is_dir():
+        return ()
+    return tuple(
+        sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(ARTIFACT_SUFFIXES))
+    )
+
+
+def find_artifacts(directory: Path) -> tuple[Artifact, ...]:
+    """The artifacts in ``directory``, wheels first (the order uploads use)."""
+    found = [Artifact.from_path(path) for path in artifact_paths(directory)]
+    return tuple(sorted(found, key=lambda a: (a.kind != "wheel", a.filename)))
+
+
+def artifact_problems(filenames: Iterable[str], name: str, version: Version) -> list[str]:
+    """Every way ``filenames`` differ from one sdist and wheels of ``name`` ``version``.
+
+    Names follow the binary distribution format (PEP 427/491: ``name_with_underscores``)
+    and PEP 625 (``name_with_underscores-VERSION.tar.gz``); versions compare as PEP 440.
+    """
+    expected = normalize_name(name)
+    problems: list[str] = []
+    found: dict[ArtifactKind, list[str]] = {"sdist": [], "wheel": []}
+    for filename in filenames:
+        kind = artifact_kind(filename)
+        try:
+            if kind == "wheel":
+                found_name, found_version, _, _ = parse_wheel_filename(filename)
+            else:
+                found_name, found_version = parse_sdist_filename(filename)
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+            problems.append(f"{filename}: not a valid {kind} name ({exc})")
+            continue
+        found[kind].append(filename)
+        if found_name != expected:
+            problems.append(f"{filename}: project name {found_name}, expected {expected}")
+        if found_version != version:
+            problems.append(f"{filename}: version {found_version}, expected {version}")
+    if len(found["sdist"]) > 1:
+        problems.append(
+            f"{len(found['sdist'])} sdists ({', '.join(found['sdist'])}), expected at most one"
+        )
+    if not found["sdist"] and not found["wheel"]:
+        problems.append("no sdist and no wheel")
+    return problems
+
+
+_PEP625 = re.compile(r"^(?P<name>[a-z0-9_]+)-(?P<version>[^-]+)\.tar\.gz$")
+_WHEEL_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+def filename_standard_problems(filename: str) -> list[str]:
+    """What PyPI's newer filename rules reject that packaging still parses."""
+    if filename.endswith(".zip"):
+        return [f"{filename}: a .zip sdist; PEP 625 sdists are .tar.gz"]
+    if filename.endswith(".tar.gz"):
+        if not _PEP625.match(filename):
+            return [
+                f"{filename}: not a PEP 625 sdist name ({{normalized_name}}-{{version}}"
+                ".tar.gz, the name lowercase with underscores)"
+            ]
+        return []
+    name = filename.split("-", 1)[0]
+    if not _WHEEL_NAME.match(name):
+        return [
+            f"{filename}: the wheel's name part {name!r} is not normalised (lowercase, "
+            "runs of -_. as one underscore)"
+        ]
+    return []
+
+
+def read_metadata(artifact: Artifact) -> Message:
+    """The core metadata (METADATA / PKG-INFO) inside a wheel or sdist."""
+    raw = _read_metadata_bytes(artifact.path, artifact.kind)
+    return email.parser.BytesParser().parsebytes(raw)
+
+
+def _read_metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
+    if kind == "wheel":
+        with zipfile.ZipFile(path) as wheel:
+            names = [
+                n
+                for n in wheel.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
+            if len(names) != 1:
+                raise ValueError(f"{path.name} has {len(names)} .dist-info/METADATA files")
+            return wheel.read(names[0])
+    with tarfile.open(path) as sdist:
+        members = [
+            m for m in sdist.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
+        ]
+        if len(members) != 1:
+            raise ValueError(f"{path.name} has no top-level PKG-INFO")
+        extracted = sdist.extractfile(members[0])
+        if extracted is None:
+            raise ValueError(f"{path.name}: PKG-INFO is not a regular file")
+        return extracted.read()

@@ -1,0 +1,315 @@
+"""check: every pre-flight check, all failures listed at once.
+
+twine check --strict, artifact names and metadata against the project, PEP 440 form,
+public-index rules, git guards, and what the target index already has of this version.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.version import Version
+
+from releasekit.artifacts import (
+    Artifact,
+    artifact_problems,
+    filename_standard_problems,
+    find_artifacts,
+    read_metadata,
+)
+from releasekit.config import ReleaseConfig, Repository
+from releasekit.errors import CheckError, CommandError, ReleaseError
+from releasekit.project import load_project, normalize_name
+from releasekit.runner import Runner
+from releasekit.steps.bump import current_version
+from releasekit.vcs import Git
+
+PUBLIC_HOSTS = ("pypi.org", "test.pypi.org", "upload.pypi.org", "files.pythonhosted.org")
+IndexState = Literal["absent", "identical", "different", "unknown"]
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the target index has under one local artifact's filename."""
+
+    filename: str
+    local_sha256: str
+    state: IndexState
+    index_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    project: str
+    version: str
+    repository: str
+    artifacts: tuple[Artifact, ...]
+    index: tuple[IndexStatus, ...]
+    failures: tuple[str, ...]
+    passed: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def already_uploaded(self) -> tuple[str, ...]:
+        return tuple(s.filename for s in self.index if s.state == "identical")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": "check",
+            "ok": self.ok,
+            "project": self.project,
+            "version": self.version,
+            "repository": self.repository,
+            "artifacts": [
+                {"filename": a.filename, "sha256": a.sha256, "size": a.size} for a in self.artifacts
+            ],
+            "index": [
+                {
+                    "filename": s.filename,
+                    "state": s.state,
+                    "local_sha256": s.local_sha256,
+                    "index_sha256": s.index_sha256,
+                }
+                for s in self.index
+            ],
+            "failures": list(self.failures),
+            "passed": list(self.passed),
+            "notes": list(self.notes),
+        }
+
+    def raise_for_failures(self) -> None:
+        if self.failures:
+            listed = "\n".join(f"  - {failure}" for failure in self.failures)
+            raise CheckError(
+                f"{len(self.failures)} check(s) failed for {self.project} {self.version} "
+                f"(target: {self.repository}):\n{listed}",
+                "Fix each of them, rebuild if an artifact was involved, and run check again.",
+            )
+
+
+def is_public(repository: Repository) -> bool:
+    from urllib.parse import urlsplit
+
+    hosts = {urlsplit(repository.upload_url).hostname, urlsplit(repository.index_url).hostname}
+    return bool(hosts & set(PUBLIC_HOSTS))
+
+
+def check_release(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    repository: Repository,
+    *,
+    outdir: Path | None = None,
+    index: Any = None,
+) -> CheckResult:
+    """Run every check against ``repository``; never stops at the first failure.
+
+    ``index`` is an :class:`~releasekit.index.IndexClient` for the repository (one is made
+    from ``repository.index_url`` if not given).
+    """
+    project = load_project(root, config)
+    version = current_version(project, config, runner)
+    outdir = outdir or root / config.build_outdir
+    artifacts = find_artifacts(outdir)
+    failures: list[str] = []
+    passed: list[str] = []
+    notes: list[str] = []
+
+    def record(name: str, problems: list[str]) -> None:
+        failures.extend(problems)
+        if not problems:
+            passed.append(name)
+
+    if not artifacts:
+        raise CheckError(
+            f"There are no artifacts to check in {outdir}.",
+            "Build first: releasekit build.",
+        )
+    record("twine check --strict", _twine_check(runner, artifacts))
+    record("artifact names", _name_problems(artifacts, project.name, version))
+    record("artifact metadata", _metadata_problems(artifacts, project.name, version))
+    record(
+        "PEP 440 version",
+        _version_form_problems(
+            project.read_version() if not project.vcs_versioned else str(version)
+        ),
+    )
+    record("target rules", _target_problems(artifacts, version, repository, config))
+    git = Git(runner, root)
+    if git.is_repository():
+        record("git", _git_problems(git, config, project.name, version))
+    else:
+        notes.append(f"{root} is not a git repository: git checks skipped.")
+    statuses, problems = _index_problems(index, repository, project.name, version, artifacts)
+    record(f"index {repository.name}", problems)
+    return CheckResult(
+        project=project.name,
+        version=str(version),
+        repository=repository.name,
+        artifacts=artifacts,
+        index=tuple(statuses),
+        failures=tuple(failures),
+        passed=tuple(passed),
+        notes=tuple(notes),
+    )
+
+
+def _twine_check(runner: Runner, artifacts: tuple[Artifact, ...]) -> list[str]:
+    argv = [sys.executable, "-m", "twine", "check", "--strict", *(str(a.path) for a in artifacts)]
+    try:
+        runner.run(argv)
+    except CommandError as exc:
+        lines = [line.strip() for line in exc.output.splitlines() if line.strip()]
+        detail = "; ".join(line for line in lines if not line.startswith("Checking "))
+        return [f"twine check --strict failed: {detail or exc.message} (run: {shlex.join(argv)})"]
+    return []
+
+
+def _name_problems(artifacts: tuple[Artifact, ...], name: str, version: Version) -> list[str]:
+    problems = artifact_problems([a.filename for a in artifacts], name, version)
+    for artifact in artifacts:
+        problems.extend(filename_standard_problems(artifact.filename))
+    return problems
+
+
+def _metadata_problems(artifacts: tuple[Artifact, ...], name: str, version: Version) -> list[str]:
+    problems = []
+    for artifact in artifacts:
+        try:
+            metadata = read_metadata(artifact)
+        except (OSError, ValueError) as exc:
+            problems.append(f"{artifact.filename}: cannot read its metadata ({exc})")
+            continue
+        found_name, found_version = metadata.get("Name", ""), metadata.get("Version", "")
+        if normalize_name(found_name) != normalize_name(name):
+            problems.append(
+                f"{artifact.filename}: metadata Name is {found_name!r}, the project is {name!r}"
+            )
+        if found_version != str(version):
+            problems.append(
+                f"{artifact.filename}: metadata Version is {found_version!r}, "
+                f"the project is {version}"
+            )
+    return problems
+
+
+def _version_form_problems(written: str) -> list[str]:
+    normal = str(Version(written))
+    if written != normal:
+        return [
+            f"the version is written {written!r}; its normalised form is {normal!r}, "
+            "which is what the tag, the filenames and the index use — write that"
+        ]
+    return []
+
+
+def _target_problems(
+    artifacts: tuple[Artifact, ...],
+    version: Version,
+    repository: Repository,
+    config: ReleaseConfig,
+) -> list[str]:
+    problems = []
+    if is_public(repository):
+        if version.local is not None:
+            problems.append(
+                f"{version} has a local version label (+{version.local}); public "
+                f"indexes refuse it ({repository.name} is {repository.upload_url})"
+            )
+        for artifact in artifacts:
+            try:
+                classifiers = read_metadata(artifact).get_all("Classifier") or []
+            except (OSError, ValueError):
+                continue  # already reported by the metadata check
+            if any(c.startswith("Private ::") for c in classifiers):
+                problems.append(
+                    f"{artifact.filename} has a 'Private ::' classifier: it is meant "
+                    f"never to reach a public index like {repository.name}"
+                )
+    if repository.name == "prod" and version.is_devrelease and not config.allow_dev_to_prod:
+        problems.append(
+            f"{version} is a development release; refusing it for prod "
+            "(set allow-dev-to-prod = true if you mean it)"
+        )
+    return problems
+
+
+def _git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) -> list[str]:
+    problems = []
+    dirty = git.dirty_files()
+    if dirty:
+        problems.append(
+            "the working tree has uncommitted changes: "
+            + ", ".join(dirty[:5])
+            + (" ..." if len(dirty) > 5 else "")
+        )
+    tag = config.format_tag(str(version), name)
+    tag_commit = git.tag_commit(tag)
+    head = git.head()
+    branch = git.branch()
+    if not branch:
+        if tag_commit != head:  # a detached HEAD is fine when it is the release tag (CI)
+            problems.append(f"HEAD is detached and not at the tag {tag}")
+    elif not any(fnmatch.fnmatchcase(branch, p) for p in config.release_branches):
+        problems.append(
+            f"the branch {branch!r} is not a release branch "
+            f"({', '.join(config.release_branches)}; see release-branches)"
+        )
+    if tag_commit is not None and tag_commit != head:
+        problems.append(
+            f"the tag {tag} exists but points at {tag_commit[:12]}, not at HEAD ({head[:12]})"
+        )
+    return problems
+
+
+def _index_problems(
+    index: Any,
+    repository: Repository,
+    name: str,
+    version: Version,
+    artifacts: tuple[Artifact, ...],
+) -> tuple[list[IndexStatus], list[str]]:
+    if index is None:
+        from releasekit.index import IndexClient
+
+        index = IndexClient(repository.index_url)
+    try:
+        remote = {f.filename: f for f in index.release_files(name, str(version))}
+    except ReleaseError as exc:
+        unknown = [IndexStatus(a.filename, a.sha256, "unknown") for a in artifacts]
+        return unknown, [f"could not ask {repository.name} what it has: {exc}"]
+    statuses, problems = [], []
+    for artifact in artifacts:
+        found = remote.pop(artifact.filename, None)
+        if found is None:
+            statuses.append(IndexStatus(artifact.filename, artifact.sha256, "absent"))
+        elif found.sha256 == artifact.sha256:
+            statuses.append(
+                IndexStatus(artifact.filename, artifact.sha256, "identical", found.sha256)
+            )
+        else:
+            statuses.append(
+                IndexStatus(artifact.filename, artifact.sha256, "different", found.sha256)
+            )
+            problems.append(
+                f"{artifact.filename} is already on {repository.name} with sha256 "
+                f"{found.sha256 or 'unknown'}, but the local file has sha256 {artifact.sha256}; "
+                "a filename can never be reused — bump the version and release that"
+            )
+    if remote:
+        problems.append(
+            f"{name} {version} already exists on {repository.name} with other files ("
+            + ", ".join(sorted(remote))
+            + "); bump the version and release that"
+        )
+    return statuses, problems
