@@ -104,3 +104,21 @@ class PackageIndexError(ReleaseError):
     """A package index could not be read (unreachable, 5xx after retries, bad answer)."""
 
     exit_code = ExitCode.INDEX
+
+
+class CredentialsError(ReleaseError):
+    """No usable credentials, or a token that cannot work for this upload."""
+
+    exit_code = ExitCode.CREDENTIALS
+
+
+class UploadError(ReleaseError):
+    """An upload was refused or failed; the message says which files are on the index."""
+
+    exit_code = ExitCode.UPLOAD
+
+
+class VerifyError(ReleaseError):
+    """What is on the index is not what was built (or never appeared)."""
+
+    exit_code = ExitCode.VERIFY

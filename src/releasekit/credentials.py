@@ -1,0 +1,301 @@
+"""Upload credentials: where they come from, how they are held, and what a token allows.
+
+A secret lives in :class:`Secret`, whose ``str`` and ``repr`` never show it; it leaves
+releasekit only in the environment of the twine process (never argv, which nox and
+Invoke print). PyPI API tokens are macaroons: their caveats are read offline so that a
+token for the wrong index or project is refused before a single byte is uploaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import json
+import os
+import stat
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from releasekit.config import Repository
+from releasekit.errors import CredentialsError
+
+PYPI_UPLOAD_HOSTS = {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
+# Placeholder for indexes that accept anonymous uploads (pypiserver -a . -P .): twine
+# refuses to run non-interactively without some username and password.
+ANONYMOUS = "anonymous"
+
+
+class Secret:
+    """A credential. Printing, formatting or logging it shows ``'********'``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself: only for the environment of the process that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who uploads, and where that was found (``source`` is safe to print)."""
+
+    username: str
+    password: Secret | None
+    source: str
+    trusted_publishing: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+    def twine_env(self) -> dict[str, str]:
+        """The environment that hands these credentials to twine."""
+        env = {"TWINE_USERNAME": self.username, "TWINE_NON_INTERACTIVE": "1"}
+        if self.password is not None:
+            env["TWINE_PASSWORD"] = self.password.reveal()
+        return env
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in any output (for scrubbing and tests)."""
+        return [self.password.reveal()] if self.password else []
+
+
+def is_pypi(repository: Repository) -> bool:
+    return urlsplit(repository.upload_url).hostname in PYPI_UPLOAD_HOSTS
+
+
+def resolve_credentials(
+    repository: Repository,
+    *,
+    env: Mapping[str, str] | None = None,
+    pypirc: Path | None = None,
+    keyring_lookup: Callable[[str, str], str | None] | None = None,
+) -> Credentials:
+    """Find credentials for ``repository``, in the documented order:
+
+    1. the repository's ``token-env`` variable (``PYPI_TOKEN``, ``TEST_PYPI_TOKEN``);
+    2. ``TWINE_USERNAME`` / ``TWINE_PASSWORD``;
+    3. keyring (service: the upload URL);
+    4. ``~/.pypirc`` (``$PYPIRC`` overrides the path): the section named like the
+       repository or whose ``repository`` URL is its upload URL;
+    5. GitLab CI's job token, for a GitLab package registry;
+    6. trusted publishing, on PyPI/TestPyPI in CI with an OIDC token available;
+    7. none: anonymous, except on PyPI/TestPyPI, which always need a token.
+    """
+    env = os.environ if env is None else env
+    username = repository.username or "__token__"
+    if repository.token_env and env.get(repository.token_env):
+        return Credentials(username, Secret(env[repository.token_env]), repository.token_env)
+    if env.get("TWINE_PASSWORD"):
+        return Credentials(
+            env.get("TWINE_USERNAME") or username,
+            Secret(env["TWINE_PASSWORD"]),
+            "TWINE_USERNAME/TWINE_PASSWORD",
+        )
+    lookup = keyring_lookup or _keyring_password
+    from_keyring = lookup(repository.upload_url, username)
+    if from_keyring:
+        return Credentials(username, Secret(from_keyring), f"keyring ({repository.upload_url})")
+    path = pypirc or Path(env.get("PYPIRC") or Path(env.get("HOME") or Path.home()) / ".pypirc")
+    found = _from_pypirc(path, repository)
+    if found is not None:
+        return found
+    if env.get("CI_JOB_TOKEN") and "/api/v4/projects/" in repository.upload_url:
+        return Credentials("gitlab-ci-token", Secret(env["CI_JOB_TOKEN"]), "CI_JOB_TOKEN")
+    if is_pypi(repository):
+        if _oidc_available(env):
+            return Credentials("__token__", None, "trusted publishing", trusted_publishing=True)
+        raise CredentialsError(
+            f"No credentials for the repository {repository.name!r} ({repository.upload_url}).",
+            f"Set {repository.token_env or 'TWINE_PASSWORD'} to an API token (in the "
+            "environment or your CI's secrets, never on the command line), add it to keyring "
+            "or ~/.pypirc, or set up trusted publishing and run in CI.",
+        )
+    return Credentials(ANONYMOUS, Secret(ANONYMOUS), "none (anonymous upload)")
+
+
+def _oidc_available(env: Mapping[str, str]) -> bool:
+    github = env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    # GitLab, and the other CI systems twine's `id` dependency knows, expose the token in
+    # an audience-named variable.
+    return bool(github or env.get("PYPI_ID_TOKEN") or env.get("TESTPYPI_ID_TOKEN"))
+
+
+def _keyring_password(service: str, username: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        password: str | None = keyring.get_password(service, username)
+    except (KeyringError, RuntimeError):
+        return None
+    return password
+
+
+def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
+    if not path.is_file():
+        return None
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise CredentialsError(
+            f"{path} cannot be read: {exc.__class__.__name__}.", "Fix its syntax."
+        ) from None
+    default_urls = {
+        "pypi": "https://upload.pypi.org/legacy/",
+        "testpypi": "https://test.pypi.org/legacy/",
+    }
+    aliases = {"prod": "pypi", "test": "testpypi"}
+    for section in parser.sections():
+        url = parser.get(section, "repository", fallback=default_urls.get(section, ""))
+        named = section in (repository.name, aliases.get(repository.name))
+        if named or url.rstrip("/") == repository.upload_url.rstrip("/"):
+            password = parser.get(section, "password", fallback="")
+            if not password:
+                continue
+            username = parser.get(section, "username", fallback=repository.username)
+            return Credentials(
+                username,
+                Secret(password),
+                f"{path} [{section}]",
+                warnings=_permission_warnings(path),
+            )
+    return None
+
+
+def _permission_warnings(path: Path) -> tuple[str, ...]:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (
+            f"{path} holds a password and is readable by others (mode "
+            f"{stat.filemode(mode)}); run: chmod 600 {path}",
+        )
+    return ()
+
+
+# --- PyPI API tokens (macaroons) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """What a PyPI API token says about itself."""
+
+    location: str  # "pypi.org" or "test.pypi.org"
+    projects: tuple[str, ...] | None  # None: any project of the user
+    expires: int | None = None
+
+
+def inspect_pypi_token(token: str) -> TokenScope | None:
+    """Read the caveats of a ``pypi-...`` token; ``None`` if it is not one."""
+    if not token.startswith("pypi-"):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token[5:] + "=" * (-len(token[5:]) % 4))
+        location, caveats = _parse_macaroon_v2(raw)
+    except (ValueError, IndexError):
+        return None
+    projects: tuple[str, ...] | None = None
+    expires = None
+    for caveat in caveats:
+        try:
+            data = json.loads(caveat)
+        except ValueError:
+            continue
+        if isinstance(data, dict):  # legacy: {"version": 1, "permissions": ...}
+            permissions = data.get("permissions")
+            if isinstance(permissions, dict) and isinstance(permissions.get("projects"), list):
+                projects = _narrow(projects, permissions["projects"])
+        elif isinstance(data, list) and data:
+            if data[0] == 1 and len(data) > 1 and isinstance(data[1], list):  # ProjectName
+                projects = _narrow(projects, data[1])
+            elif data[0] == 0 and len(data) > 1 and isinstance(data[1], int):  # Expiration
+                expires = data[1] if expires is None else min(expires, data[1])
+    return TokenScope(location, projects, expires)
+
+
+def _narrow(current: tuple[str, ...] | None, names: list[object]) -> tuple[str, ...]:
+    from releasekit.project import normalize_name
+
+    allowed = tuple(normalize_name(str(n)) for n in names)
+    return allowed if current is None else tuple(n for n in current if n in allowed)
+
+
+def _parse_macaroon_v2(raw: bytes) -> tuple[str, list[bytes]]:
+    """The location and the caveat identifiers of a binary (v2) macaroon."""
+    if not raw or raw[0] != 2:
+        raise ValueError("not a version 2 macaroon")
+    position = 1
+
+    def varint() -> int:
+        nonlocal position
+        value = shift = 0
+        while True:
+            byte = raw[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return value
+            shift += 7
+
+    def section() -> dict[int, bytes]:
+        nonlocal position
+        fields: dict[int, bytes] = {}
+        while (kind := varint()) != 0:
+            length = varint()
+            fields[kind] = raw[position : position + length]
+            position += length
+        return fields
+
+    header = section()
+    caveats = []
+    while raw[position] != 0:
+        caveats.append(section().get(2, b""))
+    return header.get(1, b"").decode(), caveats
+
+
+def check_token_scope(credentials: Credentials, repository: Repository, project: str) -> None:
+    """Refuse, before uploading, a PyPI token that cannot upload ``project`` here."""
+    if credentials.password is None or not is_pypi(repository):
+        return
+    scope = inspect_pypi_token(credentials.password.reveal())
+    if scope is None:
+        return
+    host = PYPI_UPLOAD_HOSTS[urlsplit(repository.upload_url).hostname or ""]
+    if scope.location and scope.location != host:
+        raise CredentialsError(
+            f"The token from {credentials.source} is a {scope.location} token, but the "
+            f"repository {repository.name!r} is {host}; it would be refused.",
+            f"Use a token created on {host}: tokens of PyPI and TestPyPI are not interchangeable.",
+        )
+    from releasekit.project import normalize_name
+
+    if scope.projects is not None and normalize_name(project) not in scope.projects:
+        raise CredentialsError(
+            f"The token from {credentials.source} may upload only "
+            f"{', '.join(scope.projects) or 'no project'}, not {normalize_name(project)}.",
+            f"Create a token scoped to {normalize_name(project)} (or to your account for a "
+            "project's first upload).",
+        )
+    if scope.expires is not None and scope.expires < time.time():
+        raise CredentialsError(
+            f"The token from {credentials.source} expired at "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(scope.expires))}.",
+            "Create a new token.",
+        )

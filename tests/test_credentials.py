@@ -1,0 +1,182 @@
+"""Where credentials come from, how they are held, and which tokens are refused early."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+
+from releasekit.config import ReleaseConfig, Repository
+from releasekit.credentials import (
+    Secret,
+    check_token_scope,
+    inspect_pypi_token,
+    resolve_credentials,
+)
+from releasekit.errors import CredentialsError
+from tokens import make_pypi_token
+
+CONFIG = ReleaseConfig()
+PROD = CONFIG.repositories["prod"]
+TEST = CONFIG.repositories["test"]
+LOCAL = Repository(
+    name="local", upload_url="http://127.0.0.1:9/", index_url="http://127.0.0.1:9/simple/"
+)
+GITLAB = Repository(
+    name="gitlab",
+    upload_url="https://gitlab.example.invalid/api/v4/projects/42/packages/pypi",
+    index_url="https://gitlab.example.invalid/api/v4/projects/42/packages/pypi/simple",
+)
+PLANTED = "pypi-PLANTED-SECRET-0123456789"
+
+
+def no_keyring(service: str, username: str) -> None:
+    return None
+
+
+def test_secret_never_shows_its_value(caplog: pytest.LogCaptureFixture) -> None:
+    secret = Secret(PLANTED)
+    logging.getLogger("t").warning("token %s %r", secret, secret)
+    shown = [str(secret), repr(secret), f"{secret}", f"{secret!r}", str([secret]), caplog.text]
+    assert all(PLANTED not in text for text in shown)
+    assert secret.reveal() == PLANTED
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)
+
+
+def test_repository_token_variable_comes_first(tmp_path: Path) -> None:
+    env = {"PYPI_TOKEN": PLANTED, "TWINE_PASSWORD": "other"}
+    found = resolve_credentials(PROD, env=env, pypirc=tmp_path / "none", keyring_lookup=no_keyring)
+    assert (found.username, found.source) == ("__token__", "PYPI_TOKEN")
+    assert found.twine_env() == {
+        "TWINE_USERNAME": "__token__",
+        "TWINE_PASSWORD": PLANTED,
+        "TWINE_NON_INTERACTIVE": "1",
+    }
+    assert PLANTED not in repr(found)
+
+
+def test_twine_variables_then_keyring_then_pypirc(tmp_path: Path) -> None:
+    pypirc = tmp_path / ".pypirc"
+    pypirc.write_text(
+        "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\n"
+        "password = from-pypirc\n"
+    )
+    pypirc.chmod(0o600)
+    env = {"TWINE_USERNAME": "alice", "TWINE_PASSWORD": "from-twine-env"}
+    found = resolve_credentials(PROD, env=env, pypirc=pypirc, keyring_lookup=no_keyring)
+    assert (found.username, found.password and found.password.reveal()) == (
+        "alice",
+        "from-twine-env",
+    )
+
+    def keyring(service: str, username: str) -> str | None:
+        assert (service, username) == (PROD.upload_url, "__token__")
+        return "from-keyring"
+
+    found = resolve_credentials(PROD, env={}, pypirc=pypirc, keyring_lookup=keyring)
+    assert found.source.startswith("keyring")
+
+    found = resolve_credentials(PROD, env={}, pypirc=pypirc, keyring_lookup=no_keyring)
+    assert found.source == f"{pypirc} [pypi]"
+    assert found.warnings == ()
+
+
+def test_pypirc_readable_by_others_gets_a_chmod_warning(tmp_path: Path) -> None:
+    pypirc = tmp_path / ".pypirc"
+    pypirc.write_text("[local]\nrepository = http://127.0.0.1:9/\nusername = u\npassword = p\n")
+    pypirc.chmod(0o644)
+    found = resolve_credentials(LOCAL, env={}, pypirc=pypirc, keyring_lookup=no_keyring)
+    assert found.username == "u"
+    assert found.warnings == (
+        f"{pypirc} holds a password and is readable by others (mode -rw-r--r--); "
+        f"run: chmod 600 {pypirc}",
+    )
+
+
+def test_gitlab_job_token_for_a_gitlab_registry(tmp_path: Path) -> None:
+    found = resolve_credentials(
+        GITLAB, env={"CI_JOB_TOKEN": "glcbt-x"}, pypirc=tmp_path / "n", keyring_lookup=no_keyring
+    )
+    assert (found.username, found.source) == ("gitlab-ci-token", "CI_JOB_TOKEN")
+
+
+def test_trusted_publishing_when_ci_offers_an_oidc_token(tmp_path: Path) -> None:
+    env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+    found = resolve_credentials(PROD, env=env, pypirc=tmp_path / "n", keyring_lookup=no_keyring)
+    assert found.trusted_publishing
+    assert found.twine_env() == {"TWINE_USERNAME": "__token__", "TWINE_NON_INTERACTIVE": "1"}
+
+
+def test_pypi_without_any_credentials_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CredentialsError, match="Set TEST_PYPI_TOKEN to an API token"):
+        resolve_credentials(TEST, env={}, pypirc=tmp_path / "n", keyring_lookup=no_keyring)
+
+
+def test_an_index_without_credentials_is_used_anonymously(tmp_path: Path) -> None:
+    found = resolve_credentials(LOCAL, env={}, pypirc=tmp_path / "n", keyring_lookup=no_keyring)
+    assert found.source == "none (anonymous upload)"
+
+
+def test_token_caveats_are_read_offline() -> None:
+    token = make_pypi_token(
+        "test.pypi.org",
+        [
+            {"version": 1, "permissions": {"projects": ["Demo_Pkg", "other"]}},
+            [0, 4102444800, 0],
+        ],
+    )
+    scope = inspect_pypi_token(token)
+    assert scope is not None
+    assert (scope.location, scope.projects, scope.expires) == (
+        "test.pypi.org",
+        ("demo-pkg", "other"),
+        4102444800,
+    )
+    assert inspect_pypi_token("not-a-pypi-token") is None
+    user_scope = inspect_pypi_token(
+        make_pypi_token("pypi.org", [{"version": 1, "permissions": "user"}])
+    )
+    assert user_scope is not None
+    assert user_scope.projects is None
+
+
+@pytest.mark.parametrize(
+    ("token", "repository", "message"),
+    [
+        (
+            make_pypi_token("test.pypi.org"),
+            PROD,
+            "is a test.pypi.org token, but the repository 'prod' is pypi.org",
+        ),
+        (
+            make_pypi_token("pypi.org", [[1, ["someone-else"]]]),
+            PROD,
+            "may upload only someone-else, not demo-pkg",
+        ),
+        (make_pypi_token("pypi.org", [[0, int(time.time()) - 60, 0]]), PROD, "expired at"),
+    ],
+)
+def test_tokens_that_cannot_upload_are_refused_before_uploading(
+    token: str, repository: Repository, message: str
+) -> None:
+    credentials = resolve_credentials(
+        repository,
+        env={"PYPI_TOKEN": token},
+        pypirc=Path("/nonexistent"),
+        keyring_lookup=no_keyring,
+    )
+    with pytest.raises(CredentialsError, match=message) as info:
+        check_token_scope(credentials, repository, "Demo_Pkg")
+    assert token not in str(info.value)
+
+
+def test_a_well_scoped_token_passes() -> None:
+    token = make_pypi_token("pypi.org", [[1, ["demo-pkg"]]])
+    credentials = resolve_credentials(
+        PROD, env={"PYPI_TOKEN": token}, pypirc=Path("/nonexistent"), keyring_lookup=no_keyring
+    )
+    check_token_scope(credentials, PROD, "demo.pkg")
