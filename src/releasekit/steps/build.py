@@ -127,8 +127,8 @@ def build_release(
         notes=(*notes, *installer_notes),
     )
     if dry_run:
-        return replace(plan, notes=(*plan.notes, f"builds in a scratch directory in {target}"))
-
+        scratch = f"The build runs in a scratch directory in {target}; checked artifacts leave it."
+        return replace(plan, notes=(*plan.notes, scratch))
     how = f"with {installer}" if installer else "without isolation"
     runner.log(f"Building {project.name} {version} (sdist, then wheel from it) {how}...")
     created = not target.exists()
@@ -136,20 +136,8 @@ def build_release(
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
     try:
         command = build_command(root, staging, installer)
-        _run_build(
-            runner, command, root, build_env, what=f"{project.name} {version}", target=target
-        )
-        built = sorted(p for p in staging.iterdir() if p.name.endswith(ARTIFACT_SUFFIXES))
-        problems = artifact_problems([p.name for p in built], project.name, version)
-        if problems:
-            raise BuildError(
-                f"The build of {project.name} {version} made artifacts that do not match the "
-                f"project, so {target} was left as it was:\n"
-                + "\n".join(f"  - {problem}" for problem in problems),
-                "A dynamic version that did not pick up the last bump is the usual cause: "
-                "check where the build backend reads the version from, then build again.",
-            )
-        artifacts = _replace_artifacts(target, built, plan.removed)
+        _run_build(runner, plan, command, root, build_env)
+        artifacts = _replace_artifacts(target, _checked_artifacts(plan, staging), plan.removed)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(target.iterdir()):
@@ -325,24 +313,39 @@ def _installer(
 
 
 def _run_build(
-    runner: Runner,
-    command: Sequence[str],
-    root: Path,
-    env: Mapping[str, str],
-    *,
-    what: str,
-    target: Path,
+    runner: Runner, plan: BuildResult, command: Sequence[str], root: Path, env: Mapping[str, str]
 ) -> None:
     # Captured, so that a failure can show its tail; progress is the log line before it.
     try:
         runner.run(command, env=env, cwd=root, capture=True)
     except CommandError as exc:
         tail = "\n".join(exc.output.strip().splitlines()[-20:])
+        # To rerun by hand, write straight into the outdir: the scratch one is gone by then.
+        rerun = build_command(root, plan.outdir, plan.installer)
         raise BuildError(
-            f"The build of {what} failed (exit code {exc.returncode}); {target} was left as "
-            "it was. " + (f"The end of its output:\n{tail}" if tail else "See its output above."),
-            f"Fix the cause, then build again; to see everything, run: {shlex.join(command)}",
+            f"The build of {plan.project} {plan.version} failed (exit code {exc.returncode}); "
+            f"{plan.outdir} was left as it was. "
+            + (f"The end of its output:\n{tail}" if tail else "See its output above."),
+            f"Fix the cause, then build again; to see everything, run: {shlex.join(rerun)}",
         ) from None
+
+
+def _checked_artifacts(plan: BuildResult, staging: Path) -> list[Path]:
+    """The sdist and the wheel in ``staging``, in build order, if they match the project."""
+    built = sorted(
+        (p for p in staging.iterdir() if p.name.endswith(ARTIFACT_SUFFIXES)),
+        key=lambda p: (_kind(p.name) == "wheel", p.name),
+    )
+    problems = artifact_problems([p.name for p in built], plan.project, Version(plan.version))
+    if problems:
+        raise BuildError(
+            f"The build of {plan.project} {plan.version} made artifacts that do not match the "
+            f"project, so {plan.outdir} was left as it was:\n"
+            + "\n".join(f"  - {problem}" for problem in problems),
+            "A dynamic version that did not pick up the last bump is the usual cause: "
+            "check where the build backend reads the version from, then build again.",
+        )
+    return built
 
 
 def _artifacts_in(directory: Path) -> tuple[Path, ...]:
