@@ -25,11 +25,11 @@ from releasekit.artifacts import (
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.errors import CheckError, CommandError, ReleaseError
 from releasekit.project import load_project, normalize_name
+from releasekit.repositories import index_client, is_public
 from releasekit.runner import Runner
 from releasekit.steps.bump import current_version
 from releasekit.vcs import Git
 
-PUBLIC_HOSTS = ("pypi.org", "test.pypi.org", "upload.pypi.org", "files.pythonhosted.org")
 IndexState = Literal["absent", "identical", "different", "unknown"]
 
 
@@ -96,13 +96,6 @@ class CheckResult:
             )
 
 
-def is_public(repository: Repository) -> bool:
-    from urllib.parse import urlsplit
-
-    hosts = {urlsplit(repository.upload_url).hostname, urlsplit(repository.index_url).hostname}
-    return bool(hosts & set(PUBLIC_HOSTS))
-
-
 def check_release(
     root: Path,
     config: ReleaseConfig,
@@ -150,7 +143,9 @@ def check_release(
         record("git", _git_problems(git, config, project.name, version))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
-    statuses, problems = _index_problems(index, repository, project.name, version, artifacts)
+    statuses, problems = compare_with_index(
+        index, repository, project.name, str(version), artifacts
+    )
     record(f"index {repository.name}", problems)
     return CheckResult(
         project=project.name,
@@ -272,19 +267,17 @@ def _git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) 
     return problems
 
 
-def _index_problems(
+def compare_with_index(
     index: Any,
     repository: Repository,
     name: str,
-    version: Version,
+    version: str,
     artifacts: tuple[Artifact, ...],
 ) -> tuple[list[IndexStatus], list[str]]:
-    if index is None:
-        from releasekit.index import IndexClient
-
-        index = IndexClient(repository.index_url)
+    """Each artifact's state on the index, and the conflicts that forbid uploading."""
+    index = index or index_client(repository)
     try:
-        remote = {f.filename: f for f in index.release_files(name, str(version))}
+        remote = {f.filename: f for f in index.release_files(name, version)}
     except ReleaseError as exc:
         unknown = [IndexStatus(a.filename, a.sha256, "unknown") for a in artifacts]
         return unknown, [f"could not ask {repository.name} what it has: {exc}"]

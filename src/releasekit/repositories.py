@@ -1,0 +1,57 @@
+"""Named repositories: choosing one from config or the command line, and reading it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from releasekit.config import ReleaseConfig, Repository
+
+if TYPE_CHECKING:
+    from releasekit.credentials import Credentials
+    from releasekit.index import IndexClient
+
+PUBLIC_HOSTS = ("pypi.org", "test.pypi.org", "upload.pypi.org", "files.pythonhosted.org")
+
+
+def select_repository(
+    config: ReleaseConfig,
+    name: str | None,
+    *,
+    repository_url: str | None = None,
+    index_url: str | None = None,
+) -> Repository:
+    """The repository ``name`` from config, or one given by URLs on the command line.
+
+    ``--repository-url`` alone implies a pypiserver-style index (simple API under
+    ``/simple/``); give ``--index-url`` for any other layout.
+    """
+    if repository_url:
+        known = config.repositories.get(name or "")
+        return Repository(
+            name=name or "command-line",
+            upload_url=repository_url,
+            index_url=index_url or repository_url.rstrip("/") + "/simple/",
+            token_env=known.token_env if known else "",
+        )
+    repository = config.repository(name or "test")
+    if index_url:
+        return Repository(**{**repository.__dict__, "index_url": index_url})
+    return repository
+
+
+def is_public(repository: Repository) -> bool:
+    """True for PyPI and TestPyPI, where local versions and Private classifiers are refused."""
+    hosts = {urlsplit(repository.upload_url).hostname, urlsplit(repository.index_url).hostname}
+    return bool(hosts & set(PUBLIC_HOSTS))
+
+
+def index_client(repository: Repository, credentials: Credentials | None = None) -> IndexClient:
+    """A client for the repository's index, authenticated when the credentials are real."""
+    from releasekit.credentials import ANONYMOUS
+    from releasekit.index import IndexClient
+
+    auth = None
+    if credentials and credentials.password and credentials.username != ANONYMOUS:
+        auth = (credentials.username, credentials.password.reveal())
+    return IndexClient(repository.index_url, auth=auth)

@@ -1,0 +1,263 @@
+"""upload-test / upload-prod: twine upload, resumable on every index.
+
+Before uploading, the index is asked what it already has: identical files are skipped,
+a different file under the same name stops everything. So an interrupted upload is
+finished by running the same command again, on PyPI, devpi, pypiserver or GitLab alike.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from releasekit.config import ReleaseConfig, Repository
+from releasekit.credentials import Credentials, check_token_scope, resolve_credentials
+from releasekit.errors import CommandError, CredentialsError, UploadError
+from releasekit.index import redact_url
+from releasekit.repositories import index_client
+from releasekit.runner import Runner
+from releasekit.steps.check import CheckResult, check_release, compare_with_index
+
+RETRYABLE = "retryable"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    project: str
+    version: str
+    repository: str
+    upload_url: str
+    uploaded: tuple[str, ...]
+    skipped: tuple[str, ...]
+    credentials: str
+    dry_run: bool
+    attempts: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": "upload",
+            "ok": True,
+            "dry_run": self.dry_run,
+            "project": self.project,
+            "version": self.version,
+            "repository": self.repository,
+            "upload_url": self.upload_url,
+            "uploaded": list(self.uploaded),
+            "skipped_identical": list(self.skipped),
+            "credentials": self.credentials,
+            "attempts": self.attempts,
+            "notes": list(self.notes),
+        }
+
+
+def upload_release(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    repository: Repository,
+    *,
+    outdir: Path | None = None,
+    yes: bool = False,
+    dry_run: bool = False,
+    env: Mapping[str, str] | None = None,
+    check: CheckResult | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], object] = time.sleep,
+) -> UploadResult:
+    """Upload the built artifacts to ``repository`` (wheels first), skipping what is there.
+
+    ``check`` is a passed :class:`CheckResult` for the same artifacts (publish runs check
+    first); without one, check runs here. Production (``prod``) asks ``confirm`` unless
+    ``yes`` or the ``CI`` variable is set.
+    """
+    import os
+
+    env = os.environ if env is None else env
+    credentials = resolve_credentials(repository, env=env)
+    for warning in credentials.warnings:
+        runner.log(f"warning: {warning}")
+    index = index_client(repository, credentials)
+    if check is None:
+        check = check_release(root, config, runner, repository, outdir=outdir, index=index)
+    check.raise_for_failures()
+    check_token_scope(credentials, repository, check.project)
+
+    skipped = check.already_uploaded
+    pending = [a for a in check.artifacts if a.filename not in skipped]
+    url = redact_url(repository.upload_url)
+    result = UploadResult(
+        project=check.project,
+        version=check.version,
+        repository=repository.name,
+        upload_url=url,
+        uploaded=tuple(a.filename for a in pending),
+        skipped=skipped,
+        credentials=credentials.source,
+        dry_run=dry_run,
+        notes=tuple(
+            f"{name} is already on {repository.name} (same sha256): skipped" for name in skipped
+        ),
+    )
+    if dry_run or not pending:
+        return result
+    if repository.name == "prod" and not yes and not env.get("CI"):
+        _confirm_production(check, repository, [a.filename for a in pending], confirm)
+
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            _twine_upload(runner, repository, credentials, [a.path for a in pending])
+            break
+        except CommandError as exc:
+            failure = _classify(exc, repository, credentials)
+            if failure is not RETRYABLE or attempts > retries:
+                raise _with_state(failure, index, repository, check) from None
+            runner.log(
+                f"upload to {repository.name} failed ({_last_line(exc, credentials)}); "
+                f"retrying in {backoff * 2 ** (attempts - 1):g} s"
+            )
+            sleep(backoff * 2 ** (attempts - 1))
+            # Some files may have landed (a 500 after storing, a dropped answer): ask again.
+            statuses, problems = compare_with_index(
+                index, repository, check.project, check.version, check.artifacts
+            )
+            if problems:
+                raise UploadError("After a failed attempt: " + "; ".join(problems), "") from None
+            there = {s.filename for s in statuses if s.state == "identical"}
+            pending = [a for a in pending if a.filename not in there]
+            if not pending:
+                break
+    return UploadResult(**{**result.__dict__, "attempts": attempts})
+
+
+def _confirm_production(
+    check: CheckResult,
+    repository: Repository,
+    files: list[str],
+    confirm: Callable[[str], bool] | None,
+) -> None:
+    question = (
+        f"Upload {check.project} {check.version} to {repository.name} "
+        f"({redact_url(repository.upload_url)})?\n"
+        + "".join(f"  {name}\n" for name in files)
+        + "This cannot be undone: a filename can never be reused. [y/N] "
+    )
+    if confirm is None:
+        if not sys.stdin.isatty():
+            raise UploadError(
+                f"Uploading to {repository.name} needs a confirmation, and there is no terminal "
+                "to ask.",
+                "Pass --yes (or run in CI, where the CI variable is set) to confirm.",
+            )
+        confirm = _ask
+    if not confirm(question):
+        raise UploadError(f"Upload to {repository.name} cancelled; nothing was uploaded.", "")
+
+
+def _ask(question: str) -> bool:
+    return input(question).strip().lower() in {"y", "yes"}
+
+
+def _twine_upload(
+    runner: Runner, repository: Repository, credentials: Credentials, files: list[Path]
+) -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "twine",
+        "upload",
+        "--non-interactive",
+        "--disable-progress-bar",
+        "--repository-url",
+        redact_url(repository.upload_url),
+        *(str(f) for f in files),
+    ]
+    runner.run(argv, env=credentials.twine_env())
+
+
+_STATUS = re.compile(r"HTTPError: (\d{3})")
+
+
+def _classify(
+    exc: CommandError, repository: Repository, credentials: Credentials
+) -> UploadError | CredentialsError | str:
+    output = _scrub(exc.output, credentials)
+    match = _STATUS.search(output)
+    status = int(match.group(1)) if match else None
+    where = f"{repository.name} ({redact_url(repository.upload_url)})"
+    if status in (400, 409) or "File already exists" in output or "previously used" in output:
+        return UploadError(
+            f"{where} refused the upload: a file with that name already exists or was used "
+            "before (deleted files' names can never be reused).",
+            "Bump the version (releasekit bump-version patch), build and upload again.",
+        )
+    if status in (401, 403):
+        return CredentialsError(
+            f"{where} answered {status}: the credentials from {credentials.source} are "
+            "invalid, for another index, or not allowed to upload this project.",
+            "Check the token's scope and which index it was created on.",
+        )
+    if (
+        "RedirectDetected" in output
+        or "redirect" in output.lower()
+        or status in (301, 302, 307, 308)
+    ):
+        return UploadError(
+            f"{where} redirected the upload; releasekit does not follow upload redirects.",
+            "Set the repository's upload-url to the final address.",
+        )
+    if status is None or status >= 500:
+        return RETRYABLE
+    return UploadError(f"{where} refused the upload: {_last_line(exc, credentials)}.", "")
+
+
+def _last_line(exc: CommandError, credentials: Credentials) -> str:
+    lines = [line.strip() for line in _scrub(exc.output, credentials).splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    return (errors or lines or [f"exit code {exc.returncode}"])[-1]
+
+
+def _scrub(text: str, credentials: Credentials) -> str:
+    for secret in credentials.secrets():
+        text = text.replace(secret, "********")
+    return text
+
+
+def _with_state(
+    failure: UploadError | CredentialsError | str,
+    index: Any,
+    repository: Repository,
+    check: CheckResult,
+) -> UploadError | CredentialsError:
+    """The failure, completed with which files are and are not on the index now."""
+    if isinstance(failure, CredentialsError):
+        return failure
+    try:
+        statuses, _ = compare_with_index(
+            index, repository, check.project, check.version, check.artifacts
+        )
+        there = [s.filename for s in statuses if s.state == "identical"]
+        missing = [s.filename for s in statuses if s.state != "identical"]
+        state = (
+            f" On {repository.name} now: {', '.join(there) or 'none of the files'}; "
+            f"not uploaded: {', '.join(missing) or 'none'}."
+        )
+    except Exception:
+        state = f" Could not ask {repository.name} which files landed."
+    if isinstance(failure, UploadError):
+        return UploadError(failure.message + state, failure.hint)
+    return UploadError(
+        f"Uploading to {repository.name} kept failing (5xx answers or dropped connections)."
+        + state,
+        "Run the same command again when the index is healthy: files already there are "
+        "skipped, so the upload resumes where it stopped.",
+    )
