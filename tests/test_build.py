@@ -174,6 +174,7 @@ def test_failed_build_shows_the_output_tail_and_leaves_dist_alone(
     assert caught.value.exit_code == ExitCode.BUILD
     if previous:
         assert contents(root / "dist") == {"tiny_pkg-0.9.0.tar.gz": b"the last good sdist"}
+        assert [p.name for p in (root / "dist").iterdir()] == ["tiny_pkg-0.9.0.tar.gz"]
     else:
         assert not (root / "dist").exists()
 
@@ -218,6 +219,7 @@ def test_artifacts_with_another_version_are_refused_and_dist_kept(tmp_path: Path
     assert f"{SDIST}: version 1.0.0, expected 2.0.0" in message
     assert f"{WHEEL}: version 1.0.0, expected 2.0.0" in message
     assert contents(root / "dist") == {"tiny_pkg-1.9.0.tar.gz": b"the last good sdist"}
+    assert [p.name for p in (root / "dist").iterdir()] == ["tiny_pkg-1.9.0.tar.gz"]
 
 
 def test_every_mismatch_is_listed_at_once() -> None:
@@ -288,6 +290,7 @@ def test_dry_run_names_the_command_and_changes_nothing(
     result = build_release(root, config, SubprocessRunner(echo=False), dry_run=True)
 
     assert contents(root / "dist") == {"tiny_pkg-0.9.0.tar.gz": b"old"}
+    assert [p.name for p in (root / "dist").iterdir()] == ["tiny_pkg-0.9.0.tar.gz"]
     assert result.command[:4] == (sys.executable, "-m", "build", "--outdir")
     assert Path(result.command[4]).parent == root / "dist"
     assert result.command[5:] == (*options, str(root))
