@@ -8,6 +8,7 @@ the key and the file (or variable, or flag) it came from.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import string
@@ -82,6 +83,10 @@ class ReleaseConfig:
     build_outdir: str = "dist"
     build_installer: str = "auto"
     build_isolation: bool = True
+    verify_timeout: float = 300.0
+    verify_install: bool = False
+    verify_import: tuple[str, ...] = ()
+    verify_dependencies_index: str = ""
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -139,6 +144,15 @@ def _parse_str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise _fail(key, source, "a list of strings", value)
     return tuple(value)
+
+
+def _parse_seconds(value: Any, key: str, source: str) -> float:
+    if isinstance(value, str) and source.startswith("environment"):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _fail(key, source, "a number of seconds (0 or more)", value)
+    return float(value)
 
 
 def _choice(*choices: str) -> Parser:
@@ -240,6 +254,10 @@ SCHEMA: Mapping[str, Parser] = {
     "build.outdir": _parse_str,
     "build.installer": _choice("auto", "pip", "uv"),
     "build.isolation": _parse_bool,
+    "verify.timeout": _parse_seconds,
+    "verify.install": _parse_bool,
+    "verify.import": _parse_str_list,
+    "verify.dependencies-index": _parse_str,
 }
 # Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
 SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}

@@ -1,0 +1,329 @@
+"""verify: prove that what is on the index is exactly what was built.
+
+Polls the index until the version appears (PyPI's pages are CDN-cached), then compares
+every file's sha256 with the local artifact. With ``install``, installs the release from
+that index alone into a fresh virtual environment and checks what got installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from releasekit.artifacts import Artifact, find_artifacts
+from releasekit.config import ReleaseConfig, Repository
+from releasekit.credentials import ANONYMOUS, Credentials
+from releasekit.errors import CommandError, ReleaseError, VerifyError
+from releasekit.index import IndexFile, redact_url
+from releasekit.project import load_project, normalize_name
+from releasekit.repositories import index_client
+from releasekit.runner import Runner
+from releasekit.steps.bump import current_version
+
+FileState = Literal["ok", "missing", "mismatch", "extra"]
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    filename: str
+    state: FileState
+    expected_sha256: str | None
+    found_sha256: str | None
+
+
+@dataclass(frozen=True)
+class InstallCheck:
+    installer: str
+    installed_version: str
+    imported: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    project: str
+    version: str
+    repository: str
+    index_url: str
+    files: tuple[FileVerdict, ...]
+    waited: float
+    polls: int
+    install: InstallCheck | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": "verify",
+            "ok": True,
+            "project": self.project,
+            "version": self.version,
+            "repository": self.repository,
+            "index_url": self.index_url,
+            "files": [f.__dict__ for f in self.files],
+            "waited_seconds": round(self.waited, 2),
+            "polls": self.polls,
+            "install": self.install.__dict__ if self.install else None,
+            "notes": list(self.notes),
+        }
+
+
+def verify_release(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    repository: Repository,
+    *,
+    outdir: Path | None = None,
+    timeout: float | None = None,
+    install: bool | None = None,
+    credentials: Credentials | None = None,
+    index: Any = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] = time.sleep,
+) -> VerifyResult:
+    """Wait for the release on ``repository`` and compare it with the local artifacts."""
+    project = load_project(root, config)
+    version = str(current_version(project, config, runner))
+    artifacts = find_artifacts(outdir or root / config.build_outdir)
+    if not artifacts:
+        raise VerifyError(
+            f"There are no local artifacts in {outdir or root / config.build_outdir} to "
+            "compare the index with.",
+            "Verify from the directory you built and uploaded from (or pass --outdir).",
+        )
+    index = index or index_client(repository, credentials)
+    timeout = config.verify_timeout if timeout is None else timeout
+    remote, waited, polls = _wait_for_release(
+        index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
+    )
+    verdicts = _compare(artifacts, remote)
+    bad = [v for v in verdicts if v.state != "ok"]
+    if bad:
+        raise VerifyError(
+            f"{project.name} {version} on {repository.name} is not what was built:\n"
+            + "\n".join(f"  - {_describe(v)}" for v in bad),
+            "Do not announce this release. A file that differs can never be replaced: "
+            "yank the release on the index and publish a new version.",
+        )
+    checked = None
+    if config.verify_install if install is None else install:
+        checked = install_and_check(
+            runner, repository, config, project.name, version, artifacts, credentials
+        )
+    return VerifyResult(
+        project=project.name,
+        version=version,
+        repository=repository.name,
+        index_url=redact_url(repository.index_url),
+        files=tuple(verdicts),
+        waited=waited,
+        polls=polls,
+        install=checked,
+    )
+
+
+def _wait_for_release(
+    index: Any,
+    runner: Runner,
+    repository: Repository,
+    name: str,
+    version: str,
+    artifacts: tuple[Artifact, ...],
+    timeout: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], object],
+) -> tuple[list[IndexFile], float, int]:
+    wanted = {a.filename for a in artifacts}
+    start = clock()
+    delay, polls = 1.0, 0
+    last_error: ReleaseError | None = None
+    remote: list[IndexFile] = []
+    while True:
+        polls += 1
+        try:
+            remote = index.release_files(name, version)
+            last_error = None
+        except ReleaseError as exc:  # the index is down for a moment: keep asking
+            last_error = exc
+        found = {f.filename for f in remote}
+        elapsed = clock() - start
+        if wanted <= found or (elapsed >= timeout and remote):
+            return remote, elapsed, polls
+        if elapsed >= timeout:
+            detail = f" The last answer was an error: {last_error}" if last_error else ""
+            raise VerifyError(
+                f"{name} {version} did not appear on {repository.name} "
+                f"({redact_url(repository.index_url)}) within {timeout:g} s "
+                f"({polls} polls).{detail}",
+                "Indexes behind a CDN can lag for minutes: run verify again with a longer "
+                "--timeout, and check that the upload really succeeded.",
+            )
+        missing = sorted(wanted - found)
+        runner.log(
+            f"waiting for {repository.name} to list {', '.join(missing)} "
+            f"({elapsed:.0f}/{timeout:g} s)"
+        )
+        sleep(min(delay, max(0.0, timeout - elapsed)))
+        delay = min(delay * 1.5, 15.0)
+
+
+def _compare(artifacts: tuple[Artifact, ...], remote: list[IndexFile]) -> list[FileVerdict]:
+    by_name = {f.filename: f for f in remote}
+    verdicts = []
+    for artifact in artifacts:
+        found = by_name.pop(artifact.filename, None)
+        if found is None:
+            verdicts.append(FileVerdict(artifact.filename, "missing", artifact.sha256, None))
+        elif found.sha256 != artifact.sha256:
+            verdicts.append(
+                FileVerdict(artifact.filename, "mismatch", artifact.sha256, found.sha256)
+            )
+        else:
+            verdicts.append(FileVerdict(artifact.filename, "ok", artifact.sha256, found.sha256))
+    verdicts.extend(FileVerdict(f.filename, "extra", None, f.sha256) for f in by_name.values())
+    return verdicts
+
+
+def _describe(verdict: FileVerdict) -> str:
+    if verdict.state == "missing":
+        return (
+            f"{verdict.filename}: missing from the index (expected sha256 "
+            f"{verdict.expected_sha256})"
+        )
+    if verdict.state == "mismatch":
+        return (
+            f"{verdict.filename}: sha256 on the index is {verdict.found_sha256 or 'unknown'}"
+            f", expected {verdict.expected_sha256}"
+        )
+    return f"{verdict.filename}: on the index but not built here (sha256 {verdict.found_sha256})"
+
+
+# --- the fresh-venv install --------------------------------------------------------------
+
+
+def install_and_check(
+    runner: Runner,
+    repository: Repository,
+    config: ReleaseConfig,
+    name: str,
+    version: str,
+    artifacts: tuple[Artifact, ...],
+    credentials: Credentials | None = None,
+) -> InstallCheck:
+    """Install ``name==version`` from the repository alone into a fresh venv, import it
+    and check its metadata version.
+
+    Dependencies come from ``verify.dependencies-index`` or, when the target is a test
+    index, from the ``prod`` repository's index: the release itself is installed with
+    ``--no-deps``, so a name squatted on the test index can never stand in for one.
+    """
+    from releasekit.steps.build import find_uv
+
+    uv = find_uv()
+    index_url = _with_auth(repository.index_url, credentials)
+    deps_index = config.verify_dependencies_index or (
+        config.repositories["prod"].index_url
+        if repository.name == "test" and "prod" in config.repositories
+        else index_url
+    )
+    modules = config.verify_import or _top_level_modules(artifacts, name)
+    with tempfile.TemporaryDirectory(prefix="releasekit-verify-") as scratch:
+        venv = Path(scratch) / "venv"
+        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if uv:
+            runner.run([uv.path, "venv", "--quiet", "--python", sys.executable, str(venv)])
+            install = [uv.path, "pip", "install", "--quiet", "--no-cache", "--python", str(python)]
+            index_env = "UV_INDEX_URL"
+        else:
+            runner.run([sys.executable, "-m", "venv", str(venv)])
+            install = [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+            ]
+            index_env = "PIP_INDEX_URL"
+        # Index URLs travel in the environment: they may carry credentials.
+        _install(
+            runner,
+            [*install, "--no-deps", f"{name}=={version}"],
+            {index_env: index_url},
+            repository,
+        )
+        requirements = json.loads(runner.run([str(python), "-c", _REQUIRES, name]))
+        if requirements:
+            _install(runner, [*install, *requirements], {index_env: deps_index}, repository)
+        probe = json.loads(runner.run([str(python), "-c", _PROBE, name, *modules]))
+    if probe["version"] != version:
+        raise VerifyError(
+            f"Installing {name}=={version} from {repository.name} gave version "
+            f"{probe['version']} (importlib.metadata).",
+            "The index serves other files than the ones built here; do not announce this release.",
+        )
+    return InstallCheck("uv" if uv else "pip", probe["version"], tuple(modules))
+
+
+_REQUIRES = (
+    "import importlib.metadata as m, json, sys; print(json.dumps(m.requires(sys.argv[1]) or []))"
+)
+_PROBE = (
+    "import importlib, importlib.metadata as m, json, sys\n"
+    "for module in sys.argv[2:]: importlib.import_module(module)\n"
+    "print(json.dumps({'version': m.version(sys.argv[1])}))\n"
+)
+
+
+def _install(
+    runner: Runner, argv: list[str], env: Mapping[str, str], repository: Repository
+) -> None:
+    try:
+        runner.run(argv, env=env)
+    except CommandError as exc:
+        raise VerifyError(
+            f"Installing from {repository.name} in a fresh environment failed: "
+            f"`{shlex.join(argv)}` said:\n{exc.output.strip()[-2000:]}",
+            "Check that the release and its dependencies can be installed from that index.",
+        ) from None
+
+
+def _with_auth(url: str, credentials: Credentials | None) -> str:
+    if not credentials or not credentials.password or credentials.username == ANONYMOUS:
+        return url
+    parts = urlsplit(url)
+    userinfo = (
+        quote(credentials.username, safe="") + ":" + quote(credentials.password.reveal(), safe="")
+    )
+    return urlunsplit(
+        parts._replace(
+            netloc=f"{userinfo}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        )
+    )
+
+
+def _top_level_modules(artifacts: tuple[Artifact, ...], name: str) -> list[str]:
+    """The importable top-level names the wheel installs (what a user would import)."""
+    for artifact in artifacts:
+        if artifact.kind != "wheel":
+            continue
+        with zipfile.ZipFile(artifact.path) as wheel:
+            tops = set()
+            for entry in wheel.namelist():
+                top = entry.split("/", 1)[0]
+                if top.endswith((".dist-info", ".data")) or top.endswith(".pth"):
+                    continue
+                if "/" in entry or top.endswith(".py"):
+                    tops.add(top.removesuffix(".py"))
+        return sorted(t for t in tops if t.isidentifier())
+    return [normalize_name(name).replace("-", "_")]
