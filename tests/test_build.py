@@ -89,6 +89,25 @@ def contents(directory: Path) -> dict[str, bytes]:
     }
 
 
+class RecordingRunner(SubprocessRunner):
+    """A real runner that remembers each command and the environment it added."""
+
+    def __init__(self) -> None:
+        super().__init__(echo=False)
+        self.calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        capture: bool = True,
+    ) -> str:
+        self.calls.append((list(argv), dict(env or {})))
+        return super().run(argv, env=env, cwd=cwd, capture=capture)
+
+
 def test_two_builds_of_one_commit_are_byte_identical_and_dated_by_it(tmp_path: Path) -> None:
     root = tiny_project(tmp_path / "tiny")
 
@@ -323,25 +342,6 @@ def test_uv_found_only_as_a_binary_is_handed_to_build(
     assert command[5:7] == ["--installer", "uv"]
     assert env["UV"] == uv.path
     assert shutil.which("uv", path=env.get("PATH", os.environ["PATH"])) is not None
-
-
-class RecordingRunner(SubprocessRunner):
-    """A real runner that remembers each command and the environment it added."""
-
-    def __init__(self) -> None:
-        super().__init__(echo=False)
-        self.calls: list[tuple[list[str], dict[str, str]]] = []
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        capture: bool = True,
-    ) -> str:
-        self.calls.append((list(argv), dict(env or {})))
-        return super().run(argv, env=env, cwd=cwd, capture=capture)
 
 
 def test_without_git_source_date_epoch_is_left_unset_with_a_note(
