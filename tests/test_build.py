@@ -21,12 +21,12 @@ import pytest
 from packaging.version import Version
 
 from layouts import git_init, write
+from releasekit.artifacts import artifact_problems
 from releasekit.config import load_config
 from releasekit.errors import BuildError, ExitCode
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.build import (
     BuildResult,
-    artifact_problems,
     build_release,
     find_uv,
     format_artifacts,
@@ -251,14 +251,15 @@ def test_every_mismatch_is_listed_at_once() -> None:
         ],
         "Tiny.Pkg",
         Version("1.0.0"),
+        one_of_each=True,
     )
 
     assert problems[0] == "other_pkg-1.0.0.tar.gz: project name other-pkg, expected tiny-pkg"
     assert "tiny_pkg-1.1.0-py3-none-any.whl: version 1.1.0, expected 1.0.0" in problems
     assert any(p.startswith("not-a-wheel.whl: not a valid wheel name") for p in problems)
     assert problems[-1].startswith("2 wheels (")
-    assert artifact_problems([WHEEL, SDIST], "tiny_pkg", Version("1.0")) == []
-    assert artifact_problems([WHEEL], "tiny-pkg", Version("1.0.0")) == [
+    assert artifact_problems([WHEEL, SDIST], "tiny_pkg", Version("1.0"), one_of_each=True) == []
+    assert artifact_problems([WHEEL], "tiny-pkg", Version("1.0.0"), one_of_each=True) == [
         "0 sdists (none), expected one"
     ]
 

@@ -79,11 +79,14 @@ def find_artifacts(directory: Path) -> tuple[Artifact, ...]:
     return tuple(sorted(found, key=lambda a: (a.kind != "wheel", a.filename)))
 
 
-def artifact_problems(filenames: Iterable[str], name: str, version: Version) -> list[str]:
-    """Every way ``filenames`` differ from one sdist and wheels of ``name`` ``version``.
+def artifact_problems(
+    filenames: Iterable[str], name: str, version: Version, *, one_of_each: bool = False
+) -> list[str]:
+    """Every way ``filenames`` differ from the artifacts of ``name`` ``version``, at once.
 
-    Names follow the binary distribution format (PEP 427/491: ``name_with_underscores``)
-    and PEP 625 (``name_with_underscores-VERSION.tar.gz``); versions compare as PEP 440.
+    Names follow the binary distribution format (PEP 427/491) and PEP 625; versions
+    compare as PEP 440 (``1.0`` is ``1.0.0``). A release has at most one sdist; a build
+    (``one_of_each``) makes exactly one sdist and one wheel.
     """
     expected = normalize_name(name)
     problems: list[str] = []
@@ -103,11 +106,12 @@ def artifact_problems(filenames: Iterable[str], name: str, version: Version) -> 
             problems.append(f"{filename}: project name {found_name}, expected {expected}")
         if found_version != version:
             problems.append(f"{filename}: version {found_version}, expected {version}")
-    if len(found["sdist"]) > 1:
-        problems.append(
-            f"{len(found['sdist'])} sdists ({', '.join(found['sdist'])}), expected at most one"
-        )
-    if not found["sdist"] and not found["wheel"]:
+    for kind, files in found.items():
+        if len(files) > 1 and (one_of_each or kind == "sdist"):
+            problems.append(f"{len(files)} {kind}s ({', '.join(files)}), expected one")
+        elif not files and one_of_each:
+            problems.append(f"0 {kind}s (none), expected one")
+    if not found["sdist"] and not found["wheel"] and not one_of_each:
         problems.append("no sdist and no wheel")
     return problems
 

@@ -6,11 +6,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from releasekit.errors import ExitCode, ReleaseError
+
+if TYPE_CHECKING:
+    from releasekit.config import ReleaseConfig, Repository
+    from releasekit.runner import Runner
+
+# Command-line flags that override configuration keys: argparse dest -> key.
+CONFIG_FLAGS = {
+    "commit": "commit",
+    "tag": "tag",
+    "allow_dirty": "allow-dirty",
+    "tag_format": "tag-format",
+    "installer": "build.installer",
+    "isolation": "build.isolation",
+    "timeout": "verify.timeout",
+    "install": "verify.install",
+}
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -32,19 +48,52 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _artifact_options(
+    repository: bool, default_repository: str | None = "test"
+) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--outdir",
+        type=Path,
+        metavar="DIR",
+        help="where the artifacts are (default: build.outdir, dist/)",
+    )
+    if repository:
+        options.add_argument(
+            "--repository",
+            "-r",
+            default=default_repository,
+            metavar="NAME",
+            help=f"a configured repository (default: {default_repository})",
+        )
+        options.add_argument(
+            "--repository-url",
+            metavar="URL",
+            help="upload URL of an index not in the configuration",
+        )
+        options.add_argument(
+            "--index-url",
+            metavar="URL",
+            help="simple-API URL of the index (default: from the repository)",
+        )
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from releasekit import __version__
+
     common = _common_options()
+    with_repository = _artifact_options(repository=True)
     parser = argparse.ArgumentParser(
         prog="releasekit",
         description="Safe, reusable release steps: bump-version, build, check, upload, verify.",
         epilog="Exit codes: " + ", ".join(f"{c.value} {c.name.lower()}" for c in ExitCode) + ".",
     )
-    from releasekit import __version__
-
     parser.add_argument("--version", action="version", version=f"releasekit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     commands.add_parser("version", parents=[common], help="print the project's current version")
+
     bump = commands.add_parser(
         "bump-version",
         parents=[common],
@@ -77,17 +126,85 @@ def build_parser() -> argparse.ArgumentParser:
         help="commit and tag even with other uncommitted changes",
     )
     bump.add_argument("--tag-format", metavar="FORMAT", help='e.g. "v{version}"')
+
+    build = commands.add_parser(
+        "build",
+        parents=[common, _artifact_options(repository=False)],
+        help="build sdist and wheel (from the sdist) into a clean output directory",
+    )
+    build.add_argument("--dry-run", action="store_true", help="say what would run; build nothing")
+    build.add_argument(
+        "--installer",
+        choices=["auto", "pip", "uv"],
+        default=None,
+        help="installer for the isolated build environment (default: auto)",
+    )
+    build.add_argument(
+        "--isolation",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="build in an isolated environment (default: on)",
+    )
+
+    commands.add_parser(
+        "check",
+        parents=[common, with_repository],
+        help="run every pre-flight check against the target index; list all failures",
+    )
+
+    for name, default, what in (
+        ("upload", "test", "upload to --repository NAME"),
+        ("upload-test", None, "upload to the test repository"),
+        ("upload-prod", None, "upload to the prod repository (asks unless --yes or CI)"),
+    ):
+        upload = commands.add_parser(
+            name,
+            parents=[common, _artifact_options(repository=True, default_repository=default)],
+            help=what + "; files already there with the same sha256 are skipped",
+        )
+        upload.add_argument(
+            "--yes",
+            "-y",
+            action="store_true",
+            help="do not ask for confirmation before a prod upload",
+        )
+        upload.add_argument(
+            "--dry-run", action="store_true", help="say what would be uploaded; upload nothing"
+        )
+
+    verify = commands.add_parser(
+        "verify",
+        parents=[common, with_repository],
+        help="wait for the release on the index and prove every file is what was built",
+    )
+    verify.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for the index (default: verify.timeout, 300)",
+    )
+    verify.add_argument(
+        "--install",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also install it from the index into a fresh venv and import it",
+    )
     return parser
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = {
-        "commit": "commit",
-        "tag": "tag",
-        "allow_dirty": "allow-dirty",
-        "tag_format": "tag-format",
-    }
-    return {key: getattr(args, attr) for attr, key in names.items() if hasattr(args, attr)}
+    return {key: getattr(args, dest) for dest, key in CONFIG_FLAGS.items() if hasattr(args, dest)}
+
+
+def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
+    from releasekit.repositories import select_repository
+
+    name = args.repository
+    if args.command in ("upload-test", "upload-prod"):
+        name = name or args.command.removeprefix("upload-")
+    return select_repository(
+        config, name, repository_url=args.repository_url, index_url=args.index_url
+    )
 
 
 def run_command(args: argparse.Namespace) -> dict[str, Any]:
@@ -98,40 +215,157 @@ def run_command(args: argparse.Namespace) -> dict[str, Any]:
     root = args.project.resolve()
     config = load_config(root, config_file=args.config, overrides=_overrides(args))
     runner = SubprocessRunner(echo=not args.json)
+    step = STEPS[args.command]
+    summary, lines = step(args, root, config, runner)
+    if not args.json:
+        print(lines)
+    return summary
 
-    if args.command == "version":
-        from releasekit.project import load_project
-        from releasekit.steps.bump import current_version
 
-        project = load_project(root, config)
-        version = str(current_version(project, config, runner))
-        if not args.json:
-            print(version)
-        return {"step": "version", "ok": True, "project": project.name, "version": version}
+Step = Callable[[argparse.Namespace, Path, "ReleaseConfig", "Runner"], tuple[dict[str, Any], str]]
 
+
+def _version(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.project import load_project
+    from releasekit.steps.bump import current_version
+
+    project = load_project(root, config)
+    version = str(current_version(project, config, runner))
+    return {"step": "version", "ok": True, "project": project.name, "version": version}, version
+
+
+def _bump(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
     from releasekit.steps.bump import bump_version
 
     result = bump_version(root, config, args.target, runner, dry_run=args.dry_run)
-    if not args.json:
-        _print_bump(result)
-    return result.to_json()
-
-
-def _print_bump(result: Any) -> None:
-    if result.dry_run:
-        sys.stdout.write(result.diff())
     verb = "would bump" if result.dry_run else "bumped"
-    print(f"{verb} {result.project} {result.previous} -> {result.version}")
-    for change in result.changes:
-        print(f"  {change.path.relative_to(result.root).as_posix()}: {change.what}")
+    lines = [result.diff().rstrip("\n")] if result.dry_run else []
+    lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
+    lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
     if result.commit:
-        print(f"  commit: {result.commit_sha or '(would commit)'}")
+        lines.append(f"  commit: {result.commit_sha or '(would commit)'}")
     if result.tag:
-        print(f"  tag: {result.tag}")
-    for note in result.notes:
-        print(f"  note: {note}")
+        lines.append(f"  tag: {result.tag}")
+    lines += [f"  note: {note}" for note in result.notes]
     if result.dry_run:
-        print("dry run: nothing was changed")
+        lines.append("dry run: nothing was changed")
+    return result.to_json(), "\n".join(lines)
+
+
+def _build(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.steps.build import build_release, format_artifacts
+
+    result = build_release(root, config, runner, outdir=args.outdir, dry_run=args.dry_run)
+    if result.dry_run:
+        lines = [f"would run: {' '.join(result.command)}", f"into: {result.outdir}"]
+        lines += [f"would remove: {p.name}" for p in result.removed]
+    else:
+        lines = [
+            f"built {result.project} {result.version} into {result.outdir}:",
+            format_artifacts(result),
+        ]
+    lines += [f"  note: {note}" for note in result.notes]
+    return result.to_json(), "\n".join(lines)
+
+
+def _check(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.credentials import resolve_credentials
+    from releasekit.repositories import index_client
+    from releasekit.steps.check import check_release
+
+    repository = _repository(args, config)
+    try:
+        credentials = resolve_credentials(repository)
+    except ReleaseError:
+        credentials = None  # reading a public index needs none; upload will say what is missing
+    result = check_release(
+        root,
+        config,
+        runner,
+        repository,
+        outdir=args.outdir,
+        index=index_client(repository, credentials),
+    )
+    lines = [f"check {result.project} {result.version} for {result.repository}:"]
+    lines += [f"  ok: {name}" for name in result.passed]
+    lines += [
+        f"  already on {result.repository} (same sha256): {name}"
+        for name in result.already_uploaded
+    ]
+    lines += [f"  note: {note}" for note in result.notes]
+    if not args.json:
+        print("\n".join(lines))
+    result.raise_for_failures()
+    return result.to_json(), "all checks passed"
+
+
+def _upload(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.steps.upload import upload_release
+
+    repository = _repository(args, config)
+    result = upload_release(
+        root, config, runner, repository, outdir=args.outdir, yes=args.yes, dry_run=args.dry_run
+    )
+    verb = "would upload" if result.dry_run else "uploaded"
+    lines = [
+        f"{verb} {result.project} {result.version} to {result.repository} "
+        f"({result.upload_url}), credentials: {result.credentials}"
+    ]
+    lines += [f"  {verb}: {name}" for name in result.uploaded]
+    lines += [f"  skipped (already there, same sha256): {name}" for name in result.skipped]
+    if not result.uploaded:
+        lines.append("  nothing to upload: every file is already there")
+    return result.to_json(), "\n".join(lines)
+
+
+def _verify(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.credentials import resolve_credentials
+    from releasekit.steps.verify import verify_release
+
+    repository = _repository(args, config)
+    try:
+        credentials = resolve_credentials(repository)
+    except ReleaseError:
+        credentials = None
+    result = verify_release(
+        root, config, runner, repository, outdir=args.outdir, credentials=credentials
+    )
+    lines = [
+        f"verified {result.project} {result.version} on {result.repository} "
+        f"({result.index_url}) after {result.waited:.1f} s:"
+    ]
+    lines += [f"  ok: {f.filename} sha256:{f.expected_sha256}" for f in result.files]
+    if result.install:
+        lines.append(
+            f"  installed with {result.install.installer} in a fresh venv: version "
+            f"{result.install.installed_version}, imported "
+            f"{', '.join(result.install.imported) or 'nothing'}"
+        )
+    return result.to_json(), "\n".join(lines)
+
+
+STEPS: dict[str, Step] = {
+    "version": _version,
+    "bump-version": _bump,
+    "build": _build,
+    "check": _check,
+    "upload": _upload,
+    "upload-test": _upload,
+    "upload-prod": _upload,
+    "verify": _verify,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,18 +378,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             print(f"  {exc.hint}", file=sys.stderr)
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "step": args.command,
-                        "ok": False,
-                        "exit_code": int(exc.exit_code),
-                        "error": exc.message,
-                        "hint": exc.hint,
-                    },
-                    indent=2,
-                )
-            )
+            error = {
+                **(exc.details or {}),
+                "step": args.command,
+                "ok": False,
+                "exit_code": int(exc.exit_code),
+                "error": exc.message,
+                "hint": exc.hint,
+            }
+            print(json.dumps(error, indent=2))
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)

@@ -7,6 +7,7 @@ codes; everything else raises them from the place that knows what went wrong.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 
 class ExitCode(enum.IntEnum):
@@ -37,6 +38,8 @@ class ReleaseError(Exception):
     """
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    # A step's JSON summary up to the failure (check's list of failures), for --json.
+    details: dict[str, Any] | None = None
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)

@@ -3,7 +3,6 @@ swapped into a clean output directory — or nothing in it changes."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -12,44 +11,35 @@ import shlex
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from releasekit.artifacts import (
+    ARTIFACT_SUFFIXES,
+    Artifact,
+    artifact_kind,
+    artifact_paths,
+    artifact_problems,
+    human_size,
+)
 from releasekit.config import ReleaseConfig
 from releasekit.errors import BuildError, CommandError
-from releasekit.project import load_project, normalize_name
+from releasekit.project import load_project
 from releasekit.runner import Runner
 from releasekit.steps.bump import current_version
 from releasekit.vcs import Git
 
-ArtifactKind = Literal["sdist", "wheel"]
 Installer = Literal["pip", "uv"]
-# The only files the build step ever deletes from an output directory.
-ARTIFACT_SUFFIXES = (".whl", ".tar.gz", ".zip")
 # `python -m build --installer` appeared in build 1.2.0.
 BUILD_WITH_INSTALLER = Version("1.2")
 # Inside the output directory, so it is on the same file system (os.replace is atomic)
 # and covered by the usual ignores of dist/ (.gitignore, hatchling's default exclude):
 # the sdist never picks up our scratch files.
 STAGING_PREFIX = ".releasekit-build-"
-
-
-@dataclass(frozen=True)
-class Artifact:
-    path: Path
-    kind: ArtifactKind
-    size: int
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +112,7 @@ def build_release(
         installer=installer,
         source_date_epoch=epoch,
         command=tuple(build_command(root, target / (STAGING_PREFIX + "XXXXXXXX"), installer)),
-        removed=_artifacts_in(target),
+        removed=artifact_paths(target),
         dry_run=dry_run,
         notes=(*notes, *installer_notes),
     )
@@ -210,37 +200,11 @@ def find_uv() -> UvBinary | None:
     return UvBinary(path, importable=False) if path else None
 
 
-def artifact_problems(filenames: Iterable[str], name: str, version: Version) -> list[str]:
-    """Every way ``filenames`` differ from one sdist and one wheel of ``name`` ``version``."""
-    expected = normalize_name(name)
-    problems: list[str] = []
-    found: dict[ArtifactKind, list[str]] = {"sdist": [], "wheel": []}
-    for filename in filenames:
-        kind = _kind(filename)
-        try:
-            if kind == "wheel":
-                found_name, found_version, _, _ = parse_wheel_filename(filename)
-            else:
-                found_name, found_version = parse_sdist_filename(filename)
-        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
-            problems.append(f"{filename}: not a valid {kind} name ({exc})")
-            continue
-        found[kind].append(filename)
-        if found_name != expected:
-            problems.append(f"{filename}: project name {found_name}, expected {expected}")
-        if found_version != version:
-            problems.append(f"{filename}: version {found_version}, expected {version}")
-    for kind, files in found.items():
-        if len(files) != 1:
-            problems.append(f"{len(files)} {kind}s ({', '.join(files) or 'none'}), expected one")
-    return problems
-
-
 def format_artifacts(result: BuildResult) -> str:
     """One line per artifact, ``  NAME  SIZE  sha256:HEX``, aligned, for printing."""
     width = max((len(a.path.name) for a in result.artifacts), default=0)
     return "\n".join(
-        f"  {a.path.name:<{width}}  {_human_size(a.size):>8}  sha256:{a.sha256}"
+        f"  {a.path.name:<{width}}  {human_size(a.size):>8}  sha256:{a.sha256}"
         for a in result.artifacts
     )
 
@@ -334,9 +298,11 @@ def _checked_artifacts(plan: BuildResult, staging: Path) -> list[Path]:
     """The sdist and the wheel in ``staging``, in build order, if they match the project."""
     built = sorted(
         (p for p in staging.iterdir() if p.name.endswith(ARTIFACT_SUFFIXES)),
-        key=lambda p: (_kind(p.name) == "wheel", p.name),
+        key=lambda p: (artifact_kind(p.name) == "wheel", p.name),
     )
-    problems = artifact_problems([p.name for p in built], plan.project, Version(plan.version))
+    problems = artifact_problems(
+        [p.name for p in built], plan.project, Version(plan.version), one_of_each=True
+    )
     if problems:
         raise BuildError(
             f"The build of {plan.project} {plan.version} made artifacts that do not match the "
@@ -348,14 +314,6 @@ def _checked_artifacts(plan: BuildResult, staging: Path) -> list[Path]:
     return built
 
 
-def _artifacts_in(directory: Path) -> tuple[Path, ...]:
-    if not directory.is_dir():
-        return ()
-    return tuple(
-        sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(ARTIFACT_SUFFIXES))
-    )
-
-
 def _replace_artifacts(
     target: Path, built: Sequence[Path], stale: Sequence[Path]
 ) -> tuple[Artifact, ...]:
@@ -365,32 +323,8 @@ def _replace_artifacts(
     for path in built:
         destination = target / path.name
         os.replace(path, destination)
-        artifacts.append(
-            Artifact(
-                destination, _kind(path.name), destination.stat().st_size, _sha256(destination)
-            )
-        )
+        artifacts.append(Artifact.from_path(destination))
     for path in stale:
         if path.name not in {p.name for p in built}:
             path.unlink(missing_ok=True)
     return tuple(artifacts)
-
-
-def _kind(filename: str) -> ArtifactKind:
-    return "wheel" if filename.endswith(".whl") else "sdist"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _human_size(size: int) -> str:
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} kB"
-    return f"{size / 1_000_000:.1f} MB"

@@ -89,11 +89,13 @@ class CheckResult:
     def raise_for_failures(self) -> None:
         if self.failures:
             listed = "\n".join(f"  - {failure}" for failure in self.failures)
-            raise CheckError(
+            error = CheckError(
                 f"{len(self.failures)} check(s) failed for {self.project} {self.version} "
                 f"(target: {self.repository}):\n{listed}",
                 "Fix each of them, rebuild if an artifact was involved, and run check again.",
             )
+            error.details = self.to_json()
+            raise error
 
 
 def check_release(
