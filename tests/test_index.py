@@ -195,7 +195,7 @@ def test_403_is_not_retried_and_asks_for_credentials(
     proxy = fault_proxy(seeded_pypiserver.url)
     proxy.fail_next(5, status=403)
 
-    with pytest.raises(PackageIndexError, match="credentials are needed") as raised:
+    with pytest.raises(PackageIndexError, match="it needs credentials to be read") as raised:
         IndexClient(proxy.proxied(seeded_pypiserver.simple_url)).project_files("demo-pkg")
 
     assert "token" in raised.value.hint
@@ -262,12 +262,21 @@ class CannedIndex:
 
     def __init__(self, routes: Routes) -> None:
         self.routes = routes
+        self.redirects: dict[str, str] = {}  # path -> Location
         self.paths: list[str] = []
+        self.authorizations: list[str | None] = []
         canned = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 canned.paths.append(self.path)
+                canned.authorizations.append(self.headers.get("Authorization"))
+                if self.path in canned.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", canned.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 status, content_type, body = canned.routes.get(self.path, (404, "text/html", b""))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -283,18 +292,31 @@ class CannedIndex:
 
 
 @pytest.fixture
-def canned_index() -> Iterator[CannedIndex]:
-    canned = CannedIndex({})
-    thread = threading.Thread(
-        target=canned.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
+def canned_servers() -> Iterator[Callable[[], CannedIndex]]:
+    """A factory of canned servers, each on its own port (so: its own origin)."""
+    started: list[tuple[CannedIndex, threading.Thread]] = []
+
+    def start() -> CannedIndex:
+        canned = CannedIndex({})
+        thread = threading.Thread(
+            target=canned.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        thread.start()
+        started.append((canned, thread))
+        return canned
+
     try:
-        yield canned
+        yield start
     finally:
-        canned.server.shutdown()
-        canned.server.server_close()
-        thread.join()
+        for canned, thread in started:
+            canned.server.shutdown()
+            canned.server.server_close()
+            thread.join()
+
+
+@pytest.fixture
+def canned_index(canned_servers: Callable[[], CannedIndex]) -> CannedIndex:
+    return canned_servers()
 
 
 WHEEL_SHA = "a" * 64
@@ -377,6 +399,25 @@ def test_an_answer_that_is_no_simple_page_is_an_error(canned_index: CannedIndex)
 
     with pytest.raises(PackageIndexError, match="neither a PEP 691 JSON nor a PEP 503 HTML"):
         IndexClient(f"{canned_index.url}/simple/").project_files("demo-pkg")
+
+
+def test_redirects_keep_credentials_on_the_same_host_only(
+    canned_servers: Callable[[], CannedIndex],
+) -> None:
+    index, elsewhere = canned_servers(), canned_servers()
+    page = b'<a href="demo_pkg-1.0.tar.gz#sha256=' + SDIST_SHA.encode() + b'">x</a>'
+    index.redirects["/simple/demo-pkg/"] = "/moved/demo-pkg/"
+    index.redirects["/moved/demo-pkg/"] = f"{elsewhere.url}/simple/demo-pkg/"
+    elsewhere.routes["/simple/demo-pkg/"] = (200, "text/html", page)
+    client = IndexClient(f"{index.url}/simple/", auth=("ci", SECRET))
+
+    found = client.project_files("demo-pkg")
+
+    # Relative links resolve against the page where the redirects ended.
+    assert [f.url for f in found] == [f"{elsewhere.url}/simple/demo-pkg/demo_pkg-1.0.tar.gz"]
+    expected = "Basic " + base64.b64encode(f"ci:{SECRET}".encode()).decode()
+    assert index.authorizations == [expected, expected]
+    assert elsewhere.authorizations == [None]
 
 
 def test_redact_url_removes_user_and_password() -> None:

@@ -82,7 +82,11 @@ class IndexClient:
         pypi_json_api: bool | None = None,
     ) -> None:
         parts = urlsplit(index_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or not _valid_port(index_url)
+        ):
             raise PackageIndexError(
                 f"The index URL {redact_url(index_url)!r} is not an http(s):// URL.",
                 "Set the repository's index-url to its simple API, "
@@ -99,7 +103,8 @@ class IndexClient:
         )
         self._auth = auth
         self._sleep = sleep
-        self._secrets = [secret for secret in (auth or ()) if len(secret) >= 4]
+        # Too short a password would be "scrubbed" out of ordinary words too.
+        self._secrets = [auth[1]] if auth and len(auth[1]) >= 4 else []
 
     def release_files(self, name: str, version: str) -> list[IndexFile]:
         """Files of release ``version`` of project ``name``; ``[]`` if either is missing.
@@ -153,7 +158,9 @@ class IndexClient:
             if attempt:
                 self._sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                with _opener().open(request, timeout=self.timeout) as response:
+                # A new opener each time: it reads the *_proxy variables when built.
+                opener = urllib.request.build_opener(_same_origin_auth_redirects())
+                with opener.open(request, timeout=self.timeout) as response:
                     # A missing Content-Type means "guess": HTML is the old default.
                     has_type = bool(response.headers.get("Content-Type"))
                     content_type = response.headers.get_content_type() if has_type else ""
@@ -215,9 +222,13 @@ class IndexClient:
     def _refused(self, url: str, code: int, reason: str) -> PackageIndexError:
         message = f"{url} answered HTTP {code} {reason}"
         if code in (401, 403):
-            need = "were rejected" if self._auth else "are needed"
+            problem = (
+                "it rejected the credentials, or they may not read this index"
+                if self._auth
+                else "it needs credentials to be read"
+            )
             return PackageIndexError(
-                self._scrub(f"{message}: credentials {need} to read this index."),
+                self._scrub(f"{message}: {problem}."),
                 "Set the repository's username and token (or password) in the environment, "
                 "keyring or .pypirc, and check that they may read this index.",
             )
@@ -228,13 +239,21 @@ class IndexClient:
         )
 
 
+def _valid_port(url: str) -> bool:
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        return False
+    return True
+
+
 @functools.cache
-def _opener() -> urllib.request.OpenerDirector:
-    """A urllib opener that never carries the Authorization header to another host."""
+def _same_origin_auth_redirects() -> type[urllib.request.HTTPRedirectHandler]:
+    """A redirect handler that never carries the Authorization header to another host."""
     import urllib.request
 
     class SameOriginAuthRedirects(urllib.request.HTTPRedirectHandler):
-        def redirect_request(  # noqa: PLR0917 - urllib's signature
+        def redirect_request(
             self,
             req: urllib.request.Request,
             fp: IO[bytes],
@@ -248,7 +267,7 @@ def _opener() -> urllib.request.OpenerDirector:
                 new.remove_header("Authorization")
             return new
 
-    return urllib.request.build_opener(SameOriginAuthRedirects)
+    return SameOriginAuthRedirects
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
