@@ -33,6 +33,9 @@ import pytest
 from fault_proxy import FaultProxy
 
 START_TIMEOUT = 60.0  # seconds; devpi-server needs several on a busy machine
+# Talks to 127.0.0.1 directly, whatever HTTP(S)_PROXY says (session fixtures start
+# before the function-scoped NO_PROXY fixture below).
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class UploadTarget(Protocol):
@@ -88,7 +91,7 @@ def free_port() -> int:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2):
+        with _direct.open(url, timeout=2):
             return True
     except urllib.error.HTTPError:
         return True  # it answered, even if not with 200
@@ -186,7 +189,7 @@ def _devpi_put(url: str, payload: dict[str, object], auth: tuple[str, str] | Non
         # devpi takes HTTP Basic with the user's password as well as its own X-Devpi-Auth.
         token = base64.b64encode(":".join(auth).encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=30):
+    with _direct.open(request, timeout=30):
         pass
 
 
