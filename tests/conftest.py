@@ -5,9 +5,7 @@ from pathlib import Path
 import pytest
 
 # Real package indexes (pypiserver, devpi-server) and a fault-injecting proxy.
-pytest_plugins = [
-    name for name in ("index_servers",) if (Path(__file__).parent / f"{name}.py").exists()
-]
+pytest_plugins = ["index_servers"]
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +20,8 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # No keyring look-ups: slow, and they may prompt or find a developer's real tokens.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Release Tester")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")

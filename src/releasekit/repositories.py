@@ -52,6 +52,9 @@ def index_client(repository: Repository, credentials: Credentials | None = None)
     from releasekit.index import IndexClient
 
     auth = None
+    # Reading PyPI needs no credentials: an upload token is never sent where it is not needed.
+    if is_public(repository):
+        credentials = None
     if credentials and credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
     return IndexClient(repository.index_url, auth=auth)
