@@ -130,7 +130,10 @@ def test_unknown_profile_names_what_is_installed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('tag_format = "v{version}"\n', r"unknown key 'tag_format'.*Known keys: allow-dev-to-prod, allow-dirty"),
+        (
+            'tag_format = "v{version}"\n',
+            r"unknown key 'tag_format'.*Known keys: allow-dev-to-prod, allow-dirty",
+        ),
         ("commit = 'yes'\n", r"key 'commit' must be true or false, got 'yes'"),
         ('tag-format = "v"\n', r"key 'tag-format' must be a string with \{version\}"),
         ('tag-format = "{version}-{branch}"\n', r"no other fields than \{name\}, \{version\}"),
