@@ -26,6 +26,8 @@ CONFIG_FLAGS = {
     "isolation": "build.isolation",
     "timeout": "verify.timeout",
     "install": "verify.install",
+    "push": "release.push",
+    "test_first": "release.test-first",
 }
 
 
@@ -189,6 +191,55 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also install it from the index into a fresh venv and import it",
     )
+
+    publish = commands.add_parser(
+        "publish",
+        parents=[common],
+        help="build, check, upload and verify (to prod, or to the test index with --test)",
+    )
+    publish.add_argument("--test", action="store_true", help="publish to the test repository")
+    release = commands.add_parser(
+        "release",
+        parents=[common],
+        help="bump, build, check, upload-test, verify, upload-prod, verify, tag and push",
+    )
+    release.add_argument(
+        "part", nargs="?", metavar="PART|X.Y.Z", help="the version bump (not needed with --resume)"
+    )
+    release.add_argument(
+        "--resume", action="store_true", help="continue a stopped release from the current version"
+    )
+    release.add_argument(
+        "--push",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="push the commit and tag at the end (default: release.push)",
+    )
+    release.add_argument(
+        "--test-first",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="go through the test index first (default: release.test-first)",
+    )
+    for pipeline in (publish, release):
+        pipeline.add_argument(
+            "--yes",
+            "-y",
+            action="store_true",
+            help="do not ask for confirmation before the prod upload",
+        )
+        pipeline.add_argument(
+            "--install",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="verify by installing into a fresh venv (verify.install)",
+        )
+        pipeline.add_argument(
+            "--timeout",
+            type=float,
+            metavar="SECONDS",
+            help="how long verify waits for the index (verify.timeout)",
+        )
     return parser
 
 
@@ -356,6 +407,28 @@ def _verify(
     return result.to_json(), "\n".join(lines)
 
 
+def _pipeline(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit import pipeline
+
+    if args.command == "publish":
+        result = pipeline.publish(
+            root,
+            config,
+            runner,
+            test=args.test,
+            yes=args.yes,
+            resume="releasekit publish" + (" --test" if args.test else ""),
+        )
+    else:
+        result = pipeline.release(root, config, runner, args.part, resume=args.resume, yes=args.yes)
+    width = max(len(s.name) for s in result.steps)
+    lines = [f"{args.command}: {result.project} {result.version}"]
+    lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]
+    return result.to_json(), "\n".join(lines)
+
+
 STEPS: dict[str, Step] = {
     "version": _version,
     "bump-version": _bump,
@@ -365,6 +438,8 @@ STEPS: dict[str, Step] = {
     "upload-test": _upload,
     "upload-prod": _upload,
     "verify": _verify,
+    "publish": _pipeline,
+    "release": _pipeline,
 }
 
 

@@ -83,6 +83,9 @@ class ReleaseConfig:
     build_outdir: str = "dist"
     build_installer: str = "auto"
     build_isolation: bool = True
+    release_test_first: bool = True
+    release_push: bool = True
+    release_remote: str = "origin"
     verify_timeout: float = 300.0
     verify_install: bool = False
     verify_import: tuple[str, ...] = ()
@@ -254,6 +257,9 @@ SCHEMA: Mapping[str, Parser] = {
     "build.outdir": _parse_str,
     "build.installer": _choice("auto", "pip", "uv"),
     "build.isolation": _parse_bool,
+    "release.test-first": _parse_bool,
+    "release.push": _parse_bool,
+    "release.remote": _parse_str,
     "verify.timeout": _parse_seconds,
     "verify.install": _parse_bool,
     "verify.import": _parse_str_list,

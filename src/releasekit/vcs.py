@@ -96,6 +96,15 @@ class Git:
     def delete_tag(self, tag: str) -> None:
         self._git("tag", "--delete", tag)
 
+    def remotes(self) -> list[str]:
+        return self._git("remote").split()
+
+    def push(self, remote: str, tag: str) -> None:
+        """Push the current branch and ``tag`` (atomically, where the server allows)."""
+        branch = self.branch()
+        refs = [f"refs/heads/{branch}"] if branch else []
+        self._git("push", "--atomic", remote, *refs, f"refs/tags/{tag}")
+
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
