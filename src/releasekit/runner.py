@@ -19,6 +19,9 @@ from releasekit.errors import CommandError
 
 
 class Runner(Protocol):
+    # The interpreter that has build and twine (``python -m build``, ``python -m twine``).
+    python: str
+
     def run(
         self,
         argv: Sequence[str],
@@ -52,9 +55,12 @@ def describe_failure(argv: Sequence[str], returncode: int, output: str) -> Comma
 class SubprocessRunner:
     """Runs commands with :mod:`subprocess`; logs to ``stream`` (stderr by default)."""
 
-    def __init__(self, *, stream: TextIO | None = None, echo: bool = True) -> None:
+    def __init__(
+        self, *, stream: TextIO | None = None, echo: bool = True, python: str = sys.executable
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.echo = echo
+        self.python = python
 
     def run(
         self,

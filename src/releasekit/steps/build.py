@@ -111,7 +111,9 @@ def build_release(
         artifacts=(),
         installer=installer,
         source_date_epoch=epoch,
-        command=tuple(build_command(root, target / (STAGING_PREFIX + "XXXXXXXX"), installer)),
+        command=tuple(
+            build_command(root, target / (STAGING_PREFIX + "XXXXXXXX"), installer, runner.python)
+        ),
         removed=artifact_paths(target),
         dry_run=dry_run,
         notes=(*notes, *installer_notes),
@@ -125,7 +127,7 @@ def build_release(
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
     try:
-        command = build_command(root, staging, installer)
+        command = build_command(root, staging, installer, runner.python)
         _run_build(runner, plan, command, root, build_env)
         artifacts = _replace_artifacts(target, _checked_artifacts(plan, staging), plan.removed)
     finally:
@@ -158,7 +160,9 @@ def checked_outdir(root: Path, outdir: Path) -> Path:
     return target
 
 
-def build_command(root: Path, outdir: Path, installer: Installer | None) -> list[str]:
+def build_command(
+    root: Path, outdir: Path, installer: Installer | None, python: str = sys.executable
+) -> list[str]:
     """The ``python -m build`` argv; without --sdist/--wheel it builds the wheel from the
     sdist, so an sdist that lacks a file the wheel needs fails here, not for a user."""
     if installer is None:
@@ -167,7 +171,7 @@ def build_command(root: Path, outdir: Path, installer: Installer | None) -> list
         options = ["--installer", "uv"]
     else:
         options = []  # pip is build's default, and builds before 1.2 know no --installer
-    return [sys.executable, "-m", "build", "--outdir", str(outdir), *options, str(root)]
+    return [python, "-m", "build", "--outdir", str(outdir), *options, str(root)]
 
 
 def select_installer(requested: str, *, uv_found: bool, build_supports_uv: bool) -> Installer:
@@ -285,7 +289,7 @@ def _run_build(
     except CommandError as exc:
         tail = "\n".join(exc.output.strip().splitlines()[-20:])
         # To rerun by hand, write straight into the outdir: the scratch one is gone by then.
-        rerun = build_command(root, plan.outdir, plan.installer)
+        rerun = build_command(root, plan.outdir, plan.installer, runner.python)
         raise BuildError(
             f"The build of {plan.project} {plan.version} failed (exit code {exc.returncode}); "
             f"{plan.outdir} was left as it was. "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -162,7 +161,7 @@ def check_release(
 
 
 def _twine_check(runner: Runner, artifacts: tuple[Artifact, ...]) -> list[str]:
-    argv = [sys.executable, "-m", "twine", "check", "--strict", *(str(a.path) for a in artifacts)]
+    argv = [runner.python, "-m", "twine", "check", "--strict", *(str(a.path) for a in artifacts)]
     try:
         runner.run(argv)
     except CommandError as exc:

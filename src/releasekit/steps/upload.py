@@ -171,7 +171,7 @@ def _twine_upload(
     runner: Runner, repository: Repository, credentials: Credentials, files: list[Path]
 ) -> None:
     argv = [
-        sys.executable,
+        runner.python,
         "-m",
         "twine",
         "upload",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 import tempfile
 import time
 import zipfile
@@ -240,11 +239,11 @@ def install_and_check(
         venv = Path(scratch) / "venv"
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
         if uv:
-            runner.run([uv.path, "venv", "--quiet", "--python", sys.executable, str(venv)])
+            runner.run([uv.path, "venv", "--quiet", "--python", runner.python, str(venv)])
             install = [uv.path, "pip", "install", "--quiet", "--no-cache", "--python", str(python)]
             index_env = "UV_INDEX_URL"
         else:
-            runner.run([sys.executable, "-m", "venv", str(venv)])
+            runner.run([runner.python, "-m", "venv", str(venv)])
             install = [
                 str(python),
                 "-m",
