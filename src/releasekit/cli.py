@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -258,17 +258,27 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     )
 
 
-def run_command(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the chosen step; print its human output; return its JSON summary."""
+def run_command(
+    args: argparse.Namespace,
+    *,
+    runner: Runner | None = None,
+    adapter: tuple[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Run the chosen step; print its human output; return its JSON summary.
+
+    The nox and Invoke adapters pass their own ``runner`` and their settings as
+    ``adapter`` (a configuration layer above the project's table).
+    """
     from releasekit.config import load_config
     from releasekit.runner import SubprocessRunner
 
     root = args.project.resolve()
-    config = load_config(root, config_file=args.config, overrides=_overrides(args))
-    runner = SubprocessRunner(echo=not args.json)
-    step = STEPS[args.command]
-    summary, lines = step(args, root, config, runner)
-    if not args.json:
+    config = load_config(root, config_file=args.config, overrides=_overrides(args), adapter=adapter)
+    runner = runner or SubprocessRunner(echo=not args.json)
+    summary, lines = STEPS[args.command](args, root, config, runner)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
         print(lines)
     return summary
 
@@ -447,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        summary = run_command(args)
+        run_command(args)
     except ReleaseError as exc:
         print(f"releasekit: error: {exc.message}", file=sys.stderr)
         if exc.hint:
@@ -466,6 +476,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    if args.json:
-        print(json.dumps(summary, indent=2))
     return int(ExitCode.OK)

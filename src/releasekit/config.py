@@ -116,6 +116,11 @@ class ReleaseConfig:
 Parser = Callable[[Any, str, str], Any]
 
 
+def _from_text(source: str) -> bool:
+    """Sources whose values may be text standing for booleans, numbers and lists."""
+    return source.startswith(("environment", "Invoke", "nox"))
+
+
 def _fail(key: str, source: str, expected: str, value: object) -> ConfigError:
     return ConfigError(
         f"{source}: key {key!r} must be {expected}, got {value!r}.",
@@ -132,7 +137,7 @@ def _parse_str(value: Any, key: str, source: str) -> str:
 def _parse_bool(value: Any, key: str, source: str) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and source.startswith("environment"):
+    if isinstance(value, str) and _from_text(source):
         lowered = value.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:
             return True
@@ -142,7 +147,7 @@ def _parse_bool(value: Any, key: str, source: str) -> bool:
 
 
 def _parse_str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
-    if isinstance(value, str) and source.startswith("environment"):
+    if isinstance(value, str) and _from_text(source):
         return tuple(item.strip() for item in value.split(",") if item.strip())
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise _fail(key, source, "a list of strings", value)
@@ -150,7 +155,7 @@ def _parse_str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
 
 
 def _parse_seconds(value: Any, key: str, source: str) -> float:
-    if isinstance(value, str) and source.startswith("environment"):
+    if isinstance(value, str) and _from_text(source):
         with contextlib.suppress(ValueError):
             value = float(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -169,7 +174,7 @@ def _choice(*choices: str) -> Parser:
 
 def _parse_changelog(value: Any, key: str, source: str) -> str | bool:
     if isinstance(value, bool) or (isinstance(value, str) and value):
-        if isinstance(value, str) and source.startswith("environment"):
+        if isinstance(value, str) and _from_text(source):
             lowered = value.strip().lower()
             if lowered in {"0", "false", "no", "off"}:
                 return False
@@ -406,11 +411,14 @@ def load_config(
     config_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    adapter: tuple[str, Mapping[str, Any]] | None = None,
 ) -> ReleaseConfig:
     """Build the effective configuration of the project in ``project_dir``.
 
     ``overrides`` are command-line values with dashed keys (``{"tag-format": ...}``);
     ``None`` values are ignored, so flags that were not given do not override anything.
+    ``adapter`` is ``(source, table)`` from nox's ``register()`` or Invoke's configuration,
+    layered just above the project's table (keys may use underscores there).
     """
     env = os.environ if env is None else env
     layers: list[tuple[str, dict[str, Any]]] = []
@@ -429,11 +437,22 @@ def load_config(
             _table_of(read_toml(config_file), config_file), str(config_file)
         )
 
-    extends = file_values.get("extends") or project_values.get("extends") or ""
+    adapter_values: dict[str, Any] = {}
+    if adapter is not None:
+        adapter_values = validate_table(_dashed(adapter[1]), adapter[0])
+
+    extends = (
+        file_values.get("extends")
+        or adapter_values.get("extends")
+        or project_values.get("extends")
+        or ""
+    )
     if extends:
         base = config_file.parent if file_values.get("extends") and config_file else project_dir
         layers.extend(_load_profile(extends, base, ()))
     layers.append((f"{pyproject} [tool.releasekit]", project_values))
+    if adapter is not None:
+        layers.append((adapter[0], adapter_values))
     if config_file is not None:
         layers.append((str(config_file), file_values))
     env_layer = _env_layer(env)
@@ -443,6 +462,22 @@ def load_config(
         given = {k: v for k, v in overrides.items() if v is not None}
         layers.append(("command line", validate_table(given, "command line")))
     return _merge(layers)
+
+
+def _dashed(table: Mapping[str, Any]) -> dict[str, Any]:
+    """Python-style keys (``tag_format``) as TOML-style keys; ``None`` means "not set"."""
+    dashed: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("_", "-")
+        if value is None:
+            continue
+        if isinstance(value, Mapping) and name in SECTIONS:
+            dashed[name] = _dashed(value)
+        elif isinstance(value, Mapping) and name == "repositories":
+            dashed[name] = {repo: _dashed(fields) for repo, fields in value.items()}
+        else:
+            dashed[name] = value
+    return dashed
 
 
 def _merge(layers: list[tuple[str, dict[str, Any]]]) -> ReleaseConfig:
