@@ -81,12 +81,14 @@ def _artifact_options(
     return options
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
     from releasekit import __version__
 
     common = _common_options()
     with_repository = _artifact_options(repository=True)
-    parser = argparse.ArgumentParser(
+    parser = parser_class(
         prog="releasekit",
         description="Safe, reusable release steps: bump-version, build, check, upload, verify.",
         epilog="Exit codes: " + ", ".join(f"{c.value} {c.name.lower()}" for c in ExitCode) + ".",
@@ -423,16 +425,25 @@ def _pipeline(
     from releasekit import pipeline
 
     if args.command == "publish":
+        resume = "releasekit publish" + (" --test" if args.test else "")
         result = pipeline.publish(
             root,
             config,
             runner,
             test=args.test,
             yes=args.yes,
-            resume="releasekit publish" + (" --test" if args.test else ""),
+            resume=getattr(args, "resume_command", resume),
         )
     else:
-        result = pipeline.release(root, config, runner, args.part, resume=args.resume, yes=args.yes)
+        result = pipeline.release(
+            root,
+            config,
+            runner,
+            args.part,
+            resume=args.resume,
+            yes=args.yes,
+            resume_command=getattr(args, "resume_command", "releasekit release --resume"),
+        )
     width = max(len(s.name) for s in result.steps)
     lines = [f"{args.command}: {result.project} {result.version}"]
     lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]

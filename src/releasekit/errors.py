@@ -49,6 +49,10 @@ class ReleaseError(Exception):
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
 
+    def describe(self) -> str:
+        """The message, then the hint on its own line: what the adapters show."""
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
 
 class UsageError(ReleaseError):
     """The command line itself is wrong (unknown PART, missing argument)."""

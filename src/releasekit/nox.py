@@ -1,0 +1,117 @@
+"""nox adapter: ``releasekit.nox.register()`` defines the release sessions in a noxfile.
+
+    import nox
+    import releasekit.nox
+
+    releasekit.nox.register()
+
+Importing this module registers nothing and imports neither nox nor the heavy parts of
+releasekit; ``register()`` does the work, once. The sessions translate only: their
+arguments after ``--`` are the ``releasekit`` command's flags, the session's virtualenv
+provides build and twine, and a ``ReleaseError`` becomes ``session.error(...)``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from releasekit.adapters import SESSIONS, TOOLS, build_requirements, needs_tools, parse_command
+from releasekit.errors import ReleaseError, UsageError
+from releasekit.runner import SubprocessRunner
+
+if TYPE_CHECKING:
+    import nox
+
+__all__ = ["SESSIONS", "register"]
+
+_registered: list[str] = []
+
+
+class NoxRunner(SubprocessRunner):
+    """Runs the tools in the session's virtualenv and reports through ``session.log``."""
+
+    def __init__(self, session: nox.Session, python: str) -> None:
+        super().__init__(python=python)
+        self.session = session
+
+    def run(self, argv: Sequence[str], **kwargs: Any) -> str:
+        if argv[0] != "git" or argv[1] in {"commit", "tag", "push"}:
+            self.session.log(shlex.join(argv))
+        return super().run(argv, **kwargs)
+
+    def log(self, message: str) -> None:
+        self.session.log(message)
+
+
+def register(
+    *,
+    python: str | Sequence[str] | bool | None = None,
+    venv_backend: str | None = None,
+    prefix: str = "",
+    tags: Sequence[str] = ("release",),
+    default: bool = False,
+    profile: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Define the release sessions in the calling noxfile; return their names.
+
+    ``settings`` are ``[tool.releasekit]`` keys (underscores allowed) layered over the
+    project's table; ``profile`` is a shortcut for ``settings={"extends": profile}``.
+    """
+    import nox
+
+    if _registered:
+        raise RuntimeError(
+            "releasekit.nox.register() was already called in this noxfile (it defined "
+            + ", ".join(_registered)
+            + "). Call it once; use prefix= to tell sessions apart."
+        )
+    layer = dict(settings or {})
+    if profile:
+        layer["extends"] = profile
+    names = []
+    for command, description in SESSIONS.items():
+        name = prefix + command
+        body = _session(command, name, layer)
+        body.__doc__ = description
+        backend = venv_backend if needs_tools(command) else "none"
+        nox.session(
+            body,
+            python=python if backend != "none" else None,
+            name=name,
+            venv_backend=backend,
+            tags=list(tags),
+            default=default,
+        )
+        names.append(name)
+    _registered.extend(names)
+    return names
+
+
+def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
+    def session(session: nox.Session) -> None:
+        try:
+            args = parse_command(command, session.posargs, usage=f"nox -s {name} --")
+        except UsageError as exc:
+            session.error(exc.describe())
+        args.resume_command = f"nox -s {name} -- " + (
+            "--resume" if command == "release" else shlex.join(session.posargs)
+        )
+        python = sys.executable
+        if needs_tools(command):
+            session.install(*TOOLS, *build_requirements(args.project.resolve()))
+            python = os.path.join(session.bin, "python")
+        from releasekit.cli import run_command
+
+        try:
+            run_command(
+                args, runner=NoxRunner(session, python), adapter=("nox register() settings", layer)
+            )
+        except ReleaseError as exc:
+            session.error(exc.describe())
+
+    return session
