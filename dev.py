@@ -5,8 +5,9 @@
     python3 dev.py tests    # the whole test suite, with ruff and mypy
     python3 dev.py -l       # any other nox arguments are passed through
 
-It keeps nox (and uv, which makes nox's virtualenvs fast) in .venv-dev/, created on
-first use, so nothing is installed into the system Python.
+It keeps nox, uv (which makes nox's virtualenvs fast) and releasekit itself (the noxfile
+releases this repository with releasekit.nox) in .venv-dev/, created on first use, so
+nothing is installed into the system Python.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def bootstrap() -> Path:
         venv.create(BOOTSTRAP, with_pip=True)
     if not stamp.exists() or stamp.read_text() != wanted:
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run([*pip, *REQUIREMENTS], check=True)
+        subprocess.run([*pip, *REQUIREMENTS, "--editable", str(HERE)], check=True)
         stamp.write_text(wanted)
     return python
 

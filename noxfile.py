@@ -1,8 +1,11 @@
-"""This repository's own sessions: tests (with ruff and mypy), lint and the demo."""
+"""This repository's own sessions: tests (with ruff and mypy), lint, the demo, and the
+release sessions releasekit gives every project — releasekit is released with itself."""
 
 from __future__ import annotations
 
 import nox
+
+import releasekit.nox
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -34,6 +37,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: release examples/demo-project (in a scratch copy) with releasekit."""
-    session.install(".")
+    """The main job: release examples/demo-project to two local indexes through nox."""
+    session.install(".[nox,uv]", "pypiserver>=2.4,<3")
     session.run("python", "examples/run_demo.py", *session.posargs)
+
+
+releasekit.nox.register()

@@ -1,10 +1,13 @@
-"""Invoke tasks for this repository (the release tasks arrive with releasekit.invoke)."""
+"""Invoke tasks for this repository: lint and test, plus releasekit's own release tasks
+(invoke publish --test, invoke release patch), released with itself."""
 
 from __future__ import annotations
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
+
+from releasekit.invoke import release_tasks
 
 LINTED = "src tests examples noxfile.py tasks.py dev.py"
 
@@ -23,15 +26,6 @@ def test(c: Context) -> None:
     c.run("pytest")
 
 
-@task(
-    help={
-        "part": "major, minor, patch, alpha, beta, rc, post, dev, release or X.Y.Z",
-        "dry_run": "print the diff and change nothing",
-    }
-)
-def bump(c: Context, part: str, dry_run: bool = False) -> None:
-    """Bump releasekit's own version with releasekit."""
-    c.run(f"releasekit bump-version {part}" + (" --dry-run" if dry_run else ""))
-
-
-ns = Collection(lint, test, bump)
+ns = Collection(lint, test)
+for release_task in release_tasks.tasks.values():
+    ns.add_task(release_task)

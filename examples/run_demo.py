@@ -1,20 +1,30 @@
-"""The main job: release a scratch copy of examples/demo-project with releasekit.
+"""The main job: a complete release of examples/demo-project, through the nox adapter,
+to two real package indexes (a "test" and a "prod" pypiserver) started here on
+127.0.0.1 and stopped at the end.
 
-Copies the project to a temporary git repository and runs the release steps there, so
-the checkout is never touched. Every command is printed before it runs.
+The project is copied to a scratch git repository first, so the checkout is never
+touched. The indexes are given to releasekit with ``--config``, the way a CI job would
+point a project at its organisation's indexes.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 DEMO = Path(__file__).resolve().parent / "demo-project"
-ENV_GIT = {
+GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "releasekit demo",
     "GIT_AUTHOR_EMAIL": "demo@example.invalid",
     "GIT_COMMITTER_NAME": "releasekit demo",
@@ -22,29 +32,91 @@ ENV_GIT = {
 }
 
 
-def step(argv: list[str], cwd: Path) -> None:
+def run(argv: list[str], cwd: Path) -> None:
     print(f"\n$ {shlex.join(argv)}", flush=True)
-    import os
+    subprocess.run(argv, cwd=cwd, check=True, env={**os.environ, **GIT_IDENTITY})
 
-    subprocess.run(argv, cwd=cwd, check=True, env={**os.environ, **ENV_GIT})
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def pypiserver(packages: Path) -> Iterator[str]:
+    """A pypiserver on a free port that accepts anonymous uploads; stopped by PID."""
+    packages.mkdir(parents=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
+            "-a", ".", "-P", ".", "--disable-fallback", str(packages)]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"pypiserver on {url} did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def show_index(name: str, url: str, packages: Path) -> None:
+    from releasekit.artifacts import Artifact
+
+    print(f"  {name} ({url}/simple/):")
+    for path in sorted(packages.iterdir()):
+        print(f"    {path.name}  sha256:{Artifact.from_path(path).sha256}")
 
 
 def main() -> int:
-    releasekit = [sys.executable, "-m", "releasekit"]
-    with tempfile.TemporaryDirectory(prefix="releasekit-demo-") as scratch:
-        project = Path(scratch) / "acme-demo"
-        shutil.copytree(DEMO, project)
-        step(["git", "init", "--quiet", "--initial-branch=main"], project)
-        step(["git", "add", "--all"], project)
-        step(["git", "commit", "--quiet", "-m", "Import acme-demo"], project)
-        step([*releasekit, "version"], project)
-        step([*releasekit, "bump-version", "minor", "--dry-run"], project)
-        step([*releasekit, "bump-version", "minor"], project)
-        step(["git", "log", "--oneline", "--decorate"], project)
-        step([*releasekit, "version"], project)
-    print("\ndemo: done")
+    with tempfile.TemporaryDirectory(prefix="releasekit-demo-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        project = scratch / "acme-demo"
+        shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".nox", "dist"))
+        run(["git", "init", "--quiet", "--initial-branch=main"], project)
+        run(["git", "add", "--all"], project)
+        run(["git", "commit", "--quiet", "-m", "Import acme-demo"], project)
+        with pypiserver(scratch / "test-index") as test, pypiserver(scratch / "prod-index") as prod:
+            indexes = scratch / "indexes.toml"
+            indexes.write_text(
+                f'[repositories.test]\nupload-url = "{test}/"\nindex-url = "{test}/simple/"\n'
+                f'[repositories.prod]\nupload-url = "{prod}/"\nindex-url = "{prod}/simple/"\n'
+            )
+            print(f"\ntest index: {test}/simple/\nprod index: {prod}/simple/")
+            # uv makes the session's virtualenv in a second; plain venv works too.
+            backend = "uv" if importlib.util.find_spec("uv") or shutil.which("uv") else "venv"
+            nox = [sys.executable, "-m", "nox", "--noxfile", str(project / "noxfile.py"),
+                   "--default-venv-backend", backend]  # fmt: skip
+            run([*nox, "--list"], project)
+            run([*nox, "--session", "release", "--",
+                 "minor", "--yes", "--install", "--config", str(indexes)], project)  # fmt: skip
+            run(["git", "log", "--oneline", "--decorate", "-n", "3"], project)
+            print("\nreleased acme-demo 0.5.0; what each index now serves:")
+            show_index("test", test, scratch / "test-index")
+            show_index("prod", prod, scratch / "prod-index")
+    print("\ndemo: done (indexes stopped, scratch copy removed)")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"\ndemo: `{shlex.join(exc.cmd)}` failed with exit code {exc.returncode}",
+            file=sys.stderr,
+        )
+        sys.exit(exc.returncode)
