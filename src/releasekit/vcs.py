@@ -29,7 +29,9 @@ class Git:
             return False
 
     def dirty_files(self) -> list[str]:
-        return [line[3:] for line in self._git("status", "--porcelain").splitlines() if line]
+        # Not through _git: stripping the output would eat the first line's status column.
+        status = self.runner.run(["git", "status", "--porcelain"], cwd=self.root)
+        return [line[3:] for line in status.splitlines() if line.strip()]
 
     def require_clean(self, what: str) -> None:
         dirty = self.dirty_files()

@@ -1,0 +1,310 @@
+"""check: each problem an index would reject is found, and all of them at once."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from index_servers import PypiServer, make_wheel, sha256_of, upload
+from layouts import git_init, write
+from releasekit.cli import main
+from releasekit.config import load_config
+from releasekit.errors import ExitCode
+from releasekit.runner import SubprocessRunner
+from releasekit.steps.build import build_release
+
+WHEEL = "check_me-1.0.0-py3-none-any.whl"
+SDIST = "check_me-1.0.0.tar.gz"
+
+
+_BUILT: dict[tuple[str, bool, str], Path] = {}
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each project variant is built once for the session."""
+    return tmp_path_factory.mktemp("check-templates")
+
+
+@pytest.fixture
+def make_project(templates: Path) -> Callable[..., Path]:
+    def make(
+        root: Path, *, version: str = "1.0.0", readme: bool = True, classifiers: str = ""
+    ) -> Path:
+        return _make_project(
+            templates, root, version=version, readme=readme, classifiers=classifiers
+        )
+
+    return make
+
+
+def _make_project(
+    templates: Path,
+    root: Path,
+    *,
+    version: str = "1.0.0",
+    readme: bool = True,
+    classifiers: str = "",
+) -> Path:
+    """A hatchling project in git on main, built into dist/ (each variant built once)."""
+    key = (version, readme, classifiers)
+    if key not in _BUILT:
+        template = templates / f"p{len(_BUILT)}"
+        write(template, {
+            ".gitignore": "/dist/\n",
+            "README.md": "# check-me\n\nChecked before every release.\n",
+            "src/check_me/__init__.py": "",
+            "pyproject.toml": f"""\
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+
+                [project]
+                name = "check-me"
+                version = "{version}"
+                description = "A project that gets checked"
+                requires-python = ">=3.10"
+                {'readme = "README.md"' if readme else ""}
+                classifiers = [{classifiers}]
+
+                [tool.hatch.build.targets.wheel]
+                packages = ["src/check_me"]
+
+                [tool.releasekit]
+                release-branches = ["main", "release/*"]
+
+                [tool.releasekit.build]
+                isolation = false
+                """,
+        })  # fmt: skip
+        git_init(template)
+        build_release(template, load_config(template, env={}), SubprocessRunner(echo=False))
+        _BUILT[key] = template
+    shutil.copytree(_BUILT[key], root)
+    return root
+
+
+def check(
+    root: Path, index: PypiServer, *args: str, upload_url: str = ""
+) -> tuple[int, dict[str, object]]:
+    """``releasekit check --json`` against ``index`` (uploading, by default, to it too)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["check", "--project", str(root), "--json",
+                     "--repository-url", upload_url or index.upload_url,
+                     "--index-url", index.simple_url, *args])  # fmt: skip
+    return code, json.loads(out.getvalue())
+
+
+def failures(summary: dict[str, object]) -> list[str]:
+    found = summary["failures"]
+    assert isinstance(found, list)
+    return [str(f) for f in found]
+
+
+def test_a_clean_release_passes_every_check(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.OK
+    assert summary["ok"] is True
+    assert summary["passed"] == [
+        "twine check --strict",
+        "artifact names",
+        "artifact metadata",
+        "PEP 440 version",
+        "target rules",
+        "git",
+        "index test",
+    ]
+    assert [s["state"] for s in summary["index"]] == ["absent", "absent"]  # type: ignore[attr-defined]
+
+
+def test_twine_check_strict_failure_is_reported(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p", readme=False)
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    assert any(
+        "twine check --strict failed" in f and "long_description" in f for f in failures(summary)
+    )
+
+
+def test_stale_artifact_of_another_version_is_refused(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    make_wheel(root / "dist", "check-me", "0.9.0")
+    shutil.copy(root / "dist" / SDIST, root / "dist" / "check_me-1.0.0.zip")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    problems = failures(summary)
+    assert "check_me-0.9.0-py3-none-any.whl: version 0.9.0, expected 1.0.0" in problems
+    assert (
+        "check_me-0.9.0-py3-none-any.whl: metadata Version is '0.9.0', the project is "
+        "1.0.0" in problems
+    )
+    assert any("2 sdists" in p and "expected one" in p for p in problems)
+    assert "check_me-1.0.0.zip: a .zip sdist; PEP 625 sdists are .tar.gz" in problems
+
+
+def test_non_normalised_wheel_name_is_refused(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "dist" / WHEEL).rename(root / "dist" / "Check_Me-1.0.0-py3-none-any.whl")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    assert any("'Check_Me' is not normalised" in p for p in failures(summary))
+
+
+def test_version_not_in_normalised_form_is_refused(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p", version="1.0.0-RC1")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    assert any(
+        "the version is written '1.0.0-RC1'; its normalised form is '1.0.0rc1'" in p
+        for p in failures(summary)
+    )
+
+
+def test_public_index_refuses_local_versions_and_private_classifiers(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(
+        tmp_path / "p", version="1.0.0+acme.1", classifiers='"Private :: Do Not Upload"'
+    )
+    code, summary = check(root, pypiserver, upload_url="https://test.pypi.org/legacy/")
+    assert code == ExitCode.CHECK
+    problems = failures(summary)
+    assert any(
+        "1.0.0+acme.1 has a local version label (+acme.1); public indexes refuse it" in p
+        for p in problems
+    )
+    assert sum("'Private ::' classifier" in p for p in problems) == 2  # wheel and sdist
+
+
+def test_dev_release_is_refused_for_prod_only(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p", version="1.1.0.dev3")
+    assert check(root, pypiserver, "--repository", "test")[0] == ExitCode.OK
+    code, summary = check(root, pypiserver, "--repository", "prod")
+    assert code == ExitCode.CHECK
+    assert any(
+        "1.1.0.dev3 is a development release; refusing it for prod" in p for p in failures(summary)
+    )
+
+
+def test_git_guards_dirty_tree_branch_and_stale_tag_all_listed(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("tag", "v1.0.0")
+    git("checkout", "--quiet", "-b", "feature/x")
+    (root / "NOTES.txt").write_text("wip\n")
+    git("add", "NOTES.txt")
+    git("commit", "--quiet", "-m", "wip")
+    (root / "src" / "check_me" / "__init__.py").write_text("# edited\n")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    problems = failures(summary)
+    assert "the working tree has uncommitted changes: src/check_me/__init__.py" in problems
+    assert any(
+        "the branch 'feature/x' is not a release branch (main, release/*" in p for p in problems
+    )
+    assert any(p.startswith("the tag v1.0.0 exists but points at") for p in problems)
+    assert "git" not in summary["passed"]  # type: ignore[operator]
+
+
+def test_identical_files_on_the_index_are_reported_as_already_uploaded(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    pypiserver: PypiServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_project(tmp_path / "p")
+    upload(pypiserver, root / "dist" / WHEEL)
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.OK
+    states = {s["filename"]: s["state"] for s in summary["index"]}  # type: ignore[attr-defined]
+    assert states == {WHEEL: "identical", SDIST: "absent"}
+    argv = ["check", "--project", str(root), "--repository-url", pypiserver.upload_url]
+    assert main(argv) == ExitCode.OK
+    assert f"already on test (same sha256): {WHEEL}" in capsys.readouterr().out
+
+
+def test_a_different_file_under_the_same_name_fails_with_both_hashes(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    other = make_wheel(tmp_path, "check-me", "1.0.0")
+    upload(pypiserver, other)
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    assert (
+        f"{WHEEL} is already on test with sha256 {sha256_of(other)}, but the local file has "
+        f"sha256 {sha256_of(root / 'dist' / WHEEL)}; a filename can never be reused — bump "
+        "the version and release that"
+    ) in failures(summary)
+
+
+def test_the_release_existing_with_other_files_fails(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    other = make_wheel(
+        tmp_path, "check-me", "1.0.0", filename="check_me-1.0.0-py3-none-manylinux_2_17_x86_64.whl"
+    )
+    upload(pypiserver, other)
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CHECK
+    assert any(
+        "check-me 1.0.0 already exists on test with other files "
+        "(check_me-1.0.0-py3-none-manylinux_2_17_x86_64.whl)" in p
+        for p in failures(summary)
+    )
+
+
+def test_an_unreachable_index_is_one_failure_among_the_others(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p", readme=False)
+    dead = PypiServer(
+        "http://127.0.0.1:9", "http://127.0.0.1:9/simple/", "http://127.0.0.1:9/", tmp_path
+    )
+    code, summary = check(root, dead)
+    assert code == ExitCode.CHECK
+    problems = failures(summary)
+    assert any("twine check --strict failed" in p for p in problems)
+    assert any(p.startswith("could not ask test what it has:") for p in problems)
+
+
+def test_no_artifacts_says_build_first(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    pypiserver: PypiServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_project(tmp_path / "p")
+    shutil.rmtree(root / "dist")
+    assert (
+        main(["check", "--project", str(root), "--repository-url", pypiserver.upload_url])
+        == ExitCode.CHECK
+    )
+    assert "Build first: releasekit build." in capsys.readouterr().err
