@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import textwrap
 from pathlib import Path
@@ -32,6 +33,14 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
     return root
+
+
+def with_readme(root: Path) -> Path:
+    """A README.md, declared as the project's readme (twine check --strict wants one)."""
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text()
+    text = re.sub(r"^(name = .*)$", r'\1\nreadme = "README.md"', text, count=1, flags=re.M)
+    return write(root, {"pyproject.toml": text, "README.md": "# Demo\n\nA demo project.\n"})
 
 
 def git_init(root: Path, *, tag: str | None = None) -> Path:
