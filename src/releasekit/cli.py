@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -97,6 +98,12 @@ def build_parser(
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     commands.add_parser("version", parents=[common], help="print the project's current version")
+    show = commands.add_parser(
+        "config",
+        parents=[common],
+        help="print the effective configuration and which layer set each key",
+    )
+    show.add_argument("--show", action="store_true", help="show it (the default action)")
 
     bump = commands.add_parser(
         "bump-version",
@@ -277,7 +284,14 @@ def run_command(
     root = args.project.resolve()
     config = load_config(root, config_file=args.config, overrides=_overrides(args), adapter=adapter)
     runner = runner or SubprocessRunner(echo=not args.json)
-    summary, lines = STEPS[args.command](args, root, config, runner)
+    blocked = config.deploy_blocked(os.environ) if args.command in UPLOADING else ""
+    if blocked:
+        summary, lines = (
+            {"step": args.command, "ok": True, "skipped": blocked},
+            (f"{args.command}: skipped, nothing uploaded ({blocked})"),
+        )
+    else:
+        summary, lines = STEPS[args.command](args, root, config, runner)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -450,7 +464,29 @@ def _pipeline(
     return result.to_json(), "\n".join(lines)
 
 
+def _config(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.config import effective_settings
+
+    rows = effective_settings(config)
+    width = max(len(key) + len(json.dumps(value)) for key, value, _ in rows) + 3
+    lines = [
+        f"{f'{key} = {json.dumps(value)}':<{width}}  # {source}" for key, value, source in rows
+    ]
+    summary = {
+        "step": "config",
+        "ok": True,
+        "settings": {key: {"value": value, "source": source} for key, value, source in rows},
+    }
+    return summary, "\n".join(lines)
+
+
+# Commands that upload; only-if-env can make them skip (one job of a CI matrix uploads).
+UPLOADING = {"upload", "upload-test", "upload-prod", "publish", "release"}
+
 STEPS: dict[str, Step] = {
+    "config": _config,
     "version": _version,
     "bump-version": _bump,
     "build": _build,

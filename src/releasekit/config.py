@@ -80,6 +80,8 @@ class ReleaseConfig:
     tag_message: str = "Release {version}"
     release_branches: tuple[str, ...] = ("main", "master")
     allow_dev_to_prod: bool = False
+    # Upload only where every VAR matches (one of) its value(s): one job of a CI matrix.
+    only_if_env: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     build_outdir: str = "dist"
     build_installer: str = "auto"
     build_isolation: bool = True
@@ -109,6 +111,16 @@ class ReleaseConfig:
 
     def format_tag(self, version: str, name: str = "") -> str:
         return self.tag_format.format(version=version, name=name)
+
+    def deploy_blocked(self, env: Mapping[str, str]) -> str:
+        """Why ``only-if-env`` forbids uploading in ``env`` ("" when it allows it)."""
+        for variable, allowed in self.only_if_env.items():
+            value = env.get(variable)
+            if value is None or ("*" not in allowed and value not in allowed):
+                wanted = " or ".join(repr(v) for v in allowed)
+                found = "unset" if value is None else repr(value)
+                return f"only-if-env: {variable} must be {wanted}, and is {found} here"
+        return ""
 
 
 # --- the schema: TOML key -> parser --------------------------------------------------
@@ -226,6 +238,23 @@ def _parse_version_files(value: Any, key: str, source: str) -> tuple[VersionFile
 _REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username"}
 
 
+def _parse_only_if_env(value: Any, key: str, source: str) -> dict[str, tuple[str, ...]]:
+    expected = 'a table of VARIABLE = "value" (or a list of values, or "*" for any)'
+    if not isinstance(value, dict):
+        raise _fail(key, source, expected, value)
+    parsed = {}
+    for variable, allowed in value.items():
+        values = [allowed] if isinstance(allowed, str) else allowed
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
+            raise _fail(f"{key}.{variable}", source, expected, allowed)
+        parsed[str(variable)] = tuple(values)
+    return parsed
+
+
 def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str, str]]:
     if not isinstance(value, dict):
         raise _fail(key, source, "a table of named repositories", value)
@@ -258,6 +287,7 @@ SCHEMA: Mapping[str, Parser] = {
     "tag-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
     "release-branches": _parse_str_list,
     "allow-dev-to-prod": _parse_bool,
+    "only-if-env": _parse_only_if_env,
     "repositories": _parse_repositories,
     "build.outdir": _parse_str,
     "build.installer": _choice("auto", "pip", "uv"),
@@ -273,7 +303,7 @@ SCHEMA: Mapping[str, Parser] = {
 # Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
 SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}
 # Keys that cannot be expressed as a single environment variable.
-_NOT_FROM_ENV = {"repositories", "version-files", "extends"}
+_NOT_FROM_ENV = {"repositories", "version-files", "extends", "only-if-env"}
 
 
 def _unknown_key(key: str, source: str, known: Iterable[str]) -> ConfigError:
@@ -462,6 +492,28 @@ def load_config(
         given = {k: v for k, v in overrides.items() if v is not None}
         layers.append(("command line", validate_table(given, "command line")))
     return _merge(layers)
+
+
+def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
+    """Every key, its effective value (JSON-ready) and the layer that set it."""
+    rows: list[tuple[str, Any, str]] = []
+    for key in SCHEMA:
+        if key == "repositories":
+            continue
+        value = getattr(config, key.replace("-", "_").replace(".", "_"))
+        if key == "version-files":
+            value = [{"path": f.path, "pattern": f.pattern} if f.pattern else f.path for f in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = {k: list(v) for k, v in value.items()}
+        rows.append((key, value, config.sources.get(key, "default")))
+    for name, repository in sorted(config.repositories.items()):
+        for field in ("upload-url", "index-url", "token-env", "username"):
+            key = f"repositories.{name}.{field}"
+            value = getattr(repository, field.replace("-", "_"))
+            rows.append((key, value, config.sources.get(key, "default")))
+    return rows
 
 
 def _dashed(table: Mapping[str, Any]) -> dict[str, Any]:
