@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from releasekit.config import ReleaseConfig, Repository
-from releasekit.errors import ReleaseError, VcsError
+from releasekit.errors import ReleaseError, UsageError, VcsError
 from releasekit.runner import Runner
 
 
@@ -62,7 +62,7 @@ class PipelineError(ReleaseError):
         finished = ", ".join(s.name for s in done) or "none"
         super().__init__(
             f"{pipeline} stopped at step {step!r} (steps done: {finished}). {cause.message}",
-            f"{cause.hint} Then resume with: {resume}".strip(),
+            f"{cause.hint} {_next_move(resume)}".strip(),
         )
         self.exit_code = cause.exit_code
         self.step = step
@@ -72,8 +72,14 @@ class PipelineError(ReleaseError):
             "steps": [
                 {"name": s.name, "seconds": round(s.seconds, 2), "outcome": s.outcome} for s in done
             ],
-            "resume": resume,
+            "resume": resume or None,
         }
+
+
+def _next_move(resume: str) -> str:
+    if resume:
+        return f"Then resume with: {resume}"
+    return "Nothing was changed: run the same command again (not --resume)."
 
 
 class _Pipeline:
@@ -95,6 +101,12 @@ class _Pipeline:
                 f"releasekit: {self.name}: {name} FAILED ({time.perf_counter() - start:.1f} s)"
             )
             raise PipelineError(self.name, name, exc, self.resume, self.done) from exc
+        except KeyboardInterrupt:
+            self.runner.log(
+                f"releasekit: {self.name}: {name} INTERRUPTED "
+                f"({time.perf_counter() - start:.1f} s). {_next_move(self.resume)}"
+            )
+            raise
         seconds = time.perf_counter() - start
         self.done.append(StepOutcome(name, seconds, outcome, summary))
         self.runner.log(f"releasekit: {self.name}: {name}: {outcome} ({seconds:.1f} s)")
@@ -227,10 +239,12 @@ def release(
     from releasekit.steps.build import build_release
     from releasekit.steps.bump import bump_version, current_version
 
-    pipeline = _Pipeline("release", runner, resume_command)
+    # Until the bump is committed there is nothing to resume: --resume would release the
+    # current, unbumped version.
+    pipeline = _Pipeline("release", runner, "" if not resume else resume_command)
     if not resume:
         if not part:
-            raise ReleaseError(
+            raise UsageError(
                 "release needs the version part to bump (e.g. patch) or --resume.",
                 "Example: releasekit release minor",
             )
@@ -241,6 +255,7 @@ def release(
             return f"{result.previous} -> {result.version}", result.to_json()
 
         pipeline.step("bump-version", bump)
+    pipeline.resume = resume_command
     project = load_project(root, config)
     version = str(current_version(project, config, runner))
 
