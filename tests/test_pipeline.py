@@ -1,0 +1,342 @@
+"""The publish and release pipelines, in process, on the sample project and two real
+pypiservers: progress lines, and releases stopped at every step then resumed."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Imported before any test patches a step function, so each module keeps its own binding
+# of the real ones (the upload step calls check_release itself, for prod).
+import releasekit.steps.build
+import releasekit.steps.bump
+import releasekit.steps.check
+import releasekit.steps.upload
+import releasekit.steps.verify
+from index_servers import PypiServer
+from releasekit import pipeline
+from releasekit.config import Repository, load_config
+from releasekit.errors import ExitCode, ReleaseError, UsageError
+from releasekit.pipeline import PipelineError, PipelineResult
+from releasekit.runner import SubprocessRunner
+from sample_release import (
+    RELEASE_STEPS,
+    PypiServers,
+    git,
+    repositories,
+    sha256_files,
+    version_in,
+    write_sample_project,
+)
+
+RESUME = "releasekit release --resume"
+# Every commit and tag gets the same date, so two runs on identical projects make
+# identical commits, hence identical SOURCE_DATE_EPOCH and byte-identical artifacts.
+GIT_DATE = "2024-05-01T12:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def fixed_git_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_DATE", GIT_DATE)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[PypiServers]:
+    started = PypiServers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The sample project and its own two indexes (named in a file outside the project,
+    so the project's bytes do not depend on the servers' ports)."""
+
+    root: Path
+    indexes: Path
+    test: PypiServer
+    prod: PypiServer
+
+    def release(
+        self,
+        part: str | None,
+        *,
+        runner: SubprocessRunner | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> PipelineResult:
+        """``release PART --yes`` (``--resume`` if no PART), configured like the CLI."""
+        config = load_config(self.root, config_file=self.indexes, overrides=overrides)
+        return pipeline.release(
+            self.root,
+            config,
+            runner or quiet_runner(),
+            part,
+            resume=part is None,
+            yes=True,
+            resume_command=RESUME,
+        )
+
+    def end_state(self) -> dict[str, Any]:
+        """What a release leaves behind, everywhere a user would look."""
+        return {
+            "version": version_in(self.root),
+            "commits": git(self.root, "log", "--format=%H %s"),
+            "tags": git(
+                self.root,
+                "for-each-ref",
+                "refs/tags",
+                "--format=%(refname) %(objectname) %(*objectname) %(contents:subject)",
+            ),
+            "origin": git(self.root, "ls-remote", "origin"),
+            "uncommitted": git(self.root, "status", "--porcelain"),
+            "dist": sha256_files(self.root / "dist"),
+            "test": sha256_files(self.test.packages_dir),
+            "prod": sha256_files(self.prod.packages_dir),
+        }
+
+
+def quiet_runner() -> SubprocessRunner:
+    return SubprocessRunner(stream=io.StringIO())
+
+
+def log_of(runner: SubprocessRunner) -> str:
+    stream = runner.stream
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
+
+
+def new_sample(tmp_path: Path, servers: PypiServers, name: str = "project") -> Sample:
+    test, prod = servers.start(f"{name}-test"), servers.start(f"{name}-prod")
+    indexes = tmp_path / f"{name}-indexes.toml"
+    indexes.write_text(repositories(test, prod, table=""), encoding="utf-8")
+    return Sample(write_sample_project(tmp_path / name), indexes, test, prod)
+
+
+_reference: dict[str, Any] = {}
+
+
+@pytest.fixture
+def uninterrupted(tmp_path: Path, servers: PypiServers) -> dict[str, Any]:
+    """The end state and log of ``release patch`` run once, without interruption, on a
+    fresh identical project (computed once per test session)."""
+    if not _reference:
+        sample = new_sample(tmp_path, servers, "reference")
+        runner = quiet_runner()
+        result = sample.release("patch", runner=runner)
+        _reference.update(state=sample.end_state(), log=log_of(runner), result=result)
+    return _reference
+
+
+# --- progress and the uninterrupted pipelines ----------------------------------------
+
+
+def test_release_announces_each_step_and_its_outcome_with_timing(
+    uninterrupted: dict[str, Any],
+) -> None:
+    result: PipelineResult = uninterrupted["result"]
+    lines = uninterrupted["log"]
+
+    assert [s.name for s in result.steps] == list(RELEASE_STEPS)
+    for step in RELEASE_STEPS:
+        start = lines.index(f"releasekit: release: {step} ...\n")
+        outcome = re.compile(rf"^releasekit: release: {re.escape(step)}: .+ \(\d+\.\d s\)$", re.M)
+        found = outcome.search(lines, start)
+        assert found, lines
+        # The outcome is the next progress line after the announcement.
+        between = lines[start : found.start()].splitlines()[1:]
+        assert not [line for line in between if line.startswith("releasekit:")], lines
+    state = uninterrupted["state"]
+    assert state["version"] == "1.0.1"
+    assert state["commits"].splitlines()[0].endswith(" Release 1.0.1")
+    assert state["test"] == state["prod"] == state["dist"]
+    assert set(state["dist"]) == {"rk_sample-1.0.1-py3-none-any.whl", "rk_sample-1.0.1.tar.gz"}
+    assert "refs/tags/v1.0.1" in state["origin"]
+    assert state["uncommitted"] == ""
+    summary = result.to_json()
+    assert summary["version"] == "1.0.1"
+    assert [s["name"] for s in summary["steps"]] == list(RELEASE_STEPS)
+    assert all(s["seconds"] >= 0 for s in summary["steps"])
+
+
+def test_release_without_the_test_index_goes_straight_to_prod(
+    tmp_path: Path, servers: PypiServers
+) -> None:
+    sample = new_sample(tmp_path, servers)
+
+    result = sample.release("minor", overrides={"release.test-first": False})
+
+    assert [s.name for s in result.steps] == [
+        "bump-version",
+        "build",
+        "check (prod)",
+        "upload-prod",
+        "verify (prod)",
+        "tag",
+        "push",
+    ]
+    assert sha256_files(sample.test.packages_dir) == {}
+    assert sha256_files(sample.prod.packages_dir) == sha256_files(sample.root / "dist")
+    assert git(sample.root, "tag") == "v1.1.0"
+
+
+def test_publish_builds_checks_uploads_and_verifies_on_prod(
+    tmp_path: Path, servers: PypiServers
+) -> None:
+    sample = new_sample(tmp_path, servers)
+    config = load_config(sample.root, config_file=sample.indexes)
+
+    result = pipeline.publish(sample.root, config, quiet_runner(), yes=True)
+
+    assert [s.name for s in result.steps] == [
+        "build",
+        "check (prod)",
+        "upload-prod",
+        "verify (prod)",
+    ]
+    assert (result.project, result.version) == ("rk-sample", "1.0.0")
+    assert sha256_files(sample.prod.packages_dir) == sha256_files(sample.root / "dist")
+    assert sha256_files(sample.test.packages_dir) == {}
+    assert git(sample.root, "tag") == ""  # publish neither bumps nor tags
+
+
+def test_release_without_a_part_or_resume_is_a_usage_error(tmp_path: Path) -> None:
+    root = write_sample_project(tmp_path / "project")
+
+    with pytest.raises(UsageError, match="release needs the version part") as raised:
+        pipeline.release(root, load_config(root), quiet_runner(), None)
+    assert raised.value.exit_code == ExitCode.USAGE
+
+
+# --- stopped at each step, then resumed ----------------------------------------------
+
+# Step -> (module, function that does its work, repository it must fail for).
+STEP_FUNCTIONS: dict[str, tuple[Any, str, str | None]] = {
+    "bump-version": (releasekit.steps.bump, "bump_version", None),
+    "build": (releasekit.steps.build, "build_release", None),
+    "check (test)": (releasekit.steps.check, "check_release", "test"),
+    "upload-test": (releasekit.steps.upload, "upload_release", "test"),
+    "verify (test)": (releasekit.steps.verify, "verify_release", "test"),
+    "upload-prod": (releasekit.steps.upload, "upload_release", "prod"),
+    "verify (prod)": (releasekit.steps.verify, "verify_release", "prod"),
+    "tag": (pipeline, "_tag", None),
+    "push": (pipeline, "_push", None),
+}
+assert tuple(STEP_FUNCTIONS) == RELEASE_STEPS
+
+
+def failing(step: str, original: Callable[..., Any], repository: str | None) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        target = next((a for a in args if isinstance(a, Repository)), None)
+        if repository is None or (target is not None and target.name == repository):
+            raise ReleaseError(f"Injected failure in {step}.", "Fix the injected fault.")
+        return original(*args, **kwargs)
+
+    return fail
+
+
+@pytest.mark.parametrize("step", RELEASE_STEPS)
+def test_release_failed_at_each_step_resumes_to_the_uninterrupted_result(
+    tmp_path: Path,
+    servers: PypiServers,
+    monkeypatch: pytest.MonkeyPatch,
+    uninterrupted: dict[str, Any],
+    step: str,
+) -> None:
+    sample = new_sample(tmp_path, servers)
+    module, name, repository = STEP_FUNCTIONS[step]
+    runner = quiet_runner()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(module, name, failing(step, getattr(module, name), repository))
+        with pytest.raises(PipelineError) as raised:
+            sample.release("patch", runner=runner)
+
+    error = raised.value
+    assert error.step == step
+    done = ", ".join(RELEASE_STEPS[: RELEASE_STEPS.index(step)]) or "none"
+    assert error.message == (
+        f"release stopped at step {step!r} (steps done: {done}). Injected failure in {step}."
+    )
+    assert re.search(
+        rf"^releasekit: release: {re.escape(step)} FAILED \(\d+\.\d s\)$", log_of(runner), re.M
+    )
+    if step == "bump-version":
+        # Nothing was bumped: --resume would release the old version.
+        assert error.hint.endswith("run the same command again (not --resume).")
+        assert sample.end_state()["commits"].endswith(" Initial commit")
+        resumed = sample.release("patch")
+    else:
+        assert error.hint == f"Fix the injected fault. Then resume with: {RESUME}"
+        resumed = sample.release(None)
+        assert [s.name for s in resumed.steps] == list(RELEASE_STEPS[1:])
+
+    assert resumed.version == "1.0.1"
+    if step == "push":
+        assert {s.name: s.outcome for s in resumed.steps}["tag"] == "v1.0.1 already at HEAD"
+    assert sample.end_state() == uninterrupted["state"]
+
+
+def interrupting_runner(after: str) -> SubprocessRunner:
+    """A runner whose user presses Ctrl-C as soon as ``after`` has done its work."""
+
+    class Interrupting(SubprocessRunner):
+        def log(self, message: str) -> None:
+            super().log(message)
+            if message.startswith(f"releasekit: release: {after}: "):
+                raise KeyboardInterrupt
+
+    return Interrupting(stream=io.StringIO())
+
+
+# The state after each step is also where a failure in the next one leaves it (above);
+# these prove a Ctrl-C between steps is as safe, where it matters most.
+@pytest.mark.parametrize("step", ["bump-version", "upload-prod"])
+def test_release_interrupted_after_a_step_did_its_work_resumes_without_redoing_it(
+    tmp_path: Path, servers: PypiServers, uninterrupted: dict[str, Any], step: str
+) -> None:
+    sample = new_sample(tmp_path, servers)
+
+    with pytest.raises(KeyboardInterrupt):
+        sample.release("patch", runner=interrupting_runner(step))
+    resumed = sample.release(None)
+
+    outcomes = {s.name: s.outcome for s in resumed.steps}
+    assert "bump-version" not in outcomes
+    if step == "upload-prod":
+        assert outcomes[step] == "uploaded 0, skipped 2 already there"
+    assert sample.end_state() == uninterrupted["state"]
+
+
+def test_release_interrupted_inside_a_step_says_how_to_resume(
+    tmp_path: Path, servers: PypiServers, uninterrupted: dict[str, Any]
+) -> None:
+    sample = new_sample(tmp_path, servers)
+
+    class CtrlCAtProdUpload(SubprocessRunner):
+        def run(self, argv: Any, **kwargs: Any) -> str:
+            if "upload" in argv and sample.prod.upload_url in argv:
+                raise KeyboardInterrupt
+            return super().run(argv, **kwargs)
+
+    runner = CtrlCAtProdUpload(stream=io.StringIO())
+    with pytest.raises(KeyboardInterrupt):
+        sample.release("patch", runner=runner)
+
+    assert re.search(
+        r"^releasekit: release: upload-prod INTERRUPTED \(\d+\.\d s\)\. "
+        rf"Then resume with: {RESUME}$",
+        log_of(runner),
+        re.M,
+    )
+    assert sha256_files(sample.prod.packages_dir) == {}
+    sample.release(None)
+    assert sample.end_state() == uninterrupted["state"]
