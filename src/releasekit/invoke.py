@@ -23,7 +23,8 @@ from typing import Any
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import task
+from invoke.parser.argument import Argument
+from invoke.tasks import Task, task
 
 from releasekit.adapters import parse_command
 from releasekit.errors import ReleaseError
@@ -35,8 +36,8 @@ __all__ = ["release_tasks"]
 class InvokeRunner(SubprocessRunner):
     """Runs commands with ``Context.run`` (echoed the Invoke way), argv quoted once."""
 
-    def __init__(self, context: Context) -> None:
-        super().__init__()
+    def __init__(self, context: Context, *, echo: bool = True) -> None:
+        super().__init__(echo=echo)
         self.context = context
 
     def run(
@@ -54,9 +55,10 @@ class InvokeRunner(SubprocessRunner):
         result = self.context.run(
             command,
             env=dict(env or {}),
-            hide=True if capture else None,
+            # Not hide=True: Invoke turns echo off for that.
+            hide="both" if capture else None,
             warn=True,
-            echo=not quiet,
+            echo=self.echo and not quiet,
             in_stream=False,
         )
         if result is None or result.failed:
@@ -85,7 +87,7 @@ def _run(context: Context, command: str, argv: list[str], resume: str = "") -> N
         args.resume_command = resume or f"invoke {shlex.join([command, *argv])}"
         run_command(
             args,
-            runner=InvokeRunner(context),
+            runner=InvokeRunner(context, echo=not args.json),  # --json: stdout is the JSON
             adapter=("Invoke configuration 'releasekit'", _settings(context)),
         )
     except ReleaseError as exc:
@@ -232,14 +234,43 @@ def publish(
     )
 
 
+class _ResumeFlag(Argument):
+    """``--resume``, which also counts as the PART positional: Invoke requires every
+    positional argument, and a resumed release has no PART."""
+
+    def __init__(self, part: Argument, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.part = part
+
+    def set_value(self, value: Any, cast: bool = True) -> None:
+        super().set_value(value, cast)
+        if self.value and self.part.value is None:
+            self.part.set_value("", cast=False)
+
+
+class _ReleaseTask(Task[Any]):
+    def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
+        arguments: list[Argument] = super().get_arguments(ignore_unknown_help)
+        part = next(a for a in arguments if a.name == "part")
+        return [
+            _ResumeFlag(
+                part, names=a.names, kind=bool, default=False, help=a.help, attr_name=a.attr_name
+            )
+            if a.name == "resume"
+            else a
+            for a in arguments
+        ]
+
+
 @task(
     help={
         "part": "the version bump: major, minor, patch, ... or X.Y.Z",
-        "resume": "continue a stopped release from the current version",
+        "resume": "continue a stopped release from the current version (instead of PART)",
         "no_push": "do not push the commit and tag at the end",
         **PIPELINE_HELP,
     },
     positional=["part"],
+    klass=_ReleaseTask,
 )
 def release(
     c: Context,
@@ -253,19 +284,28 @@ def release(
     json: bool = False,
 ) -> None:
     """Bump, build, check, upload-test, verify, upload-prod, verify, tag, push."""
-    argv = ([part] if part else []) + _flags(
-        resume=resume,
-        yes=yes,
-        install=install,
-        no_push=no_push,
-        timeout=timeout,
-        project=project,
-        json=json,
+    flags = _flags(
+        yes=yes, install=install, no_push=no_push, timeout=timeout, project=project, json=json
     )
-    _run(c, "release", argv, resume="invoke release --resume")
+    argv = ([part] if part else []) + _flags(resume=resume) + flags
+    _run(c, "release", argv, resume=shlex.join(["invoke", "release", "--resume", *flags]))
 
+
+# Every [tool.releasekit] key an environment variable can set, unset: Invoke reads an
+# INVOKE_RELEASEKIT_* variable only for keys its configuration already has (tables such as
+# repositories come from invoke.yaml alone). Names only; the defaults live in config.
+UNSET_SETTINGS: dict[str, Any] = {
+    **dict.fromkeys(
+        ("changelog", "changelog_unreleased", "changelog_heading", "commit", "tag",
+         "allow_dirty", "commit_message", "tag_format", "tag_message", "release_branches",
+         "allow_dev_to_prod"),
+    ),
+    "build": dict.fromkeys(("outdir", "installer", "isolation")),
+    "release": dict.fromkeys(("test_first", "push", "remote")),
+    "verify": dict.fromkeys(("timeout", "install", "import", "dependencies_index")),
+}  # fmt: skip
 
 release_tasks = Collection(
     "release", bump_version, build, check, upload_test, upload_prod, verify, publish, release
 )
-release_tasks.configure({"releasekit": {}})
+release_tasks.configure({"releasekit": UNSET_SETTINGS})
