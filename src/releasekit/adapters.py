@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 
 from releasekit.errors import UsageError
 
@@ -29,12 +29,21 @@ def needs_tools(command: str) -> bool:
     return command != "bump-version"
 
 
-def build_requirements(project_dir: Path) -> list[str]:
-    """The project's build-system requirements when builds run without isolation."""
+def build_requirements(
+    args: argparse.Namespace, adapter: tuple[str, Mapping[str, Any]] | None = None
+) -> list[str]:
+    """The project's build-system requirements when builds run without isolation, as
+    the command ``args`` (and the adapter's settings) configure it."""
+    from releasekit.cli import CONFIG_FLAGS
     from releasekit.config import load_config, read_toml
 
-    pyproject = project_dir / "pyproject.toml"
-    if not pyproject.is_file() or load_config(project_dir).build_isolation:
+    root = args.project.resolve()
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return []
+    flags = {key: getattr(args, dest) for dest, key in CONFIG_FLAGS.items() if hasattr(args, dest)}
+    config = load_config(root, config_file=args.config, overrides=flags, adapter=adapter)
+    if config.build_isolation:
         return []
     requires = read_toml(pyproject).get("build-system", {}).get("requires", [])
     return [str(r) for r in requires]
@@ -53,7 +62,27 @@ def parse_command(command: str, argv: Sequence[str], *, usage: str) -> argparse.
     try:
         return parser.parse_args([command, *argv])
     except UsageError as exc:
+        # The command's parser names itself "releasekit COMMAND", the top one (unknown
+        # arguments) "releasekit".
+        message = exc.message.replace(f"releasekit {command}", usage)
         raise UsageError(
-            exc.message.replace(f"releasekit {command}", usage),
+            re.sub(r"^releasekit: ", f"{usage}: ", message),
             f"Usage: {usage} [flags of 'releasekit {command}'], see releasekit {command} --help.",
         ) from None
+
+
+def resume_argv(argv: Sequence[str]) -> list[str]:
+    """The flags that continue a stopped ``release ARGV``: the same ones (``--yes``,
+    ``--project``, ...) without PART, plus ``--resume``."""
+    args = vars(parse_command("release", argv, usage="release"))
+    rest = list(argv)
+    if args["part"] is not None:
+        for i, token in enumerate(rest):
+            without = rest[:i] + rest[i + 1 :]
+            # The token argparse took as PART, not a flag's value that happens to be equal.
+            if token == args["part"] and vars(
+                parse_command("release", without, usage="release")
+            ) == {**args, "part": None}:
+                rest = without
+                break
+    return rest if args["resume"] else [*rest, "--resume"]

@@ -19,7 +19,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from releasekit.adapters import SESSIONS, TOOLS, build_requirements, needs_tools, parse_command
+from releasekit.adapters import (
+    SESSIONS,
+    TOOLS,
+    build_requirements,
+    needs_tools,
+    parse_command,
+    resume_argv,
+)
 from releasekit.errors import ReleaseError, UsageError
 from releasekit.runner import SubprocessRunner
 
@@ -98,19 +105,17 @@ def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
             args = parse_command(command, session.posargs, usage=f"nox -s {name} --")
         except UsageError as exc:
             session.error(exc.describe())
-        args.resume_command = f"nox -s {name} -- " + (
-            "--resume" if command == "release" else shlex.join(session.posargs)
-        )
+        resume = resume_argv(session.posargs) if command == "release" else session.posargs
+        args.resume_command = f"nox -s {name}" + (f" -- {shlex.join(resume)}" if resume else "")
+        adapter = ("nox register() settings", layer)
         python = sys.executable
-        if needs_tools(command):
-            session.install(*TOOLS, *build_requirements(args.project.resolve()))
-            python = os.path.join(session.bin, "python")
-        from releasekit.cli import run_command
-
         try:
-            run_command(
-                args, runner=NoxRunner(session, python), adapter=("nox register() settings", layer)
-            )
+            if needs_tools(command):
+                session.install(*TOOLS, *build_requirements(args, adapter))
+                python = os.path.join(session.bin, "python")
+            from releasekit.cli import run_command
+
+            run_command(args, runner=NoxRunner(session, python), adapter=adapter)
         except ReleaseError as exc:
             session.error(exc.describe())
 
