@@ -11,11 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from releasekit.errors import ExitCode, ReleaseError
+from releasekit.errors import ExitCode, ReleaseError, UsageError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig, Repository
     from releasekit.runner import Runner
+    from releasekit.workspace import Package
 
 # Command-line flags that override configuration keys: argparse dest -> key.
 CONFIG_FLAGS = {
@@ -48,6 +49,20 @@ def _common_options() -> argparse.ArgumentParser:
         help="a TOML file with [tool.releasekit] keys, layered over pyproject.toml",
     )
     common.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    common.add_argument(
+        "--package",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="in a monorepo, work on this package only (repeatable; default: all packages)",
+    )
+    common.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="in a monorepo, build (and plan) N packages at once (default: the CPU count)",
+    )
     return common
 
 
@@ -98,6 +113,18 @@ def build_parser(
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     commands.add_parser("version", parents=[common], help="print the project's current version")
+    plan = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="list the packages whose version is not yet on the target index (a CI matrix)",
+    )
+    plan.add_argument(
+        "--repository",
+        "-r",
+        default="test",
+        metavar="NAME",
+        help="the configured repository to compare with (default: test)",
+    )
     show = commands.add_parser(
         "config",
         parents=[common],
@@ -280,16 +307,34 @@ def run_command(
     """
     from releasekit.config import load_config
     from releasekit.runner import SubprocessRunner
+    from releasekit.workspace import Package, find_packages
 
     root = args.project.resolve()
-    config = load_config(root, config_file=args.config, overrides=_overrides(args), adapter=adapter)
+
+    def configure(directory: Path, workspace: Path | None = None) -> ReleaseConfig:
+        return load_config(
+            directory,
+            config_file=args.config,
+            overrides=_overrides(args),
+            adapter=adapter,
+            workspace=workspace,
+        )
+
+    config = configure(root)
     runner = runner or SubprocessRunner(echo=not args.json)
+    packages = find_packages(
+        root, config, args.package or (), load=lambda directory: configure(directory, root)
+    )
     blocked = config.deploy_blocked(os.environ) if args.command in UPLOADING else ""
     if blocked:
         summary, lines = (
             {"step": args.command, "ok": True, "skipped": blocked},
             (f"{args.command}: skipped, nothing uploaded ({blocked})"),
         )
+    elif args.command == "plan":
+        summary, lines = _plan(args, root, packages or [Package(root, config)], runner)
+    elif packages:
+        summary, lines = _for_packages(args, root, packages, runner)
     else:
         summary, lines = STEPS[args.command](args, root, config, runner)
     if args.json:
@@ -297,6 +342,75 @@ def run_command(
     else:
         print(lines)
     return summary
+
+
+def _for_packages(
+    args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
+) -> tuple[dict[str, Any], str]:
+    """A command over several packages: builds in parallel, the rest one at a time."""
+    from releasekit.workspace import default_jobs, run_parallel, run_sequential
+
+    if args.command == "release" and len(packages) != 1:
+        raise UsageError(
+            "A monorepo release bumps, tags and pushes one package at a time.",
+            "Choose it with --package DIR (publish works on all packages at once).",
+        )
+    jobs = args.jobs or default_jobs()
+
+    def step(command: str) -> Callable[[Package], tuple[dict[str, Any], str]]:
+        def work(package: Package) -> tuple[dict[str, Any], str]:
+            return STEPS[command](args, package.root, package.config, runner)
+
+        return work
+
+    if args.command in ("build", "publish"):
+        built = run_parallel(packages, step("build"), jobs)
+        results = (
+            built
+            if args.command == "build"
+            else run_sequential(
+                packages,
+                lambda package: _pipeline(args, package.root, package.config, runner, build=False),
+            )
+        )
+    else:
+        results = run_sequential(packages, step(args.command))
+    summary = {
+        "step": args.command,
+        "ok": True,
+        "packages": [
+            {"path": p.root.relative_to(workspace).as_posix(), **result}
+            for p, (result, _) in zip(packages, results, strict=True)
+        ],
+    }
+    lines = [f"[{p.label}] {text}" for p, (_, text) in zip(packages, results, strict=True)]
+    return summary, "\n".join(lines)
+
+
+def _plan(
+    args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.workspace import default_jobs, plan_package, run_parallel
+
+    entries = run_parallel(
+        packages,
+        lambda p: plan_package(p, workspace, args.repository, runner),
+        args.jobs or default_jobs(),
+    )
+    pending = [e for e in entries if not e.on_index]
+    summary = {
+        "step": "plan",
+        "ok": True,
+        "repository": args.repository,
+        "packages": [e.to_json() for e in entries],
+        # Ready for a CI matrix: strategy.matrix.include = fromJSON(...).include
+        "include": [{"package": e.path, "name": e.name, "version": e.version} for e in pending],
+    }
+    lines = [
+        f"{'release' if not e.on_index else 'on index':<9} {e.name} {e.version} ({e.path})"
+        for e in entries
+    ]
+    return summary, "\n".join(lines)
 
 
 Step = Callable[[argparse.Namespace, Path, "ReleaseConfig", "Runner"], tuple[dict[str, Any], str]]
@@ -338,7 +452,14 @@ def _build(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.steps.build import build_release, format_artifacts
 
-    result = build_release(root, config, runner, outdir=args.outdir, dry_run=args.dry_run)
+    # Also the first phase of a monorepo publish, whose flags have no --outdir/--dry-run.
+    result = build_release(
+        root,
+        config,
+        runner,
+        outdir=getattr(args, "outdir", None),
+        dry_run=getattr(args, "dry_run", False),
+    )
     if result.dry_run:
         lines = [f"would run: {' '.join(result.command)}", f"into: {result.outdir}"]
         lines += [f"would remove: {p.name}" for p in result.removed]
@@ -434,7 +555,11 @@ def _verify(
 
 
 def _pipeline(
-    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+    args: argparse.Namespace,
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    build: bool = True,
 ) -> tuple[dict[str, Any], str]:
     from releasekit import pipeline
 
@@ -447,6 +572,7 @@ def _pipeline(
             test=args.test,
             yes=args.yes,
             resume=getattr(args, "resume_command", resume),
+            build=build,
         )
     else:
         result = pipeline.release(

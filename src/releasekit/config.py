@@ -80,6 +80,8 @@ class ReleaseConfig:
     tag_message: str = "Release {version}"
     release_branches: tuple[str, ...] = ("main", "master")
     allow_dev_to_prod: bool = False
+    # A monorepo: globs of package directories, relative to the repository root.
+    packages: tuple[str, ...] = ()
     # Upload only where every VAR matches (one of) its value(s): one job of a CI matrix.
     only_if_env: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     build_outdir: str = "dist"
@@ -287,6 +289,7 @@ SCHEMA: Mapping[str, Parser] = {
     "tag-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
     "release-branches": _parse_str_list,
     "allow-dev-to-prod": _parse_bool,
+    "packages": _parse_str_list,
     "only-if-env": _parse_only_if_env,
     "repositories": _parse_repositories,
     "build.outdir": _parse_str,
@@ -442,8 +445,12 @@ def load_config(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     adapter: tuple[str, Mapping[str, Any]] | None = None,
+    workspace: Path | None = None,
 ) -> ReleaseConfig:
     """Build the effective configuration of the project in ``project_dir``.
+
+    In a monorepo, ``workspace`` is the repository root: its ``[tool.releasekit]``
+    (repositories, tag format, ...) is layered under the package's own table.
 
     ``overrides`` are command-line values with dashed keys (``{"tag-format": ...}``);
     ``None`` values are ignored, so flags that were not given do not override anything.
@@ -454,13 +461,11 @@ def load_config(
     layers: list[tuple[str, dict[str, Any]]] = []
 
     pyproject = project_dir / "pyproject.toml"
-    project_values: dict[str, Any] = {}
-    if pyproject.is_file():
-        tool = read_toml(pyproject).get("tool", {})
-        table = tool.get("releasekit", {}) if isinstance(tool, dict) else {}
-        if not isinstance(table, dict):
-            raise ConfigError(f"{pyproject}: [tool.releasekit] must be a table.", "")
-        project_values = validate_table(table, f"{pyproject} [tool.releasekit]")
+    project_values = _project_table(pyproject)
+    workspace_values: dict[str, Any] = {}
+    if workspace is not None and workspace.resolve() != project_dir.resolve():
+        workspace_values = _project_table(workspace / "pyproject.toml")
+        workspace_values.pop("packages", None)
     file_values: dict[str, Any] = {}
     if config_file is not None:
         file_values = validate_table(
@@ -475,11 +480,16 @@ def load_config(
         file_values.get("extends")
         or adapter_values.get("extends")
         or project_values.get("extends")
+        or workspace_values.get("extends")
         or ""
     )
     if extends:
         base = config_file.parent if file_values.get("extends") and config_file else project_dir
+        if workspace_values.get("extends") == extends and workspace is not None:
+            base = workspace
         layers.extend(_load_profile(extends, base, ()))
+    if workspace is not None and workspace_values:
+        layers.append((f"{workspace / 'pyproject.toml'} [tool.releasekit]", workspace_values))
     layers.append((f"{pyproject} [tool.releasekit]", project_values))
     if adapter is not None:
         layers.append((adapter[0], adapter_values))
@@ -492,6 +502,16 @@ def load_config(
         given = {k: v for k, v in overrides.items() if v is not None}
         layers.append(("command line", validate_table(given, "command line")))
     return _merge(layers)
+
+
+def _project_table(pyproject: Path) -> dict[str, Any]:
+    if not pyproject.is_file():
+        return {}
+    tool = read_toml(pyproject).get("tool", {})
+    table = tool.get("releasekit", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.releasekit] must be a table.", "")
+    return validate_table(table, f"{pyproject} [tool.releasekit]")
 
 
 def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:

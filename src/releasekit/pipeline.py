@@ -186,15 +186,23 @@ def publish(
     install: bool | None = None,
     timeout: float | None = None,
     resume: str = "the same command again",
+    build: bool = True,
 ) -> PipelineResult:
-    """build, check, upload and verify, to the test repository or to prod."""
+    """build, check, upload and verify, to the test repository or to prod.
+
+    ``build=False`` publishes what is already built (a monorepo builds all its packages
+    in parallel first).
+    """
+    from releasekit.project import load_project
     from releasekit.steps.build import build_release
+    from releasekit.steps.bump import current_version
 
     repository = config.repository("test" if test else "prod")
     pipeline = _Pipeline("publish", runner, resume)
-    built: dict[str, str] = {}
+    project = load_project(root, config)
+    built = {"project": project.name, "version": str(current_version(project, config, runner))}
 
-    def build() -> tuple[str, Mapping[str, Any]]:
+    def build_step() -> tuple[str, Mapping[str, Any]]:
         result = build_release(root, config, runner)
         built.update(project=result.project, version=result.version)
         return (
@@ -202,7 +210,8 @@ def publish(
             result.to_json(),
         )
 
-    pipeline.step("build", build)
+    if build:
+        pipeline.step("build", build_step)
     _deliver(
         pipeline,
         root,
