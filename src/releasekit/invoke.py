@@ -291,21 +291,26 @@ def release(
     _run(c, "release", argv, resume=shlex.join(["invoke", "release", "--resume", *flags]))
 
 
-# Every [tool.releasekit] key an environment variable can set, unset: Invoke reads an
-# INVOKE_RELEASEKIT_* variable only for keys its configuration already has (tables such as
-# repositories come from invoke.yaml alone). Names only; the defaults live in config.
-UNSET_SETTINGS: dict[str, Any] = {
-    **dict.fromkeys(
-        ("changelog", "changelog_unreleased", "changelog_heading", "commit", "tag",
-         "allow_dirty", "commit_message", "tag_format", "tag_message", "release_branches",
-         "allow_dev_to_prod"),
-    ),
-    "build": dict.fromkeys(("outdir", "installer", "isolation")),
-    "release": dict.fromkeys(("test_first", "push", "remote")),
-    "verify": dict.fromkeys(("timeout", "install", "import", "dependencies_index")),
-}  # fmt: skip
+class _ReleaseCollection(Collection):
+    """Its configuration names every key an environment variable can set, unset (None):
+    Invoke reads an INVOKE_RELEASEKIT_* variable only for keys its configuration has.
+    Built when Invoke asks, so that importing this module does not load the schema."""
 
-release_tasks = Collection(
+    def configuration(self, taskpath: str | None = None) -> dict[str, Any]:
+        configuration: dict[str, Any] = super().configuration(taskpath)
+        if taskpath is not None:  # built from the call below
+            return configuration
+        from releasekit.config import _NOT_FROM_ENV, SCHEMA
+
+        settings = configuration.setdefault("releasekit", {})
+        for key in SCHEMA:
+            if key not in _NOT_FROM_ENV:
+                section, _, name = key.rpartition(".")
+                table = settings.setdefault(section, {}) if section else settings
+                table.setdefault(name.replace("-", "_"), None)
+        return configuration
+
+
+release_tasks = _ReleaseCollection(
     "release", bump_version, build, check, upload_test, upload_prod, verify, publish, release
 )
-release_tasks.configure({"releasekit": UNSET_SETTINGS})
