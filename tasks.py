@@ -29,3 +29,5 @@ def test(c: Context) -> None:
 ns = Collection(lint, test)
 for release_task in release_tasks.tasks.values():
     ns.add_task(release_task)
+# The release tasks' configuration (every INVOKE_RELEASEKIT_* key) comes along.
+ns.configure(release_tasks.configuration())

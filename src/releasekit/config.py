@@ -309,6 +309,11 @@ SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}
 _NOT_FROM_ENV = {"repositories", "version-files", "extends", "only-if-env"}
 
 
+def env_settable_keys() -> list[str]:
+    """The keys a single environment variable can set (not tables like repositories)."""
+    return [key for key in SCHEMA if key not in _NOT_FROM_ENV]
+
+
 def _unknown_key(key: str, source: str, known: Iterable[str]) -> ConfigError:
     return ConfigError(
         f"{source}: unknown key {key!r}.",
@@ -424,7 +429,7 @@ def env_variable(key: str) -> str:
 
 
 def _env_layer(env: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
-    keys = {env_variable(key): key for key in SCHEMA if key not in _NOT_FROM_ENV}
+    keys = {env_variable(key): key for key in env_settable_keys()}
     values: dict[str, Any] = {}
     for variable, value in env.items():
         if not variable.startswith(ENV_PREFIX):

@@ -300,14 +300,13 @@ class _ReleaseCollection(Collection):
         configuration: dict[str, Any] = super().configuration(taskpath)
         if taskpath is not None:  # built from the call below
             return configuration
-        from releasekit.config import _NOT_FROM_ENV, SCHEMA
+        from releasekit.config import env_settable_keys
 
         settings = configuration.setdefault("releasekit", {})
-        for key in SCHEMA:
-            if key not in _NOT_FROM_ENV:
-                section, _, name = key.rpartition(".")
-                table = settings.setdefault(section, {}) if section else settings
-                table.setdefault(name.replace("-", "_"), None)
+        for key in env_settable_keys():
+            section, _, name = key.rpartition(".")
+            table = settings.setdefault(section, {}) if section else settings
+            table.setdefault(name.replace("-", "_"), None)
         return configuration
 
 
