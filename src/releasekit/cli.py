@@ -626,9 +626,22 @@ STEPS: dict[str, Step] = {
 }
 
 
+def resume_command(argv: Sequence[str], part: str | None) -> str:
+    """The command that resumes a stopped ``release``: the same flags, no part, --resume."""
+    import shlex
+
+    flags = [arg for arg in argv if arg != part]
+    return shlex.join(["releasekit", *flags, *([] if "--resume" in flags else ["--resume"])])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command == "release":
+        args.resume_command = resume_command(argv, args.part)
+    elif args.command == "publish":
+        args.resume_command = resume_command(argv, None).removesuffix(" --resume")
     try:
         run_command(args)
     except ReleaseError as exc:
