@@ -26,6 +26,7 @@ CONFIG_FLAGS = {
     "tag_format": "tag-format",
     "installer": "build.installer",
     "isolation": "build.isolation",
+    "cache": "build.cache",  # --fresh
     "timeout": "verify.timeout",
     "install": "verify.install",
     "push": "release.push",
@@ -183,6 +184,13 @@ def build_parser(
         default=None,
         help="build in an isolated environment (default: on)",
     )
+    build.add_argument(
+        "--fresh",
+        dest="cache",
+        action="store_false",
+        default=None,
+        help="build in a new isolated environment, bypassing the cached one (build.cache)",
+    )
 
     commands.add_parser(
         "check",
@@ -269,6 +277,13 @@ def build_parser(
             action=argparse.BooleanOptionalAction,
             default=None,
             help="verify by installing into a fresh venv (verify.install)",
+        )
+        pipeline.add_argument(
+            "--fresh",
+            dest="cache",
+            action="store_false",
+            default=None,
+            help="build in a new isolated environment, bypassing the cached one (build.cache)",
         )
         pipeline.add_argument(
             "--timeout",

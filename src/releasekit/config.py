@@ -87,6 +87,10 @@ class ReleaseConfig:
     build_outdir: str = "dist"
     build_installer: str = "auto"
     build_isolation: bool = True
+    # The cached build environment (releasekit.buildenv); "" is the user cache directory.
+    build_cache: bool = True
+    build_cache_dir: str = ""
+    build_cache_ttl: float = 600.0
     release_test_first: bool = True
     release_push: bool = True
     release_remote: str = "origin"
@@ -295,6 +299,9 @@ SCHEMA: Mapping[str, Parser] = {
     "build.outdir": _parse_str,
     "build.installer": _choice("auto", "pip", "uv"),
     "build.isolation": _parse_bool,
+    "build.cache": _parse_bool,
+    "build.cache-dir": _parse_str,
+    "build.cache-ttl": _parse_seconds,
     "release.test-first": _parse_bool,
     "release.push": _parse_bool,
     "release.remote": _parse_str,
