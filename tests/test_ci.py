@@ -1,0 +1,516 @@
+"""`releasekit init-ci`: the generated GitHub and GitLab pipelines, read back with PyYAML."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import re
+import shlex
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from releasekit import cli
+from releasekit.ci import (
+    CiFileExistsError,
+    add_parser,
+    gitlab_tag_regex,
+    run_init_ci,
+    yaml_scalar,
+)
+from releasekit.config import ReleaseConfig, load_config
+from releasekit.credentials import resolve_credentials
+from releasekit.errors import ExitCode, UsageError
+
+Releasekit = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def releasekit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Releasekit:
+    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr).
+
+    Until cli.py lists init-ci itself, the fixture adds it the way cli.py will.
+    """
+    if "init-ci" not in cli.STEPS:
+        monkeypatch.setitem(cli.STEPS, "init-ci", run_init_ci)
+        original = cli.build_parser
+
+        def build_parser(
+            parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+        ) -> argparse.ArgumentParser:
+            parser = original(parser_class)
+            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            add_parser(commands, cli._common_options())
+            return parser
+
+        monkeypatch.setattr(cli, "build_parser", build_parser)
+
+    def run(*argv: str | Path) -> tuple[int, str, str]:
+        code = cli.main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def make_project(
+    root: Path, *, name: str = "Example.Pkg", table: str = "", git: bool = True
+) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "1.0.0"\n'
+        + (f"\n[tool.releasekit]\n{table}\n" if table else ""),
+        encoding="utf-8",
+    )
+    if git:
+        (root / ".gitignore").write_text("dist/\n", encoding="utf-8")
+        subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    return root
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def runs(job: dict[str, Any]) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
+def uses(job: dict[str, Any]) -> list[str]:
+    return [step["uses"] for step in job["steps"] if "uses" in step]
+
+
+def step_with(job: dict[str, Any], action: str) -> dict[str, Any]:
+    step = next(s for s in job["steps"] if s.get("uses", "").startswith(action))
+    with_: dict[str, Any] = step["with"]
+    return with_
+
+
+WORKFLOW = Path(".github/workflows/release.yml")
+
+
+# --- GitHub Actions ----------------------------------------------------------------------
+
+
+def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, out, err = releasekit("init-ci", "github", "--project", project)
+
+    assert (code, err) == (0, "")
+    assert f"wrote {project / WORKFLOW} (jobs: build, publish-test, publish)" in out
+    text = (project / WORKFLOW).read_text(encoding="utf-8")
+    workflow = load(project / WORKFLOW)
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1), as GitHub does not.
+    assert workflow[True] == {"push": {"tags": ["v[0-9]*"]}}
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["build", "publish-test", "publish"]
+
+    build, test, prod = jobs["build"], jobs["publish-test"], jobs["publish"]
+    assert "needs" not in build
+    assert "permissions" not in build
+    assert "environment" not in build
+    assert runs(build) == [
+        'python -m pip install "releasekit[uv]"',
+        "releasekit build",
+        "releasekit check --repository test",
+        "releasekit check --repository prod",
+    ]
+    assert step_with(build, "actions/upload-artifact") == {
+        "name": "dist",
+        "path": "dist/",
+        "if-no-files-found": "error",
+    }
+
+    assert test["needs"] == "build"
+    assert test["environment"] == {
+        "name": "testpypi",
+        "url": "https://test.pypi.org/project/example-pkg/",
+    }
+    assert test["permissions"] == {"contents": "read", "id-token": "write"}
+    assert runs(test)[-2:] == [
+        "releasekit upload-test --yes",
+        "releasekit verify --repository test",
+    ]
+
+    assert prod["needs"] == "publish-test"
+    assert prod["environment"] == {"name": "pypi", "url": "https://pypi.org/project/example-pkg/"}
+    assert prod["permissions"] == {"contents": "read", "id-token": "write"}
+    assert runs(prod)[-2:] == [
+        "releasekit upload-prod --yes",
+        "releasekit verify --repository prod --install",
+    ]
+
+    for job in (build, test, prod):
+        assert job["runs-on"] == "ubuntu-latest"
+        assert uses(job)[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
+        assert step_with(job, "actions/checkout")["fetch-depth"] == 0
+        assert step_with(job, "actions/setup-python") == {"python-version": "3.12"}
+    for job in (test, prod):
+        assert step_with(job, "actions/download-artifact") == {"name": "dist", "path": "dist/"}
+        # Artifacts first, then the upload: the order of the steps matters.
+        names = [s.get("uses", s.get("run")) for s in job["steps"]]
+        assert names.index("actions/download-artifact@v4") < len(names) - 2
+    # Trusted publishing: no stored secret anywhere.
+    assert "secrets." not in text
+    assert "PYPI_TOKEN" not in text
+
+
+def test_every_command_in_the_workflow_is_one_releasekit_accepts(tmp_path: Path) -> None:
+    from releasekit.ci import github_workflow
+
+    parser = cli.build_parser()
+    workflow = yaml.safe_load(github_workflow(ReleaseConfig(), "example"))
+    commands = [run for job in workflow["jobs"].values() for run in runs(job)]
+    releasekit_commands = [c for c in commands if c.startswith("releasekit ")]
+    assert len(releasekit_commands) == 7
+    for command in releasekit_commands:
+        parser.parse_args(shlex.split(command)[1:])  # exits on an unknown command or flag
+
+
+def test_the_publish_jobs_get_credentials_from_trusted_publishing(tmp_path: Path) -> None:
+    config = ReleaseConfig()
+    # What GitHub puts into a job with id-token: write (and no PYPI_TOKEN: none is passed).
+    env = {
+        "CI": "true",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example.invalid/",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+    }
+    for name in ("test", "prod"):
+        credentials = resolve_credentials(
+            config.repository(name),
+            env=env,
+            pypirc=tmp_path / "no-pypirc",
+            keyring_lookup=lambda service, user: None,
+        )
+        assert credentials.trusted_publishing
+        assert credentials.password is None
+
+
+def test_branch_trigger_without_test_index(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p", table='release-branches = ["release/*", "main"]')
+
+    code, out, _ = releasekit(
+        "init-ci", "github", "--trigger", "branch", "--no-test-first", "--project", project
+    )
+
+    assert code == 0
+    assert "only the first release branch (release/*) triggers a release" in out
+    workflow = load(project / WORKFLOW)
+    assert workflow[True] == {"push": {"branches": ["release/*"]}}
+    assert list(workflow["jobs"]) == ["build", "publish"]
+    assert workflow["jobs"]["publish"]["needs"] == "build"
+    assert "releasekit check --repository test" not in runs(workflow["jobs"]["build"])
+    assert "releasekit check --repository prod" in runs(workflow["jobs"]["build"])
+
+
+def test_test_first_comes_from_the_configuration(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p", table="[tool.releasekit.release]\ntest-first = false")
+
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+    assert list(load(project / WORKFLOW)["jobs"]) == ["build", "publish"]
+
+    code, *_ = releasekit("init-ci", "github", "--test-first", "--force", "--project", project)
+    assert code == 0
+    assert list(load(project / WORKFLOW)["jobs"]) == ["build", "publish-test", "publish"]
+
+
+def test_environments_python_and_tag_format_are_written_as_given(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p", table='tag-format = "{name}-v{version}"')
+
+    code, *_ = releasekit(
+        "init-ci",
+        "github",
+        "--environment",
+        "release: prod",
+        "--test-environment",
+        "yes",
+        "--python",
+        "3.10",
+        "--project",
+        project,
+    )
+
+    assert code == 0
+    workflow = load(project / WORKFLOW)
+    assert workflow[True]["push"]["tags"] == ["Example.Pkg-v[0-9]*"]
+    assert workflow["jobs"]["publish"]["environment"]["name"] == "release: prod"
+    assert workflow["jobs"]["publish-test"]["environment"]["name"] == "yes"
+    # "3.10" must stay a string: the number 3.10 would be Python 3.1.
+    python = step_with(workflow["jobs"]["build"], "actions/setup-python")["python-version"]
+    assert python == "3.10"
+
+
+def test_tag_pattern_matches_release_tags_only() -> None:
+    from releasekit.ci import github_tag_pattern
+
+    pattern = github_tag_pattern(ReleaseConfig(), "x")
+    assert pattern == "v[0-9]*"
+    assert fnmatch.fnmatchcase("v1.2.3", pattern)
+    assert not fnmatch.fnmatchcase("vnext", pattern)
+
+
+@pytest.mark.parametrize(
+    ("tag_format", "matches", "does_not_match"),
+    [
+        ("v{version}", ["v1.2.3", "v10.0rc1"], ["1.2.3", "vx", "release-v1"]),
+        (
+            "{name}-{version}-final",
+            ["Example.Pkg-1.0-final"],
+            ["Example.Pkg-1.0", "ExampleXPkg-1-final"],
+        ),
+        ("{version}", ["1.2.3"], ["v1.2.3"]),
+    ],
+)
+def test_gitlab_tag_rule_matches_release_tags_only(
+    tag_format: str, matches: list[str], does_not_match: list[str]
+) -> None:
+    config = ReleaseConfig(tag_format=tag_format)
+    regex = gitlab_tag_regex(config, "Example.Pkg")
+    assert regex.startswith("/")
+    assert regex.endswith("/")
+    # The RE2 subset used here (escapes, classes, ^ $ .*) reads the same in Python.
+    body = regex[1:-1]
+    for tag in matches:
+        assert re.search(body, tag), tag
+    for tag in does_not_match:
+        assert not re.search(body, tag), tag
+
+
+# --- never overwrite, dry run --------------------------------------------------------------
+
+
+def test_an_existing_workflow_is_kept_unless_force(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    path = project / WORKFLOW
+    path.parent.mkdir(parents=True)
+    path.write_text("name: mine\n", encoding="utf-8")
+
+    code, out, err = releasekit("init-ci", "github", "--project", project)
+
+    assert code == ExitCode.USAGE == CiFileExistsError.exit_code
+    assert "already exists" in err
+    assert "--force" in err
+    assert path.read_text(encoding="utf-8") == "name: mine\n"
+
+    code, out, _ = releasekit("init-ci", "github", "--force", "--project", project)
+    assert code == 0
+    assert f"replaced {path}" in out
+    assert "jobs" in load(path)
+
+
+def test_running_init_ci_again_changes_nothing(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+    before = (project / WORKFLOW).stat().st_mtime_ns
+
+    code, out, _ = releasekit("init-ci", "github", "--project", project)
+
+    assert code == 0
+    assert "already what init-ci writes; nothing changed" in out
+    assert (project / WORKFLOW).stat().st_mtime_ns == before
+
+
+def test_dry_run_prints_the_file_and_writes_nothing(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, out, _ = releasekit("init-ci", "github", "--dry-run", "--project", project)
+
+    assert code == 0
+    assert not (project / ".github").exists()
+    assert "releasekit upload-prod --yes" in out
+    assert f"dry run: {project / WORKFLOW} was not written" in out
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--dry-run", "--json", "--project", project)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["dry_run"] is True
+    assert summary["written"] is False
+    assert yaml.safe_load(summary["content"])["stages"] == ["build", "publish"]
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+def test_a_build_directory_git_does_not_ignore_is_reported(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    (project / ".gitignore").unlink()
+
+    code, out, _ = releasekit("init-ci", "github", "--project", project)
+
+    assert code == 0
+    assert "git does not ignore dist/" in out
+
+
+# --- GitLab CI -----------------------------------------------------------------------------
+
+
+GITLAB_ENV = {"CI_API_V4_URL": "https://gitlab.example.com/api/v4", "CI_PROJECT_ID": "42"}
+
+
+def expand(text: str, variables: dict[str, str]) -> str:
+    """GitLab's (and the shell's) $VAR / ${VAR} expansion, for the tests."""
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: variables.get(m[1], m[0]), text)
+
+
+def test_gitlab_pipeline_builds_then_publishes_to_the_project_registry(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--project", project)
+
+    assert code == 0
+    assert f"wrote {project / '.gitlab-ci.yml'} (jobs: release-build, release-publish)" in out
+    pipeline = load(project / ".gitlab-ci.yml")
+    assert pipeline["stages"] == ["build", "publish"]
+    template = pipeline[".releasekit"]
+    assert template["image"] == "python:3.12"
+    assert template["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v[0-9]/"}]
+    assert template["before_script"] == ['python -m pip install "releasekit[uv]"']
+    assert pipeline["variables"]["GIT_DEPTH"] == "0"
+    # RELEASEKIT_* would be read as settings (and refused): the job's own names differ.
+    assert not [v for v in pipeline["variables"] if v.startswith("RELEASEKIT_")]
+
+    build, publish = pipeline["release-build"], pipeline["release-publish"]
+    assert (build["stage"], build["extends"]) == ("build", ".releasekit")
+    assert (publish["stage"], publish["extends"]) == ("publish", ".releasekit")
+    assert publish["needs"] == ["release-build"]
+    assert build["artifacts"]["paths"] == ["dist/"]
+    assert build["script"][0] == "releasekit build"
+    assert build["script"][1].startswith("releasekit check --repository gitlab ")
+    assert publish["script"][0].startswith("releasekit upload --repository gitlab ")
+    assert publish["script"][1].startswith("releasekit verify --repository gitlab ")
+    assert publish["script"][1].endswith(" --install")
+    assert "CI_JOB_TOKEN" not in (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+
+
+def test_gitlab_commands_reach_the_registry_with_the_job_token(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    assert releasekit("init-ci", "gitlab", "--project", project)[0] == 0
+    pipeline = load(project / ".gitlab-ci.yml")
+    variables = {**GITLAB_ENV}
+    for name, value in pipeline["variables"].items():
+        variables[name] = expand(value, variables)
+    config = load_config(project, env=variables)  # the job's variables are no settings
+    parser = cli.build_parser()
+    scripts = pipeline["release-build"]["script"] + pipeline["release-publish"]["script"]
+
+    for command in scripts[1:]:
+        args = parser.parse_args(shlex.split(expand(command, variables))[1:])
+        repository = cli._repository(args, config)
+        assert repository.name == "gitlab"
+        assert (
+            repository.upload_url == "https://gitlab.example.com/api/v4/projects/42/packages/pypi"
+        )
+        assert repository.index_url == (
+            "https://gitlab.example.com/api/v4/projects/42/packages/pypi/simple"
+        )
+        credentials = resolve_credentials(
+            repository,
+            env={**variables, "CI_JOB_TOKEN": "job-token"},
+            pypirc=tmp_path / "no-pypirc",
+            keyring_lookup=lambda service, user: None,
+        )
+        assert (credentials.username, credentials.source) == ("gitlab-ci-token", "CI_JOB_TOKEN")
+
+
+def test_gitlab_branch_trigger_checks_out_the_branch(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p", table='release-branches = ["main"]')
+
+    code, *_ = releasekit("init-ci", "gitlab", "--trigger", "branch", "--project", project)
+
+    assert code == 0
+    template = load(project / ".gitlab-ci.yml")[".releasekit"]
+    assert template["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
+    # GitLab checks out a detached HEAD; check wants to be on the release branch.
+    assert template["before_script"][0] == 'git checkout -B "$CI_COMMIT_BRANCH"'
+
+
+def test_gitlab_refuses_github_only_options(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, _, err = releasekit("init-ci", "gitlab", "--environment", "x", "--project", project)
+
+    assert code == ExitCode.USAGE
+    assert "--environment" in err
+    assert "GitHub only" in err
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+def test_existing_gitlab_file_is_kept_unless_force(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    (project / ".gitlab-ci.yml").write_text("test:\n  script: [pytest]\n", encoding="utf-8")
+
+    code, _, err = releasekit("init-ci", "gitlab", "--project", project)
+
+    assert code == ExitCode.USAGE
+    assert "--force" in err
+    assert (project / ".gitlab-ci.yml").read_text(encoding="utf-8") == "test:\n  script: [pytest]\n"
+    assert releasekit("init-ci", "gitlab", "--force", "--project", project)[0] == 0
+    assert "release-publish" in load(project / ".gitlab-ci.yml")
+
+
+# --- a project in a subdirectory (one package of a monorepo) -------------------------------
+
+
+def test_a_package_in_a_subdirectory_gets_its_own_workflow_at_the_top(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    top = tmp_path / "repo"
+    top.mkdir()
+    subprocess.run(["git", "init", "--quiet", str(top)], check=True)
+    (top / ".gitignore").write_text("dist/\n", encoding="utf-8")
+    package = make_project(top / "packages" / "widget", name="Widget_Tools", git=False)
+
+    assert releasekit("init-ci", "github", "--project", package)[0] == 0
+    assert releasekit("init-ci", "gitlab", "--project", package)[0] == 0
+
+    workflow = load(top / ".github/workflows/release-widget-tools.yml")
+    assert workflow["defaults"] == {"run": {"working-directory": "packages/widget"}}
+    for job in ("publish-test", "publish"):
+        step = step_with(workflow["jobs"][job], "actions/download-artifact")
+        assert step["path"] == "packages/widget/dist/"
+    assert step_with(workflow["jobs"]["build"], "actions/upload-artifact")["path"] == (
+        "packages/widget/dist/"
+    )
+    pipeline = load(top / ".gitlab-ci.yml")
+    assert pipeline[".releasekit"]["before_script"][0] == "cd packages/widget"
+    assert pipeline["release-build"]["artifacts"]["paths"] == ["packages/widget/dist/"]
+
+
+# --- quoting -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "main", "3.10", "3.12", "yes", "No", "on", "null", "~", "1e3", "0o17", ".inf", "",
+        "v[0-9]*", "release/*", "a: b", "a #b", "a#b", "'single'", '"double"', "-x", "- x",
+        "*alias", "&anchor", "!tag", "%x", "@x", "`x", "x:", " lead", "trail ", "a  b",
+        "${{ secrets.X }}", "$CI_COMMIT_TAG =~ /^v[0-9]/", "it's", "déjà vu", "[x]", "{x}",
+        "? x", "| x", "> x", "=",
+    ],
+)  # fmt: skip
+def test_yaml_scalar_reads_back_as_the_same_string(value: str) -> None:
+    assert yaml.safe_load(f"key: {yaml_scalar(value)}\n") == {"key": value}
+    assert yaml.safe_load(f"- {yaml_scalar(value)}\n") == [value]
+
+
+def test_yaml_scalar_refuses_control_characters() -> None:
+    with pytest.raises(UsageError, match="control character"):
+        yaml_scalar("a\nb")
