@@ -309,6 +309,22 @@ def test_an_existing_workflow_is_kept_unless_force(tmp_path: Path, releasekit: R
     assert "jobs" in load(path)
 
 
+def test_dry_run_over_an_existing_file_shows_what_force_would_write(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    path = project / WORKFLOW
+    path.parent.mkdir(parents=True)
+    path.write_text("name: mine\n", encoding="utf-8")
+
+    code, out, _ = releasekit("init-ci", "github", "--dry-run", "--project", project)
+
+    assert code == 0
+    assert "releasekit upload-prod --yes" in out
+    assert "exists and differs: writing it needs --force" in out
+    assert path.read_text(encoding="utf-8") == "name: mine\n"
+
+
 def test_running_init_ci_again_changes_nothing(tmp_path: Path, releasekit: Releasekit) -> None:
     project = make_project(tmp_path / "p")
     assert releasekit("init-ci", "github", "--project", project)[0] == 0

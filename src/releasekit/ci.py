@@ -585,21 +585,30 @@ def init_ci(
         dry_run=dry_run,
         notes=tuple(notes),
     )
+    return _write(result, force=force)
+
+
+def _write(result: CiFile, *, force: bool) -> CiFile:
+    """Write ``result.content`` unless the file differs (and no ``force``) or dry run."""
+    path = result.path
     existing = path.read_text(encoding="utf-8") if path.is_file() else None
-    if existing == content:
+    if existing == result.content:
         return CiFile(**{**result.__dict__, "unchanged": True})
     if existing is not None and not force:
+        if result.dry_run:
+            note = f"{path} exists and differs: writing it needs --force"
+            return CiFile(**{**result.__dict__, "notes": (*result.notes, note)})
         raise CiFileExistsError(
             f"{path} already exists and is not what init-ci would write; it was left as it is.",
-            f"See the difference with `releasekit init-ci {provider} --dry-run`, then pass "
-            "--force to replace it (or merge the jobs by hand).",
+            f"See what it would write with `releasekit init-ci {result.provider} --dry-run`, "
+            "then pass --force to replace it (or merge the jobs by hand).",
         )
-    if dry_run:
+    if result.dry_run:
         return result
     from releasekit.files import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, content.encode("utf-8"))
+    write_atomic(path, result.content.encode("utf-8"))
     return CiFile(**{**result.__dict__, "written": True, "replaced": existing is not None})
 
 
