@@ -3,8 +3,13 @@
 ``FaultProxy(upstream).start()`` listens on 127.0.0.1 (free port) and forwards every
 request to ``upstream``, except that it can answer the next N requests with a 5xx,
 drop the next N connections without an answer, answer slowly, or rewrite the sha256
-values in answers. Redirects are passed on (not followed) with the upstream address
-rewritten to the proxy's, as are absolute links in text answers.
+values in answers. Each fault may apply to some methods only (``methods={"POST"}``:
+uploads, leaving the index's GETs alone), and may strike after the request was
+forwarded (``after_forwarding=True``: the index stored the file, the client sees a 500
+or a dropped connection). Faults are queued in the order they are asked for; a request
+takes the first queued fault that applies to its method. Redirects are passed on (not
+followed) with the upstream address rewritten to the proxy's, as are absolute links in
+text answers.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ import re
 import socketserver
 import sys
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
 from urllib.parse import urlsplit
 
 # A sha256 after "sha256=" (PEP 503 fragment) or as a JSON value ("sha256": "...").
 _SHA256 = re.compile(rb'(sha256=|"sha256"\s*:\s*")([0-9a-fA-F]{64})')
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+# The file part of a multipart upload (twine's "content" field).
+_UPLOADED_NAME = re.compile(rb'name="content"; filename="([^"]+)"')
 
 
 def corrupt_sha256(digest: str) -> str:
@@ -38,6 +47,25 @@ class ProxiedRequest:
     headers: dict[str, str]
     status: int
     content_type: str
+    # The filename of the file an upload (a multipart POST) carried, else "".
+    uploaded: str = ""
+    # True if the request reached the index (a fault may still have hidden its answer).
+    forwarded: bool = False
+
+
+FaultAction = Literal["fail", "drop", "pass", "redirect"]
+
+
+@dataclass(frozen=True)
+class _Fault:
+    action: FaultAction
+    methods: frozenset[str] | None  # None: any method
+    status: int = 0
+    after_forwarding: bool = False
+    location: str = ""
+
+    def applies_to(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
 
 
 class FaultProxy:
@@ -50,9 +78,10 @@ class FaultProxy:
         self.upstream_origin = f"http://127.0.0.1:{parts.port}"
         self._upstream_port = parts.port
         self._lock = threading.Lock()
-        self._failures: list[int] = []  # statuses for the next requests, in order
-        self._drops = 0
+        self._faults: list[_Fault] = []  # for the next requests, in order
         self._delay = 0.0
+        self._delay_methods: frozenset[str] | None = None
+        self._mounts: list[tuple[str, str]] = []  # (proxy path prefix, upstream path prefix)
         self._corrupt = False
         self._log: list[ProxiedRequest] = []
         self._stopping = threading.Event()
@@ -79,25 +108,75 @@ class FaultProxy:
 
     # --- faults ------------------------------------------------------------------------
 
-    def fail_next(self, count: int, status: int = 503) -> None:
-        """Answer the next ``count`` requests with ``status`` instead of forwarding them."""
-        with self._lock:
-            self._failures.extend([status] * count)
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        *,
+        methods: Collection[str] | None = None,
+        after_forwarding: bool = False,
+    ) -> None:
+        """Answer the next ``count`` requests with ``status``; with ``after_forwarding``,
+        the request reaches the index first (an upload is stored, the client sees
+        ``status``)."""
+        self._queue(count, _Fault("fail", _methods(methods), status, after_forwarding))
 
-    def drop_next(self, count: int) -> None:
-        """Close the next ``count`` connections after reading the request, answering nothing."""
-        with self._lock:
-            self._drops += count
+    def drop_next(
+        self,
+        count: int,
+        *,
+        methods: Collection[str] | None = None,
+        after_forwarding: bool = False,
+    ) -> None:
+        """Close the next ``count`` connections without an answer: before reading the
+        request's body (the upload never reaches the index), or ``after_forwarding`` it."""
+        self._queue(count, _Fault("drop", _methods(methods), 0, after_forwarding))
 
-    def delay(self, seconds: float) -> None:
-        """Wait ``seconds`` before answering every request from now on (0: no delay)."""
+    def pass_next(self, count: int, *, methods: Collection[str] | None = None) -> None:
+        """Forward the next ``count`` requests untouched (to aim a later fault: "the
+        second upload")."""
+        self._queue(count, _Fault("pass", _methods(methods)))
+
+    def redirect_next(
+        self,
+        count: int,
+        location: str,
+        status: int = 307,
+        *,
+        methods: Collection[str] | None = None,
+    ) -> None:
+        """Answer the next ``count`` requests with a redirect to ``location``."""
+        self._queue(count, _Fault("redirect", _methods(methods), status, location=location))
+
+    def delay(self, seconds: float, *, methods: Collection[str] | None = None) -> None:
+        """Wait ``seconds`` before answering every request (of ``methods``) from now on
+        (0: no delay)."""
         with self._lock:
             self._delay = seconds
+            self._delay_methods = _methods(methods)
 
     def corrupt_hashes(self, enabled: bool = True) -> None:
         """Replace every sha256 in answers by :func:`corrupt_sha256` of it."""
         with self._lock:
             self._corrupt = enabled
+
+    def mount(self, prefix: str, upstream_prefix: str) -> str:
+        """Serve the upstream's ``upstream_prefix`` at ``prefix`` (a GitLab-shaped path in
+        front of another index); return the proxy's URL for ``prefix``."""
+        with self._lock:
+            self._mounts.append((prefix, upstream_prefix))
+        return self.url + prefix
+
+    def clear_faults(self) -> None:
+        """Forget the faults not yet used, the delay and the hash corruption: a healthy index."""
+        with self._lock:
+            self._faults.clear()
+            self._delay = 0.0
+            self._corrupt = False
+
+    def _queue(self, count: int, fault: _Fault) -> None:
+        with self._lock:
+            self._faults.extend([fault] * count)
 
     @property
     def requests(self) -> list[ProxiedRequest]:
@@ -107,28 +186,57 @@ class FaultProxy:
 
     # --- serving -----------------------------------------------------------------------
 
-    def _next_fault(self) -> tuple[int | None, bool, float, bool]:
+    def _next_fault(self, method: str) -> tuple[_Fault | None, float, bool]:
         with self._lock:
-            status = self._failures.pop(0) if self._failures else None
-            drop = status is None and self._drops > 0
-            if drop:
-                self._drops -= 1
-            return status, drop, self._delay, self._corrupt
+            fault = next((f for f in self._faults if f.applies_to(method)), None)
+            if fault is not None:
+                self._faults.remove(fault)
+            delays = self._delay_methods is None or method in self._delay_methods
+            return fault, self._delay if delays else 0.0, self._corrupt
 
-    def _record(self, handler: BaseHTTPRequestHandler, status: int, content_type: str) -> None:
+    def _record(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        content_type: str,
+        body: bytes | None = None,
+        *,
+        forwarded: bool = False,
+    ) -> None:
+        found = _UPLOADED_NAME.search(body or b"")
         entry = ProxiedRequest(
-            handler.command, handler.path, dict(handler.headers.items()), status, content_type
+            handler.command,
+            handler.path,
+            dict(handler.headers.items()),
+            status,
+            content_type,
+            uploaded=found.group(1).decode() if found else "",
+            forwarded=forwarded,
         )
         with self._lock:
             self._log.append(entry)
 
-    def _forward(self, handler: BaseHTTPRequestHandler, corrupt: bool) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else None
+    def _upstream_path(self, path: str) -> str:
+        with self._lock:
+            mounts = list(self._mounts)
+        for prefix, upstream_prefix in mounts:
+            if path.startswith(prefix):
+                return upstream_prefix + path[len(prefix) :]
+        return path
+
+    def _forward(
+        self,
+        handler: BaseHTTPRequestHandler,
+        body: bytes | None,
+        fault: _Fault | None,
+        corrupt: bool,
+    ) -> None:
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         upstream = http.client.HTTPConnection("127.0.0.1", self._upstream_port, timeout=60)
         try:
-            upstream.request(handler.command, handler.path, body=body, headers=headers)
+            upstream.request(
+                handler.command, self._upstream_path(handler.path), body=body, headers=headers
+            )
             response = upstream.getresponse()
             payload = response.read()
             answer_headers = [
@@ -136,13 +244,21 @@ class FaultProxy:
             ]
         finally:
             upstream.close()
+        if fault is not None and fault.action == "drop":
+            self._record(handler, 0, "", body, forwarded=True)
+            handler.close_connection = True  # the index has it; the client hears nothing
+            return
+        if fault is not None and fault.action == "fail":
+            self._record(handler, fault.status, "text/plain", body, forwarded=True)
+            handler.send_error(fault.status)
+            return
         content_type = response.getheader("Content-Type", "")
         if "json" in content_type or "html" in content_type:
             payload = payload.replace(self.upstream_origin.encode(), self.url.encode())
             if corrupt:
                 payload = _SHA256.sub(_corrupt_match, payload)
         # Logged before answering, so that a client that got its answer finds it logged.
-        self._record(handler, response.status, content_type)
+        self._record(handler, response.status, content_type, body, forwarded=True)
         handler.send_response(response.status, response.reason)
         for key, value in answer_headers:
             handler.send_header(key, self.proxied(value) if key.lower() == "location" else value)
@@ -153,18 +269,27 @@ class FaultProxy:
         handler.wfile.write(payload)
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        status, drop, delay, corrupt = self._next_fault()
+        fault, delay, corrupt = self._next_fault(handler.command)
         if delay and self._stopping.wait(delay):
             return
-        if drop:
+        if fault is not None and fault.action == "drop" and not fault.after_forwarding:
             self._record(handler, 0, "")
             handler.close_connection = True  # the server closes the socket, unanswered
             return
-        if status is not None:
-            self._record(handler, status, "text/plain")
-            handler.send_error(status)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else None
+        if fault is not None and fault.action == "redirect":
+            self._record(handler, fault.status, "", body)
+            handler.send_response(fault.status)
+            handler.send_header("Location", fault.location)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
             return
-        self._forward(handler, corrupt)
+        if fault is not None and fault.action == "fail" and not fault.after_forwarding:
+            self._record(handler, fault.status, "text/plain", body)
+            handler.send_error(fault.status)
+            return
+        self._forward(handler, body, fault if fault and fault.after_forwarding else None, corrupt)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -191,6 +316,10 @@ class _ProxyServer(ThreadingHTTPServer):
         # A client that gives up (a timeout test) leaves a broken pipe: expected, not news.
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def _methods(methods: Collection[str] | None) -> frozenset[str] | None:
+    return None if methods is None else frozenset(m.upper() for m in methods)
 
 
 def _corrupt_match(match: re.Match[bytes]) -> bytes:

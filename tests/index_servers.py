@@ -127,22 +127,43 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 # --- pypiserver ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
-    """A pypiserver with an empty packages directory, for this test only."""
-    packages = tmp_path / "pypiserver-packages"
-    packages.mkdir()
+def run_pypiserver(packages: Path, log: Path) -> tuple[PypiServer, subprocess.Popen[bytes]]:
+    """Start a pypiserver serving (and storing uploads in) ``packages``."""
+    packages.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [
         sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
         "-a", ".", "-P", ".", "--disable-fallback", str(packages),
     ]  # fmt: skip
-    process = start_server(argv, f"{url}/health", tmp_path / "pypiserver.log")
+    process = start_server(argv, f"{url}/health", log)
+    return PypiServer(url, f"{url}/simple/", f"{url}/", packages), process
+
+
+@pytest.fixture
+def start_pypiserver(tmp_path: Path) -> Iterator[Callable[[str], PypiServer]]:
+    """A factory: ``start_pypiserver("prod")`` starts another pypiserver with its own empty
+    packages directory (``tmp_path / "pypiserver-prod"``); all stop after the test."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> PypiServer:
+        server, process = run_pypiserver(
+            tmp_path / f"pypiserver-{name}", tmp_path / f"pypiserver-{name}.log"
+        )
+        processes.append(process)
+        return server
+
     try:
-        yield PypiServer(url, f"{url}/simple/", f"{url}/", packages)
+        yield start
     finally:
-        stop_server(process)
+        for process in processes:
+            stop_server(process)
+
+
+@pytest.fixture
+def pypiserver(start_pypiserver: Callable[[str], PypiServer]) -> PypiServer:
+    """A pypiserver with an empty packages directory, for this test only."""
+    return start_pypiserver("packages")
 
 
 # --- devpi-server --------------------------------------------------------------------
@@ -193,16 +214,99 @@ def _devpi_put(url: str, payload: dict[str, object], auth: tuple[str, str] | Non
         pass
 
 
-@pytest.fixture
-def devpi(devpi_server: DevpiServer) -> DevpiIndex:
-    """A new user with a new empty, non-volatile index (re-uploads conflict, as on PyPI)."""
-    username, password = f"user{next(_devpi_users)}", secrets.token_hex(8)
-    base = devpi_server.url
+def new_devpi_index(server: DevpiServer, username: str = "", password: str = "") -> DevpiIndex:
+    """A new user (``username``, or a fresh name; ``password``, or a random one) with a
+    new empty, non-volatile index (re-uploads of a different file conflict, as on PyPI)."""
+    username = username or f"user{next(_devpi_users)}"
+    password = password or secrets.token_hex(8)
+    base = server.url
     _devpi_put(f"{base}/{username}", {"password": password, "email": "t@example.org"}, None)
     index_config = {"type": "stage", "bases": [], "volatile": False}
     _devpi_put(f"{base}/{username}/dev", index_config, (username, password))
     index_url = f"{base}/{username}/dev"
     return DevpiIndex(base, f"{index_url}/+simple/", f"{index_url}/", username, password)
+
+
+@pytest.fixture
+def devpi(devpi_server: DevpiServer) -> DevpiIndex:
+    """A new user with a new empty, non-volatile index on the session's devpi-server."""
+    return new_devpi_index(devpi_server)
+
+
+# --- either index, for tests that run on both --------------------------------------
+
+
+INDEX_KINDS = ("pypiserver", "devpi")
+
+
+@dataclass(frozen=True)
+class Index:
+    """A running pypiserver or devpi index, as a releasekit repository sees it."""
+
+    kind: str  # one of INDEX_KINDS
+    url: str  # the server's origin (what a FaultProxy stands in front of)
+    upload_url: str
+    simple_url: str
+    # Who uploads: on devpi the index's owner, whose password is the token; pypiserver
+    # takes anything.
+    username: str = "anyone"
+    password: str = "anything"
+    packages_dir: Path | None = None  # pypiserver: where it stores uploads
+
+    def repository(
+        self, token_env: str = "", *, through: FaultProxy | None = None
+    ) -> dict[str, str]:
+        """The ``[tool.releasekit.repositories.NAME]`` table for this index, optionally
+        through a proxy. devpi wants its user's name and password (from ``token_env``)."""
+        upload, simple = self.upload_url, self.simple_url
+        if through is not None:
+            upload, simple = through.proxied(upload), through.proxied(simple)
+        table = {"upload-url": upload, "index-url": simple}
+        if self.kind == "devpi":
+            table.update({"username": self.username, "token-env": token_env})
+        return table
+
+    def files(self, project: str) -> dict[str, str]:
+        """What the index holds of ``project``: filename -> sha256 (the files themselves
+        on pypiserver, the index's own listing, read directly, on devpi)."""
+        if self.packages_dir is not None:
+            return {p.name: sha256_of(p) for p in sorted(self.packages_dir.iterdir())}
+        from releasekit.index import IndexClient
+
+        client = IndexClient(self.simple_url, auth=(self.username, self.password))
+        return {f.filename: f.sha256 or "" for f in client.project_files(project)}
+
+
+@pytest.fixture
+def new_index(
+    request: pytest.FixtureRequest, start_pypiserver: Callable[[str], PypiServer]
+) -> Callable[[str, str], Index]:
+    """A factory: ``new_index("devpi", "prod")`` is a new empty index of that kind (a
+    pypiserver of its own, or a new user's index on the session's devpi-server)."""
+
+    def new(kind: str, name: str) -> Index:
+        if kind == "pypiserver":
+            server = start_pypiserver(name)
+            return Index(
+                kind,
+                server.url,
+                server.upload_url,
+                server.simple_url,
+                packages_dir=server.packages_dir,
+            )
+        if kind == "devpi":
+            devpi = new_devpi_index(request.getfixturevalue("devpi_server"))
+            return Index(
+                kind,
+                devpi.url,
+                devpi.upload_url,
+                devpi.simple_url,
+                username=devpi.username,
+                password=devpi.password,
+            )
+        raise ValueError(f"no index kind {kind!r}; one of {INDEX_KINDS}")
+
+    return new
 
 
 # --- uploads and artifacts -----------------------------------------------------------
