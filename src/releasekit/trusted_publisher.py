@@ -1,0 +1,799 @@
+"""``releasekit trusted-publisher``: everything around PyPI's Publishing page.
+
+PyPI has no API for registering a trusted publisher: a maintainer enters owner,
+repository, workflow file and environment on the project's Publishing settings page (or
+the account's, for a project that does not exist yet). This module checks that the
+release workflow can use one (a publishing job with ``id-token: write`` and a GitHub
+environment) and prints the exact values to enter and where.
+
+The workflow is read by :func:`read_workflow_yaml`, a small reader for the block-style
+YAML that workflows are written in; it needs no YAML library (see its docstring for
+what it does not handle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from releasekit.errors import CheckError, CommandError, UsageError, VcsError
+
+if TYPE_CHECKING:
+    from releasekit.config import ReleaseConfig
+    from releasekit.runner import Runner
+
+INDEXES = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}
+GITHUB_HOSTS = {"github.com", "www.github.com", "ssh.github.com"}
+
+
+class WorkflowNotReadyError(CheckError):
+    """The workflow cannot publish with a trusted publisher yet (exit code 9, CHECK)."""
+
+
+class WorkflowSyntaxError(ValueError):
+    """The workflow file is not YAML that :func:`read_workflow_yaml` can read."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+
+
+# --- a reader for block-style YAML -----------------------------------------------------
+
+_KEY = re.compile(
+    r"""(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>(?:[^']|'')*)'|(?P<plain>[^\s"'#\[\]{},&*!|>%@`?][^:]*?))"""
+    r"""[ \t]*:(?:[ \t]+(?P<rest>.*))?$"""
+)
+
+
+def _strip_comment(line: str) -> str:
+    """``line`` without its comment; a quote opens a string only where a value starts."""
+    quote = ""
+    previous = " "
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote and not (quote == '"' and line[index - 1] == "\\"):
+                quote = ""
+        elif char in "\"'" and previous in " :-[{,":
+            quote = char
+        elif char == "#" and previous in " \t":
+            return line[:index].rstrip()
+        previous = char
+    return line.rstrip()
+
+
+def _is_item(text: str) -> bool:
+    return text == "-" or text.startswith("- ")
+
+
+def _flow_items(text: str, line: int) -> list[str]:
+    """The items of a one-line flow collection's body, split at top-level commas."""
+    items, current, quote = [], "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[]{}":
+            raise WorkflowSyntaxError(line, "nested flow collections are not supported")
+        elif char == ",":
+            items.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if current.strip():
+        items.append(current.strip())
+    return items
+
+
+_PROPERTIES = re.compile(r"^(?:[&!]\S*(?:[ \t]+|$))+")  # anchors (&name) and tags (!!str)
+_ALIAS = re.compile(r"\*[^\s\[\]{},]+")
+
+
+def _scalar(text: str, line: int) -> Any:
+    text = _PROPERTIES.sub("", text.strip())
+    if text.startswith("'"):
+        if len(text) < 2 or not text.endswith("'"):
+            raise WorkflowSyntaxError(line, "a quoted string spanning lines is not supported")
+        return text[1:-1].replace("''", "'")
+    if text.startswith('"'):
+        if len(text) < 2 or not text.endswith('"'):
+            raise WorkflowSyntaxError(line, "a quoted string spanning lines is not supported")
+        return _double_quoted(text[1:-1])
+    if text.startswith("["):
+        if not text.endswith("]"):
+            raise WorkflowSyntaxError(line, "a flow sequence spanning lines is not supported")
+        return [_scalar(item, line) for item in _flow_items(text[1:-1], line)]
+    if text.startswith("{"):
+        if not text.endswith("}"):
+            raise WorkflowSyntaxError(line, "a flow mapping spanning lines is not supported")
+        mapping = {}
+        for item in _flow_items(text[1:-1], line):
+            match = _KEY.fullmatch(item)
+            if not match:
+                raise WorkflowSyntaxError(line, f"{item!r} is not 'key: value'")
+            mapping[_key(match)] = _scalar(match["rest"] or "", line) if match["rest"] else None
+        return mapping
+    return text
+
+
+def _double_quoted(body: str) -> str:
+    """A double-quoted scalar's body, its escapes read (JSON's; others left as written)."""
+    try:
+        value: str = json.loads('"' + body + '"')
+    except ValueError:
+        return body
+    return value
+
+
+def _key(match: re.Match[str]) -> str:
+    if match["dq"] is not None:
+        return _double_quoted(match["dq"])
+    if match["sq"] is not None:
+        return match["sq"].replace("''", "'")
+    return match["plain"].strip()
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.position = 0
+        # "- key: value" is read as a mapping that starts at the key's column.
+        self.virtual: dict[int, tuple[int, str]] = {}
+        # Anchors, aliases or merge keys were seen: values may live elsewhere.
+        self.references = False
+
+    def peek(self) -> tuple[int, str] | None:
+        """The next line that holds structure: (indent, text without comment)."""
+        while self.position < len(self.lines):
+            if self.position in self.virtual:
+                return self.virtual[self.position]
+            raw = self.lines[self.position]
+            text = _strip_comment(raw)
+            stripped = text.strip()
+            if not stripped or (text.startswith(("---", "...")) and stripped in ("---", "...")):
+                self.position += 1
+                continue
+            indent = len(text) - len(text.lstrip(" "))
+            if text[indent] == "\t":
+                raise WorkflowSyntaxError(self.position + 1, "tabs are not allowed for indenting")
+            return indent, stripped
+        return None
+
+    def advance(self) -> int:
+        self.virtual.pop(self.position, None)
+        self.position += 1
+        return self.position  # the 1-based number of the line just read
+
+    def node(self, indent: int) -> Any:
+        peeked = self.peek()
+        if peeked is None or peeked[0] < indent:
+            return None
+        column, text = peeked
+        if _is_item(text):
+            return self.sequence(column)
+        if _KEY.fullmatch(text):
+            return self.mapping(column)
+        line = self.advance()
+        return self.continued(_scalar(text, line), column - 1)
+
+    def continued(self, value: Any, indent: int) -> Any:
+        """A plain scalar folded over the following, more indented, lines."""
+        while (peeked := self.peek()) is not None and peeked[0] > indent:
+            if not isinstance(value, str) or _KEY.fullmatch(peeked[1]) or _is_item(peeked[1]):
+                raise WorkflowSyntaxError(self.position + 1, "unexpected indentation")
+            value += " " + peeked[1]
+            self.advance()
+        return value
+
+    def mapping(self, indent: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        while (peeked := self.peek()) is not None and peeked[0] == indent:
+            match = _KEY.fullmatch(peeked[1])
+            if _is_item(peeked[1]) or not match:
+                raise WorkflowSyntaxError(self.position + 1, "expected 'key: value' here")
+            line = self.advance()
+            rest = self.properties(match["rest"] or "")
+            self.references |= _key(match) == "<<"
+            if not rest:
+                following = self.peek()
+                nested = following is not None and (
+                    following[0] > indent or (following[0] == indent and _is_item(following[1]))
+                )
+                value = self.node(following[0]) if following and nested else None
+            elif rest[0] in "|>":
+                value = self.block_scalar(indent, rest, line)
+            else:
+                value = self.continued(_scalar(rest, line), indent)
+            result[_key(match)] = value
+        peeked = self.peek()
+        if peeked is not None and peeked[0] > indent:
+            raise WorkflowSyntaxError(self.position + 1, "unexpected indentation")
+        return result
+
+    def sequence(self, indent: int) -> list[Any]:
+        result: list[Any] = []
+        while (peeked := self.peek()) is not None and peeked[0] == indent and _is_item(peeked[1]):
+            after = peeked[1][1:]
+            text = self.properties(after)
+            column = indent + 1 + len(after) - len(after.lstrip(" "))
+            if not text:
+                self.advance()
+                following = self.peek()
+                deeper = following is not None and following[0] > indent
+                result.append(self.node(following[0]) if following and deeper else None)
+            elif _is_item(text) or _KEY.fullmatch(text):
+                self.virtual[self.position] = (column, text)
+                result.append(self.node(column))
+            else:
+                line = self.advance()
+                if text[0] in "|>":
+                    result.append(self.block_scalar(indent, text, line))
+                else:
+                    result.append(self.continued(_scalar(text, line), indent))
+        return result
+
+    def properties(self, text: str) -> str:
+        """``text`` without anchors and tags; noting anchors and aliases."""
+        text = text.strip()
+        without = _PROPERTIES.sub("", text)
+        anchored = "&" in text[: len(text) - len(without)]
+        self.references |= anchored or bool(_ALIAS.fullmatch(without))
+        return without
+
+    def block_scalar(self, indent: int, header: str, line: int) -> str:
+        """A ``|`` or ``>`` scalar: the following lines indented deeper than ``indent``."""
+        if not re.fullmatch(r"[|>][0-9]?[-+]?|[|>][-+][0-9]?", header.strip()):
+            raise WorkflowSyntaxError(line, f"unsupported block scalar header {header!r}")
+        body: list[str] = []
+        while self.position < len(self.lines):
+            raw = self.lines[self.position]
+            if raw.strip() and len(raw) - len(raw.lstrip(" ")) <= indent:
+                break
+            body.append(raw)
+            self.position += 1
+        while body and not body[-1].strip():
+            body.pop()
+        width = min((len(b) - len(b.lstrip(" ")) for b in body if b.strip()), default=0)
+        lines = [b[width:] if b.strip() else "" for b in body]
+        text = _fold(lines) if header.startswith(">") else "\n".join(lines)
+        return text if "-" in header or not lines else text + "\n"
+
+
+def _fold(lines: list[str]) -> str:
+    """The lines of a ``>`` scalar folded: a break between two lines becomes a space, an
+    empty line a break; lines indented more than the first keep their breaks."""
+    leading = next((i for i, line in enumerate(lines) if line), len(lines))
+    lines = lines[leading:]
+    text = "\n" * leading + (lines[0] if lines else "")
+    for previous, line in itertools.pairwise(lines):
+        if not line:
+            text += "\n"
+        elif not previous:
+            text += line
+        elif previous[0] == " " or line[0] == " ":
+            text += "\n" + line
+        else:
+            text += " " + line
+    return text
+
+
+def read_workflow_yaml(text: str, notes: list[str] | None = None) -> Any:
+    """Read the block-style YAML of a CI workflow into dicts, lists and strings.
+
+    Every scalar stays a string (``true`` is ``"true"``); ``on:`` is the key ``"on"``.
+    Handled: nested mappings and sequences (also a sequence at its key's indentation),
+    ``- key: value`` items, comments, plain, single- and double-quoted scalars, plain
+    scalars folded over several lines, ``|`` and ``>`` block scalars, one-line flow
+    sequences and mappings (``[a, b]``, ``{a: b}``), tags and anchors (skipped).
+    Not handled (raises :class:`WorkflowSyntaxError` or reads them as plain text):
+    aliases and merge keys (``*name``, ``<<:``), quoted or flow scalars spanning lines,
+    nested flow collections, complex keys (``? ``), several documents, tab indentation.
+    When the text uses anchors, aliases or merge keys, a sentence saying so is added to
+    ``notes``.
+    """
+    reader = _Reader(text)
+    document = reader.node(0)
+    if reader.peek() is not None:
+        raise WorkflowSyntaxError(reader.position + 1, "unexpected text after the document")
+    if reader.references and notes is not None:
+        notes.append(
+            "the workflow uses YAML anchors, aliases or merge keys, which releasekit does not "
+            "follow: check what it reports against the file"
+        )
+    return document
+
+
+# --- what the workflow does ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishingJob:
+    """A job that uploads to PyPI or TestPyPI, and what trusted publishing needs of it."""
+
+    job: str
+    host: str  # pypi.org or test.pypi.org
+    command: str  # the step that uploads, for messages
+    environment: str  # "" when the job has none
+    id_token: bool
+    # Why id-token is not granted, when the job's permissions replace the workflow's.
+    permissions_note: str = ""
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def index(self) -> str:
+        return INDEXES[self.host]
+
+
+_RELEASEKIT = re.compile(
+    r"\breleasekit\s+(?P<command>upload-prod|upload-test|upload|publish|release)(?![\w-])"
+    r"(?P<args>[^\n;&|]*)"
+)
+_ADAPTER = re.compile(
+    r"\b(?:nox\b[^\n;&|]*?(?:-s|--session|-e)\s+|invoke\s+(?:[\w-]+\.)*)"
+    r"(?P<command>upload-prod|upload-test|publish|release)(?![\w-])(?P<args>[^\n;&|]*)"
+)
+_TWINE = re.compile(r"\btwine\s+upload\b(?P<args>[^\n;&|]*)")
+_UV_PUBLISH = re.compile(r"\buv\s+publish\b(?P<args>[^\n;&|]*)")
+_SECRET = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _option(args: list[str], *names: str) -> str | None:
+    for index, arg in enumerate(args):
+        for name in names:
+            if arg == name and index + 1 < len(args):
+                return args[index + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.partition("=")[2]
+    return None
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return {"upload.pypi.org": "pypi.org"}.get(host, host)
+
+
+def _repository_host(config: ReleaseConfig, name: str, args: list[str]) -> str:
+    url = _option(args, "--repository-url")
+    if url:
+        return _host(url)
+    repository = config.repositories.get(name)
+    return _host(repository.upload_url) if repository else ""
+
+
+def _uploads(step: Any, config: ReleaseConfig) -> Iterator[tuple[str, str]]:
+    """(host, command) for every upload a step makes; host may be any index's."""
+    if not isinstance(step, dict):
+        return
+    uses, run = step.get("uses"), step.get("run")
+    if isinstance(uses, str) and uses.startswith("pypa/gh-action-pypi-publish"):
+        options = step.get("with")
+        options = options if isinstance(options, dict) else {}
+        url = options.get("repository-url") or options.get("repository_url") or ""
+        yield (_host(url) if isinstance(url, str) and url else "pypi.org"), uses
+    if not isinstance(run, str):
+        return
+    run = run.replace("\\\n", " ")
+    for match in (*_RELEASEKIT.finditer(run), *_ADAPTER.finditer(run)):
+        command, args = match["command"], _split(match["args"])
+        if command in ("upload-prod", "upload-test"):
+            names = [command.removeprefix("upload-")]
+        elif command == "upload":
+            names = [_option(args, "--repository", "-r") or "test"]
+        elif command == "publish":
+            names = ["test" if "--test" in args else "prod"]
+        else:  # release: the test index first, unless told otherwise
+            test_first = config.release_test_first
+            test_first = True if "--test-first" in args else test_first
+            test_first = False if "--no-test-first" in args else test_first
+            names = ["test", "prod"] if test_first else ["prod"]
+        for name in names:
+            yield _repository_host(config, name, args), match.group(0).strip()
+    for match in _TWINE.finditer(run):
+        args = _split(match["args"])
+        url = _option(args, "--repository-url")
+        name = _option(args, "--repository", "-r") or "pypi"
+        known = {"pypi": "pypi.org", "testpypi": "test.pypi.org"}
+        yield (_host(url) if url else known.get(name, "")), match[0].strip()
+    for match in _UV_PUBLISH.finditer(run):
+        args = _split(match["args"])
+        url = _option(args, "--publish-url") or ""
+        test = "test" in (_option(args, "--index") or "") or "test.pypi" in url
+        yield ("test.pypi.org" if test else "pypi.org"), match[0].strip()
+
+
+def _id_token(workflow: dict[str, Any], job: dict[str, Any]) -> tuple[bool, str]:
+    def grants(permissions: Any) -> bool:
+        if isinstance(permissions, str):
+            return permissions.strip() == "write-all"
+        return isinstance(permissions, dict) and permissions.get("id-token") == "write"
+
+    if "permissions" in job:
+        note = ""
+        if not grants(job["permissions"]) and grants(workflow.get("permissions")):
+            note = "its own permissions replace the workflow's, which grant id-token: write"
+        return grants(job["permissions"]), note
+    return grants(workflow.get("permissions")), ""
+
+
+def _environment(job: dict[str, Any]) -> str:
+    environment = job.get("environment")
+    if isinstance(environment, dict):
+        environment = environment.get("name")
+    return environment.strip() if isinstance(environment, str) else ""
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def publishing_jobs(
+    workflow: dict[str, Any], config: ReleaseConfig
+) -> tuple[list[PublishingJob], list[str]]:
+    """Every (job, PyPI/TestPyPI) upload of the workflow; and notes on other uploads."""
+    jobs = workflow.get("jobs")
+    found: list[PublishingJob] = []
+    notes: list[str] = []
+    reusable: list[str] = []
+    if not isinstance(jobs, dict):
+        return found, notes
+    for name, job in jobs.items():
+        if not isinstance(job, dict):
+            continue
+        if isinstance(job.get("uses"), str):
+            reusable.append(f"{name!r} ({job['uses']})")
+        steps = job.get("steps")
+        steps = steps if isinstance(steps, list) else []
+        seen: set[str] = set()
+        for step in steps:
+            for host, command in _uploads(step, config):
+                if host not in INDEXES:
+                    notes.append(
+                        f"job {name!r} uploads to {host or 'an index'} ({command}): not PyPI, "
+                        "so trusted publishing does not apply"
+                    )
+                    continue
+                if host in seen:
+                    continue
+                seen.add(host)
+                granted, why = _id_token(workflow, job)
+                secrets = sorted(
+                    {s for text in _strings(job) for s in _SECRET.findall(text)} - {"GITHUB_TOKEN"}
+                )
+                found.append(
+                    PublishingJob(
+                        job=str(name),
+                        host=host,
+                        command=command,
+                        environment=_environment(job),
+                        id_token=granted,
+                        permissions_note=why,
+                        secrets=tuple(secrets),
+                    )
+                )
+    if reusable and not found:
+        notes.append(
+            f"job {', '.join(reusable)} calls a reusable workflow, which releasekit does not "
+            "read; PyPI's trusted publishing does not support uploading from one"
+        )
+    return found, notes
+
+
+def workflow_problems(jobs: list[PublishingJob]) -> list[str]:
+    """What keeps these jobs from publishing with a trusted publisher (empty: ready)."""
+    problems = []
+    for job in jobs:
+        if not job.id_token:
+            problems.append(
+                f"job {job.job!r} ({job.index}) lacks `permissions: id-token: write`"
+                + (f" ({job.permissions_note})" if job.permissions_note else "")
+                + ": without it GitHub gives the job no OIDC token to trade with PyPI"
+            )
+        if not job.environment:
+            problems.append(
+                f"job {job.job!r} ({job.index}) runs in no GitHub environment: add "
+                "`environment: pypi` (or testpypi) to the job, and enter the same name on PyPI"
+            )
+        elif "${{" in job.environment:
+            problems.append(
+                f"job {job.job!r} ({job.index}) takes its environment from an expression "
+                f"({job.environment}): PyPI needs the name itself; write it out"
+            )
+    return problems
+
+
+# --- where the repository is -----------------------------------------------------------
+
+_SCP_LIKE = re.compile(r"(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!/).+)")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def parse_github_remote(url: str) -> tuple[str, str]:
+    """``(owner, repository)`` of a github.com remote URL (https, ssh, scp-like, git)."""
+    url = url.strip()
+    shown = re.sub(r"//[^@/]*@", "//", url)  # never show credentials of an https remote
+    if "://" in url:
+        parts = urlsplit(url)
+        host, path = parts.hostname or "", parts.path
+    elif match := _SCP_LIKE.fullmatch(url):
+        host, path = match["host"], match["path"]
+    else:
+        host, path = "", ""
+    segments = [s for s in path.strip("/").split("/") if s]
+    if len(segments) == 2 and segments[1].endswith(".git"):
+        segments[1] = segments[1][: -len(".git")]
+    if host.lower() not in GITHUB_HOSTS or len(segments) != 2:
+        raise UsageError(
+            f"The git remote {shown!r} is not a github.com repository.",
+            "PyPI's GitHub trusted publishers are for github.com; pass --repository OWNER/NAME "
+            "if the remote has another name (an ssh host alias, a mirror).",
+        )
+    owner, name = segments
+    if not (_NAME.fullmatch(owner) and _NAME.fullmatch(name)):
+        raise UsageError(f"Cannot read owner and repository from {shown!r}.", "")
+    return owner, name
+
+
+def github_repository(
+    runner: Runner, top: Path, remote: str, given: str | None = None
+) -> tuple[str, str]:
+    """``(owner, repository)``: from ``given`` (OWNER/NAME) or ``git remote get-url``."""
+    if given:
+        owner, _, name = given.strip().removesuffix(".git").partition("/")
+        if not (_NAME.fullmatch(owner) and _NAME.fullmatch(name)):
+            raise UsageError(f"--repository {given!r} is not OWNER/NAME.", "E.g. acme/widgets.")
+        return owner, name
+    try:
+        url = runner.run(["git", "remote", "get-url", remote], cwd=top).strip()
+    except CommandError:
+        raise VcsError(
+            f"Cannot read the URL of the git remote {remote!r} in {top}.",
+            "Add the GitHub remote (git remote add origin https://github.com/OWNER/NAME), "
+            "set release.remote, or pass --repository OWNER/NAME.",
+        ) from None
+    return parse_github_remote(url)
+
+
+# --- the report ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """One trusted publisher to register: the values of PyPI's form, and where."""
+
+    index: str  # PyPI or TestPyPI
+    host: str
+    project: str  # PEP 503 normalised
+    owner: str
+    repository: str
+    workflow: str  # the file name, as PyPI asks for it
+    environment: str
+    jobs: tuple[str, ...]
+
+    @property
+    def existing_project_url(self) -> str:
+        return f"https://{self.host}/manage/project/{self.project}/settings/publishing/"
+
+    @property
+    def pending_publisher_url(self) -> str:
+        return f"https://{self.host}/manage/account/publishing/"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "project": self.project,
+            "owner": self.owner,
+            "repository": self.repository,
+            "workflow": self.workflow,
+            "environment": self.environment,
+            "jobs": list(self.jobs),
+            "existing_project_url": self.existing_project_url,
+            "pending_publisher_url": self.pending_publisher_url,
+        }
+
+
+@dataclass(frozen=True)
+class TrustedPublisherReport:
+    """A workflow that is ready for trusted publishing, and what to register for it."""
+
+    project: str
+    workflow_path: Path
+    publishers: tuple[Publisher, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": "trusted-publisher",
+            "ok": True,
+            "ready": True,
+            "project": self.project,
+            "workflow_path": str(self.workflow_path),
+            "publishers": [p.to_json() for p in self.publishers],
+            "notes": list(self.notes),
+        }
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.workflow_path} is ready for trusted publishing of {self.project}.",
+            "PyPI has no API for this: register each publisher once, in a browser, as a "
+            "GitHub publisher with these values.",
+        ]
+        for p in self.publishers:
+            lines += [
+                "",
+                f"{p.index} (job {', '.join(p.jobs)}):",
+                f"  PyPI Project Name:  {p.project}",
+                f"  Owner:              {p.owner}",
+                f"  Repository name:    {p.repository}",
+                f"  Workflow name:      {p.workflow}",
+                f"  Environment name:   {p.environment}",
+                f"  if {p.project} exists on {p.host}: {p.existing_project_url}",
+                f"  if not yet (a pending publisher): {p.pending_publisher_url}",
+            ]
+        owner, repository = self.publishers[0].owner, self.publishers[0].repository
+        environments = ", ".join(sorted({p.environment for p in self.publishers}))
+        lines += [
+            "",
+            f"GitHub creates the environment(s) {environments} on the first run; to require "
+            "an approval before each upload, add reviewers at "
+            f"https://github.com/{owner}/{repository}/settings/environments",
+            "Then the workflow uploads without any stored token.",
+        ]
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def check_trusted_publishing(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    *,
+    workflow: Path | None = None,
+    repository: str | None = None,
+) -> TrustedPublisherReport:
+    """Check the release workflow of the project in ``root``; the publishers to register.
+
+    Raises :class:`WorkflowNotReadyError` (exit code 9) listing everything that is missing
+    when the workflow is absent, unreadable, uploads to neither PyPI nor TestPyPI, or has
+    a publishing job without ``id-token: write`` or a GitHub environment.
+    """
+    from releasekit.ci import git_top, workflow_path
+    from releasekit.project import load_project
+
+    project = load_project(root, config)
+    name = project.normalized_name
+    top = git_top(runner, root) or root
+    path = workflow or workflow_path(top, root, project.name)
+    fix = (
+        "Fix the workflow by hand, or write it anew with `releasekit init-ci github --force`; "
+        "then run `releasekit trusted-publisher` again."
+        if path.is_file()
+        else "Write one with `releasekit init-ci github` (or pass --workflow FILE); then run "
+        "`releasekit trusted-publisher` again."
+    )
+    details: dict[str, Any] = {"ready": False, "project": name, "workflow_path": str(path)}
+    notes: list[str] = []
+
+    def not_ready(problems: list[str]) -> WorkflowNotReadyError:
+        error = WorkflowNotReadyError(
+            f"{path} is not ready for trusted publishing: "
+            + "; ".join(problems)
+            + "."
+            + "".join(f" Note: {note}." for note in notes),
+            fix,
+        )
+        error.details = {**details, "problems": problems, "notes": list(notes)}
+        return error
+
+    if not path.is_file():
+        raise not_ready(["the file does not exist"])
+    try:
+        document = read_workflow_yaml(path.read_text(encoding="utf-8"), notes)
+    except (WorkflowSyntaxError, UnicodeDecodeError) as exc:
+        raise not_ready([f"releasekit cannot read it ({exc})"]) from None
+    if not isinstance(document, dict) or not isinstance(document.get("jobs"), dict):
+        raise not_ready(["it has no jobs"])
+    jobs, job_notes = publishing_jobs(document, config)
+    notes += job_notes
+    if path.parent.name != "workflows" or path.parent.parent.name != ".github":
+        notes.append("GitHub runs only workflows in .github/workflows/ at the repository's top")
+    if not jobs:
+        raise not_ready(
+            [
+                "no job uploads to PyPI or TestPyPI (releasekit upload-prod, upload-test, "
+                "publish or release; twine upload; uv publish; pypa/gh-action-pypi-publish)"
+            ]
+        )
+    problems = workflow_problems(jobs)
+    if problems:
+        raise not_ready(problems)
+    for job in jobs:
+        if job.secrets:
+            notes.append(
+                f"job {job.job!r} also passes {', '.join(job.secrets)}: a token found there is "
+                "used before trusted publishing; remove it from the job and delete the secret"
+            )
+    owner, repo = github_repository(runner, top, config.release_remote, repository)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for job in jobs:
+        grouped.setdefault((job.host, job.environment), []).append(job.job)
+    publishers = tuple(
+        Publisher(
+            index=INDEXES[host],
+            host=host,
+            project=name,
+            owner=owner,
+            repository=repo,
+            workflow=path.name,
+            environment=environment,
+            jobs=tuple(job_names),
+        )
+        for (host, environment), job_names in sorted(
+            grouped.items(), key=lambda item: item[0][0] != "pypi.org"
+        )
+    )
+    return TrustedPublisherReport(name, path, publishers, tuple(notes))
+
+
+# --- the command -----------------------------------------------------------------------
+
+
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add ``releasekit trusted-publisher`` to the ``releasekit`` command."""
+    parser = commands.add_parser(
+        "trusted-publisher",
+        parents=[common],
+        help="check the release workflow for PyPI trusted publishing; print what to "
+        "register on PyPI and where (exit 9: the workflow is not set up)",
+    )
+    parser.add_argument(
+        "--workflow",
+        type=Path,
+        metavar="FILE",
+        help="the GitHub workflow that publishes (default: .github/workflows/release.yml "
+        "at the top of the git repository)",
+    )
+    parser.add_argument(
+        "--repository",
+        metavar="OWNER/NAME",
+        help="the GitHub repository (default: from the URL of the git remote release.remote)",
+    )
+
+
+def run_trusted_publisher(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    """The ``trusted-publisher`` step of the CLI: ``(json_summary, human_text)``."""
+    report = check_trusted_publishing(
+        root,
+        config,
+        runner,
+        workflow=args.workflow.resolve() if args.workflow else None,
+        repository=args.repository,
+    )
+    return report.to_json(), report.describe()

@@ -1,0 +1,665 @@
+"""`releasekit trusted-publisher`: is the workflow ready, and what to enter on PyPI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from releasekit import cli
+from releasekit.ci import add_parser as add_init_ci_parser
+from releasekit.ci import github_workflow, gitlab_ci, run_init_ci
+from releasekit.config import ReleaseConfig
+from releasekit.errors import ExitCode, UsageError
+from releasekit.trusted_publisher import (
+    WorkflowNotReadyError,
+    WorkflowSyntaxError,
+    add_parser,
+    parse_github_remote,
+    publishing_jobs,
+    read_workflow_yaml,
+    run_trusted_publisher,
+)
+
+Releasekit = Callable[..., tuple[int, str, str]]
+WORKFLOW = Path(".github/workflows/release.yml")
+
+
+@pytest.fixture
+def releasekit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Releasekit:
+    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr).
+
+    Until cli.py lists init-ci and trusted-publisher, the fixture adds them as cli.py will.
+    """
+    missing = [
+        (name, add, step)
+        for name, add, step in (
+            ("init-ci", add_init_ci_parser, run_init_ci),
+            ("trusted-publisher", add_parser, run_trusted_publisher),
+        )
+        if name not in cli.STEPS
+    ]
+    if missing:
+        original = cli.build_parser
+
+        def build_parser(
+            parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+        ) -> argparse.ArgumentParser:
+            parser = original(parser_class)
+            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            for _, add, _ in missing:
+                add(commands, cli._common_options())
+            return parser
+
+        monkeypatch.setattr(cli, "build_parser", build_parser)
+        for name, _, step in missing:
+            monkeypatch.setitem(cli.STEPS, name, step)
+
+    def run(*argv: str | Path) -> tuple[int, str, str]:
+        code = cli.main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def make_project(
+    root: Path,
+    *,
+    name: str = "Example.Pkg",
+    remote: str | None = "https://github.com/acme/widgets.git",
+) -> Path:
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "1.0.0"\n', encoding="utf-8"
+    )
+    (root / ".gitignore").write_text("dist/\n", encoding="utf-8")
+    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(root), "remote", "add", "origin", remote], check=True)
+    return root
+
+
+def write_workflow(project: Path, text: str, path: Path = WORKFLOW) -> Path:
+    (project / path).parent.mkdir(parents=True, exist_ok=True)
+    (project / path).write_text(text, encoding="utf-8")
+    return project / path
+
+
+def edit_generated(project: Path, edit: Callable[[str], str]) -> None:
+    text = github_workflow(ReleaseConfig(), "Example.Pkg")
+    changed = edit(text)
+    assert changed != text, "the edit changed nothing"
+    write_workflow(project, changed)
+
+
+# --- ready ---------------------------------------------------------------------------------
+
+
+def test_a_generated_workflow_is_ready_and_the_values_are_printed(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+
+    code, out, err = releasekit("trusted-publisher", "--project", project)
+
+    assert (code, err) == (0, "")
+    assert "is ready for trusted publishing of example-pkg" in out
+    pypi, testpypi = out.split("\n\nPyPI (job publish):\n")[1].split("\n\nTestPyPI")
+    for label, value in (
+        ("PyPI Project Name", "example-pkg"),
+        ("Owner", "acme"),
+        ("Repository name", "widgets"),
+        ("Workflow name", "release.yml"),
+    ):
+        assert f"  {label}:".ljust(22) + value in pypi
+        assert f"  {label}:".ljust(22) + value in testpypi
+    assert "  Environment name:   pypi" in pypi
+    assert "  Environment name:   testpypi" in testpypi
+    assert "https://pypi.org/manage/project/example-pkg/settings/publishing/" in pypi
+    assert "https://pypi.org/manage/account/publishing/" in pypi
+    assert "https://test.pypi.org/manage/project/example-pkg/settings/publishing/" in testpypi
+    assert "https://test.pypi.org/manage/account/publishing/" in testpypi
+    assert "https://github.com/acme/widgets/settings/environments" in out
+
+
+def test_json_lists_every_publisher(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p", remote="git@github.com:acme/widgets.git")
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+
+    code, out, _ = releasekit("trusted-publisher", "--json", "--project", project)
+
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["ok"] is True
+    assert summary["ready"] is True
+    assert summary["project"] == "example-pkg"
+    assert summary["publishers"] == [
+        {
+            "index": "PyPI",
+            "project": "example-pkg",
+            "owner": "acme",
+            "repository": "widgets",
+            "workflow": "release.yml",
+            "environment": "pypi",
+            "jobs": ["publish"],
+            "existing_project_url": (
+                "https://pypi.org/manage/project/example-pkg/settings/publishing/"
+            ),
+            "pending_publisher_url": "https://pypi.org/manage/account/publishing/",
+        },
+        {
+            "index": "TestPyPI",
+            "project": "example-pkg",
+            "owner": "acme",
+            "repository": "widgets",
+            "workflow": "release.yml",
+            "environment": "testpypi",
+            "jobs": ["publish-test"],
+            "existing_project_url": (
+                "https://test.pypi.org/manage/project/example-pkg/settings/publishing/"
+            ),
+            "pending_publisher_url": "https://test.pypi.org/manage/account/publishing/",
+        },
+    ]
+
+
+def test_without_a_test_job_only_pypi_is_listed(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    assert releasekit("init-ci", "github", "--no-test-first", "--project", project)[0] == 0
+
+    code, out, _ = releasekit("trusted-publisher", "--json", "--project", project)
+
+    assert code == 0
+    assert [p["index"] for p in json.loads(out)["publishers"]] == ["PyPI"]
+
+
+def test_repository_flag_and_workflow_flag(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p", remote=None)
+    write_workflow(
+        project,
+        github_workflow(ReleaseConfig(), "Example.Pkg"),
+        Path(".github/workflows/publish-pypi.yaml"),
+    )
+
+    code, out, _ = releasekit(
+        "trusted-publisher",
+        "--repository",
+        "octo-org/widget.py",
+        "--workflow",
+        project / ".github/workflows/publish-pypi.yaml",
+        "--json",
+        "--project",
+        project,
+    )
+
+    assert code == 0
+    publisher = json.loads(out)["publishers"][0]
+    assert (publisher["owner"], publisher["repository"]) == ("octo-org", "widget.py")
+    assert publisher["workflow"] == "publish-pypi.yaml"
+
+
+def test_workflow_level_id_token_is_enough(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    write_workflow(
+        project,
+        """\
+on:
+  push:
+    tags: ["v*"]
+permissions:
+  contents: read
+  id-token: write
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    environment: release
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          python -m pip install "releasekit[uv]"
+          releasekit publish --yes
+""",
+    )
+
+    code, out, _ = releasekit("trusted-publisher", "--json", "--project", project)
+
+    assert code == 0
+    [publisher] = json.loads(out)["publishers"]
+    assert (publisher["index"], publisher["environment"]) == ("PyPI", "release")
+    assert publisher["jobs"] == ["release"]
+
+
+def test_a_stored_token_next_to_trusted_publishing_is_pointed_out(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    edit_generated(
+        project,
+        lambda text: text.replace(
+            "      - run: releasekit upload-prod --yes\n",
+            "      - run: releasekit upload-prod --yes\n"
+            "        env:\n"
+            "          PYPI_TOKEN: ${{ secrets.PYPI_TOKEN }}\n",
+        ),
+    )
+
+    code, out, _ = releasekit("trusted-publisher", "--project", project)
+
+    assert code == 0
+    assert "job 'publish' also passes PYPI_TOKEN" in out
+
+
+# --- not set up: exit code 9 ---------------------------------------------------------------
+
+
+def test_no_workflow(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, out, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.CHECK == WorkflowNotReadyError.exit_code
+    assert out == ""
+    assert f"{project / WORKFLOW} is not ready for trusted publishing: the file does not" in err
+    assert "releasekit init-ci github" in err
+
+    code, out, _ = releasekit("trusted-publisher", "--json", "--project", project)
+    summary = json.loads(out)
+    assert (summary["ok"], summary["ready"], summary["exit_code"]) == (False, False, 9)
+    assert summary["problems"] == ["the file does not exist"]
+    assert summary["workflow_path"] == str(project / WORKFLOW)
+
+
+def test_a_publishing_job_without_id_token(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    edit_generated(
+        project,
+        lambda text: text.replace(
+            "      contents: read\n      id-token: write  # trusted publishing: no stored token\n"
+            "    steps:\n      - uses: actions/checkout@v4\n        with:\n"
+            "          fetch-depth: 0  # every tag and commit: the tag check and "
+            "SOURCE_DATE_EPOCH\n          persist-credentials: false\n"
+            "      - uses: actions/setup-python@v5\n        with:\n"
+            "          python-version: '3.12'\n"
+            '      - run: python -m pip install "releasekit[uv]"\n'
+            "      - uses: actions/download-artifact@v4\n        with:\n"
+            "          name: dist\n          path: dist/\n"
+            "      - run: releasekit upload-prod",
+            "      contents: read\n    steps:\n      - run: releasekit upload-prod",
+        ),
+    )
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.CHECK
+    assert "job 'publish' (PyPI) lacks `permissions: id-token: write`" in err
+    assert "publish-test" not in err  # that job is fine
+
+
+def test_job_permissions_replace_the_workflows(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    write_workflow(
+        project,
+        """\
+on: push
+permissions:
+  id-token: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      contents: read
+    steps:
+      - run: releasekit upload-prod --yes
+""",
+    )
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.CHECK
+    assert "its own permissions replace the workflow's" in err
+
+
+def test_a_publishing_job_without_environment(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    edit_generated(
+        project,
+        lambda text: text.replace(
+            "    environment:\n      name: pypi\n      url: https://pypi.org/project/example-pkg/\n",
+            "",
+        ),
+    )
+
+    code, out, err = releasekit("trusted-publisher", "--json", "--project", project)
+
+    assert code == ExitCode.CHECK
+    assert "job 'publish' (PyPI) runs in no GitHub environment" in err
+    assert json.loads(out)["problems"] == [
+        "job 'publish' (PyPI) runs in no GitHub environment: add `environment: pypi` (or "
+        "testpypi) to the job, and enter the same name on PyPI"
+    ]
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    write_workflow(
+        project,
+        """\
+on: push
+jobs:
+  test-upload:
+    runs-on: ubuntu-latest
+    steps:
+      - run: releasekit upload-test --yes
+  upload:
+    runs-on: ubuntu-latest
+    environment:
+      name: ${{ inputs.where }}
+    steps:
+      - run: releasekit upload-prod --yes
+""",
+    )
+
+    code, out, _ = releasekit("trusted-publisher", "--json", "--project", project)
+
+    assert code == ExitCode.CHECK
+    problems = json.loads(out)["problems"]
+    assert len(problems) == 4
+    assert [p.split(" lacks")[0].split(" runs")[0].split(" takes")[0] for p in problems] == [
+        "job 'test-upload' (TestPyPI)",
+        "job 'test-upload' (TestPyPI)",
+        "job 'upload' (PyPI)",
+        "job 'upload' (PyPI)",
+    ]
+
+
+def test_a_workflow_that_uploads_nothing(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    write_workflow(project, "on: push\njobs:\n  test:\n    steps:\n      - run: pytest\n")
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.CHECK
+    assert "no job uploads to PyPI or TestPyPI" in err
+
+
+def test_an_unreadable_workflow(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    write_workflow(project, "jobs:\n  a: [b,\n     c]\n")
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.CHECK
+    assert "releasekit cannot read it (line 2: a flow sequence spanning lines" in err
+
+
+# --- the git remote --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/acme/widgets.git",
+        "https://github.com/acme/widgets",
+        "https://github.com/acme/widgets/",
+        "http://github.com/acme/widgets.git",
+        "https://x-access-token:secret@github.com/acme/widgets.git",
+        "git@github.com:acme/widgets.git",
+        "git@github.com:acme/widgets",
+        "github.com:acme/widgets.git",
+        "ssh://git@github.com/acme/widgets.git",
+        "ssh://git@ssh.github.com:443/acme/widgets.git",
+        "git://github.com/acme/widgets.git",
+        "  https://GitHub.com/acme/widgets.git\n",
+    ],
+)
+def test_remote_urls(url: str) -> None:
+    assert parse_github_remote(url) == ("acme", "widgets")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://gitlab.com/acme/widgets.git",
+        "git@github-work:acme/widgets.git",
+        "https://github.com/acme",
+        "https://github.com/acme/widgets/tree/main",
+        "/srv/git/widgets.git",
+        "https://token:hunter2@example.com/acme/widgets.git",
+    ],
+)
+def test_remote_urls_that_are_not_github(url: str) -> None:
+    with pytest.raises(UsageError, match="--repository OWNER/NAME") as caught:
+        parse_github_remote(url)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_no_remote_says_how_to_give_the_repository(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p", remote=None)
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.VCS
+    assert "--repository OWNER/NAME" in err
+
+
+def test_a_bad_repository_flag(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+
+    code, _, err = releasekit("trusted-publisher", "--repository", "widgets", "--project", project)
+
+    assert code == ExitCode.USAGE
+    assert "is not OWNER/NAME" in err
+
+
+def test_a_package_in_a_subdirectory_has_its_own_workflow(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    top = make_project(tmp_path / "repo", name="root-project")
+    package = top / "packages" / "widget"
+    package.mkdir(parents=True)
+    (package / "pyproject.toml").write_text(
+        '[project]\nname = "Widget_Tools"\nversion = "0.1.0"\n', encoding="utf-8"
+    )
+    assert releasekit("init-ci", "github", "--project", package)[0] == 0
+
+    code, out, _ = releasekit("trusted-publisher", "--json", "--project", package)
+
+    assert code == 0
+    publisher = json.loads(out)["publishers"][0]
+    assert (publisher["project"], publisher["workflow"]) == (
+        "widget-tools",
+        "release-widget-tools.yml",
+    )
+
+
+# --- hand-written workflows ----------------------------------------------------------------
+
+HAND_WRITTEN = """\
+name: "Publish"
+"on":
+  release:
+    types: [published]
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+    - uses: actions/checkout@v4   # a comment with "quotes" and 'quotes'
+    - run: python -m build
+  pypi:
+    needs: [build]
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      id-token: write
+    steps:
+    - uses: pypa/gh-action-pypi-publish@release/v1
+  testpypi:
+    needs: build
+    environment:
+      name: test
+    permissions: write-all
+    steps:
+    - uses: pypa/gh-action-pypi-publish@release/v1
+      with:
+        repository-url: https://test.pypi.org/legacy/
+  twine:
+    environment: twine-env
+    permissions:
+      id-token: write
+    steps:
+      - name: Upload
+        run: >
+          python -m twine upload
+          --repository testpypi dist/*
+  nox:
+    environment: nox-env
+    permissions: { id-token: write, contents: read }
+    steps:
+      - run: nox -s release -- minor --yes --no-test-first
+  internal:
+    steps:
+      - run: twine upload --repository-url https://pkgs.example.com/legacy/ dist/*
+"""
+
+
+def test_common_hand_written_forms(tmp_path: Path) -> None:
+    workflow = read_workflow_yaml(HAND_WRITTEN)
+    jobs, notes = publishing_jobs(workflow, ReleaseConfig())
+
+    found = {(j.job, j.host, j.environment, j.id_token) for j in jobs}
+    assert found == {
+        ("pypi", "pypi.org", "pypi", True),
+        ("testpypi", "test.pypi.org", "test", True),
+        ("twine", "test.pypi.org", "twine-env", True),
+        ("nox", "pypi.org", "nox-env", True),
+    }
+    assert notes == [
+        "job 'internal' uploads to pkgs.example.com (twine upload --repository-url "
+        "https://pkgs.example.com/legacy/ dist/*): not PyPI, so trusted publishing does not apply"
+    ]
+
+
+# --- the reader, against PyYAML ------------------------------------------------------------
+
+SAMPLES = {
+    "hand-written": HAND_WRITTEN,
+    "generated, tag": github_workflow(ReleaseConfig(), "x"),
+    "generated, branch, subdirectory": github_workflow(
+        ReleaseConfig(), "x", trigger="branch", project_dir="pkgs/a b", outdir="pkgs/a b/dist/"
+    ),
+    "generated, gitlab": gitlab_ci(ReleaseConfig(), "x", trigger="branch", project_dir="a"),
+    "block scalars": """\
+jobs:
+  a:
+    steps:
+      - run: |
+          echo "# not a comment"
+
+          if [ -n "$X" ]; then  # a shell comment
+            echo 'it''s'
+          fi
+      - run: |-
+          one
+          two
+      - name: folded
+        run: >-
+          python -m twine upload
+          dist/*
+      - run: plain scalar
+          continued on the next line
+    script:
+      - |
+        echo one
+        echo two
+      - >
+
+        folded after an empty line
+      - last
+""",
+    "sequences at their key's indentation": """\
+on:
+  push:
+    branches:
+    - main
+    - 'release/*'
+jobs:
+  a:
+    needs: [b, "c d", 'e']
+    steps:
+    - uses: x
+      with: {k: v, "q": 'w'}
+    -
+      run: alone
+    - - nested
+      - list
+""",
+    "windows line endings": "jobs:\r\n  a:\r\n    environment: pypi\r\n",
+    "empty values and comments": """\
+# top comment
+on:
+  workflow_dispatch:
+jobs:   # trailing comment
+  a:
+    # inside
+    env:
+      EMPTY: ""
+      HASH: "a#b"
+      URL: https://example.com/#frag
+    steps: []
+""",
+}
+
+
+def _as_base_loader_reads(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_base_loader_reads(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_base_loader_reads(v) for v in value]
+    return "" if value is None else value
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_the_reader_agrees_with_pyyaml(name: str) -> None:
+    text = SAMPLES[name]
+    expected = yaml.load(text, Loader=yaml.BaseLoader)  # every scalar a string, like ours
+    assert _as_base_loader_reads(read_workflow_yaml(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [b,\n  c]\n", "a flow sequence spanning lines is not supported"),
+        ("a: 'b\n  c'\n", "a quoted string spanning lines is not supported"),
+        ("a:\n\tb: c\n", "tabs are not allowed"),
+        ("a: b\n  c: d\n", "unexpected indentation"),
+        ("a: [[b]]\n", "nested flow collections are not supported"),
+    ],
+)
+def test_what_the_reader_refuses(text: str, message: str) -> None:
+    with pytest.raises(WorkflowSyntaxError, match=message):
+        read_workflow_yaml(text)
+
+
+def test_anchors_and_aliases_are_pointed_out() -> None:
+    notes: list[str] = []
+    workflow = read_workflow_yaml(
+        "x: &perms\n  id-token: write\njobs:\n  a:\n    permissions: *perms\n", notes
+    )
+    assert workflow["x"] == {"id-token": "write"}
+    assert workflow["jobs"]["a"]["permissions"] == "*perms"
+    assert notes == [
+        "the workflow uses YAML anchors, aliases or merge keys, which releasekit does not "
+        "follow: check what it reports against the file"
+    ]
