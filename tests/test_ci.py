@@ -251,6 +251,30 @@ def test_environments_python_and_tag_format_are_written_as_given(
     assert python == "3.10"
 
 
+def test_an_index_other_than_pypi_gets_its_token_from_a_secret(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(
+        tmp_path / "p",
+        table="[tool.releasekit.repositories.prod]\n"
+        'upload-url = "https://pkgs.example.com/legacy/"\n'
+        'index-url = "https://pkgs.example.com/simple/"\n'
+        'token-env = "ACME_INDEX_TOKEN"',
+    )
+
+    code, out, _ = releasekit("init-ci", "github", "--no-test-first", "--project", project)
+
+    assert code == 0
+    assert "trusted-publisher" not in out
+    text = (project / WORKFLOW).read_text(encoding="utf-8")
+    assert "trusted publishing" not in text
+    publish = load(project / WORKFLOW)["jobs"]["publish"]
+    assert publish["name"] == "Publish to prod"
+    assert publish["env"] == {"ACME_INDEX_TOKEN": "${{ secrets.ACME_INDEX_TOKEN }}"}
+    assert "permissions" not in publish
+    assert publish["environment"] == {"name": "pypi"}
+
+
 def test_tag_pattern_matches_release_tags_only() -> None:
     from releasekit.ci import github_tag_pattern
 

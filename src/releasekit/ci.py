@@ -111,7 +111,14 @@ def yaml_scalar(value: str) -> str:
 def _comment(text: str) -> str:
     """``text`` as YAML comment lines."""
     _check_text(text)
-    return textwrap.fill(text, width=88, initial_indent="# ", subsequent_indent="# ")
+    return textwrap.fill(
+        text,
+        width=88,
+        initial_indent="# ",
+        subsequent_indent="# ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _github_glob(literal: str) -> str:
@@ -198,11 +205,7 @@ def _layout(root: Path, top: Path, config: ReleaseConfig) -> _Layout:
 
 _GITHUB_HEADER = """\
 # Written by `releasekit init-ci github`.
-{when}
-# The uploads use PyPI's trusted publishing: GitHub hands the job an OIDC token
-# (id-token: write) that PyPI trades for a short-lived upload token, so no API token is
-# stored anywhere. Register the publisher once: `releasekit trusted-publisher` prints
-# the exact values and the page. Every step is a releasekit command you can run locally.
+{about}
 name: Release
 
 on:
@@ -272,6 +275,13 @@ def _pypi_host(repository: Repository) -> str:
     return PYPI_UPLOAD_HOSTS.get(urlsplit(repository.upload_url).hostname or "", "")
 
 
+def _title(repository: Repository) -> str:
+    """PyPI, TestPyPI, or the repository's name."""
+    return {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}.get(
+        _pypi_host(repository), repository.name
+    )
+
+
 def _publish_job(
     job: str,
     needs: str,
@@ -294,10 +304,9 @@ def _publish_job(
         permissions = f"    env:\n      {repository.token_env}: {secret}\n"
     else:
         permissions = ""
-    where = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}.get(host, repository.name)
     return _GITHUB_PUBLISH.format(
         job=job,
-        title=f"Publish to {where}",
+        title=f"Publish to {_title(repository)}",
         needs=needs,
         environment=yaml_scalar(environment),
         url=url,
@@ -325,51 +334,50 @@ def github_workflow(
     """The text of a GitHub Actions release workflow for ``project``."""
     if trigger == "tag":
         pattern = github_tag_pattern(config, project)
-        when = f"It runs when a release tag ({config.format_tag('1.2.3', project)}) is pushed."
+        about = f"It runs when a release tag ({config.format_tag('1.2.3', project)}) is pushed."
         on = f"    tags:\n      - {yaml_scalar(pattern)}\n"
     else:
         branch = _release_branch(config)
-        when = (
+        about = (
             f"It runs on every push to {branch}; a push that does not change the version "
             "stops at `releasekit check` (that version is already on the index)."
         )
         on = f"    branches:\n      - {yaml_scalar(branch)}\n"
-    steps = "build, check, "
-    steps += "TestPyPI and verify, " if test_first else ""
+    uploads = [("publish-test", "test", test_environment)] if test_first else []
+    uploads.append(("publish", "prod", environment))
+    repositories = [config.repository(name) for _, name, _ in uploads]
+    about += f" Jobs: build and check, then {' and verify, then '.join(map(_title, repositories))}"
+    about += " and verify. Every step is a releasekit command you can run locally."
+    trusted = [_title(r) for r in repositories if _pypi_host(r)]
+    if trusted:
+        about += (
+            f" The uploads to {' and '.join(trusted)} use trusted publishing: GitHub hands the "
+            "job an OIDC token (id-token: write) that the index trades for a short-lived upload "
+            "token, so no API token is stored anywhere. Register the publisher once: "
+            "`releasekit trusted-publisher` prints the exact values and the page."
+        )
     defaults = (
         f"\ndefaults:\n  run:\n    working-directory: {yaml_scalar(project_dir)}\n"
         if project_dir
         else ""
     )
-    when += f" Jobs: {steps}PyPI and verify."
-    text = _GITHUB_HEADER.format(when=_comment(when), trigger=on, defaults=defaults)
+    text = _GITHUB_HEADER.format(about=_comment(about), trigger=on, defaults=defaults)
     setup = _GITHUB_SETUP.format(python=yaml_scalar(python))
-    targets = ["test", "prod"] if test_first else ["prod"]
-    checks = "".join(f"      - run: releasekit check --repository {t}\n" for t in targets)
+    checks = "".join(f"      - run: releasekit check --repository {n}\n" for _, n, _ in uploads)
     text += _GITHUB_BUILD.format(setup=setup, checks=checks, outdir=yaml_scalar(outdir))
     needs = "build"
-    if test_first:
+    for (job, _, job_environment), repository in zip(uploads, repositories, strict=True):
         text += _publish_job(
-            "publish-test",
+            job,
             needs,
-            config.repository("test"),
-            test_environment,
+            repository,
+            job_environment,
             project=project,
             setup=setup,
             outdir=outdir,
-            install=False,
+            install=repository.name == "prod",
         )
-        needs = "publish-test"
-    text += _publish_job(
-        "publish",
-        needs,
-        config.repository("prod"),
-        environment,
-        project=project,
-        setup=setup,
-        outdir=outdir,
-        install=True,
-    )
+        needs = job
     return text
 
 
@@ -552,10 +560,11 @@ def init_ci(
         path = output or workflow_path(top, root, project.name)
         if output is not None and output.resolve().parent != (top / GITHUB_WORKFLOW).parent:
             notes.append(f"GitHub runs only workflows in {top / GITHUB_WORKFLOW.parent}")
-        notes.append(
-            "next: register the trusted publisher on PyPI; `releasekit trusted-publisher` "
-            "prints the values to enter"
-        )
+        if _pypi_host(config.repository("prod")):
+            notes.append(
+                "next: register the trusted publisher on PyPI; `releasekit trusted-publisher` "
+                "prints the values to enter"
+            )
     else:
         content = gitlab_ci(
             config,
