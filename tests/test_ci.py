@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import json
 import re
@@ -18,9 +17,7 @@ import yaml
 from releasekit import cli
 from releasekit.ci import (
     CiFileExistsError,
-    add_parser,
     gitlab_tag_regex,
-    run_init_ci,
     yaml_scalar,
 )
 from releasekit.config import ReleaseConfig, load_config
@@ -31,24 +28,8 @@ Releasekit = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def releasekit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Releasekit:
-    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr).
-
-    Until cli.py lists init-ci itself, the fixture adds it the way cli.py will.
-    """
-    if "init-ci" not in cli.STEPS:
-        monkeypatch.setitem(cli.STEPS, "init-ci", run_init_ci)
-        original = cli.build_parser
-
-        def build_parser(
-            parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
-        ) -> argparse.ArgumentParser:
-            parser = original(parser_class)
-            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-            add_parser(commands, cli._common_options())
-            return parser
-
-        monkeypatch.setattr(cli, "build_parser", build_parser)
+def releasekit(capsys: pytest.CaptureFixture[str]) -> Releasekit:
+    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr)."""
 
     def run(*argv: str | Path) -> tuple[int, str, str]:
         code = cli.main([str(a) for a in argv])

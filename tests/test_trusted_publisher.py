@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 from collections.abc import Callable
@@ -13,53 +12,23 @@ import pytest
 import yaml
 
 from releasekit import cli
-from releasekit.ci import add_parser as add_init_ci_parser
-from releasekit.ci import github_workflow, gitlab_ci, run_init_ci
+from releasekit.ci import github_workflow, gitlab_ci
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ExitCode, UsageError
 from releasekit.trusted_publisher import (
     WorkflowNotReadyError,
-    WorkflowSyntaxError,
-    add_parser,
     parse_github_remote,
     publishing_jobs,
-    read_workflow_yaml,
-    run_trusted_publisher,
 )
+from releasekit.workflow_yaml import WorkflowSyntaxError, read_workflow_yaml
 
 Releasekit = Callable[..., tuple[int, str, str]]
 WORKFLOW = Path(".github/workflows/release.yml")
 
 
 @pytest.fixture
-def releasekit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Releasekit:
-    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr).
-
-    Until cli.py lists init-ci and trusted-publisher, the fixture adds them as cli.py will.
-    """
-    missing = [
-        (name, add, step)
-        for name, add, step in (
-            ("init-ci", add_init_ci_parser, run_init_ci),
-            ("trusted-publisher", add_parser, run_trusted_publisher),
-        )
-        if name not in cli.STEPS
-    ]
-    if missing:
-        original = cli.build_parser
-
-        def build_parser(
-            parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
-        ) -> argparse.ArgumentParser:
-            parser = original(parser_class)
-            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-            for _, add, _ in missing:
-                add(commands, cli._common_options())
-            return parser
-
-        monkeypatch.setattr(cli, "build_parser", build_parser)
-        for name, _, step in missing:
-            monkeypatch.setitem(cli.STEPS, name, step)
+def releasekit(capsys: pytest.CaptureFixture[str]) -> Releasekit:
+    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr)."""
 
     def run(*argv: str | Path) -> tuple[int, str, str]:
         code = cli.main([str(a) for a in argv])
@@ -181,7 +150,7 @@ def test_without_a_test_job_only_pypi_is_listed(tmp_path: Path, releasekit: Rele
     assert [p["index"] for p in json.loads(out)["publishers"]] == ["PyPI"]
 
 
-def test_repository_flag_and_workflow_flag(tmp_path: Path, releasekit: Releasekit) -> None:
+def test_github_repository_flag_and_workflow_flag(tmp_path: Path, releasekit: Releasekit) -> None:
     project = make_project(tmp_path / "p", remote=None)
     write_workflow(
         project,
@@ -191,7 +160,7 @@ def test_repository_flag_and_workflow_flag(tmp_path: Path, releasekit: Releaseki
 
     code, out, _ = releasekit(
         "trusted-publisher",
-        "--repository",
+        "--github-repository",
         "octo-org/widget.py",
         "--workflow",
         project / ".github/workflows/publish-pypi.yaml",
@@ -437,7 +406,7 @@ def test_remote_urls(url: str) -> None:
     ],
 )
 def test_remote_urls_that_are_not_github(url: str) -> None:
-    with pytest.raises(UsageError, match="--repository OWNER/NAME") as caught:
+    with pytest.raises(UsageError, match="--github-repository OWNER/NAME") as caught:
         parse_github_remote(url)
     assert "hunter2" not in str(caught.value)
 
@@ -449,14 +418,16 @@ def test_no_remote_says_how_to_give_the_repository(tmp_path: Path, releasekit: R
     code, _, err = releasekit("trusted-publisher", "--project", project)
 
     assert code == ExitCode.VCS
-    assert "--repository OWNER/NAME" in err
+    assert "--github-repository OWNER/NAME" in err
 
 
 def test_a_bad_repository_flag(tmp_path: Path, releasekit: Releasekit) -> None:
     project = make_project(tmp_path / "p")
     assert releasekit("init-ci", "github", "--project", project)[0] == 0
 
-    code, _, err = releasekit("trusted-publisher", "--repository", "widgets", "--project", project)
+    code, _, err = releasekit(
+        "trusted-publisher", "--github-repository", "widgets", "--project", project
+    )
 
     assert code == ExitCode.USAGE
     assert "is not OWNER/NAME" in err

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from releasekit import ci, trusted_publisher
 from releasekit.errors import ExitCode, ReleaseError, UsageError
 
 if TYPE_CHECKING:
@@ -291,6 +292,8 @@ def build_parser(
             metavar="SECONDS",
             help="how long verify waits for the index (verify.timeout)",
         )
+    ci.add_parser(commands, common)
+    trusted_publisher.add_parser(commands, common)
     return parser
 
 
@@ -369,6 +372,12 @@ def _for_packages(
         raise UsageError(
             "A monorepo release bumps, tags and pushes one package at a time.",
             "Choose it with --package DIR (publish works on all packages at once).",
+        )
+    if args.command == "init-ci" and args.provider == "gitlab" and len(packages) != 1:
+        raise UsageError(
+            "A repository has one .gitlab-ci.yml, and this monorepo has several packages.",
+            "Write the job for one package with --package DIR (GitHub gets one workflow "
+            "per package: init-ci github).",
         )
     jobs = args.jobs or default_jobs()
 
@@ -628,6 +637,8 @@ UPLOADING = {"upload", "upload-test", "upload-prod", "publish", "release"}
 
 STEPS: dict[str, Step] = {
     "config": _config,
+    "init-ci": ci.run_init_ci,
+    "trusted-publisher": trusted_publisher.run_trusted_publisher,
     "version": _version,
     "bump-version": _bump,
     "build": _build,
