@@ -15,8 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from releasekit.artifacts import Artifact
 from releasekit.config import ReleaseConfig, Repository
-from releasekit.credentials import Credentials, check_token_scope, resolve_credentials
+from releasekit.credentials import (
+    ANONYMOUS,
+    Credentials,
+    check_token_scope,
+    resolve_credentials,
+)
 from releasekit.errors import CommandError, CredentialsError, UploadError
 from releasekit.index import redact_url
 from releasekit.repositories import index_client
@@ -102,8 +108,10 @@ def upload_release(
         skipped=skipped,
         credentials=credentials.source,
         dry_run=dry_run,
-        notes=tuple(
-            f"{name} is already on {repository.name} (same sha256): skipped" for name in skipped
+        # The warnings again: with --json, the log above is silent.
+        notes=(
+            *(f"warning: {warning}" for warning in credentials.warnings),
+            *(f"{name} is already on {repository.name} (same sha256): skipped" for name in skipped),
         ),
     )
     if dry_run or not pending:
@@ -111,7 +119,7 @@ def upload_release(
     if repository.name == "prod" and not yes and not env.get("CI"):
         _confirm_production(check, repository, [a.filename for a in pending], confirm)
 
-    attempts = 0
+    attempts = retried = 0
     while True:
         attempts += 1
         try:
@@ -119,24 +127,42 @@ def upload_release(
             break
         except CommandError as exc:
             failure = _classify(exc, repository, credentials)
-            if failure is not RETRYABLE or attempts > retries:
+            if failure is not RETRYABLE and _already_exists(exc, credentials):
+                # twine retries a 5xx at once: when the index stored the file before
+                # answering 500, the retry meets "File already exists". If what is there
+                # is this very file, that is progress, not a conflict.
+                remaining = _still_pending(index, repository, check, pending)
+                if len(remaining) < len(pending):
+                    pending = remaining
+                    if not pending:
+                        break
+                    continue
+            if failure is not RETRYABLE or retried >= retries:
                 raise _with_state(failure, index, repository, check) from None
+            retried += 1
             runner.log(
                 f"upload to {repository.name} failed ({_last_line(exc, credentials)}); "
-                f"retrying in {backoff * 2 ** (attempts - 1):g} s"
+                f"retrying in {backoff * 2 ** (retried - 1):g} s"
             )
-            sleep(backoff * 2 ** (attempts - 1))
+            sleep(backoff * 2 ** (retried - 1))
             # Some files may have landed (a 500 after storing, a dropped answer): ask again.
-            statuses, problems = compare_with_index(
-                index, repository, check.project, check.version, check.artifacts
-            )
-            if problems:
-                raise UploadError("After a failed attempt: " + "; ".join(problems), "") from None
-            there = {s.filename for s in statuses if s.state == "identical"}
-            pending = [a for a in pending if a.filename not in there]
+            pending = _still_pending(index, repository, check, pending)
             if not pending:
                 break
     return UploadResult(**{**result.__dict__, "attempts": attempts})
+
+
+def _still_pending(
+    index: Any, repository: Repository, check: CheckResult, pending: list[Artifact]
+) -> list[Artifact]:
+    """The ``pending`` artifacts the index does not have yet; a conflict stops everything."""
+    statuses, problems = compare_with_index(
+        index, repository, check.project, check.version, check.artifacts
+    )
+    if problems:
+        raise UploadError("After a failed attempt: " + "; ".join(problems), "")
+    there = {s.filename for s in statuses if s.state == "identical"}
+    return [a for a in pending if a.filename not in there]
 
 
 def _confirm_production(
@@ -181,10 +207,14 @@ def _twine_upload(
         redact_url(repository.upload_url),
         *(str(f) for f in files),
     ]
-    runner.run(argv, env=credentials.twine_env())
+    # A wide console: twine's messages stay one line each, as _classify reads them.
+    runner.run(argv, env={**credentials.twine_env(), "COLUMNS": "1000"})
 
 
 _STATUS = re.compile(r"HTTPError: (\d{3})")
+_REDIRECT_TARGET = re.compile(r"attempted to redirect to\s+(\S+?)\.?(?:\s|$)")
+# twine colours its messages even into a pipe.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _classify(
@@ -194,11 +224,18 @@ def _classify(
     match = _STATUS.search(output)
     status = int(match.group(1)) if match else None
     where = f"{repository.name} ({redact_url(repository.upload_url)})"
-    if status in (400, 409) or "File already exists" in output or "previously used" in output:
+    if _already_exists(exc, credentials):
         return UploadError(
             f"{where} refused the upload: a file with that name already exists or was used "
             "before (deleted files' names can never be reused).",
             "Bump the version (releasekit bump-version patch), build and upload again.",
+        )
+    if status in (401, 403) and credentials.username == ANONYMOUS:
+        return CredentialsError(
+            f"{where} answered {status}: it needs credentials to upload, and none were "
+            f"found for the repository {repository.name!r}.",
+            f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's username "
+            "if the index wants one) in the environment, or add them to keyring or .pypirc.",
         )
     if status in (401, 403):
         return CredentialsError(
@@ -211,22 +248,39 @@ def _classify(
         or "redirect" in output.lower()
         or status in (301, 302, 307, 308)
     ):
+        target = _REDIRECT_TARGET.search(output)
+        # twine masks a password in the target as ********@; show no user part at all.
+        to = f" to {redact_url(target.group(1))}" if target else ""
         return UploadError(
-            f"{where} redirected the upload; releasekit does not follow upload redirects.",
-            "Set the repository's upload-url to the final address.",
+            f"{where} redirected the upload{to}; releasekit does not follow upload redirects.",
+            "If that is where the index takes uploads, set the repository's upload-url to "
+            "it; otherwise check the upload-url (a missing trailing slash, http instead of "
+            "https).",
         )
     if status is None or status >= 500:
         return RETRYABLE
     return UploadError(f"{where} refused the upload: {_last_line(exc, credentials)}.", "")
 
 
+def _already_exists(exc: CommandError, credentials: Credentials) -> bool:
+    output = _scrub(exc.output, credentials)
+    match = _STATUS.search(output)
+    return (
+        (match is not None and int(match.group(1)) in (400, 409))
+        or "File already exists" in output
+        or "previously used" in output
+    )
+
+
 def _last_line(exc: CommandError, credentials: Credentials) -> str:
     lines = [line.strip() for line in _scrub(exc.output, credentials).splitlines() if line.strip()]
     errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    return (errors or lines or [f"exit code {exc.returncode}"])[-1]
+    # twine's log lines start with their level: "ERROR    HTTPError: 413 ...".
+    return (errors or lines or [f"exit code {exc.returncode}"])[-1].removeprefix("ERROR").strip()
 
 
 def _scrub(text: str, credentials: Credentials) -> str:
+    text = _ANSI_ESCAPE.sub("", text)
     for secret in credentials.secrets():
         text = text.replace(secret, "********")
     return text
