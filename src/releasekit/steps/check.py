@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import shlex
+import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +30,9 @@ from releasekit.repositories import index_client, is_public
 from releasekit.runner import Runner
 from releasekit.steps.bump import current_version
 from releasekit.vcs import Git
+
+# What reading a damaged wheel (zip) or sdist (tar) raises.
+UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, tarfile.TarError)
 
 IndexState = Literal["absent", "identical", "different", "unknown"]
 
@@ -163,9 +168,12 @@ def check_release(
 def _twine_check(runner: Runner, artifacts: tuple[Artifact, ...]) -> list[str]:
     argv = [runner.python, "-m", "twine", "check", "--strict", *(str(a.path) for a in artifacts)]
     try:
-        runner.run(argv)
+        # A wide console: twine's messages stay one line each (rich wraps at 80 columns).
+        runner.run(argv, env={"COLUMNS": "1000"})
     except CommandError as exc:
         lines = [line.strip() for line in exc.output.splitlines() if line.strip()]
+        if any("Traceback (most recent call last):" in line for line in lines):
+            lines = lines[-1:]  # twine crashed (a damaged file): its last line says why
         detail = "; ".join(line for line in lines if not line.startswith("Checking "))
         return [f"twine check --strict failed: {detail or exc.message} (run: {shlex.join(argv)})"]
     return []
@@ -183,7 +191,7 @@ def _metadata_problems(artifacts: tuple[Artifact, ...], name: str, version: Vers
     for artifact in artifacts:
         try:
             metadata = read_metadata(artifact)
-        except (OSError, ValueError) as exc:
+        except UNREADABLE as exc:
             problems.append(f"{artifact.filename}: cannot read its metadata ({exc})")
             continue
         found_name, found_version = metadata.get("Name", ""), metadata.get("Version", "")
@@ -216,6 +224,11 @@ def _target_problems(
     config: ReleaseConfig,
 ) -> list[str]:
     problems = []
+    if version.local is not None and not is_public(repository) and repository.name == "prod":
+        problems.append(
+            f"{version} has a local version label (+{version.local}); refusing it for prod "
+            "(local versions are for builds that are never published)"
+        )
     if is_public(repository):
         if version.local is not None:
             problems.append(
@@ -225,7 +238,7 @@ def _target_problems(
         for artifact in artifacts:
             try:
                 classifiers = read_metadata(artifact).get_all("Classifier") or []
-            except (OSError, ValueError):
+            except UNREADABLE:
                 continue  # already reported by the metadata check
             if any(c.startswith("Private ::") for c in classifiers):
                 problems.append(
