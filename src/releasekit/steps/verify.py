@@ -99,20 +99,34 @@ def verify_release(
             "compare the index with.",
             "Verify from the directory you built and uploaded from (or pass --outdir).",
         )
-    index = index or index_client(repository, credentials)
     timeout = config.verify_timeout if timeout is None else timeout
+    # No request may outlast the wait (--timeout 5 ends after about 5 s, whatever the index
+    # does), and the client does not retry: polling again is this step's job.
+    index = index or index_client(
+        repository, credentials, timeout=max(1.0, min(10.0, timeout)), retries=0
+    )
     remote, waited, polls = _wait_for_release(
         index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
     )
     verdicts = _compare(artifacts, remote)
     bad = [v for v in verdicts if v.state != "ok"]
     if bad:
-        raise VerifyError(
+        error = VerifyError(
             f"{project.name} {version} on {repository.name} is not what was built:\n"
             + "\n".join(f"  - {_describe(v)}" for v in bad),
-            "Do not announce this release. A file that differs can never be replaced: "
+            "Upload again (files already there are skipped), then verify again."
+            if all(v.state == "missing" for v in bad)
+            else "Do not announce this release. A file that differs can never be replaced: "
             "yank the release on the index and publish a new version.",
         )
+        error.details = {
+            "project": project.name,
+            "version": version,
+            "repository": repository.name,
+            "index_url": redact_url(repository.index_url),
+            "files": [v.__dict__ for v in verdicts],
+        }
+        raise error
     checked = None
     if config.verify_install if install is None else install:
         checked = install_and_check(
@@ -241,7 +255,6 @@ def install_and_check(
         if uv:
             runner.run([uv.path, "venv", "--quiet", "--python", runner.python, str(venv)])
             install = [uv.path, "pip", "install", "--quiet", "--no-cache", "--python", str(python)]
-            index_env = "UV_INDEX_URL"
         else:
             runner.run([runner.python, "-m", "venv", str(venv)])
             install = [
@@ -253,17 +266,21 @@ def install_and_check(
                 "--no-cache-dir",
                 "--disable-pip-version-check",
             ]
-            index_env = "PIP_INDEX_URL"
         # Index URLs travel in the environment: they may carry credentials.
         _install(
             runner,
             [*install, "--no-deps", f"{name}=={version}"],
-            {index_env: index_url},
+            _index_env(uv is not None, index_url),
             repository,
         )
         requirements = json.loads(runner.run([str(python), "-c", _REQUIRES, name]))
         if requirements:
-            _install(runner, [*install, *requirements], {index_env: deps_index}, repository)
+            _install(
+                runner,
+                [*install, *requirements],
+                _index_env(uv is not None, deps_index),
+                repository,
+            )
         probe = json.loads(runner.run([str(python), "-c", _PROBE, name, *modules]))
     if probe["version"] != version:
         raise VerifyError(
@@ -282,6 +299,21 @@ _PROBE = (
     "for module in sys.argv[2:]: importlib.import_module(module)\n"
     "print(json.dumps({'version': m.version(sys.argv[1])}))\n"
 )
+
+
+def _index_env(uv: bool, index_url: str) -> dict[str, str]:
+    """The environment that makes the installer use ``index_url`` and nothing else: the
+    user's extra indexes, find-links and config files (uv.toml, [tool.uv] of the project
+    in the current directory, pip.conf) could serve another file under the same name."""
+    if uv:
+        unset = ("UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS")
+        return {"UV_INDEX_URL": index_url, **dict.fromkeys(unset, ""), "UV_NO_CONFIG": "1"}
+    return {
+        "PIP_INDEX_URL": index_url,
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_FIND_LINKS": "",
+        "PIP_CONFIG_FILE": os.devnull,
+    }
 
 
 def _install(
