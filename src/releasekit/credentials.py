@@ -110,8 +110,7 @@ def resolve_credentials(
     from_keyring = lookup(repository.upload_url, username)
     if from_keyring:
         return Credentials(username, Secret(from_keyring), f"keyring ({repository.upload_url})")
-    path = pypirc or Path(env.get("PYPIRC") or Path(env.get("HOME") or Path.home()) / ".pypirc")
-    found = _from_pypirc(path, repository)
+    found = _from_pypirc(pypirc or pypirc_path(env), repository)
     if found is not None:
         return found
     if env.get("CI_JOB_TOKEN") and "/api/v4/projects/" in repository.upload_url:
@@ -148,6 +147,25 @@ def _keyring_password(service: str, username: str) -> str | None:
     return password
 
 
+def pypirc_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$PYPIRC``, else ``~/.pypirc``."""
+    env = os.environ if env is None else env
+    return Path(env.get("PYPIRC") or Path(env.get("HOME") or Path.home()) / ".pypirc")
+
+
+def pypirc_repository_url(section: str, env: Mapping[str, str] | None = None) -> str:
+    """The ``repository`` URL of a ``.pypirc`` section; "" if there is none."""
+    path = pypirc_path(env)
+    if not path.is_file():
+        return ""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error:
+        return ""  # resolving the credentials says what is wrong with it
+    return parser.get(section, "repository", fallback="") if parser.has_section(section) else ""
+
+
 def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
     if not path.is_file():
         return None
@@ -166,7 +184,9 @@ def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
     for section in parser.sections():
         url = parser.get(section, "repository", fallback=default_urls.get(section, ""))
         named = section in (repository.name, aliases.get(repository.name))
-        if named or url.rstrip("/") == repository.upload_url.rstrip("/"):
+        # A section made for another URL never lends its password, whatever its name: it
+        # would go to a host it was not meant for.
+        if (named and not url) or url.rstrip("/") == repository.upload_url.rstrip("/"):
             password = parser.get(section, "password", fallback="")
             if not password:
                 continue

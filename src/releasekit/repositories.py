@@ -21,23 +21,42 @@ def select_repository(
     repository_url: str | None = None,
     index_url: str | None = None,
 ) -> Repository:
-    """The repository ``name`` from config, or one given by URLs on the command line.
+    """The repository ``name`` from config, a ``.pypirc`` section ``name``, or one given
+    by URLs on the command line.
 
-    ``--repository-url`` alone implies a pypiserver-style index (simple API under
-    ``/simple/``); give ``--index-url`` for any other layout.
+    ``--repository-url`` alone, or a ``.pypirc`` section (which has no index URL), implies
+    a pypiserver-style index (simple API under ``/simple/``); give ``--index-url`` for
+    any other layout.
     """
+    known = config.repositories.get(name or "")
     if repository_url:
-        known = config.repositories.get(name or "")
+        # The named repository's token goes with it only to the same host: an upload to
+        # some other URL must not carry, say, the TestPyPI token there.
+        same_host = known and _host(known.upload_url) == _host(repository_url)
         return Repository(
             name=name or "command-line",
             upload_url=repository_url,
             index_url=index_url or repository_url.rstrip("/") + "/simple/",
-            token_env=known.token_env if known else "",
+            token_env=known.token_env if known and same_host else "",
+            username=known.username if known and same_host else "__token__",
         )
+    if name and known is None:
+        from releasekit.credentials import pypirc_repository_url
+
+        url = pypirc_repository_url(name)
+        if url:
+            return Repository(
+                name=name, upload_url=url, index_url=index_url or url.rstrip("/") + "/simple/"
+            )
     repository = config.repository(name or "test")
     if index_url:
         return Repository(**{**repository.__dict__, "index_url": index_url})
     return repository
+
+
+def _host(url: str) -> tuple[str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.hostname, parts.port
 
 
 def is_public(repository: Repository) -> bool:
@@ -46,8 +65,15 @@ def is_public(repository: Repository) -> bool:
     return bool(hosts & set(PUBLIC_HOSTS))
 
 
-def index_client(repository: Repository, credentials: Credentials | None = None) -> IndexClient:
-    """A client for the repository's index, authenticated when the credentials are real."""
+def index_client(
+    repository: Repository,
+    credentials: Credentials | None = None,
+    *,
+    timeout: float = 10.0,
+    retries: int = 3,
+) -> IndexClient:
+    """A client for the repository's index, authenticated when the credentials are real;
+    each request waits ``timeout`` seconds and is tried ``retries`` more times."""
     from releasekit.credentials import ANONYMOUS
     from releasekit.index import IndexClient
 
@@ -57,4 +83,4 @@ def index_client(repository: Repository, credentials: Credentials | None = None)
         credentials = None
     if credentials and credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
-    return IndexClient(repository.index_url, auth=auth)
+    return IndexClient(repository.index_url, auth=auth, timeout=timeout, retries=retries)
