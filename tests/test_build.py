@@ -321,8 +321,9 @@ def test_dry_run_names_the_command_and_changes_nothing(
     assert summary["removed"] == ["tiny_pkg-0.9.0.tar.gz"]
 
 
-def test_uv_found_only_as_a_binary_is_handed_to_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("cache", [False, True], ids=["python-m-build", "cached-env"])
+def test_uv_found_only_as_a_binary_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: bool
 ) -> None:
     uv = find_uv()
     assert uv is not None, "these tests need uv: pip install uv"
@@ -332,13 +333,26 @@ def test_uv_found_only_as_a_binary_is_handed_to_build(
     monkeypatch.setenv("UV", uv.path)
     monkeypatch.setenv("PATH", str(Path(shutil.which("git") or "/usr/bin/git").parent))
     root = tiny_project(tmp_path / "tiny")
-    config = replace(load_config(root, env={}), build_isolation=True, build_installer="auto")
+    config = replace(
+        load_config(root, env={}),
+        build_isolation=True,
+        build_installer="auto",
+        build_cache=cache,
+        build_cache_dir=str(tmp_path / "cache"),
+    )
     runner = RecordingRunner()
 
     result = build_release(root, config, runner)
 
     assert result.installer == "uv"
     assert sorted(contents(root / "dist")) == [WHEEL, SDIST]
+    if cache:  # the cached environment is resolved and made with that binary
+        assert [argv[:3] for argv, _ in runner.calls if argv[0] == uv.path] == [
+            [uv.path, "pip", "compile"],
+            [uv.path, "venv", "--quiet"],
+            [uv.path, "pip", "install"],
+        ]
+        return
     command, env = runner.calls[-1]
     assert command[5:7] == ["--installer", "uv"]
     assert env["UV"] == uv.path

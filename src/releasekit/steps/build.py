@@ -1,5 +1,9 @@
-"""build: sdist and wheel with ``python -m build``, checked against the project, then
-swapped into a clean output directory — or nothing in it changes."""
+"""build: sdist, then the wheel from it, checked against the project, then swapped into a
+clean output directory — or nothing in it changes.
+
+With isolation on, the backend runs in a cached build environment
+(:mod:`releasekit.buildenv`) when it fits the project, else — and with ``--fresh`` —
+``python -m build`` makes a new one."""
 
 from __future__ import annotations
 
@@ -56,6 +60,8 @@ class BuildResult:
     removed: tuple[Path, ...]
     dry_run: bool
     notes: tuple[str, ...] = field(default=())
+    # The cached build environment(s) used, None when python -m build ran.
+    build_envs: tuple[Mapping[str, Any], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +80,7 @@ class BuildResult:
             ],
             "removed": [path.name for path in self.removed],
             "notes": list(self.notes),
+            "build_envs": None if self.build_envs is None else [dict(e) for e in self.build_envs],
         }
 
 
@@ -118,24 +125,77 @@ def build_release(
         dry_run=dry_run,
         notes=(*notes, *installer_notes),
     )
+    cached = installer is not None and config.build_cache
     if dry_run:
         scratch = f"The build runs in a scratch directory in {target}; checked artifacts leave it."
-        return replace(plan, notes=(*plan.notes, scratch))
+        extra = (scratch, CACHE_NOTE) if cached else (scratch,)
+        return replace(plan, notes=(*plan.notes, *extra))
     how = f"with {installer}" if installer else "without isolation"
     runner.log(f"Building {project.name} {version} (sdist, then wheel from it) {how}...")
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
     try:
-        command = build_command(root, staging, installer, runner.python)
-        _run_build(runner, plan, command, root, build_env)
+        result = replace(
+            plan, command=tuple(build_command(root, staging, installer, runner.python))
+        )
+        if cached and installer is not None:
+            result = _build_cached(root, config, runner, result, staging, installer, build_env)
+        else:
+            _run_build(runner, plan, result.command, root, build_env)
         artifacts = _replace_artifacts(target, _checked_artifacts(plan, staging), plan.removed)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(target.iterdir()):
             target.rmdir()  # a failed first build leaves no empty dist/ behind
     removed = tuple(path for path in plan.removed if not path.exists())
-    return replace(plan, artifacts=artifacts, command=tuple(command), removed=removed)
+    return replace(result, artifacts=artifacts, removed=removed)
+
+
+CACHE_NOTE = (
+    "With build.cache on, the backend runs in the cached build environment for the "
+    "resolved build requirements (made first if missing); --fresh runs the command above."
+)
+
+
+def _build_cached(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    plan: BuildResult,
+    staging: Path,
+    installer: Installer,
+    build_env: Mapping[str, str],
+) -> BuildResult:
+    """Build in the cached environment; if it cannot serve this project, with
+    ``python -m build`` (``plan.command``) after a note that says why."""
+    from releasekit import buildenv
+
+    uv = find_uv() if installer == "uv" else None
+    try:
+        cache = buildenv.BuildEnvCache(
+            buildenv.cache_dir(config.build_cache_dir, root),
+            runner,
+            installer=installer,
+            uv=uv.path if uv else None,
+            ttl=config.build_cache_ttl,
+            project=root,
+        )
+        built = buildenv.build_sdist_and_wheel(cache, root, staging, build_env)
+    except buildenv.CacheUnusable as exc:
+        for leftover in staging.iterdir():
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        _run_build(runner, plan, plan.command, root, build_env)
+        note = f"The cached build environment was not used: {exc}; python -m build made a new one."
+        return replace(plan, notes=(*plan.notes, note))
+    except CommandError as exc:
+        raise _build_failed(plan, root, runner, exc) from None
+    return replace(
+        plan,
+        command=built.command,
+        notes=(*plan.notes, *(e.describe() for e in built.environments)),
+        build_envs=tuple(e.to_json() for e in built.environments),
+    )
 
 
 def checked_outdir(root: Path, outdir: Path) -> Path:
@@ -287,15 +347,19 @@ def _run_build(
     try:
         runner.run(command, env=env, cwd=root, capture=True)
     except CommandError as exc:
-        tail = "\n".join(exc.output.strip().splitlines()[-20:])
-        # To rerun by hand, write straight into the outdir: the scratch one is gone by then.
-        rerun = build_command(root, plan.outdir, plan.installer, runner.python)
-        raise BuildError(
-            f"The build of {plan.project} {plan.version} failed (exit code {exc.returncode}); "
-            f"{plan.outdir} was left as it was. "
-            + (f"The end of its output:\n{tail}" if tail else "See its output above."),
-            f"Fix the cause, then build again; to see everything, run: {shlex.join(rerun)}",
-        ) from None
+        raise _build_failed(plan, root, runner, exc) from None
+
+
+def _build_failed(plan: BuildResult, root: Path, runner: Runner, exc: CommandError) -> BuildError:
+    tail = "\n".join(exc.output.strip().splitlines()[-20:])
+    # To rerun by hand, write straight into the outdir: the scratch one is gone by then.
+    rerun = build_command(root, plan.outdir, plan.installer, runner.python)
+    return BuildError(
+        f"The build of {plan.project} {plan.version} failed (exit code {exc.returncode}); "
+        f"{plan.outdir} was left as it was. "
+        + (f"The end of its output:\n{tail}" if tail else "See its output above."),
+        f"Fix the cause, then build again; to see everything, run: {shlex.join(rerun)}",
+    )
 
 
 def _checked_artifacts(plan: BuildResult, staging: Path) -> list[Path]:

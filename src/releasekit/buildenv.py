@@ -1,0 +1,820 @@
+"""The cached build environment: isolated builds without making a new environment each time.
+
+``python -m build`` and ``uv build`` make a new virtualenv and install the build
+requirements into it for every build; that is most of a build's time. releasekit keeps
+that environment and uses it again, but only when it is exactly the one a new build
+would make:
+
+What is reused: a virtualenv (no system site-packages) holding exactly the resolved
+versions of ``[build-system] requires`` — every distribution pinned ``name==version``
+with its sha256 hashes, installed with ``--no-deps --require-hashes`` and compiled to
+bytecode — made from the same interpreter the build would use. Nothing else is reused:
+every build calls the backend in new processes, in the project itself for the sdist,
+then in the sdist extracted to a new directory for the wheel; the output directory, the
+sdist extraction and everything the backend writes are new each time.
+
+Why it cannot give a wrong artifact: the environment's directory name is the sha256 of
+(format version, installer, every pin with its hashes, the interpreter's version
+string, implementation, ABI, platform and real path). A build uses the environment only
+if that key matches exactly, and only after checking that the environment is complete
+and unchanged: it is made in a temporary directory and renamed into place, a marker
+file written last records a fingerprint of every file in it (path, size, mtime;
+bytecode caches excluded, as Python checks those against their sources), and a
+missing marker or any difference means the directory is deleted and made again. So a
+build in the cached environment runs the same backend code, on the same interpreter,
+as a build in a new environment with the same pins, and gets the same artifacts (a
+test builds a hatchling project both ways and compares the bytes). The backend runs
+without the user's environment leaking in: ``PYTHONPATH``, ``PYTHONHOME``,
+``PYTHONSTARTUP``, ``PYTHONUSERBASE``, ``PIP_*`` and ``UV_*`` are removed, the build
+environment's ``bin`` is first on ``PATH`` and ``VIRTUAL_ENV`` names it.
+
+The one thing that can be older than in a new environment is the resolution: which
+versions "hatchling" means. Resolving takes a network round trip (~0.3 s), so the
+result is kept for ``build.cache-ttl`` seconds (600 by default, the time PyPI lets its
+simple pages be cached anyway). It is resolved again at once when the requirements in
+pyproject.toml, the interpreter, the ``UV_*``/``PIP_*`` variables or the project's
+``[tool.uv]`` table change; a build requirement released in the last ten minutes may be
+picked up only on the next resolution. ``--fresh`` (``build.cache = false``) bypasses
+all of this and builds with ``python -m build`` in a new environment.
+
+Requirements a backend asks for at build time (``get_requires_for_build_*``) are
+checked against the pins: if the environment already satisfies them the build goes on;
+if not, the build falls back to ``python -m build`` with a note. Folding them into the
+key would need a build hook call before every lookup, and they may depend on the host
+(scikit-build-core asks for cmake only when the system has none).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from releasekit.errors import CommandError, ProjectError
+from releasekit.runner import Runner
+
+FORMAT = 1
+Installer = Literal["pip", "uv"]
+Kind = Literal["sdist", "wheel"]
+# PEP 517: a project without [build-system] is built with setuptools' legacy backend.
+DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
+DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
+MARKER = "releasekit-build-env.json"
+# Environments unused for this long are deleted when another one is made.
+UNUSED_FOR = 30 * 86400
+# The user's settings that would change what the backend imports or installs.
+LEAKING = frozenset(
+    {
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONSTARTUP",
+        "PYTHONUSERBASE",
+        "PYTHONPLATLIBDIR",
+        "PYTHONEXECUTABLE",
+        "PYTHONINSPECT",
+        "__PYVENV_LAUNCHER__",
+        "CONDA_PREFIX",
+    }
+)
+LEAKING_PREFIXES = ("PIP_", "UV_")
+
+
+class CacheUnusable(Exception):
+    """The cached environment cannot serve this build; build the usual way instead."""
+
+
+@dataclass(frozen=True)
+class BuildSystem:
+    """A source tree's ``[build-system]`` table (PEP 517/518 defaults if absent)."""
+
+    requires: tuple[str, ...]
+    backend: str
+    backend_path: tuple[str, ...]
+
+    @classmethod
+    def of(cls, tree: Path) -> BuildSystem:
+        from releasekit.config import read_toml
+
+        pyproject = tree / "pyproject.toml"
+        table = read_toml(pyproject).get("build-system") if pyproject.is_file() else None
+        if not isinstance(table, dict):
+            return cls(DEFAULT_REQUIRES, DEFAULT_BACKEND, ())
+        requires = table.get("requires", [])
+        backend = table.get("build-backend", DEFAULT_BACKEND)
+        paths = table.get("backend-path", [])
+        if (
+            not isinstance(requires, list)
+            or not all(isinstance(r, str) for r in requires)
+            or not isinstance(backend, str)
+            or not isinstance(paths, list)
+            or not all(isinstance(p, str) for p in paths)
+        ):
+            raise ProjectError(
+                f"{pyproject}: [build-system] is malformed (requires must be a list of "
+                "strings, build-backend a string, backend-path a list of strings).",
+                "Fix the [build-system] table.",
+            )
+        return cls(tuple(requires), backend, tuple(paths))
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One resolved build requirement: exactly this version, one of these files."""
+
+    name: str
+    version: str
+    hashes: tuple[str, ...]
+
+    def line(self) -> str:
+        return f"{self.name}=={self.version}" + "".join(f" --hash={h}" for h in self.hashes)
+
+
+@dataclass(frozen=True)
+class BuildEnvironment:
+    path: Path
+    key: str
+    pins: tuple[Pin, ...]
+    created: bool
+    # How the pins were found: "resolved now" or "resolved 42 s ago".
+    resolution: str
+    markers: Mapping[str, str]
+
+    @property
+    def python(self) -> Path:
+        return _python_in(self.path)
+
+    def describe(self) -> str:
+        pins = ", ".join(f"{p.name}=={p.version}" for p in self.pins)
+        verb = "made" if self.created else "reused"
+        return (
+            f"Built in the cached build environment {self.key[:12]} ({verb}; {pins}; build "
+            f"requirements {self.resolution}); --fresh builds in a new one."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "key": self.key,
+            "requirements": [f"{p.name}=={p.version}" for p in self.pins],
+            "created": self.created,
+            "resolution": self.resolution,
+        }
+
+
+@dataclass(frozen=True)
+class CachedBuild:
+    artifacts: tuple[Path, ...]
+    environments: tuple[BuildEnvironment, ...]
+    # The backend call that built the sdist, as run (for the build summary).
+    command: tuple[str, ...]
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/releasekit`` (``~/.cache/releasekit``; ``%LOCALAPPDATA%`` on Windows)."""
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.environ.get("LOCALAPPDATA") if os.name == "nt" else None
+    )
+    return Path(base or Path.home() / ".cache") / "releasekit"
+
+
+def cache_dir(setting: str, project_root: Path) -> Path:
+    """The cache directory: ``build.cache-dir`` (relative to the project) or the default."""
+    return (project_root / Path(setting).expanduser()) if setting else default_cache_dir()
+
+
+def build_sdist_and_wheel(
+    cache: BuildEnvCache, root: Path, outdir: Path, env: Mapping[str, str]
+) -> CachedBuild:
+    """The sdist of ``root``, then the wheel from that sdist, into ``outdir``.
+
+    Raises CacheUnusable when the cached environment cannot serve this project (then
+    ``outdir`` may hold partial output), CommandError when the backend fails.
+    """
+    system = BuildSystem.of(root)
+    environment = cache.environment(system.requires)
+    sdist_name, command = cache.call_backend(environment, system, root, "sdist", outdir, env)
+    environments = [environment]
+    # As python -m build does: the wheel is built from the extracted sdist, so a file
+    # the sdist lacks fails here and not on a user's machine.
+    with tempfile.TemporaryDirectory(prefix="build-via-sdist-") as scratch:
+        tree = extract_sdist(outdir / sdist_name, Path(scratch))
+        wheel_system = BuildSystem.of(tree)
+        if wheel_system.requires != system.requires:
+            environment = cache.environment(wheel_system.requires)
+            environments.append(environment)
+        wheel_name, _ = cache.call_backend(environment, wheel_system, tree, "wheel", outdir, env)
+    return CachedBuild(
+        (outdir / sdist_name, outdir / wheel_name), tuple(environments), tuple(command)
+    )
+
+
+def extract_sdist(sdist: Path, destination: Path) -> Path:
+    """Unpack ``sdist`` (one top-level directory with PKG-INFO) safely; that directory."""
+    try:
+        with tarfile.open(sdist) as archive:
+            members = archive.getmembers()
+            tops = {m.name.split("/", 1)[0] for m in members if m.name} - {""}
+            top = next(iter(tops)) if len(tops) == 1 else ""
+            if not top or not any(m.name == f"{top}/PKG-INFO" and m.isfile() for m in members):
+                raise CacheUnusable(
+                    f"{sdist.name} is not one directory with a PKG-INFO; python -m build "
+                    "will say what is wrong with it"
+                )
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(destination, filter="data")
+            else:  # pragma: no cover - Python < 3.10.12 / 3.11.4
+                raise CacheUnusable("this Python's tarfile cannot extract an sdist safely")
+    except (OSError, tarfile.TarError) as exc:
+        raise CacheUnusable(f"{sdist.name} could not be extracted ({exc})") from None
+    return destination / top
+
+
+# --- the cache --------------------------------------------------------------------------
+
+
+class BuildEnvCache:
+    """Build environments under ``root``, made with ``installer`` from ``runner.python``.
+
+    ``ttl`` is how long (seconds) a resolution of build requirements is reused; ``project``
+    is the directory whose uv/pip configuration the resolver sees.
+    """
+
+    _locks: dict[str, threading.Lock] = {}  # noqa: RUF012 - one per key, shared by threads
+    _locks_lock = threading.Lock()
+
+    def __init__(
+        self,
+        root: Path,
+        runner: Runner,
+        *,
+        installer: Installer,
+        uv: str | None,
+        ttl: float,
+        project: Path,
+    ) -> None:
+        if installer == "uv" and not uv:
+            raise CacheUnusable("uv was chosen but not found")
+        self.root = root
+        self.runner = runner
+        self.installer = installer
+        self.uv = uv or ""
+        self.ttl = ttl
+        self.project = project
+        self._interpreter: dict[str, Any] | None = None
+
+    # -- looking up and making environments
+
+    def environment(self, requires: Sequence[str]) -> BuildEnvironment:
+        """The environment for ``requires``: reused if intact, else made now."""
+        pins, resolution = self._pins(requires)
+        key = self._key(pins)
+        path = self.root / "build-envs" / key
+        with self._lock(key):
+            created = not self._intact(path, key)
+            if created:
+                if path.exists() or path.is_symlink():
+                    _discard(path)  # damaged, partial or changed: never used
+                self._create(path, key, pins)
+            with contextlib.suppress(OSError):
+                os.utime(path / MARKER)  # last use, for pruning
+        markers = self.interpreter()["markers"]
+        return BuildEnvironment(path, key, pins, created, resolution, markers)
+
+    def _key(self, pins: Sequence[Pin]) -> str:
+        facts = self.interpreter()
+        material = {
+            "format": FORMAT,
+            "installer": self.installer,
+            "interpreter": {k: v for k, v in facts.items() if k != "markers"},
+            "pins": [pin.line() for pin in pins],
+        }
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
+
+    def _intact(self, path: Path, key: str) -> bool:
+        try:
+            marker = json.loads((path / MARKER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return (
+            isinstance(marker, dict)
+            and marker.get("format") == FORMAT
+            and marker.get("key") == key
+            and _python_in(path).exists()
+            and marker.get("fingerprint") == fingerprint(path)
+        )
+
+    def _create(self, path: Path, key: str, pins: Sequence[Pin]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _prune(path.parent)
+        scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:12]}-", dir=path.parent))
+        try:
+            self.runner.log(
+                "Making the cached build environment for "
+                + ", ".join(f"{p.name}=={p.version}" for p in pins)
+                + "..."
+            )
+            venv = scratch / "env"
+            requirements = scratch / "requirements.txt"
+            requirements.write_text("".join(pin.line() + "\n" for pin in pins), encoding="utf-8")
+            self._install(venv, requirements)
+            _relocate_scripts(venv, venv, path)
+            marker = {
+                "format": FORMAT,
+                "key": key,
+                "installer": self.installer,
+                "pins": [pin.line() for pin in pins],
+                "interpreter": self.interpreter(),
+                "created": time.time(),
+                "fingerprint": fingerprint(venv),
+            }
+            # Written last: a directory without it was never finished.
+            (venv / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+            try:
+                os.rename(venv, path)
+            except OSError:
+                if not self._intact(path, key):  # not another process's finished copy
+                    raise CacheUnusable(f"could not move the new environment to {path}") from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _install(self, venv: Path, requirements: Path) -> None:
+        python = str(_python_in(venv))
+        # The bytecode is compiled now, once: PYTHONDONTWRITEBYTECODE must not stop it.
+        env = {"PYTHONDONTWRITEBYTECODE": ""}
+        if self.installer == "uv":
+            commands = [
+                [self.uv, "venv", "--quiet", "--python", self.runner.python, str(venv)],
+                [self.uv, "pip", "install", "--quiet", "--python", python, "--no-deps",
+                 "--require-hashes", "--compile-bytecode", "--link-mode", "copy",
+                 "-r", str(requirements)],
+            ]  # fmt: skip
+        else:
+            commands = [
+                [self.runner.python, "-m", "venv", "--without-pip", str(venv)],
+                [self.runner.python, "-m", "pip", "--python", python, "install", "--quiet",
+                 "--disable-pip-version-check", "--no-input", "--no-deps", "--require-hashes",
+                 "-r", str(requirements)],
+            ]  # fmt: skip
+        for argv in commands:
+            try:
+                self.runner.run(argv, env=env, cwd=self.project)
+            except CommandError as exc:
+                raise CacheUnusable(
+                    f"making it failed: {exc.message.splitlines()[0]}" + _last_line(exc.output)
+                ) from None
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+    # -- resolving
+
+    def _pins(self, requires: Sequence[str]) -> tuple[tuple[Pin, ...], str]:
+        """The exact versions ``requires`` resolve to: remembered for ``ttl`` seconds."""
+        material = {
+            "format": FORMAT,
+            "installer": self.installer,
+            "requires": list(requires),
+            "interpreter": self.interpreter(),
+            # Index settings: a change means another resolution (values hashed, not stored).
+            "settings": {k: v for k, v in os.environ.items() if k.startswith(LEAKING_PREFIXES)},
+            "tool.uv": _tool_uv(self.project),
+        }
+        digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        stored = self.root / "resolutions" / f"{digest[:32]}.json"
+        now = time.time()
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            known = json.loads(stored.read_text(encoding="utf-8"))
+            age = now - float(known["resolved"])
+            if 0 <= age < self.ttl:
+                pins = tuple(
+                    Pin(p["name"], p["version"], tuple(p["hashes"])) for p in known["pins"]
+                )
+                return pins, f"resolved {age:.0f} s ago"
+        pins = self._resolve(requires)
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "requires": list(requires),
+            "resolved": now,
+            "pins": [
+                {"name": p.name, "version": p.version, "hashes": list(p.hashes)} for p in pins
+            ],
+        }
+        _write_atomically(stored, json.dumps(record, indent=1))
+        return pins, "resolved now"
+
+    def _resolve(self, requires: Sequence[str]) -> tuple[Pin, ...]:
+        if not requires:
+            return ()
+        with tempfile.TemporaryDirectory(prefix="releasekit-resolve-") as scratch:
+            wanted = Path(scratch) / "requirements.in"
+            wanted.write_text("".join(r + "\n" for r in requires), encoding="utf-8")
+            try:
+                if self.installer == "uv":
+                    output = self.runner.run(
+                        [self.uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate",
+                         "--generate-hashes", "--python", self.runner.python, str(wanted)],
+                        cwd=self.project,
+                    )  # fmt: skip
+                    pins = parse_compiled(output, self.interpreter()["markers"])
+                else:
+                    report = Path(scratch) / "report.json"
+                    self.runner.run(
+                        [self.runner.python, "-m", "pip", "install", "--dry-run",
+                         "--ignore-installed", "--quiet", "--disable-pip-version-check",
+                         "--no-input", "--report", str(report), "-r", str(wanted)],
+                        cwd=self.project,
+                    )  # fmt: skip
+                    pins = parse_pip_report(json.loads(report.read_text(encoding="utf-8")))
+            except CommandError as exc:
+                raise CacheUnusable(
+                    f"resolving {', '.join(requires)} failed" + _last_line(exc.output)
+                ) from None
+        return tuple(sorted(pins, key=lambda p: p.name))
+
+    # -- the interpreter
+
+    def interpreter(self) -> dict[str, Any]:
+        """What identifies ``runner.python`` (version, ABI, platform, real path, markers)."""
+        if self._interpreter is None:
+            if os.path.realpath(self.runner.python) == os.path.realpath(sys.executable):
+                namespace: dict[str, Any] = {}
+                exec(_FACTS, namespace)
+                self._interpreter = namespace["facts"]()
+            else:
+                script = self._script("interpreter.py", _FACTS + _PRINT_FACTS)
+                output = self.runner.run([self.runner.python, "-I", "-S", str(script)])
+                self._interpreter = json.loads(output)
+        return self._interpreter
+
+    def _script(self, name: str, source: str) -> Path:
+        """``source`` as a file of its own directory (sys.path[0] of a script is its
+        directory: nothing else there can shadow what the backend imports)."""
+        digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+        path = self.root / "scripts" / digest / name
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, source)
+        return path
+
+    # -- calling the backend
+
+    def call_backend(
+        self,
+        environment: BuildEnvironment,
+        system: BuildSystem,
+        tree: Path,
+        kind: Kind,
+        outdir: Path,
+        env: Mapping[str, str],
+    ) -> tuple[str, list[str]]:
+        """Run the backend's ``get_requires_for_build_KIND`` and ``build_KIND`` in one
+        new process of the environment's python, in ``tree``; the file name built, and
+        the command.
+
+        Requirements the backend asks for are fine if the environment satisfies them;
+        otherwise CacheUnusable.
+        """
+        approved = list(system.requires)
+        while True:
+            name, requires, command = self._run_hooks(
+                environment, system, tree, kind, outdir, env, approved
+            )
+            if name is not None:
+                return name, command
+            missing = unsatisfied(requires, environment.pins, environment.markers)
+            if missing:
+                raise CacheUnusable(
+                    f"the backend asks for build requirements the environment lacks "
+                    f"({', '.join(missing)})"
+                )
+            if set(requires) <= set(approved):  # pragma: no cover - the driver's contract
+                raise CacheUnusable("the backend's hook driver did not build")
+            approved += [r for r in requires if r not in approved]
+
+    def _run_hooks(
+        self,
+        environment: BuildEnvironment,
+        system: BuildSystem,
+        tree: Path,
+        kind: Kind,
+        outdir: Path,
+        env: Mapping[str, str],
+        approved: Sequence[str],
+    ) -> tuple[str | None, list[str], list[str]]:
+        paths = [_backend_path(tree, p) for p in system.backend_path]
+        driver = self._script("backend_hooks.py", _DRIVER)
+        with _in_process_hooks() as hooks, tempfile.TemporaryDirectory() as scratch:
+            result_file = Path(scratch) / "result.json"
+            command = [str(environment.python), str(driver), kind, str(outdir), str(result_file)]
+            unset = sorted(
+                name
+                for name in {*os.environ, *env}
+                if name in LEAKING or name.startswith(LEAKING_PREFIXES)
+            )
+            path = env.get("PATH", os.environ.get("PATH", ""))
+            backend_env = {
+                **env,
+                # Empty is "unset" for the interpreter; the driver deletes them for the backend.
+                **dict.fromkeys(unset, ""),
+                "PATH": os.pathsep.join([str(environment.python.parent), path]),
+                "VIRTUAL_ENV": str(environment.path),
+                "_PYPROJECT_HOOKS_BUILD_BACKEND": system.backend,
+                "_RELEASEKIT_HOOKS": str(hooks),
+                "_RELEASEKIT_APPROVED": json.dumps(list(approved)),
+                "_RELEASEKIT_UNSET": json.dumps(unset),
+            }
+            if paths:  # how pyproject_hooks passes them (1.1+, and before)
+                backend_env["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(paths)
+                backend_env["_PYPROJECT_HOOKS_BACKEND_PATH"] = os.pathsep.join(paths)
+            self.runner.run(command, env=backend_env, cwd=tree, capture=True)
+            try:
+                result = json.loads(result_file.read_text(encoding="utf-8"))
+                status = result["status"]
+                requires = [str(r) for r in result.get("requires", [])]
+            except (OSError, ValueError, KeyError, TypeError):
+                raise CacheUnusable("the backend's hook driver gave no result") from None
+        if status == "built":
+            return str(result["filename"]), requires, command
+        return None, requires, command
+
+
+def unsatisfied(
+    requires: Sequence[str], pins: Sequence[Pin], markers: Mapping[str, str]
+) -> list[str]:
+    """The requirements in ``requires`` that the pinned versions do not satisfy."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = {canonicalize_name(p.name): p.version for p in pins}
+    missing = []
+    for text in requires:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            missing.append(text)
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate(dict(markers)):
+            continue
+        version = pinned.get(canonicalize_name(requirement.name))
+        if (
+            version is None
+            or requirement.url
+            or requirement.extras  # what an extra adds is not known here
+            or not requirement.specifier.contains(version, prereleases=True)
+        ):
+            missing.append(text)
+    return missing
+
+
+def parse_compiled(output: str, markers: Mapping[str, str]) -> list[Pin]:
+    """Pins from ``uv pip compile --generate-hashes`` output."""
+    pins = []
+    for raw in output.replace("\\\n", " ").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        spec, _, hashes = line.partition(" --hash=")
+        found = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s;]+)\s*(?:;\s*(.+))?", spec.strip())
+        if not found:
+            raise CacheUnusable(f"a build requirement is not a version from an index: {spec}")
+        name, version, marker = found.groups()
+        if marker:
+            from packaging.markers import Marker
+
+            if not Marker(marker).evaluate(dict(markers)):
+                continue
+        digests = tuple(sorted(re.findall(r"sha256:[0-9a-f]{64}", hashes)))
+        if not digests:
+            raise CacheUnusable(f"the index gave no sha256 for {name}=={version}")
+        pins.append(Pin(name.lower(), version, digests))
+    return pins
+
+
+def parse_pip_report(report: Mapping[str, Any]) -> list[Pin]:
+    """Pins from ``pip install --dry-run --report``."""
+    pins = []
+    for item in report.get("install", []):
+        metadata = item["metadata"]
+        archive = item.get("download_info", {}).get("archive_info")
+        if archive is None:
+            raise CacheUnusable(
+                f"the build requirement {metadata['name']} is not a file from an index"
+            )
+        hashes = archive.get("hashes") or {}
+        digest = hashes.get("sha256") or archive.get("hash", "").partition("sha256=")[2]
+        if not digest:
+            raise CacheUnusable(f"the index gave no sha256 for {metadata['name']}")
+        pins.append(
+            Pin(str(metadata["name"]).lower(), str(metadata["version"]), (f"sha256:{digest}",))
+        )
+    return pins
+
+
+def fingerprint(env: Path) -> str:
+    """Every file and link of ``env`` (path, size, mtime), bytecode caches and marker aside."""
+    digest = hashlib.sha256()
+    for directory, subdirs, files in os.walk(env):
+        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+        relative = os.path.relpath(directory, env)
+        for name in sorted(files):
+            if relative == "." and name == MARKER:
+                continue
+            stat = os.lstat(os.path.join(directory, name))
+            digest.update(f"{relative}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _python_in(env: Path) -> Path:
+    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _relocate_scripts(venv: Path, built_at: Path, final: Path) -> None:
+    """Point the scripts' shebangs (console scripts such as cmake or cython, which a
+    backend may run) at the environment's final place."""
+    scripts = _python_in(venv).parent
+    old, new = str(built_at).encode(), str(final).encode()
+    for script in scripts.iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        with script.open("rb") as f:
+            head = f.read(2)
+        if head != b"#!":
+            continue
+        data = script.read_bytes()
+        if old in data:
+            stat = script.stat()
+            script.write_bytes(data.replace(old, new))
+            os.chmod(script, stat.st_mode)
+
+
+def _discard(path: Path) -> None:
+    """Remove ``path`` by renaming it aside first, so no one finds it half deleted."""
+    trash = path.with_name(f".trash-{path.name}-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        os.rename(path, trash)
+    except OSError:
+        trash = path
+    if trash.is_symlink() or trash.is_file():
+        trash.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _prune(envs: Path) -> None:
+    """Delete environments unused for UNUSED_FOR and leftovers of interrupted work."""
+    now = time.time()
+    for entry in envs.iterdir():
+        try:
+            if entry.name.startswith((".tmp-", ".trash-")):
+                stale = now - entry.stat().st_mtime > 86400
+            else:
+                stale = now - (entry / MARKER).stat().st_mtime > UNUSED_FOR
+        except OSError:
+            continue  # no marker: damaged, replaced when its key is next used
+        if stale:
+            _discard(entry)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _tool_uv(project: Path) -> Any:
+    from releasekit.config import read_toml
+
+    pyproject = project / "pyproject.toml"
+    tool = read_toml(pyproject).get("tool", {}) if pyproject.is_file() else {}
+    return tool.get("uv") if isinstance(tool, dict) else None
+
+
+def _backend_path(tree: Path, entry: str) -> str:
+    path = (tree / entry).resolve()
+    if path != tree.resolve() and tree.resolve() not in path.parents:
+        raise ProjectError(
+            f"backend-path entry {entry!r} is outside the project ({tree}).",
+            "backend-path entries must be relative paths inside the project (PEP 517).",
+        )
+    return str(path)
+
+
+@contextlib.contextmanager
+def _in_process_hooks() -> Iterator[Path]:
+    """pyproject_hooks' ``_in_process.py``: the standard PEP 517 hook implementations
+    (backend loading with backend-path, default hooks), run by our driver in the build
+    environment's python."""
+    try:
+        from pyproject_hooks._in_process import _in_proc_script_path
+    except ImportError:
+        raise CacheUnusable("pyproject_hooks (a dependency of build) is not installed") from None
+    script_path: Callable[[], contextlib.AbstractContextManager[Any]] = _in_proc_script_path
+    with script_path() as path:
+        yield Path(path)
+
+
+def _last_line(output: str) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return f": {lines[-1].strip()}" if lines else ""
+
+
+# Run by the build environment's python (any version releasekit supports): stdlib only.
+_DRIVER = '''\
+"""releasekit: PEP 517 hooks of one source tree in one process (pyproject_hooks' own
+implementations, loaded from _RELEASEKIT_HOOKS). argv: KIND OUTDIR RESULT_JSON."""
+import importlib.util
+import json
+import os
+import sys
+import traceback
+
+
+def main():
+    kind, outdir, result_file = sys.argv[1:4]
+    hooks_file = os.environ.pop("_RELEASEKIT_HOOKS")
+    approved = json.loads(os.environ.pop("_RELEASEKIT_APPROVED", "[]"))
+    for name in json.loads(os.environ.pop("_RELEASEKIT_UNSET", "[]")):
+        os.environ.pop(name, None)
+    spec = importlib.util.spec_from_file_location("_releasekit_pep517_hooks", hooks_file)
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    result = {"kind": kind, "status": "failed"}
+    try:
+        requires = list(getattr(hooks, "get_requires_for_build_" + kind)({}))
+        result["requires"] = requires
+        if any(r not in approved for r in requires):
+            result["status"] = "needs-requirements"
+        else:
+            result["filename"] = getattr(hooks, "build_" + kind)(outdir, {})
+            result["status"] = "built"
+    except Exception as exc:
+        details = getattr(exc, "traceback", None)
+        if details:
+            print(details, file=sys.stderr)
+        traceback.print_exc()
+    with open(result_file, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    return 1 if result["status"] == "failed" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+# What identifies an interpreter, and its PEP 508 marker environment: stdlib only.
+_FACTS = """\
+def facts():
+    import os, platform, sys, sysconfig
+
+    impl = sys.implementation
+    version = "{0.major}.{0.minor}.{0.micro}".format(impl.version)
+    if impl.version.releaselevel != "final":
+        version += impl.version.releaselevel[0] + str(impl.version.serial)
+    markers = {
+        "implementation_name": impl.name,
+        "implementation_version": version,
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    }
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    return {
+        "version": sys.version,
+        "cache_tag": impl.cache_tag,
+        "platform": sysconfig.get_platform(),
+        "soabi": sysconfig.get_config_var("SOABI") or "",
+        "base": os.path.realpath(base),
+        "markers": markers,
+    }
+"""
+_PRINT_FACTS = "\nimport json\nprint(json.dumps(facts()))\n"
