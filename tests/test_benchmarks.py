@@ -1,0 +1,59 @@
+"""The benchmark script keeps working: its smoke mode runs every section once.
+
+Never a timed test: it asserts that the report is written, not what the numbers are.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+SECTIONS = (
+    "## Targets",
+    "## 1. A release to an index",
+    "## 2. Single steps",
+    "## 3. Import overhead",
+    "## 4. Scaling",
+    "## Machine and tools",
+)
+
+
+def test_smoke_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
+    report = tmp_path / "RESULTS.md"
+
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--smoke", "--out", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    text = report.read_text()
+    positions = [text.index(heading) for heading in SECTIONS]
+    assert positions == sorted(positions)
+    assert "smoke mode" in text
+    # Every target has a row with a measurement, whether it is met or not.
+    targets = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in targets.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 10, targets
+    assert not [row for row in rows[1:] if "not measured" in row], targets
+    for name in (
+        "classic hand-written (pip)",
+        "fastest hand-written (uv)",
+        "releasekit publish (CLI)",
+        "releasekit publish (nox -s publish, -r)",
+        "releasekit publish (invoke publish)",
+        "releasekit release patch --no-push",
+        "releasekit build",
+        "releasekit verify --install",
+        "nox -l, with releasekit",
+        "invoke -l, with releasekit",
+        "1 packages: publish -j 2",
+    ):
+        assert re.search(rf"^\| {re.escape(name)}.* \| \d+\.\d\d \|", text, re.M), name
+    assert re.search(r"^\| uv \| \d", text, re.M)
