@@ -33,6 +33,7 @@ from release_project import (
 from releasekit.config import Repository
 from releasekit.credentials import resolve_credentials
 from releasekit.errors import CredentialsError, ExitCode, ReleaseError, VerifyError
+from releasekit.steps.check import check_release
 from releasekit.steps.upload import upload_release
 from releasekit.steps.verify import verify_release
 
@@ -380,17 +381,20 @@ def test_a_planted_token_appears_in_no_log_record_message_or_exception(
     errors: list[ReleaseError] = []
     repository = release.repository("test")
 
+    config = release.config()
+    checked = check_release(release.root, config, RecordingRunner(), repository)
     proxy.fail_next(1, 403, methods={"POST"})
     with pytest.raises(CredentialsError) as refused:
-        upload_release(release.root, release.config(), RecordingRunner(), repository)
+        upload_release(release.root, config, RecordingRunner(), repository, check=checked)
     errors.append(refused.value)
     proxy.fail_next(10, 503, methods={"POST"})  # twine tries 5 times, releasekit twice
     with pytest.raises(ReleaseError) as failing:
         upload_release(
             release.root,
-            release.config(),
+            config,
             RecordingRunner(),
             repository,
+            check=checked,
             retries=1,
             sleep=lambda _: None,
         )
