@@ -722,10 +722,12 @@ def machine() -> list[tuple[str, str]]:
         kb = re.search(r"^MemTotal:\s*(\d+)", meminfo.read_text(), re.M)
         memory = f"{int(kb.group(1)) / 1024 / 1024:.0f} GiB" if kb else ""
     bytecode = os.environ.get("PYTHONDONTWRITEBYTECODE")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return [
         ("system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
         ("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
         ("memory", memory or "unknown"),
+        ("load average at the end (1, 5, 15 min)", load),
         ("Python", f"{platform.python_implementation()} {platform.python_version()} ({PYTHON})"),
         (
             "PYTHONDONTWRITEBYTECODE",

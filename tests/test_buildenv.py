@@ -7,6 +7,7 @@ registry and installed with uv (into a uv cache shared by the tests of this modu
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -373,3 +374,33 @@ def test_the_interpreter_of_another_python_is_probed(tmp_path: Path) -> None:
     assert here.interpreter()["markers"]["python_full_version"] == ".".join(
         map(str, sys.version_info[:3])
     )
+
+
+def test_parallel_builds_in_a_monorepo_share_one_new_environment(tmp_path: Path) -> None:
+    root = tmp_path / "mono"
+    write(root, {"pyproject.toml": '[tool.releasekit]\npackages = ["packages/*"]\n'})
+    for name in ("alpha", "beta", "gamma"):
+        package = isolated_project(root / "packages" / name)
+        shutil.rmtree(package / ".git")
+        text = (package / "pyproject.toml").read_text().replace("Tiny.Pkg", f"acme-{name}")
+        (package / "pyproject.toml").write_text(text)
+    git_init(root)
+    environment = {**os.environ, "RELEASEKIT_BUILD_CACHE_DIR": str(tmp_path / "cache")}
+
+    # A new process, as a user runs it: the first look-ups of uv and of the interpreter
+    # happen in three threads at once.
+    done = subprocess.run(
+        [sys.executable, "-m", "releasekit", "build", "-j", "3", "--json"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    packages = json.loads(done.stdout)["packages"]
+    used = [package["build_envs"][0] for package in packages]
+    assert sorted(env["created"] for env in used) == [False, False, True]
+    assert len({env["key"] for env in used}) == 1
+    assert len(environments(tmp_path / "cache")) == 1

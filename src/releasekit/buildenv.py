@@ -453,9 +453,7 @@ class BuildEnvCache:
         """What identifies ``runner.python`` (version, ABI, platform, real path, markers)."""
         if self._interpreter is None:
             if os.path.realpath(self.runner.python) == os.path.realpath(sys.executable):
-                namespace: dict[str, Any] = {}
-                exec(_FACTS, namespace)
-                self._interpreter = namespace["facts"]()
+                self._interpreter = _this_interpreter()
             else:
                 script = self._script("interpreter.py", _FACTS + _PRINT_FACTS)
                 output = self.runner.run([self.runner.python, "-I", "-S", str(script)])
@@ -641,6 +639,21 @@ def fingerprint(env: Path) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+_THIS_INTERPRETER: list[dict[str, Any]] = []
+_THIS_INTERPRETER_LOCK = threading.Lock()
+
+
+def _this_interpreter() -> dict[str, Any]:
+    """The facts of the running interpreter, found once (under a lock: sysconfig's
+    first initialisation is not thread-safe, and parallel builds ask at once)."""
+    with _THIS_INTERPRETER_LOCK:
+        if not _THIS_INTERPRETER:
+            namespace: dict[str, Any] = {}
+            exec(_FACTS, namespace)
+            _THIS_INTERPRETER.append(namespace["facts"]())
+        return dict(_THIS_INTERPRETER[0])
 
 
 def _python_in(env: Path) -> Path:

@@ -14,7 +14,9 @@ import os
 import shlex
 import shutil
 import sys
+import sysconfig
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -252,9 +254,20 @@ def select_installer(requested: str, *, uv_found: bool, build_supports_uv: bool)
     return "uv" if uv_found and build_supports_uv else "pip"
 
 
+# Parallel builds look for uv at once; sysconfig's first initialisation is not
+# thread-safe (uv's find_uv_bin reads a config var that can still be missing).
+_FIND_UV = threading.Lock()
+
+
 def find_uv() -> UvBinary | None:
     """The uv executable, looked up the way ``python -m build --installer uv`` does:
     the ``uv`` package's binary, else ``$UV`` or ``uv`` on PATH."""
+    with _FIND_UV:
+        sysconfig.get_config_vars()
+        return _find_uv()
+
+
+def _find_uv() -> UvBinary | None:
     if importlib.util.find_spec("uv") is not None:
         try:
             return UvBinary(str(importlib.import_module("uv").find_uv_bin()), importable=True)
