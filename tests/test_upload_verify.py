@@ -123,6 +123,14 @@ def test_build_check_upload_test_verify_upload_prod_verify(
 # --- resuming, conflicts ------------------------------------------------------------
 
 
+# `python -m releasekit ARGS`, with Ctrl-C turned back on: a test runner started in the
+# background inherits an ignored SIGINT, and Python then never raises KeyboardInterrupt.
+WITH_CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'releasekit'; runpy.run_module('releasekit', run_name='__main__')"
+)
+
+
 @pytest.mark.parametrize("kind", INDEX_KINDS)
 def test_upload_interrupted_after_the_wheel_is_finished_by_the_same_command(
     kind: str,
@@ -141,7 +149,7 @@ def test_upload_interrupted_after_the_wheel_is_finished_by_the_same_command(
     proxy.pass_next(1, methods={"POST"})
     proxy.drop_next(10, methods={"POST"})
     process = subprocess.Popen(
-        [sys.executable, "-m", "releasekit", *release.argv("upload-test")],
+        [sys.executable, "-c", WITH_CTRL_C, *release.argv("upload-test")],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
