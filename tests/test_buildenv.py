@@ -107,8 +107,9 @@ def commit(root: Path) -> None:
 
 
 def configured(root: Path, cache: Path, **changes: object) -> ReleaseConfig:
+    settings: dict[str, object] = {"build_installer": "uv", **changes}
     config = load_config(root, env={})
-    return replace(config, build_cache_dir=str(cache), build_installer="uv", **changes)  # type: ignore[arg-type]
+    return replace(config, build_cache_dir=str(cache), **settings)  # type: ignore[arg-type]
 
 
 class RecordingRunner(SubprocessRunner):
@@ -404,3 +405,21 @@ def test_parallel_builds_in_a_monorepo_share_one_new_environment(tmp_path: Path)
     assert sorted(env["created"] for env in used) == [False, False, True]
     assert len({env["key"] for env in used}) == 1
     assert len(environments(tmp_path / "cache")) == 1
+
+
+def test_pip_makes_the_environment_when_uv_is_not_used(tmp_path: Path) -> None:
+    root = isolated_project(tmp_path / "tiny")
+    with_uv = build(root, configured(root, tmp_path / "cache"))
+    uv_bytes = dist_bytes(root)
+
+    with_pip = build(root, configured(root, tmp_path / "cache", build_installer="pip"))
+
+    assert with_pip.installer == "pip"
+    assert dist_bytes(root) == uv_bytes
+    made = used_env(with_pip)
+    assert made["created"] is True
+    assert made["requirements"] == used_env(with_uv)["requirements"]
+    assert made["key"] != used_env(with_uv)["key"]  # the installer is part of the key
+    # Made in a scratch directory, then moved: its scripts name the final place.
+    script = Path(str(made["path"])) / "bin" / "hatchling"
+    assert script.read_text().splitlines()[0] == f"#!{made['path']}/bin/python"
