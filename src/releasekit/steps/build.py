@@ -112,7 +112,7 @@ def build_release(
     target = checked_outdir(root, outdir if outdir is not None else root / config.build_outdir)
     build_env = dict(env or {})
     epoch, notes = _source_date_epoch(root, runner, build_env)
-    installer, installer_notes = _installer(config, build_env)
+    installer, installer_notes = _installer(config, build_env, runner.python)
     plan = BuildResult(
         project=project.name,
         version=str(version),
@@ -317,13 +317,13 @@ def _source_date_epoch(
 
 
 def _installer(
-    config: ReleaseConfig, build_env: dict[str, str]
+    config: ReleaseConfig, build_env: dict[str, str], python: str = sys.executable
 ) -> tuple[Installer | None, list[str]]:
     """The installer to use (None: no isolation); adds what build needs to find uv."""
     if not config.build_isolation:
         return None, [
             f"Build isolation is off: the build uses the packages installed for "
-            f"{sys.executable} (build.installer does not apply)."
+            f"{python} (build.installer does not apply)."
         ]
     try:
         build_version = Version(importlib.metadata.version("build"))
