@@ -148,6 +148,28 @@ class Bench:
         print(f"  {name:<58} {measurement.median:7.2f} s  ({measurement.span()})", flush=True)
         return measurement
 
+    def compare(
+        self,
+        rows: Sequence[tuple[str, Callable[[], float]]],
+        *,
+        prepare: Callable[[], None] = lambda: None,
+        repeat: int | None = None,
+        warmup: int | None = None,
+    ) -> list[Measurement]:
+        """Like :meth:`measure` for rows meant to be compared, taken in turn (A, B, A,
+        B, ...): a change in the machine's load during the run hits them alike."""
+        measurements = [Measurement(name) for name, _ in rows]
+        warmup = self.warmup if warmup is None else warmup
+        for i in range(warmup + (self.repeat if repeat is None else repeat)):
+            for measurement, (_, run_once) in zip(measurements, rows, strict=True):
+                prepare()
+                seconds = run_once()
+                if i >= warmup:
+                    measurement.seconds.append(seconds)
+        for m in measurements:
+            print(f"  {m.name:<58} {m.median:7.2f} s  ({m.span()})", flush=True)
+        return measurements
+
 
 def sequence(bench: Bench, cwd: Path, *commands: Sequence[str]) -> Callable[[], float]:
     """A function that runs ``commands`` one after another and returns their total time."""
@@ -546,14 +568,14 @@ def section_imports(bench: Bench) -> Section:
     with_rk = copy_demo(bench.scratch / "projects" / "imports-releasekit")
     repeat = max(bench.repeat * 3, 1) if bench.repeat > 1 else 1
     for tool in ("nox", "invoke"):
+        rows = []
         for label, where in (("without releasekit", plain), ("with releasekit", with_rk)):
             if tool == "nox":
                 argv = [PYTHON, "-m", "nox", "--noxfile", str(where / "noxfile.py"), "-l"]
             else:
                 argv = [PYTHON, "-m", "invoke", "--search-root", str(where), "-l"]
-            section.rows.append(
-                bench.measure(f"{tool} -l, {label}", sequence(bench, where, argv), repeat=repeat)
-            )
+            rows.append((f"{tool} -l, {label}", sequence(bench, where, argv)))
+        section.rows += bench.compare(rows, repeat=repeat)
     for tool in ("nox", "invoke"):
         without = section.get(f"{tool} -l, without releasekit")
         with_ = section.get(f"{tool} -l, with releasekit")
@@ -587,7 +609,9 @@ def section_scaling(bench: Bench, sizes: Sequence[int], jobs: int, repeat: int) 
     section = Section(
         f"4. Scaling: monorepos, sequential (-j 1) and parallel (-j {jobs})",
         "`releasekit build` and `releasekit publish --test --yes` over every package of a "
-        "monorepo of copies of the demo project (a new version of each for every publish).",
+        "monorepo of copies of the demo project (a new version of each for every publish). "
+        "publish builds the packages -j at a time, then checks, uploads and verifies them "
+        "one after another.",
     )
     for size in sizes:
         root, packages = monorepo(bench, size)
@@ -596,19 +620,18 @@ def section_scaling(bench: Bench, sizes: Sequence[int], jobs: int, repeat: int) 
             commit_version(root, packages, bench.next_version())
 
         for command in ("build", "publish"):
+            rows = []
             for j in (1, jobs):
                 argv = [PYTHON, "-m", "releasekit", command, "-j", str(j)]
                 if command == "publish":
                     argv += ["--test", "--yes"]
-                section.rows.append(
-                    bench.measure(
-                        f"{size} packages: {command} -j {j}",
-                        sequence(bench, root, argv),
-                        prepare=bump if command == "publish" else lambda: None,
-                        repeat=repeat,
-                        warmup=min(bench.warmup, 1),
-                    )
-                )
+                rows.append((f"{size} packages: {command} -j {j}", sequence(bench, root, argv)))
+            section.rows += bench.compare(
+                rows,
+                prepare=bump if command == "publish" else lambda: None,
+                repeat=repeat,
+                warmup=min(bench.warmup, 1),
+            )
     for size in sizes:
         cells = []
         for command in ("build", "publish"):
@@ -710,6 +733,14 @@ def tool_versions() -> list[tuple[str, str]]:
     return versions
 
 
+LOAD_AT_START: list[str] = []
+
+
+def load_average() -> str:
+    """The machine is shared: other work on it shows here, and slows parallel runs."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
 def machine() -> list[tuple[str, str]]:
     cpu = platform.processor() or platform.machine()
     with_cpuinfo = Path("/proc/cpuinfo")
@@ -722,12 +753,14 @@ def machine() -> list[tuple[str, str]]:
         kb = re.search(r"^MemTotal:\s*(\d+)", meminfo.read_text(), re.M)
         memory = f"{int(kb.group(1)) / 1024 / 1024:.0f} GiB" if kb else ""
     bytecode = os.environ.get("PYTHONDONTWRITEBYTECODE")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return [
         ("system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
         ("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
         ("memory", memory or "unknown"),
-        ("load average at the end (1, 5, 15 min)", load),
+        (
+            "load average (1, 5, 15 min) at the start, at the end",
+            f"{LOAD_AT_START[0] if LOAD_AT_START else '?'}; {load_average()}",
+        ),
         ("Python", f"{platform.python_implementation()} {platform.python_version()} ({PYTHON})"),
         (
             "PYTHONDONTWRITEBYTECODE",
@@ -777,6 +810,15 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def highlighted(name: str) -> bool:
+    """releasekit's own rows, with releasekit registered, or in parallel: orange."""
+    return (
+        name.startswith("releasekit")
+        or name.endswith(", with releasekit")
+        or re.search(r" -j (?!1\b)\d+", name) is not None
+    )
+
+
 def plot(sections: Sequence[Section], path: Path) -> None:
     try:
         import matplotlib  # type: ignore[import-not-found, unused-ignore]
@@ -795,7 +837,7 @@ def plot(sections: Sequence[Section], path: Path) -> None:
         medians = [m.median for m in section.rows][::-1]
         low = [m.median - min(m.seconds) for m in section.rows][::-1]
         high = [max(m.seconds) - m.median for m in section.rows][::-1]
-        colors = ["tab:orange" if "releasekit" in n else "tab:gray" for n in names]
+        colors = ["tab:orange" if highlighted(n) else "tab:gray" for n in names]
         ax.barh(names, medians, xerr=[low, high], color=colors, capsize=3)
         ax.set_title(section.title, loc="left", fontsize=10)
         ax.set_xlabel("seconds (median, min-max)")
@@ -841,6 +883,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     only = set(args.only.split(","))
     started = time.perf_counter()
+    LOAD_AT_START.append(load_average())
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rk-bench-")))
         bench = Bench(scratch, args.repeat, args.warmup)
