@@ -389,14 +389,19 @@ def _for_packages(
 
     if args.command in ("build", "publish"):
         built = run_parallel(packages, step("build"), jobs)
-        results = (
-            built
-            if args.command == "build"
-            else run_sequential(
-                packages,
-                lambda package: _pipeline(args, package.root, package.config, runner, build=False),
+        if args.command == "build":
+            results = built
+        else:
+
+            def publish(package: Package) -> tuple[dict[str, Any], str]:
+                return _pipeline(args, package.root, package.config, runner, build=False)
+
+            # Packages are independent, so they are published -j at a time too; but a
+            # prod upload that must ask for confirmation asks one package at a time.
+            asks = not (args.test or args.yes or os.environ.get("CI"))
+            results = (
+                run_sequential(packages, publish) if asks else run_parallel(packages, publish, jobs)
             )
-        )
     else:
         results = run_sequential(packages, step(args.command))
     summary = {
