@@ -611,7 +611,7 @@ def section_scaling(bench: Bench, sizes: Sequence[int], jobs: int, repeat: int) 
         "`releasekit build` and `releasekit publish --test --yes` over every package of a "
         "monorepo of copies of the demo project (a new version of each for every publish). "
         "publish builds the packages -j at a time, then checks, uploads and verifies them "
-        "one after another.",
+        "-j at a time too (the packages are independent).",
     )
     for size in sizes:
         root, packages = monorepo(bench, size)

@@ -2,8 +2,9 @@
 
 The repository root's ``[tool.releasekit]`` names the packages (``packages =
 ["packages/*"]``) and holds what they share (repositories, ``tag-format =
-"{name}-v{version}"``); each package's own table is layered over it. Builds run in
-parallel (each is its own process); uploads and verifies run one package at a time.
+"{name}-v{version}"``); each package's own table is layered over it. Packages are
+built, then checked, uploaded and verified, ``-j`` at a time (each step is its own
+process); a prod upload that must ask for confirmation asks one package at a time.
 """
 
 from __future__ import annotations
