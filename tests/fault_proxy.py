@@ -184,6 +184,10 @@ class FaultProxy:
         with self._lock:
             return list(self._log)
 
+    def posts(self) -> list[tuple[str, int]]:
+        """The uploads so far: (filename, status answered; 0 for a dropped one)."""
+        return [(r.uploaded, r.status) for r in self.requests if r.method == "POST"]
+
     # --- serving -----------------------------------------------------------------------
 
     def _next_fault(self, method: str) -> tuple[_Fault | None, float, bool]:

@@ -277,10 +277,15 @@ class Index:
         return {f.filename: f.sha256 or "" for f in client.project_files(project)}
 
 
+# What the ``new_index`` and ``fault_proxy`` fixtures give a test.
+NewIndex = Callable[[str, str], Index]
+StartProxy = Callable[[str], FaultProxy]
+
+
 @pytest.fixture
 def new_index(
     request: pytest.FixtureRequest, start_pypiserver: Callable[[str], PypiServer]
-) -> Callable[[str, str], Index]:
+) -> NewIndex:
     """A factory: ``new_index("devpi", "prod")`` is a new empty index of that kind (a
     pypiserver of its own, or a new user's index on the session's devpi-server)."""
 

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from releasekit import cli
+from releasekit.arguments import build_parser
 from releasekit.ci import (
     CiFileExistsError,
     gitlab_tag_regex,
@@ -148,7 +149,7 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
 def test_every_command_in_the_workflow_is_one_releasekit_accepts(tmp_path: Path) -> None:
     from releasekit.ci import github_workflow
 
-    parser = cli.build_parser()
+    parser = build_parser()
     workflow = yaml.safe_load(github_workflow(ReleaseConfig(), "example"))
     commands = [run for job in workflow["jobs"].values() for run in runs(job)]
     releasekit_commands = [c for c in commands if c.startswith("releasekit ")]
@@ -426,7 +427,7 @@ def test_gitlab_commands_reach_the_registry_with_the_job_token(
     for name, value in pipeline["variables"].items():
         variables[name] = expand(value, variables)
     config = load_config(project, env=variables)  # the job's variables are no settings
-    parser = cli.build_parser()
+    parser = build_parser()
     scripts = pipeline["release-build"]["script"] + pipeline["release-publish"]["script"]
 
     for command in scripts[1:]:

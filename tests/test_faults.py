@@ -8,13 +8,12 @@ Retries that would wait seconds run in-process with a recording ``sleep``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from fault_proxy import FaultProxy, corrupt_sha256
-from index_servers import INDEX_KINDS, Index, upload
+from index_servers import INDEX_KINDS, Index, NewIndex, StartProxy, upload
 from release_project import (
     NAME,
     SDIST,
@@ -29,14 +28,7 @@ from releasekit.index import IndexClient
 from releasekit.steps.check import check_release
 from releasekit.steps.upload import UploadResult, upload_release
 
-NewIndex = Callable[[str, str], Index]
-StartProxy = Callable[[str], FaultProxy]
 Capsys = pytest.CaptureFixture[str]
-
-
-def posts(proxy: FaultProxy) -> list[tuple[str, int]]:
-    """The uploads the proxy saw: (filename, status answered; 0 for a dropped one)."""
-    return [(r.uploaded, r.status) for r in proxy.requests if r.method == "POST"]
 
 
 def upload_in_process(
@@ -97,7 +89,7 @@ def test_500_after_the_index_stored_the_file_still_completes_the_upload(
     assert outcome.json["uploaded"] == [WHEEL, SDIST]
     assert test.files(NAME) == release.local_files()
     retry = {"pypiserver": 400, "devpi": 200}[test.kind]
-    assert posts(proxy) == [(WHEEL, 500), (WHEEL, retry), (SDIST, 200)]
+    assert proxy.posts() == [(WHEEL, 500), (WHEEL, retry), (SDIST, 200)]
 
 
 def test_503_a_few_times_then_success(
@@ -111,7 +103,7 @@ def test_503_a_few_times_then_success(
 
     assert outcome.code == ExitCode.OK, outcome.text
     assert test.files(NAME) == release.local_files()
-    assert posts(proxy) == [(WHEEL, 503)] * 3 + [(WHEEL, 200), (SDIST, 200)]
+    assert proxy.posts() == [(WHEEL, 503)] * 3 + [(WHEEL, 200), (SDIST, 200)]
 
 
 def test_5xx_past_twines_own_retries_is_retried_with_backoff(
@@ -184,9 +176,9 @@ def test_a_connection_dropped_mid_upload_is_retried_and_nothing_is_sent_twice(
     assert "the connection" in runner.logs[0] or "Connection" in runner.logs[0], runner.logs
     assert test.files(NAME) == release.local_files()
     if after_forwarding:  # the index had the wheel: only the sdist was left to send
-        assert posts(proxy) == [(WHEEL, 0), (SDIST, 200)]
+        assert proxy.posts() == [(WHEEL, 0), (SDIST, 200)]
     else:  # dropped before the proxy read which file it was
-        assert posts(proxy) == [("", 0), (WHEEL, 200), (SDIST, 200)]
+        assert proxy.posts() == [("", 0), (WHEEL, 200), (SDIST, 200)]
 
 
 def test_an_index_slower_than_the_timeout_is_reported_and_verify_succeeds_once_it_answers(

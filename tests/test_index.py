@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from fault_proxy import FaultProxy, corrupt_sha256
+from fault_proxy import corrupt_sha256
 from index_servers import (
     DevpiIndex,
     PypiServer,
+    StartProxy,
     free_port,
     make_sdist,
     make_wheel,
@@ -31,7 +32,6 @@ from index_servers import (
 from releasekit.errors import ExitCode, PackageIndexError, VersionError
 from releasekit.index import IndexClient, IndexFile, redact_url
 
-StartProxy = Callable[[str], FaultProxy]
 SECRET = "s3cret-Token-value"
 
 

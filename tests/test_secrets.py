@@ -11,7 +11,7 @@ import os
 import pty
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,7 +20,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from fault_proxy import FaultProxy
-from index_servers import DevpiServer, Index, new_devpi_index
+from index_servers import DevpiServer, Index, NewIndex, StartProxy, new_devpi_index
 from release_project import (
     NAME,
     SDIST,
@@ -37,8 +37,6 @@ from releasekit.steps.check import check_release
 from releasekit.steps.upload import upload_release
 from releasekit.steps.verify import verify_release
 
-NewIndex = Callable[[str, str], Index]
-StartProxy = Callable[[str], FaultProxy]
 Capsys = pytest.CaptureFixture[str]
 WRONG = "not-the-password"
 

@@ -13,14 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fault_proxy import FaultProxy
-from index_servers import INDEX_KINDS, Index, make_wheel, sha256_of, upload
+from index_servers import INDEX_KINDS, NewIndex, StartProxy, make_wheel, sha256_of, upload
 from release_project import (
     FILES,
     MODULE,
@@ -39,14 +37,7 @@ from releasekit.errors import ExitCode
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.verify import verify_release
 
-NewIndex = Callable[[str, str], Index]
-StartProxy = Callable[[str], FaultProxy]
 Capsys = pytest.CaptureFixture[str]
-
-
-def posts(proxy: FaultProxy) -> list[tuple[str, int]]:
-    """The uploads the proxy saw: (filename, status answered; 0 for a dropped one)."""
-    return [(r.uploaded, r.status) for r in proxy.requests if r.method == "POST"]
 
 
 @pytest.fixture(autouse=True)
@@ -216,7 +207,7 @@ def test_a_different_file_under_a_used_name_is_refused_and_nothing_is_replaced(
 
     assert unlisted.code == ExitCode.UPLOAD
     refusal = {"pypiserver": 400, "devpi": 409}[kind]
-    assert [status for _, status in posts(proxy)] == [refusal]
+    assert [status for _, status in proxy.posts()] == [refusal]
     assert "refused the upload: a file with that name already exists or was used before" in (
         unlisted.err
     )

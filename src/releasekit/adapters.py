@@ -34,15 +34,14 @@ def build_requirements(
 ) -> list[str]:
     """The project's build-system requirements when builds run without isolation, as
     the command ``args`` (and the adapter's settings) configure it."""
-    from releasekit.cli import CONFIG_FLAGS
+    from releasekit.arguments import overrides
     from releasekit.config import load_config, read_toml
 
     root = args.project.resolve()
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return []
-    flags = {key: getattr(args, dest) for dest, key in CONFIG_FLAGS.items() if hasattr(args, dest)}
-    config = load_config(root, config_file=args.config, overrides=flags, adapter=adapter)
+    config = load_config(root, config_file=args.config, overrides=overrides(args), adapter=adapter)
     if config.build_isolation:
         return []
     requires = read_toml(pyproject).get("build-system", {}).get("requires", [])
@@ -56,7 +55,7 @@ class _RaisingParser(argparse.ArgumentParser):
 
 def parse_command(command: str, argv: Sequence[str], *, usage: str) -> argparse.Namespace:
     """``argv`` parsed as the flags of ``releasekit COMMAND``; UsageError if they are not."""
-    from releasekit.cli import build_parser
+    from releasekit.arguments import build_parser
 
     parser = build_parser(parser_class=_RaisingParser)
     try:
