@@ -11,7 +11,7 @@ nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
 
-LINTED = ["src", "tests", "examples", "noxfile.py", "tasks.py", "dev.py"]
+LINTED = ["src", "tests", "examples", "benchmarks", "noxfile.py", "tasks.py", "dev.py"]
 
 
 def _lint(session: nox.Session) -> None:

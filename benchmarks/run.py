@@ -24,21 +24,23 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from local_index import IndexDidNotStart, pypiserver
+
 HERE = Path(__file__).resolve().parent
-DEMO = HERE.parent / "examples" / "demo-project"
+EXAMPLES = HERE.parent / "examples"
+DEMO = EXAMPLES / "demo-project"
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 GIT_IDENTITY = {
@@ -181,43 +183,6 @@ def sequence(bench: Bench, cwd: Path, *commands: Sequence[str]) -> Callable[[], 
 
 
 # --- indexes and projects ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def pypiserver(packages: Path) -> Iterator[str]:
-    """A pypiserver on a free port that accepts anonymous uploads; stopped by PID."""
-    packages.mkdir(parents=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [PYTHON, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-            "-a", ".", "-P", ".", "--disable-fallback", str(packages)]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with direct.open(f"{url}/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise BenchmarkError(f"pypiserver on {url} did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -918,6 +883,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except BenchmarkError as exc:
+    except (BenchmarkError, IndexDidNotStart) as exc:
         print(f"benchmark: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -13,15 +13,12 @@ import importlib.util
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from local_index import IndexDidNotStart, pypiserver
 
 DEMO = Path(__file__).resolve().parent / "demo-project"
 GIT_IDENTITY = {
@@ -35,42 +32,6 @@ GIT_IDENTITY = {
 def run(argv: list[str], cwd: Path) -> None:
     print(f"\n$ {shlex.join(argv)}", flush=True)
     subprocess.run(argv, cwd=cwd, check=True, env={**os.environ, **GIT_IDENTITY})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def pypiserver(packages: Path) -> Iterator[str]:
-    """A pypiserver on a free port that accepts anonymous uploads; stopped by PID."""
-    packages.mkdir(parents=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-            "-a", ".", "-P", ".", "--disable-fallback", str(packages)]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"pypiserver on {url} did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def show_index(name: str, url: str, packages: Path) -> None:
@@ -120,3 +81,6 @@ if __name__ == "__main__":
             file=sys.stderr,
         )
         sys.exit(exc.returncode)
+    except IndexDidNotStart as exc:
+        print(f"\ndemo: {exc}; is pypiserver installed (pip install pypiserver)?", file=sys.stderr)
+        sys.exit(1)
