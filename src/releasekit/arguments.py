@@ -183,7 +183,7 @@ def _add_build(commands: Commands, common: argparse.ArgumentParser) -> None:
     """build."""
     build = commands.add_parser(
         "build",
-        parents=[common, _artifact_options(repository=False)],
+        parents=[common, _artifact_options(repository=False), _fresh_option()],
         help="build sdist and wheel (from the sdist) into a clean output directory",
     )
     build.add_argument("--dry-run", action="store_true", help="say what would run; build nothing")
@@ -198,13 +198,6 @@ def _add_build(commands: Commands, common: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="build in an isolated environment (default: on)",
-    )
-    build.add_argument(
-        "--fresh",
-        dest="cache",
-        action="store_false",
-        default=None,
-        help="build in a new isolated environment, bypassing the cached one (build.cache)",
     )
 
 
@@ -224,49 +217,36 @@ def _add_steps(commands: Commands, common: argparse.ArgumentParser) -> None:
     ):
         upload = commands.add_parser(
             name,
-            parents=[common, _artifact_options(repository=True, default_repository=default)],
+            parents=[
+                common,
+                _artifact_options(repository=True, default_repository=default),
+                _yes_option(),
+            ],
             help=what + "; files already there with the same sha256 are skipped",
-        )
-        upload.add_argument(
-            "--yes",
-            "-y",
-            action="store_true",
-            help="do not ask for confirmation before a prod upload",
         )
         upload.add_argument(
             "--dry-run", action="store_true", help="say what would be uploaded; upload nothing"
         )
 
-    verify = commands.add_parser(
+    commands.add_parser(
         "verify",
-        parents=[common, with_repository],
+        parents=[common, with_repository, _verify_options()],
         help="wait for the release on the index and prove every file is what was built",
-    )
-    verify.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="how long to wait for the index (default: verify.timeout, 300)",
-    )
-    verify.add_argument(
-        "--install",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="also install it from the index into a fresh venv and import it",
     )
 
 
 def _add_pipelines(commands: Commands, common: argparse.ArgumentParser) -> None:
     """publish and release: the steps in a row."""
+    pipeline_options = [_yes_option(), _verify_options(), _fresh_option()]
     publish = commands.add_parser(
         "publish",
-        parents=[common],
+        parents=[common, *pipeline_options],
         help="build, check, upload and verify (to prod, or to the test index with --test)",
     )
     publish.add_argument("--test", action="store_true", help="publish to the test repository")
     release = commands.add_parser(
         "release",
-        parents=[common],
+        parents=[common, *pipeline_options],
         help="bump, build, check, upload-test, verify, upload-prod, verify, tag and push",
     )
     release.add_argument(
@@ -287,29 +267,41 @@ def _add_pipelines(commands: Commands, common: argparse.ArgumentParser) -> None:
         default=None,
         help="go through the test index first (default: release.test-first)",
     )
-    for pipeline in (publish, release):
-        pipeline.add_argument(
-            "--yes",
-            "-y",
-            action="store_true",
-            help="do not ask for confirmation before the prod upload",
-        )
-        pipeline.add_argument(
-            "--install",
-            action=argparse.BooleanOptionalAction,
-            default=None,
-            help="verify by installing into a fresh venv (verify.install)",
-        )
-        pipeline.add_argument(
-            "--fresh",
-            dest="cache",
-            action="store_false",
-            default=None,
-            help="build in a new isolated environment, bypassing the cached one (build.cache)",
-        )
-        pipeline.add_argument(
-            "--timeout",
-            type=float,
-            metavar="SECONDS",
-            help="how long verify waits for the index (verify.timeout)",
-        )
+
+
+def _yes_option() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask for confirmation before a prod upload"
+    )
+    return options
+
+
+def _fresh_option() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--fresh",
+        dest="cache",
+        action="store_false",
+        default=None,
+        help="build in a new isolated environment, bypassing the cached one (build.cache)",
+    )
+    return options
+
+
+def _verify_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long verify waits for the index (default: verify.timeout, 300)",
+    )
+    options.add_argument(
+        "--install",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="verify by also installing from the index into a fresh venv and importing it "
+        "(default: verify.install)",
+    )
+    return options
