@@ -281,6 +281,24 @@ def test_the_release_existing_with_other_files_fails(
     )
 
 
+def test_other_files_matching_allow_other_files_pass_with_a_note(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    platform_wheel = "check_me-1.0.0-py3-none-manylinux_2_17_x86_64.whl"
+    upload(pypiserver, make_wheel(tmp_path, "check-me", "1.0.0", filename=platform_wheel))
+    settings = tmp_path / "matrix.toml"
+    settings.write_text('allow-other-files = ["*-manylinux_*.whl"]\n')
+
+    code, summary = check(root, pypiserver, "--config", str(settings))
+
+    assert code == ExitCode.OK, failures(summary)
+    assert summary["notes"] == [
+        f"test also has {platform_wheel} (built elsewhere: allowed by allow-other-files)."
+    ]
+    assert [s["filename"] for s in summary["index"]] == [WHEEL, SDIST]  # type: ignore[attr-defined]
+
+
 def test_an_unreachable_index_is_one_failure_among_the_others(
     tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
 ) -> None:

@@ -474,10 +474,54 @@ def test_verify_reports_missing_and_extra_files_with_their_hashes(
     extra = release.run(capsys, "verify", "--timeout", "0")
 
     assert extra.code == ExitCode.VERIFY
-    assert f"  - {other.name}: on the index but not built here (sha256 {sha256_of(other)})" in (
-        extra.err
-    )
+    assert (
+        f"  - {other.name}: on the index but not built here (sha256 {sha256_of(other)}; if "
+        "another job of this release built it, list it in allow-other-files)"
+    ) in extra.err
     assert "Do not announce this release." in extra.err
+
+
+def test_files_another_matrix_job_uploaded_are_accepted_when_allow_other_files_lists_them(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capsys,
+) -> None:
+    test = new_index("pypiserver", "test")
+    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test)
+    # Another job of the same release (another platform) uploaded its wheel first.
+    platform_wheel = f"{MODULE}-{VERSION}-py3-none-manylinux_2_17_x86_64.whl"
+    other = make_wheel(tmp_path, NAME, VERSION, filename=platform_wheel)
+    upload(test, other)
+
+    refused = release.run(capsys, "upload-test")
+    assert refused.code == ExitCode.CHECK
+    assert f"already exists on test with other files ({platform_wheel})" in refused.err
+    assert "or list them in allow-other-files" in refused.err
+
+    monkeypatch.setenv("RELEASEKIT_ALLOW_OTHER_FILES", "*-manylinux_*.whl, *-win_amd64.whl")
+    uploaded = release.run(capsys, "upload-test", "--json")
+    assert uploaded.code == ExitCode.OK
+    assert uploaded.json["uploaded"] == [WHEEL, SDIST]
+    assert test.files(NAME) == {**release.local_files(), platform_wheel: sha256_of(other)}
+
+    verified = release.run(capsys, "verify", "--timeout", "0", "--json")
+    assert verified.code == ExitCode.OK
+    assert {f["filename"]: f["state"] for f in verified.json["files"]} == {
+        WHEEL: "ok",
+        SDIST: "ok",
+        platform_wheel: "other",
+    }
+    assert verified.json["notes"] == [
+        f"{platform_wheel} is on test too (built elsewhere: allowed by allow-other-files)"
+    ]
+
+    # Allowed files are still compared as files: one of ours that differs still fails.
+    (release.root / "dist" / SDIST).write_bytes(b"not what was uploaded")
+    changed = release.run(capsys, "verify", "--timeout", "0")
+    assert changed.code == ExitCode.VERIFY
+    assert f"  - {SDIST}: sha256 on the index is" in changed.err
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])

@@ -80,6 +80,9 @@ class ReleaseConfig:
     tag_message: str = "Release {version}"
     release_branches: tuple[str, ...] = ("main", "master")
     allow_dev_to_prod: bool = False
+    # Globs of files the release may have on an index without being built here: each
+    # job of a CI matrix uploads its own platform wheels (["*.whl"]).
+    allow_other_files: tuple[str, ...] = ()
     # A monorepo: globs of package directories, relative to the repository root.
     packages: tuple[str, ...] = ()
     # Upload only where every VAR matches (one of) its value(s): one job of a CI matrix.
@@ -293,6 +296,7 @@ SCHEMA: Mapping[str, Parser] = {
     "tag-message": _template_parser(required={"version"}, allowed={"version", "name", "tag"}),
     "release-branches": _parse_str_list,
     "allow-dev-to-prod": _parse_bool,
+    "allow-other-files": _parse_str_list,
     "packages": _parse_str_list,
     "only-if-env": _parse_only_if_env,
     "repositories": _parse_repositories,

@@ -10,9 +10,10 @@ import fnmatch
 import shlex
 import tarfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from packaging.version import Version
 
@@ -45,6 +46,12 @@ class IndexStatus:
     local_sha256: str
     state: IndexState
     index_sha256: str | None = None
+
+
+class IndexComparison(NamedTuple):
+    statuses: list[IndexStatus]  # one per local artifact
+    problems: list[str]  # conflicts that forbid uploading
+    others: tuple[str, ...] = ()  # files built elsewhere that allow-other-files accepts
 
 
 @dataclass(frozen=True)
@@ -149,16 +156,21 @@ def check_release(
         record("git", _git_problems(git, config, project.name, version))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
-    statuses, problems = compare_with_index(
-        index, repository, project.name, str(version), artifacts
+    on_index = compare_with_index(
+        index, repository, project.name, str(version), artifacts, config.allow_other_files
     )
-    record(f"index {repository.name}", problems)
+    record(f"index {repository.name}", on_index.problems)
+    if on_index.others:
+        notes.append(
+            f"{repository.name} also has {', '.join(on_index.others)} (built elsewhere: "
+            "allowed by allow-other-files)."
+        )
     return CheckResult(
         project=project.name,
         version=str(version),
         repository=repository.name,
         artifacts=artifacts,
-        index=tuple(statuses),
+        index=tuple(on_index.statuses),
         failures=tuple(failures),
         passed=tuple(passed),
         notes=tuple(notes),
@@ -287,14 +299,19 @@ def compare_with_index(
     name: str,
     version: str,
     artifacts: tuple[Artifact, ...],
-) -> tuple[list[IndexStatus], list[str]]:
-    """Each artifact's state on the index, and the conflicts that forbid uploading."""
+    allow_other_files: Sequence[str] = (),
+) -> IndexComparison:
+    """Each artifact's state on the index, and the conflicts that forbid uploading.
+
+    Files of the release that were not built here are a conflict unless they match a glob
+    of ``allow_other_files``.
+    """
     index = index or index_client(repository)
     try:
         remote = {f.filename: f for f in index.release_files(name, version)}
     except ReleaseError as exc:
         unknown = [IndexStatus(a.filename, a.sha256, "unknown") for a in artifacts]
-        return unknown, [f"could not ask {repository.name} what it has: {exc}"]
+        return IndexComparison(unknown, [f"could not ask {repository.name} what it has: {exc}"])
     statuses, problems = [], []
     for artifact in artifacts:
         found = remote.pop(artifact.filename, None)
@@ -313,10 +330,23 @@ def compare_with_index(
                 f"{found.sha256 or 'unknown'}, but the local file has sha256 {artifact.sha256}; "
                 "a filename can never be reused — bump the version and release that"
             )
+    others = sorted(f for f in remote if is_allowed_other(f, allow_other_files))
+    for filename in others:
+        del remote[filename]
     if remote:
         problems.append(
             f"{name} {version} already exists on {repository.name} with other files ("
             + ", ".join(sorted(remote))
             + "); bump the version and release that"
+            + (
+                ""
+                if allow_other_files
+                else " (or list them in allow-other-files if another "
+                "job of the same release uploads them)"
+            )
         )
-    return statuses, problems
+    return IndexComparison(statuses, problems, tuple(others))
+
+
+def is_allowed_other(filename: str, allow_other_files: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(filename, glob) for glob in allow_other_files)

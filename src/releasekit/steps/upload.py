@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +131,9 @@ def upload_release(
                 # twine retries a 5xx at once: when the index stored the file before
                 # answering 500, the retry meets "File already exists". If what is there
                 # is this very file, that is progress, not a conflict.
-                remaining = _still_pending(index, repository, check, pending)
+                remaining = _still_pending(
+                    index, repository, check, pending, config.allow_other_files
+                )
                 if len(remaining) < len(pending):
                     pending = remaining
                     if not pending:
@@ -146,22 +148,26 @@ def upload_release(
             )
             sleep(backoff * 2 ** (retried - 1))
             # Some files may have landed (a 500 after storing, a dropped answer): ask again.
-            pending = _still_pending(index, repository, check, pending)
+            pending = _still_pending(index, repository, check, pending, config.allow_other_files)
             if not pending:
                 break
     return UploadResult(**{**result.__dict__, "attempts": attempts})
 
 
 def _still_pending(
-    index: Any, repository: Repository, check: CheckResult, pending: list[Artifact]
+    index: Any,
+    repository: Repository,
+    check: CheckResult,
+    pending: list[Artifact],
+    allow_other_files: Sequence[str],
 ) -> list[Artifact]:
     """The ``pending`` artifacts the index does not have yet; a conflict stops everything."""
-    statuses, problems = compare_with_index(
-        index, repository, check.project, check.version, check.artifacts
+    on_index = compare_with_index(
+        index, repository, check.project, check.version, check.artifacts, allow_other_files
     )
-    if problems:
-        raise UploadError("After a failed attempt: " + "; ".join(problems), "")
-    there = {s.filename for s in statuses if s.state == "identical"}
+    if on_index.problems:
+        raise UploadError("After a failed attempt: " + "; ".join(on_index.problems), "")
+    there = {s.filename for s in on_index.statuses if s.state == "identical"}
     return [a for a in pending if a.filename not in there]
 
 
@@ -296,9 +302,9 @@ def _with_state(
     if isinstance(failure, CredentialsError):
         return failure
     try:
-        statuses, _ = compare_with_index(
+        statuses = compare_with_index(
             index, repository, check.project, check.version, check.artifacts
-        )
+        ).statuses
         there = [s.filename for s in statuses if s.state == "identical"]
         missing = [s.filename for s in statuses if s.state != "identical"]
         state = (

@@ -13,7 +13,7 @@ import shlex
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,8 +28,10 @@ from releasekit.project import load_project, normalize_name
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
 from releasekit.steps.bump import current_version
+from releasekit.steps.check import is_allowed_other
 
-FileState = Literal["ok", "missing", "mismatch", "extra"]
+# "other": on the index, not built here, and accepted by allow-other-files.
+FileState = Literal["ok", "missing", "mismatch", "extra", "other"]
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,8 @@ def verify_release(
     remote, waited, polls = _wait_for_release(
         index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
     )
-    verdicts = _compare(artifacts, remote)
-    bad = [v for v in verdicts if v.state != "ok"]
+    verdicts = _compare(artifacts, remote, config.allow_other_files)
+    bad = [v for v in verdicts if v.state not in ("ok", "other")]
     if bad:
         error = VerifyError(
             f"{project.name} {version} on {repository.name} is not what was built:\n"
@@ -141,6 +143,12 @@ def verify_release(
         waited=waited,
         polls=polls,
         install=checked,
+        notes=tuple(
+            f"{v.filename} is on {repository.name} too (built elsewhere: allowed by "
+            "allow-other-files)"
+            for v in verdicts
+            if v.state == "other"
+        ),
     )
 
 
@@ -189,7 +197,9 @@ def _wait_for_release(
         delay = min(delay * 1.5, 15.0)
 
 
-def _compare(artifacts: tuple[Artifact, ...], remote: list[IndexFile]) -> list[FileVerdict]:
+def _compare(
+    artifacts: tuple[Artifact, ...], remote: list[IndexFile], allow_other_files: Sequence[str]
+) -> list[FileVerdict]:
     by_name = {f.filename: f for f in remote}
     verdicts = []
     for artifact in artifacts:
@@ -202,7 +212,15 @@ def _compare(artifacts: tuple[Artifact, ...], remote: list[IndexFile]) -> list[F
             )
         else:
             verdicts.append(FileVerdict(artifact.filename, "ok", artifact.sha256, found.sha256))
-    verdicts.extend(FileVerdict(f.filename, "extra", None, f.sha256) for f in by_name.values())
+    verdicts.extend(
+        FileVerdict(
+            f.filename,
+            "other" if is_allowed_other(f.filename, allow_other_files) else "extra",
+            None,
+            f.sha256,
+        )
+        for f in by_name.values()
+    )
     return verdicts
 
 
@@ -217,7 +235,11 @@ def _describe(verdict: FileVerdict) -> str:
             f"{verdict.filename}: sha256 on the index is {verdict.found_sha256 or 'unknown'}"
             f", expected {verdict.expected_sha256}"
         )
-    return f"{verdict.filename}: on the index but not built here (sha256 {verdict.found_sha256})"
+    return (
+        f"{verdict.filename}: on the index but not built here (sha256 "
+        f"{verdict.found_sha256}; if another job of this release built it, list it in "
+        "allow-other-files)"
+    )
 
 
 # --- the fresh-venv install --------------------------------------------------------------
