@@ -119,25 +119,56 @@ def upload_release(
     if repository.name == "prod" and not yes and not env.get("CI"):
         _confirm_production(check, repository, [a.filename for a in pending], confirm)
 
+    attempts = _upload_until_done(
+        runner,
+        repository,
+        credentials,
+        index,
+        check,
+        pending,
+        allow_other_files=config.allow_other_files,
+        retries=retries,
+        backoff=backoff,
+        sleep=sleep,
+    )
+    return UploadResult(**{**result.__dict__, "attempts": attempts})
+
+
+def _upload_until_done(
+    runner: Runner,
+    repository: Repository,
+    credentials: Credentials,
+    index: Any,
+    check: CheckResult,
+    pending: list[Artifact],
+    *,
+    allow_other_files: Sequence[str],
+    retries: int,
+    backoff: float,
+    sleep: Callable[[float], object],
+) -> int:
+    """Upload ``pending``, retrying what the index failed to take; the number of attempts.
+
+    Before each retry the index is asked again what it has, so a file that landed despite
+    an error is not sent twice.
+    """
     attempts = retried = 0
     while True:
         attempts += 1
         try:
             _twine_upload(runner, repository, credentials, [a.path for a in pending])
-            break
+            return attempts
         except CommandError as exc:
             failure = _classify(exc, repository, credentials)
             if failure is not RETRYABLE and _already_exists(exc, credentials):
                 # twine retries a 5xx at once: when the index stored the file before
                 # answering 500, the retry meets "File already exists". If what is there
                 # is this very file, that is progress, not a conflict.
-                remaining = _still_pending(
-                    index, repository, check, pending, config.allow_other_files
-                )
+                remaining = _still_pending(index, repository, check, pending, allow_other_files)
                 if len(remaining) < len(pending):
                     pending = remaining
                     if not pending:
-                        break
+                        return attempts
                     continue
             if failure is not RETRYABLE or retried >= retries:
                 raise _with_state(failure, index, repository, check) from None
@@ -148,10 +179,9 @@ def upload_release(
             )
             sleep(backoff * 2 ** (retried - 1))
             # Some files may have landed (a 500 after storing, a dropped answer): ask again.
-            pending = _still_pending(index, repository, check, pending, config.allow_other_files)
+            pending = _still_pending(index, repository, check, pending, allow_other_files)
             if not pending:
-                break
-    return UploadResult(**{**result.__dict__, "attempts": attempts})
+                return attempts
 
 
 def _still_pending(
