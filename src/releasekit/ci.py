@@ -526,15 +526,7 @@ def init_ci(
     """
     from releasekit.project import load_project
 
-    if provider not in PROVIDERS:
-        raise UsageError(f"Unknown CI provider {provider!r}.", "Use github or gitlab.")
-    if trigger not in TRIGGERS:
-        raise UsageError(f"Unknown trigger {trigger!r}.", "Use tag or branch.")
-    if not re.fullmatch(r"\d+\.\d+", python):
-        raise UsageError(f"--python {python!r} is not a Python version.", "Give X.Y, e.g. 3.12.")
-    for what, value in (("--environment", environment), ("--test-environment", test_environment)):
-        if not value.strip():
-            raise UsageError(f"{what} must not be empty.", "Give an environment name.")
+    _check_options(provider, trigger, python, environment, test_environment)
     project = load_project(root, config)
     notes: list[str] = []
     top = git_top(runner, root)
@@ -595,6 +587,20 @@ def init_ci(
         notes=tuple(notes),
     )
     return _write(result, force=force)
+
+
+def _check_options(
+    provider: str, trigger: str, python: str, environment: str, test_environment: str
+) -> None:
+    if provider not in PROVIDERS:
+        raise UsageError(f"Unknown CI provider {provider!r}.", "Use github or gitlab.")
+    if trigger not in TRIGGERS:
+        raise UsageError(f"Unknown trigger {trigger!r}.", "Use tag or branch.")
+    if not re.fullmatch(r"\d+\.\d+", python):
+        raise UsageError(f"--python {python!r} is not a Python version.", "Give X.Y, e.g. 3.12.")
+    for what, value in (("--environment", environment), ("--test-environment", test_environment)):
+        if not value.strip():
+            raise UsageError(f"{what} must not be empty.", "Give an environment name.")
 
 
 def _write(result: CiFile, *, force: bool) -> CiFile:
