@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -462,17 +462,25 @@ def check_trusted_publishing(
                 "used before trusted publishing; remove it from the job and delete the secret"
             )
     owner, repo = github_repository(runner, top, config.release_remote, repository)
+    publishers = _publishers(jobs, name, owner, repo, path.name)
+    return TrustedPublisherReport(name, path, publishers, tuple(notes))
+
+
+def _publishers(
+    jobs: Sequence[PublishingJob], name: str, owner: str, repo: str, workflow: str
+) -> tuple[Publisher, ...]:
+    """One publisher per (index, environment) the jobs upload to; PyPI's first."""
     grouped: dict[tuple[str, str], list[str]] = {}
     for job in jobs:
         grouped.setdefault((job.host, job.environment), []).append(job.job)
-    publishers = tuple(
+    return tuple(
         Publisher(
             index=INDEXES[host],
             host=host,
             project=name,
             owner=owner,
             repository=repo,
-            workflow=path.name,
+            workflow=workflow,
             environment=environment,
             jobs=tuple(job_names),
         )
@@ -480,7 +488,6 @@ def check_trusted_publishing(
             grouped.items(), key=lambda item: item[0][0] != "pypi.org"
         )
     )
-    return TrustedPublisherReport(name, path, publishers, tuple(notes))
 
 
 # --- the command -----------------------------------------------------------------------
