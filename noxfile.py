@@ -25,7 +25,8 @@ def tests(session: nox.Session) -> None:
     """Run ruff, mypy --strict and the whole test suite."""
     session.install("-e", ".[test]")
     _lint(session)
-    session.run("pytest", *session.posargs)
+    # One worker per core, at most 4 (each may start its own devpi-server).
+    session.run("pytest", "--numprocesses=auto", "--maxprocesses=4", *session.posargs)
 
 
 @nox.session

@@ -9,7 +9,7 @@ from invoke.tasks import task
 
 from releasekit.invoke import release_tasks
 
-LINTED = "src tests examples noxfile.py tasks.py dev.py"
+LINTED = "src tests examples benchmarks noxfile.py tasks.py dev.py"
 
 
 @task
@@ -23,7 +23,7 @@ def lint(c: Context) -> None:
 @task(pre=[lint])
 def test(c: Context) -> None:
     """Run the linters and the whole test suite."""
-    c.run("pytest")
+    c.run("pytest --numprocesses=auto --maxprocesses=4")
 
 
 ns = Collection(lint, test)
