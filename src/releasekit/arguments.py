@@ -158,18 +158,8 @@ def _add_bump_version(commands: Commands, common: argparse.ArgumentParser) -> No
     bump.add_argument(
         "--dry-run", action="store_true", help="print the diff it would make and change nothing"
     )
-    bump.add_argument(
-        "--commit",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="commit the change (default: on in a git repository)",
-    )
-    bump.add_argument(
-        "--tag",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="create an annotated tag (default: on in a git repository)",
-    )
+    _switch(bump, "--commit", "commit the change (default: on in a git repository)")
+    _switch(bump, "--tag", "create an annotated tag (default: on in a git repository)")
     bump.add_argument(
         "--allow-dirty",
         action="store_true",
@@ -193,12 +183,7 @@ def _add_build(commands: Commands, common: argparse.ArgumentParser) -> None:
         default=None,
         help="installer for the isolated build environment (default: auto)",
     )
-    build.add_argument(
-        "--isolation",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="build in an isolated environment (default: on)",
-    )
+    _switch(build, "--isolation", "build in an isolated environment (default: on)")
 
 
 def _add_steps(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -255,17 +240,9 @@ def _add_pipelines(commands: Commands, common: argparse.ArgumentParser) -> None:
     release.add_argument(
         "--resume", action="store_true", help="continue a stopped release from the current version"
     )
-    release.add_argument(
-        "--push",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="push the commit and tag at the end (default: release.push)",
-    )
-    release.add_argument(
-        "--test-first",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="go through the test index first (default: release.test-first)",
+    _switch(release, "--push", "push the commit and tag at the end (default: release.push)")
+    _switch(
+        release, "--test-first", "go through the test index first (default: release.test-first)"
     )
 
 
@@ -297,11 +274,15 @@ def _verify_options() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long verify waits for the index (default: verify.timeout, 300)",
     )
-    options.add_argument(
+    _switch(
+        options,
         "--install",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="verify by also installing from the index into a fresh venv and importing it "
+        "verify by also installing from the index into a fresh venv and importing it "
         "(default: verify.install)",
     )
     return options
+
+
+def _switch(parser: argparse.ArgumentParser, flag: str, text: str) -> None:
+    """``--flag`` / ``--no-flag``; not given (None): the configuration decides."""
+    parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
