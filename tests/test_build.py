@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tarfile
 import time
@@ -372,6 +373,35 @@ def test_without_git_source_date_epoch_is_left_unset_with_a_note(
     assert result.source_date_epoch is None
     assert any("SOURCE_DATE_EPOCH is left unset" in note for note in result.notes)
     assert "SOURCE_DATE_EPOCH" not in runner.calls[-1][1]
+
+
+def test_source_date_epoch_is_the_last_commit_that_changed_the_project_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = write(tmp_path / "repo", {"README.md": "# A monorepo\n"})
+    project = tiny_project(repo / "packages" / "tiny", git=False)
+
+    def commit_at(when: int, *paths: str) -> None:
+        for role in ("AUTHOR", "COMMITTER"):
+            monkeypatch.setenv(f"GIT_{role}_DATE", f"@{when} +0000")
+        subprocess.run(["git", "add", *paths], cwd=repo, check=True)
+        subprocess.run(["git", "commit", "--quiet", "-m", "change"], cwd=repo, check=True)
+
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=repo, check=True)
+    commit_at(COMMIT_TIME, "README.md")
+    # The project is not committed yet: the repository's last commit dates it.
+    assert build(project).source_date_epoch == COMMIT_TIME
+
+    commit_at(COMMIT_TIME + 100, "packages")
+    first = build(project)
+    wheel = (project / "dist" / WHEEL).read_bytes()
+    # Another part of the repository moves on; the project's rebuild does not change.
+    (repo / "README.md").write_text("# A monorepo, later\n")
+    commit_at(COMMIT_TIME + 200, "README.md")
+    again = build(project)
+
+    assert first.source_date_epoch == again.source_date_epoch == COMMIT_TIME + 100
+    assert (project / "dist" / WHEEL).read_bytes() == wheel
 
 
 def test_source_date_epoch_already_set_is_respected(

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,3 +159,35 @@ def test_version_per_package(
     assert isinstance(packages, list)
     expected = ["acme-gamma"] if selection else ["acme-alpha", "acme-beta", "acme-gamma"]
     assert [p["project"] for p in packages] == expected
+
+
+def test_publishing_every_package_after_one_moved_on_rebuilds_the_others_identically(
+    tmp_path: Path, start_pypiserver: Callable[[str], PypiServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test, prod = start_pypiserver("test"), start_pypiserver("prod")
+    root = monorepo(tmp_path / "repo", test, prod)
+    code, _, err = run(root, "publish", "--test")
+    assert code == ExitCode.OK, err
+    first = {p.name: p.read_bytes() for p in test.packages_dir.iterdir()}
+
+    # A later commit that touches beta only: alpha and gamma were last changed before it,
+    # so their rebuilds must be the very files already on the index.
+    later = str(int(time.time()) + 3600)
+    monkeypatch.setenv("GIT_AUTHOR_DATE", f"@{later} +0000")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{later} +0000")
+    code, _, err = run(root, "bump-version", "minor", "--package", "packages/beta")
+    assert code == ExitCode.OK, err
+
+    code, _, err = run(root, "publish", "--test")
+
+    assert code == ExitCode.OK, err
+    now = {p.name: p.read_bytes() for p in test.packages_dir.iterdir()}
+    assert sorted(set(now) - set(first)) == [
+        "acme_beta-1.1.0-py3-none-any.whl",
+        "acme_beta-1.1.0.tar.gz",
+    ]
+    assert all(now[name] == content for name, content in first.items())
+    for name in ("alpha", "gamma"):
+        assert (root / "packages" / name / "dist" / f"acme_{name}-1.0.0.tar.gz").read_bytes() == (
+            first[f"acme_{name}-1.0.0.tar.gz"]
+        )

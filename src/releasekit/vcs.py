@@ -53,7 +53,14 @@ class Git:
         return self._git("rev-parse", "HEAD")
 
     def last_commit_timestamp(self) -> int:
-        return int(self._git("log", "-1", "--format=%ct"))
+        """When ``root`` last changed: the time of the last commit that touched it.
+
+        Not the repository's last commit: in a monorepo a commit to one package must not
+        change the timestamps inside another's rebuilt (and already uploaded) artifacts.
+        """
+        changed = self._git("log", "-1", "--format=%ct", "--", ".")
+        # Nothing under root committed yet: the repository's last commit dates the build.
+        return int(changed or self._git("log", "-1", "--format=%ct"))
 
     def tag_commit(self, tag: str) -> str | None:
         """The commit a tag points at, or None if there is no such tag."""
