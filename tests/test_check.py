@@ -228,7 +228,13 @@ def test_git_guards_dirty_tree_branch_and_stale_tag_all_listed(
     assert any(
         "the branch 'feature/x' is not a release branch (main, release/*" in p for p in problems
     )
-    assert any(p.startswith("the tag v1.0.0 exists but points at") for p in problems)
+    assert any(
+        p.startswith("the tag v1.0.0 exists but points at ")
+        and p.endswith(
+            "the project's files changed since (NOTES.txt): bump the version for a new release"
+        )
+        for p in problems
+    )
     assert "git" not in summary["passed"]  # type: ignore[operator]
 
 

@@ -169,6 +169,8 @@ def test_publishing_every_package_after_one_moved_on_rebuilds_the_others_identic
     code, _, err = run(root, "publish", "--test")
     assert code == ExitCode.OK, err
     first = {p.name: p.read_bytes() for p in test.packages_dir.iterdir()}
+    for name in PACKAGES:  # released and tagged
+        subprocess.run(["git", "tag", f"acme-{name}-v1.0.0"], cwd=root, check=True)
 
     # A later commit that touches beta only: alpha and gamma were last changed before it,
     # so their rebuilds must be the very files already on the index.
@@ -178,6 +180,7 @@ def test_publishing_every_package_after_one_moved_on_rebuilds_the_others_identic
     code, _, err = run(root, "bump-version", "minor", "--package", "packages/beta")
     assert code == ExitCode.OK, err
 
+    # The tags of alpha and gamma are behind HEAD now, on the same files: that is fine.
     code, _, err = run(root, "publish", "--test")
 
     assert code == ExitCode.OK, err
@@ -191,3 +194,11 @@ def test_publishing_every_package_after_one_moved_on_rebuilds_the_others_identic
         assert (root / "packages" / name / "dist" / f"acme_{name}-1.0.0.tar.gz").read_bytes() == (
             first[f"acme_{name}-1.0.0.tar.gz"]
         )
+
+    # A package whose files changed since its tag, without a bump, is refused.
+    (root / "packages" / "alpha" / "README.md").write_text("# acme-alpha\n\nChanged.\n")
+    subprocess.run(["git", "commit", "--quiet", "-am", "Edit alpha"], cwd=root, check=True)
+    code, _, err = run(root, "publish", "--test", "--package", "packages/alpha")
+    assert code == ExitCode.CHECK
+    assert "the tag acme-alpha-v1.0.0 exists but points at " in err
+    assert "the project's files changed since (packages/alpha/README.md)" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -340,3 +341,27 @@ def test_release_interrupted_inside_a_step_says_how_to_resume(
     assert sha256_files(sample.prod.packages_dir) == {}
     sample.release(None)
     assert sample.end_state() == uninterrupted["state"]
+
+
+def test_the_tag_step_accepts_an_earlier_tag_only_on_the_same_project_files(
+    tmp_path: Path,
+) -> None:
+    from layouts import git_init, static_pep621
+    from releasekit.errors import VcsError
+
+    root = git_init(static_pep621(tmp_path / "demo"), tag="v1.2.3")
+    config, runner = load_config(root, env={}), SubprocessRunner(echo=False)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("commit", "--quiet", "--allow-empty", "-m", "CI config only")
+    text, details = pipeline._tag(root, config, runner, "demo-static", "1.2.3")
+    assert re.fullmatch(r"v1\.2\.3 already on [0-9a-f]{12} \(same project files\)", text)
+    assert details == {"tag": "v1.2.3", "created": False}
+
+    (root / "NEWS.txt").write_text("changed\n")
+    git("add", "NEWS.txt")
+    git("commit", "--quiet", "-m", "A change after the release")
+    with pytest.raises(VcsError, match=r"the project's files changed since \(NEWS.txt\)"):
+        pipeline._tag(root, config, runner, "demo-static", "1.2.3")

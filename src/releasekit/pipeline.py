@@ -313,12 +313,16 @@ def _tag(
     if at is None:
         git.create_tag(tag, config.tag_message.format(version=version, name=name, tag=tag))
         return f"created {tag}", {"tag": tag, "created": True}
-    if at != git.head():
+    if at == git.head():
+        return f"{tag} already at HEAD", {"tag": tag, "created": False}
+    changed = git.changed_since(at)
+    if changed:
         raise VcsError(
-            f"The tag {tag} exists but points at {at[:12]}, not at HEAD.",
+            f"The tag {tag} exists but points at {at[:12]}, and the project's files changed "
+            f"since ({', '.join(changed[:5])}).",
             "Check out the released commit, or delete the stale tag.",
         )
-    return f"{tag} already at HEAD", {"tag": tag, "created": False}
+    return f"{tag} already on {at[:12]} (same project files)", {"tag": tag, "created": False}
 
 
 def _push(

@@ -69,6 +69,10 @@ class Git:
         except CommandError:
             return None
 
+    def changed_since(self, commit: str) -> list[str]:
+        """The files under ``root`` that differ between ``commit`` and HEAD."""
+        return self._git("diff", "--name-only", commit, "HEAD", "--", ".").splitlines()
+
     def latest_version_tag(self, tag_format: str, name: str = "") -> tuple[str, Version] | None:
         """The highest version among tags reachable from HEAD that fit ``tag_format``."""
         prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")

@@ -276,19 +276,24 @@ def _git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) 
         )
     tag = config.format_tag(str(version), name)
     tag_commit = git.tag_commit(tag)
-    head = git.head()
+    # The tag may be on an earlier commit if the project's files are the same there (in a
+    # monorepo, other packages moved on since); HEAD itself has nothing to compare.
+    changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
     branch = git.branch()
     if not branch:
-        if tag_commit != head:  # a detached HEAD is fine when it is the release tag (CI)
+        if tag_commit is None or changed:  # detached is fine at the release tag (CI)
             problems.append(f"HEAD is detached and not at the tag {tag}")
     elif not any(fnmatch.fnmatchcase(branch, p) for p in config.release_branches):
         problems.append(
             f"the branch {branch!r} is not a release branch "
             f"({', '.join(config.release_branches)}; see release-branches)"
         )
-    if tag_commit is not None and tag_commit != head:
+    if changed:
         problems.append(
-            f"the tag {tag} exists but points at {tag_commit[:12]}, not at HEAD ({head[:12]})"
+            f"the tag {tag} exists but points at {tag_commit[:12] if tag_commit else ''}, and "
+            f"the project's files changed since ({', '.join(changed[:5])}"
+            + (" ..." if len(changed) > 5 else "")
+            + "): bump the version for a new release"
         )
     return problems
 
