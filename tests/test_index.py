@@ -138,11 +138,21 @@ def test_5xx_answers_are_retried_with_exponential_backoff(
     proxy = fault_proxy(seeded_pypiserver.url)
     proxy.fail_next(2, status=503)
     sleeps: list[float] = []
-    client = IndexClient(proxy.proxied(seeded_pypiserver.simple_url), sleep=sleeps.append)
+    said: list[str] = []
+    url = proxy.proxied(seeded_pypiserver.simple_url).replace("://", "://alice:s3cr3t-pw@")
+    client = IndexClient(url, sleep=sleeps.append, log=said.append)
 
     assert listed(client.release_files("demo-pkg", "1.0")) == on_disk(*demo_files)
     assert [r.status for r in proxy.requests] == [503, 503, 200]
     assert sleeps == [0.5, 1.0]
+    # Each wait is announced (a slow index is no silent pause), without the credentials.
+    page = f"{proxy.url}/simple/demo-pkg/"
+    assert said == [
+        f"{page}: the index answered HTTP 503 Service Unavailable; trying again in 0.5 s "
+        "(attempt 2 of 4)",
+        f"{page}: the index answered HTTP 503 Service Unavailable; trying again in 1 s "
+        "(attempt 3 of 4)",
+    ]
 
 
 def test_persistent_5xx_raises_an_error_naming_the_url(

@@ -240,7 +240,7 @@ def _check(
         runner,
         repository,
         outdir=args.outdir,
-        index=index_client(repository, credentials),
+        index=index_client(repository, credentials, log=runner.log),
     )
     lines = [f"check {result.project} {result.version} for {result.repository}:"]
     lines += [f"  ok: {name}" for name in result.passed]

@@ -80,6 +80,7 @@ class IndexClient:
         auth: tuple[str, str] | None = None,
         sleep: Callable[[float], object] = time.sleep,
         pypi_json_api: bool | None = None,
+        log: Callable[[str], object] | None = None,
     ) -> None:
         parts = urlsplit(index_url)
         if (
@@ -103,6 +104,8 @@ class IndexClient:
         )
         self._auth = auth
         self._sleep = sleep
+        # Told before each retry, so a slow index is not a silent wait.
+        self._log = log
         # Too short a password would be "scrubbed" out of ordinary words too.
         self._secrets = [auth[1]] if auth and len(auth[1]) >= 4 else []
 
@@ -156,7 +159,13 @@ class IndexClient:
         failure = ""
         for attempt in range(attempts):
             if attempt:
-                self._sleep(self.backoff * 2 ** (attempt - 1))
+                wait = self.backoff * 2 ** (attempt - 1)
+                if self._log is not None:
+                    self._log(
+                        f"{redact_url(url)}: {self._scrub(failure)}; trying again in {wait:g} s "
+                        f"(attempt {attempt + 1} of {attempts})"
+                    )
+                self._sleep(wait)
             try:
                 # A new opener each time: it reads the *_proxy variables when built.
                 opener = urllib.request.build_opener(_same_origin_auth_redirects())

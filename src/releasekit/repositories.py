@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from releasekit.config import ReleaseConfig, Repository
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from releasekit.credentials import Credentials
     from releasekit.index import IndexClient
 
@@ -71,9 +73,11 @@ def index_client(
     *,
     timeout: float = 10.0,
     retries: int = 3,
+    log: Callable[[str], object] | None = None,
 ) -> IndexClient:
     """A client for the repository's index, authenticated when the credentials are real;
-    each request waits ``timeout`` seconds and is tried ``retries`` more times."""
+    each request waits ``timeout`` seconds and is tried ``retries`` more times (``log``
+    hears of each retry)."""
     from releasekit.credentials import ANONYMOUS
     from releasekit.index import IndexClient
 
@@ -83,4 +87,4 @@ def index_client(
         credentials = None
     if credentials and credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
-    return IndexClient(repository.index_url, auth=auth, timeout=timeout, retries=retries)
+    return IndexClient(repository.index_url, auth=auth, timeout=timeout, retries=retries, log=log)

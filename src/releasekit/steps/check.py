@@ -157,7 +157,12 @@ def check_release(
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
     on_index = compare_with_index(
-        index, repository, project.name, str(version), artifacts, config.allow_other_files
+        index or index_client(repository, log=runner.log),
+        repository,
+        project.name,
+        str(version),
+        artifacts,
+        config.allow_other_files,
     )
     record(f"index {repository.name}", on_index.problems)
     if on_index.others:

@@ -90,7 +90,7 @@ def upload_release(
     credentials = resolve_credentials(repository, env=env)
     for warning in credentials.warnings:
         runner.log(f"warning: {warning}")
-    index = index_client(repository, credentials)
+    index = index_client(repository, credentials, log=runner.log)
     if check is None:
         check = check_release(root, config, runner, repository, outdir=outdir, index=index)
     check.raise_for_failures()
