@@ -32,6 +32,7 @@ from releasekit.steps.check import is_allowed_other
 
 # "other": on the index, not built here, and accepted by allow-other-files.
 FileState = Literal["ok", "missing", "mismatch", "extra", "other"]
+ACCEPTED: tuple[FileState, ...] = ("ok", "other")
 
 
 @dataclass(frozen=True)
@@ -111,24 +112,8 @@ def verify_release(
         index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
     )
     verdicts = _compare(artifacts, remote, config.allow_other_files)
-    bad = [v for v in verdicts if v.state not in ("ok", "other")]
-    if bad:
-        error = VerifyError(
-            f"{project.name} {version} on {repository.name} is not what was built:\n"
-            + "\n".join(f"  - {_describe(v)}" for v in bad),
-            "Upload again (files already there are skipped), then verify again."
-            if all(v.state == "missing" for v in bad)
-            else "Do not announce this release. A file that differs can never be replaced: "
-            "yank the release on the index and publish a new version.",
-        )
-        error.details = {
-            "project": project.name,
-            "version": version,
-            "repository": repository.name,
-            "index_url": redact_url(repository.index_url),
-            "files": [v.__dict__ for v in verdicts],
-        }
-        raise error
+    if any(v.state not in ACCEPTED for v in verdicts):
+        raise _not_what_was_built(project.name, version, repository, verdicts)
     checked = None
     if config.verify_install if install is None else install:
         checked = install_and_check(
@@ -150,6 +135,29 @@ def verify_release(
             if v.state == "other"
         ),
     )
+
+
+def _not_what_was_built(
+    name: str, version: str, repository: Repository, verdicts: list[FileVerdict]
+) -> VerifyError:
+    """The error for files missing, different or unexpected on the index."""
+    bad = [v for v in verdicts if v.state not in ACCEPTED]
+    error = VerifyError(
+        f"{name} {version} on {repository.name} is not what was built:\n"
+        + "\n".join(f"  - {_describe(v)}" for v in bad),
+        "Upload again (files already there are skipped), then verify again."
+        if all(v.state == "missing" for v in bad)
+        else "Do not announce this release. A file that differs can never be replaced: "
+        "yank the release on the index and publish a new version.",
+    )
+    error.details = {
+        "project": name,
+        "version": version,
+        "repository": repository.name,
+        "index_url": redact_url(repository.index_url),
+        "files": [v.__dict__ for v in verdicts],
+    }
+    return error
 
 
 def _wait_for_release(
