@@ -108,22 +108,26 @@ def test_commit_and_annotated_tag_in_a_git_checkout(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
 def test_changelog_unreleased_becomes_the_version_with_fresh_section_and_links(
-    tmp_path: Path,
+    tmp_path: Path, newline: str
 ) -> None:
     root = LAYOUTS["extra-file-changelog"](tmp_path)
+    (root / "CHANGELOG.md").write_bytes(CHANGELOG.replace("\n", newline).encode())
     assert run(root, "bump-version", "minor") == 0
-    text = (root / "CHANGELOG.md").read_text()
+    text = (root / "CHANGELOG.md").read_bytes().decode()
     import datetime
 
     today = datetime.date.today().isoformat()
-    assert text == CHANGELOG.replace(
+    expected = CHANGELOG.replace(
         "## [Unreleased]\n", f"## [Unreleased]\n\n## [1.3.0] - {today}\n"
     ).replace(
         "[Unreleased]: https://github.com/acme/demo/compare/v1.2.3...HEAD\n",
         "[Unreleased]: https://github.com/acme/demo/compare/v1.3.0...HEAD\n"
         "[1.3.0]: https://github.com/acme/demo/compare/v1.2.3...v1.3.0\n",
     )
+    # A Windows checkout's CRLF file stays CRLF throughout, the new lines included.
+    assert text == expected.replace("\n", newline)
 
 
 def test_dry_run_prints_the_diff_and_changes_nothing(

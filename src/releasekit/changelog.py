@@ -31,8 +31,21 @@ def roll_changelog(
     """``text`` with the Unreleased section renamed to ``version`` and a fresh one above.
 
     Comparison links at the bottom (``[Unreleased]: .../compare/v1.0...HEAD``) are
-    moved along, so the new version links to its own diff.
+    moved along, so the new version links to its own diff. A file with CRLF line endings
+    throughout keeps them, in the new lines too.
     """
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        lf = roll_changelog(
+            text.replace("\r\n", "\n"),
+            path=path,
+            version=version,
+            previous_tag=previous_tag,
+            new_tag=new_tag,
+            unreleased=unreleased,
+            heading=heading,
+            today=today,
+        )
+        return lf.replace("\n", "\r\n")
     match = _unreleased_heading(unreleased).search(text)
     if match is None:
         raise ProjectError(
