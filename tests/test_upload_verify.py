@@ -560,3 +560,27 @@ def test_verify_installs_from_that_index_only(
         "imported": [MODULE],
     }
     assert impostor.requests == []
+
+
+def test_verify_refuses_artifacts_of_another_version_at_once(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capsys,
+) -> None:
+    test = new_index("pypiserver", "test")
+    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test)
+    bumped = release.run(capsys, "bump-version", "patch", "--no-commit", "--no-tag", "--json")
+    assert bumped.code == ExitCode.OK
+    new_version = bumped.json["version"]
+
+    started = time.monotonic()
+    outcome = release.run(capsys, "verify", "--timeout", "60")
+
+    assert outcome.code == ExitCode.VERIFY
+    assert time.monotonic() - started < 10  # not a minute of polling for the wrong files
+    assert f"are not those of {NAME} {new_version}: {WHEEL}: version {VERSION}, expected " in (
+        outcome.err
+    )
+    assert "Build (and upload) this version first" in outcome.err

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from releasekit.artifacts import Artifact, find_artifacts
+from packaging.version import Version
+
+from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.credentials import ANONYMOUS, Credentials
 from releasekit.errors import CommandError, ReleaseError, VerifyError
@@ -101,6 +103,15 @@ def verify_release(
             f"There are no local artifacts in {outdir or root / config.build_outdir} to "
             "compare the index with.",
             "Verify from the directory you built and uploaded from (or pass --outdir).",
+        )
+    # Files of another version would be waited for in vain (minutes), then "missing".
+    problems = artifact_problems([a.filename for a in artifacts], project.name, Version(version))
+    if problems:
+        raise VerifyError(
+            f"The artifacts in {outdir or root / config.build_outdir} are not those of "
+            f"{project.name} {version}: " + "; ".join(problems) + ".",
+            "Build (and upload) this version first, or verify from the checkout of the "
+            "version that was built.",
         )
     timeout = config.verify_timeout if timeout is None else timeout
     # No request may outlast the wait (--timeout 5 ends after about 5 s, whatever the index
