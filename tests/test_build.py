@@ -14,7 +14,7 @@ import sys
 import tarfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pytest
 from packaging.version import Version
 
 from layouts import git_init, write
+from release_project import RecordingRunner
 from releasekit.artifacts import artifact_problems
 from releasekit.config import load_config
 from releasekit.errors import BuildError, ExitCode
@@ -88,25 +89,6 @@ def contents(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
-
-
-class RecordingRunner(SubprocessRunner):
-    """A real runner that remembers each command and the environment it added."""
-
-    def __init__(self) -> None:
-        super().__init__(echo=False)
-        self.calls: list[tuple[list[str], dict[str, str]]] = []
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        capture: bool = True,
-    ) -> str:
-        self.calls.append((list(argv), dict(env or {})))
-        return super().run(argv, env=env, cwd=cwd, capture=capture)
 
 
 def test_two_builds_of_one_commit_are_byte_identical_and_dated_by_it(tmp_path: Path) -> None:
@@ -348,13 +330,13 @@ def test_uv_found_only_as_a_binary_is_used(
     assert result.installer == "uv"
     assert sorted(contents(root / "dist")) == [WHEEL, SDIST]
     if cache:  # the cached environment is resolved and made with that binary
-        assert [argv[:3] for argv, _ in runner.calls if argv[0] == uv.path] == [
+        assert [argv[:3] for argv in runner.argvs if argv[0] == uv.path] == [
             [uv.path, "pip", "compile"],
             [uv.path, "venv", "--quiet"],
             [uv.path, "pip", "install"],
         ]
         return
-    command, env = runner.calls[-1]
+    command, env = runner.argvs[-1], runner.envs[-1]
     assert command[5:7] == ["--installer", "uv"]
     assert env["UV"] == uv.path
     assert shutil.which("uv", path=env.get("PATH", os.environ["PATH"])) is not None
@@ -372,7 +354,7 @@ def test_without_git_source_date_epoch_is_left_unset_with_a_note(
     assert sorted(contents(root / "dist")) == [WHEEL, SDIST]
     assert result.source_date_epoch is None
     assert any("SOURCE_DATE_EPOCH is left unset" in note for note in result.notes)
-    assert "SOURCE_DATE_EPOCH" not in runner.calls[-1][1]
+    assert "SOURCE_DATE_EPOCH" not in runner.envs[-1]
 
 
 def test_source_date_epoch_is_the_last_commit_that_changed_the_project_directory(

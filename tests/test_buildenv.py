@@ -12,13 +12,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from layouts import git_init, write
+from release_project import RecordingRunner
 from releasekit.buildenv import (
     MARKER,
     BuildEnvCache,
@@ -110,23 +111,6 @@ def configured(root: Path, cache: Path, **changes: object) -> ReleaseConfig:
     settings: dict[str, object] = {"build_installer": "uv", **changes}
     config = load_config(root, env={})
     return replace(config, build_cache_dir=str(cache), **settings)  # type: ignore[arg-type]
-
-
-class RecordingRunner(SubprocessRunner):
-    def __init__(self) -> None:
-        super().__init__(echo=False)
-        self.commands: list[list[str]] = []
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        capture: bool = True,
-    ) -> str:
-        self.commands.append(list(argv))
-        return super().run(argv, env=env, cwd=cwd, capture=capture)
 
 
 def build(root: Path, config: ReleaseConfig, runner: SubprocessRunner | None = None) -> BuildResult:
@@ -315,11 +299,11 @@ def test_requirements_the_backend_asks_for(tmp_path: Path, asked: list[str], cac
     assert sorted(dist_bytes(root)) == [WHEEL, SDIST]
     if cached:
         assert used_env(result)["created"] is True
-        assert not any(c[1:3] == ["-m", "build"] for c in runner.commands)
+        assert not any(c[1:3] == ["-m", "build"] for c in runner.argvs)
     else:
         assert result.build_envs is None
         assert any("lacks (wheel)" in note for note in result.notes), result.notes
-        assert runner.commands[-1][1:3] == ["-m", "build"]
+        assert runner.argvs[-1][1:3] == ["-m", "build"]
 
 
 def test_the_wheel_comes_from_the_sdist_and_a_failure_keeps_dist(tmp_path: Path) -> None:
