@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-# Real package indexes (pypiserver, devpi-server) and a fault-injecting proxy.
-pytest_plugins = ["index_servers"]
+# Real package indexes (pypiserver, devpi-server), a fault-injecting proxy, and
+# `releasekit` (the command through cli.main).
+pytest_plugins = ["index_servers", "release_project"]
 
 
 @pytest.fixture(autouse=True)

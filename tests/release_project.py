@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,3 +245,18 @@ def release_on(
         repositories["prod"] = prod.repository("RK_PROD_TOKEN")
         monkeypatch.setenv("RK_PROD_TOKEN", prod.password)
     return new_release(tmp_path_factory, tmp_path, repositories, version=version)
+
+
+Releasekit = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def releasekit(capsys: pytest.CaptureFixture[str]) -> Releasekit:
+    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr)."""
+
+    def run(*argv: str | Path) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -7,13 +7,13 @@ import json
 import re
 import shlex
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from release_project import Releasekit
 from releasekit import cli
 from releasekit.arguments import build_parser
 from releasekit.ci import (
@@ -24,20 +24,6 @@ from releasekit.ci import (
 from releasekit.config import ReleaseConfig, load_config
 from releasekit.credentials import resolve_credentials
 from releasekit.errors import ExitCode, UsageError
-
-Releasekit = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def releasekit(capsys: pytest.CaptureFixture[str]) -> Releasekit:
-    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr)."""
-
-    def run(*argv: str | Path) -> tuple[int, str, str]:
-        code = cli.main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def make_project(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from releasekit import cli
+from release_project import Releasekit
 from releasekit.ci import github_workflow, gitlab_ci
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ExitCode, UsageError
@@ -22,20 +22,7 @@ from releasekit.trusted_publisher import (
 )
 from releasekit.workflow_yaml import WorkflowSyntaxError, read_workflow_yaml
 
-Releasekit = Callable[..., tuple[int, str, str]]
 WORKFLOW = Path(".github/workflows/release.yml")
-
-
-@pytest.fixture
-def releasekit(capsys: pytest.CaptureFixture[str]) -> Releasekit:
-    """``releasekit ARGS...`` through cli.main: (exit code, stdout, stderr)."""
-
-    def run(*argv: str | Path) -> tuple[int, str, str]:
-        code = cli.main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def make_project(
