@@ -13,12 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from index_servers import INDEX_KINDS, NewIndex, StartProxy, make_wheel, sha256_of, upload
+from index_servers import INDEX_KINDS, Index, NewIndex, StartProxy, make_wheel, sha256_of, upload
 from release_project import (
     FILES,
     MODULE,
@@ -44,6 +45,45 @@ Capsys = pytest.CaptureFixture[str]
 def not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     """Prod uploads ask unless CI is set: the tests decide when it is."""
     monkeypatch.delenv("CI", raising=False)
+
+
+ToTest = Callable[..., tuple[Release, Index]]
+ToTestAndProd = Callable[..., tuple[Release, Index, Index]]
+
+
+@pytest.fixture
+def to_test(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ToTest:
+    """A factory: the example project built (at ``version``), its "test" repository a new
+    pypiserver."""
+
+    def make(version: str = VERSION) -> tuple[Release, Index]:
+        test = new_index("pypiserver", "test")
+        return release_on(tmp_path_factory, tmp_path, monkeypatch, test, version=version), test
+
+    return make
+
+
+@pytest.fixture
+def to_test_and_prod(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ToTestAndProd:
+    """A factory: the example project built (at ``version``), its "test" and "prod"
+    repositories each a new pypiserver."""
+
+    def make(version: str = VERSION) -> tuple[Release, Index, Index]:
+        test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
+        release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod, version=version)
+        return release, test, prod
+
+    return make
 
 
 # --- the whole release ----------------------------------------------------------------
@@ -238,13 +278,9 @@ def run_with_terminal(release: Release, answer: str, *argv: str) -> tuple[int, s
 
 
 def test_upload_prod_asks_showing_project_version_files_and_target(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_and_prod: ToTestAndProd,
 ) -> None:
-    test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod)
+    release, _, prod = to_test_and_prod()
 
     code, out, err = run_with_terminal(release, "n", "upload-prod")
 
@@ -261,14 +297,11 @@ def test_upload_prod_asks_showing_project_version_files_and_target(
 
 
 def test_upload_prod_without_a_terminal_needs_yes_or_ci(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
+    to_test_and_prod: ToTestAndProd,
     monkeypatch: pytest.MonkeyPatch,
     capsys: Capsys,
 ) -> None:
-    test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod)
+    release, _, prod = to_test_and_prod()
 
     refused = release.run(capsys, "upload-prod")
 
@@ -283,14 +316,10 @@ def test_upload_prod_without_a_terminal_needs_yes_or_ci(
 
 
 def test_upload_prod_refuses_a_branch_that_is_not_a_release_branch(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_and_prod: ToTestAndProd,
     capsys: Capsys,
 ) -> None:
-    test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod)
+    release, _, prod = to_test_and_prod()
     git(release.root, "switch", "--quiet", "-c", "feature/speedup")
 
     outcome = release.run(capsys, "upload-prod", "--yes")
@@ -301,15 +330,11 @@ def test_upload_prod_refuses_a_branch_that_is_not_a_release_branch(
 
 
 def test_upload_prod_refuses_dev_and_local_versions_that_test_takes(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_and_prod: ToTestAndProd,
     capsys: Capsys,
 ) -> None:
-    test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
     version = "1.1.0.dev1+build.7"
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod, version=version)
+    release, test, prod = to_test_and_prod(version=version)
 
     outcome = release.run(capsys, "upload-prod", "--yes")
 
@@ -323,14 +348,10 @@ def test_upload_prod_refuses_dev_and_local_versions_that_test_takes(
 
 
 def test_upload_prod_refuses_artifacts_whose_check_fails_listing_every_failure(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_and_prod: ToTestAndProd,
     capsys: Capsys,
 ) -> None:
-    test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod)
+    release, _, prod = to_test_and_prod()
     (release.root / "dist" / WHEEL).write_bytes(b"not a zip file: truncated by a full disk")
 
     outcome = release.run(capsys, "upload-prod", "--yes", "--json")
@@ -409,13 +430,9 @@ def test_a_redirected_upload_is_refused_naming_the_target_without_credentials(
 
 
 def test_verify_polls_until_the_release_appears(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test: ToTest,
 ) -> None:
-    test = new_index("pypiserver", "test")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test)
+    release, test = to_test()
     dist = sorted((release.root / "dist").iterdir())
     waits: list[float] = []
 
@@ -439,14 +456,11 @@ def test_verify_polls_until_the_release_appears(
 
 
 def test_verify_reports_missing_and_extra_files_with_their_hashes(
-    tmp_path_factory: pytest.TempPathFactory,
+    to_test: ToTest,
     tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: Capsys,
 ) -> None:
-    test = new_index("pypiserver", "test")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test)
+    release, test = to_test()
     local = release.local_files()
     upload(test, release.root / "dist" / WHEEL)
 
@@ -482,14 +496,12 @@ def test_verify_reports_missing_and_extra_files_with_their_hashes(
 
 
 def test_files_another_matrix_job_uploaded_are_accepted_when_allow_other_files_lists_them(
-    tmp_path_factory: pytest.TempPathFactory,
+    to_test: ToTest,
     tmp_path: Path,
-    new_index: NewIndex,
     monkeypatch: pytest.MonkeyPatch,
     capsys: Capsys,
 ) -> None:
-    test = new_index("pypiserver", "test")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test)
+    release, test = to_test()
     # Another job of the same release (another platform) uploaded its wheel first.
     platform_wheel = f"{MODULE}-{VERSION}-py3-none-manylinux_2_17_x86_64.whl"
     other = make_wheel(tmp_path, NAME, VERSION, filename=platform_wheel)
@@ -563,14 +575,10 @@ def test_verify_installs_from_that_index_only(
 
 
 def test_verify_refuses_artifacts_of_another_version_at_once(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test: ToTest,
     capsys: Capsys,
 ) -> None:
-    test = new_index("pypiserver", "test")
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test)
+    release, _ = to_test()
     bumped = release.run(capsys, "bump-version", "patch", "--no-commit", "--no-tag", "--json")
     assert bumped.code == ExitCode.OK
     new_version = bumped.json["version"]
