@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from fault_proxy import FaultProxy
-from index_servers import Index
+from index_servers import Index, NewIndex, StartProxy
 from layouts import git_init, write
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig, Repository, load_config
@@ -260,3 +260,64 @@ def releasekit(capsys: pytest.CaptureFixture[str]) -> Releasekit:
         return code, captured.out, captured.err
 
     return run
+
+
+ToTest = Callable[..., tuple[Release, Index]]
+ToTestAndProd = Callable[..., tuple[Release, Index, Index]]
+
+
+@pytest.fixture
+def to_test(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ToTest:
+    """A factory: the example project built (at ``version``), its "test" repository a new
+    pypiserver."""
+
+    def make(version: str = VERSION) -> tuple[Release, Index]:
+        test = new_index("pypiserver", "test")
+        return release_on(tmp_path_factory, tmp_path, monkeypatch, test, version=version), test
+
+    return make
+
+
+@pytest.fixture
+def to_test_and_prod(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ToTestAndProd:
+    """A factory: the example project built (at ``version``), its "test" and "prod"
+    repositories each a new pypiserver."""
+
+    def make(version: str = VERSION) -> tuple[Release, Index, Index]:
+        test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
+        release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod, version=version)
+        return release, test, prod
+
+    return make
+
+
+ToTestThroughProxy = Callable[..., tuple[Release, Index, FaultProxy]]
+
+
+@pytest.fixture
+def to_test_through_proxy(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    new_index: NewIndex,
+    fault_proxy: StartProxy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ToTestThroughProxy:
+    """A factory: the example project built, its "test" repository a new index of
+    ``kind`` (pypiserver or devpi) reached through a new fault proxy."""
+
+    def make(kind: str = "pypiserver") -> tuple[Release, Index, FaultProxy]:
+        test = new_index(kind, "test")
+        proxy = fault_proxy(test.url)
+        return release_on(tmp_path_factory, tmp_path, monkeypatch, test, proxy=proxy), test, proxy
+
+    return make

@@ -21,6 +21,7 @@ from release_project import (
     WHEEL,
     RecordingRunner,
     Release,
+    ToTestThroughProxy,
     release_on,
 )
 from releasekit.errors import ExitCode, UploadError
@@ -157,15 +158,9 @@ def test_5xx_that_persist_say_which_files_landed_and_a_rerun_finishes(
 def test_a_connection_dropped_mid_upload_is_retried_and_nothing_is_sent_twice(
     kind: str,
     after_forwarding: bool,
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    fault_proxy: StartProxy,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_through_proxy: ToTestThroughProxy,
 ) -> None:
-    test = new_index(kind, "test")
-    proxy = fault_proxy(test.url)
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, proxy=proxy)
+    release, test, proxy = to_test_through_proxy(kind)
     proxy.drop_next(1, methods={"POST"}, after_forwarding=after_forwarding)
     runner, sleeps = RecordingRunner(), list[float]()
 

@@ -13,13 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from index_servers import INDEX_KINDS, Index, NewIndex, StartProxy, make_wheel, sha256_of, upload
+from index_servers import INDEX_KINDS, NewIndex, StartProxy, make_wheel, sha256_of, upload
 from release_project import (
     FILES,
     MODULE,
@@ -28,6 +27,9 @@ from release_project import (
     VERSION,
     WHEEL,
     Release,
+    ToTest,
+    ToTestAndProd,
+    ToTestThroughProxy,
     git,
     rebuild_with_other_contents,
     release_on,
@@ -45,45 +47,6 @@ Capsys = pytest.CaptureFixture[str]
 def not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     """Prod uploads ask unless CI is set: the tests decide when it is."""
     monkeypatch.delenv("CI", raising=False)
-
-
-ToTest = Callable[..., tuple[Release, Index]]
-ToTestAndProd = Callable[..., tuple[Release, Index, Index]]
-
-
-@pytest.fixture
-def to_test(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
-) -> ToTest:
-    """A factory: the example project built (at ``version``), its "test" repository a new
-    pypiserver."""
-
-    def make(version: str = VERSION) -> tuple[Release, Index]:
-        test = new_index("pypiserver", "test")
-        return release_on(tmp_path_factory, tmp_path, monkeypatch, test, version=version), test
-
-    return make
-
-
-@pytest.fixture
-def to_test_and_prod(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    monkeypatch: pytest.MonkeyPatch,
-) -> ToTestAndProd:
-    """A factory: the example project built (at ``version``), its "test" and "prod"
-    repositories each a new pypiserver."""
-
-    def make(version: str = VERSION) -> tuple[Release, Index, Index]:
-        test, prod = new_index("pypiserver", "test"), new_index("pypiserver", "prod")
-        release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, prod, version=version)
-        return release, test, prod
-
-    return make
 
 
 # --- the whole release ----------------------------------------------------------------
@@ -165,15 +128,9 @@ WITH_CTRL_C = (
 @pytest.mark.parametrize("kind", INDEX_KINDS)
 def test_upload_interrupted_after_the_wheel_is_finished_by_the_same_command(
     kind: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    fault_proxy: StartProxy,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_through_proxy: ToTestThroughProxy,
 ) -> None:
-    test = new_index(kind, "test")
-    proxy = fault_proxy(test.url)
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, proxy=proxy)
+    release, test, proxy = to_test_through_proxy(kind)
     local = release.local_files()
     # The wheel goes through; the connection drops under the sdist, and while releasekit
     # waits to try again, the user presses Ctrl-C.
@@ -213,15 +170,10 @@ def test_upload_interrupted_after_the_wheel_is_finished_by_the_same_command(
 def test_a_different_file_under_a_used_name_is_refused_and_nothing_is_replaced(
     kind: str,
     tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    fault_proxy: StartProxy,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_through_proxy: ToTestThroughProxy,
     capsys: Capsys,
 ) -> None:
-    test = new_index(kind, "test")
-    proxy = fault_proxy(test.url)
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, proxy=proxy)
+    release, test, proxy = to_test_through_proxy(kind)
     upload(test, *sorted((release.root / "dist").iterdir()))
     first = test.files(NAME)
     rebuild_with_other_contents(tmp_path_factory, release.root)
@@ -376,16 +328,10 @@ def test_upload_prod_refuses_artifacts_whose_check_fails_listing_every_failure(
 
 
 def test_403_names_the_credentials_and_uploads_nothing(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    fault_proxy: StartProxy,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_through_proxy: ToTestThroughProxy,
     capsys: Capsys,
 ) -> None:
-    test = new_index("devpi", "test")
-    proxy = fault_proxy(test.url)
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, proxy=proxy)
+    release, test, proxy = to_test_through_proxy("devpi")
     proxy.fail_next(1, 403, methods={"POST"})
 
     outcome = release.run(capsys, "upload-test")
@@ -400,16 +346,10 @@ def test_403_names_the_credentials_and_uploads_nothing(
 
 
 def test_a_redirected_upload_is_refused_naming_the_target_without_credentials(
-    tmp_path_factory: pytest.TempPathFactory,
-    tmp_path: Path,
-    new_index: NewIndex,
-    fault_proxy: StartProxy,
-    monkeypatch: pytest.MonkeyPatch,
+    to_test_through_proxy: ToTestThroughProxy,
     capsys: Capsys,
 ) -> None:
-    test = new_index("pypiserver", "test")
-    proxy = fault_proxy(test.url)
-    release = release_on(tmp_path_factory, tmp_path, monkeypatch, test, proxy=proxy)
+    release, test, proxy = to_test_through_proxy()
     elsewhere = f"{test.url}/uploads/legacy/"
     proxy.redirect_next(1, elsewhere.replace("://", "://mirror:hunter2@"), methods={"POST"})
 
