@@ -15,12 +15,12 @@ import yaml
 
 from release_project import Releasekit
 from releasekit import cli
-from releasekit.arguments import build_parser
 from releasekit.ci import (
     CiFileExistsError,
     gitlab_tag_regex,
     yaml_scalar,
 )
+from releasekit.commands import build_parser
 from releasekit.config import ReleaseConfig, load_config
 from releasekit.credentials import resolve_credentials
 from releasekit.errors import ExitCode, UsageError

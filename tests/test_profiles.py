@@ -21,7 +21,7 @@ PROFILE_PACKAGE = REPOSITORY / "examples" / "acme-release-conventions"
 @pytest.fixture(scope="module")
 def acme_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with releasekit and the example profile package installed."""
-    from releasekit.steps.build import find_uv
+    from releasekit.tools import find_uv
 
     uv = find_uv()
     assert uv is not None, "uv is a test dependency"

@@ -501,7 +501,7 @@ def test_verify_installs_from_that_index_only(
     (tmp_path / "uv.toml").write_text(f'extra-index-url = ["{simple}"]\n')
     monkeypatch.chdir(tmp_path)
     if installer == "pip":
-        monkeypatch.setattr("releasekit.steps.build.find_uv", lambda: None)
+        monkeypatch.setattr("releasekit.tools.find_uv", lambda: None)
 
     outcome = release.run(capsys, "verify", "--install", "--timeout", "0", "--json")
 

@@ -18,7 +18,6 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from releasekit.errors import CommandError, ConfigError, UsageError
 
@@ -270,9 +269,7 @@ _TRUSTED_PUBLISHING = """\
 
 
 def _pypi_host(repository: Repository) -> str:
-    from releasekit.credentials import PYPI_UPLOAD_HOSTS
-
-    return PYPI_UPLOAD_HOSTS.get(urlsplit(repository.upload_url).hostname or "", "")
+    return repository.pypi_host
 
 
 def _title(repository: Repository) -> str:

@@ -1,6 +1,6 @@
-"""The ``releasekit`` command: each step run from the parsed arguments (see
-:mod:`releasekit.arguments`), its output printed, and the one place errors become exit
-codes."""
+"""The ``releasekit`` command: parse (:mod:`releasekit.commands`) -> resolve the plan
+(:mod:`releasekit.plan`) -> run the step -> render (:mod:`releasekit.render`) -> exit code.
+This is the one place errors become exit codes."""
 
 from __future__ import annotations
 
@@ -12,24 +12,53 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from releasekit import ci, trusted_publisher
-from releasekit.arguments import build_parser, overrides
+from releasekit import render
+from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
 from releasekit.errors import ExitCode, ReleaseError, UsageError
 
 if TYPE_CHECKING:
-    from releasekit.config import ReleaseConfig, Repository
+    from releasekit.config import ReleaseConfig
+    from releasekit.plan import ReleasePlan
+    from releasekit.repositories import Repository
     from releasekit.runner import Runner
     from releasekit.workspace import Package
 
 
 def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
+    """The repository a step targets: ``--repository``/``--repository-url``, or the one
+    its name implies (upload-test: test, upload-prod: prod)."""
     from releasekit.repositories import select_repository
 
-    name = args.repository
-    if args.command in ("upload-test", "upload-prod"):
-        name = name or args.command.removeprefix("upload-")
-    return select_repository(
-        config, name, repository_url=args.repository_url, index_url=args.index_url
+    name = getattr(args, "repository", None) or DEFAULT_REPOSITORY.get(args.command)
+    repository = select_repository(
+        config,
+        name,
+        repository_url=getattr(args, "repository_url", None),
+        index_url=getattr(args, "index_url", None),
+    )
+    if args.command == "upload-test" and repository.production:
+        raise UsageError(
+            f"upload-test goes to a test index, and {repository.name} "
+            f"({repository.upload_url}) is a production repository.",
+            f"Use upload-prod --repository {repository.name} (it asks first), or name a test "
+            "repository.",
+        )
+    return repository
+
+
+def _plan(
+    args: argparse.Namespace,
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    *,
+    bump: str | None = None,
+    targets: Sequence[Repository] = (),
+) -> ReleasePlan:
+    from releasekit.plan import resolve_plan
+
+    return resolve_plan(
+        root, config, runner, bump=bump, targets=targets, outdir=getattr(args, "outdir", None)
     )
 
 
@@ -62,7 +91,10 @@ def run_command(
     config = configure(root)
     runner = runner or SubprocessRunner(echo=not args.json)
     packages = find_packages(
-        root, config, args.package or (), load=lambda directory: configure(directory, root)
+        root,
+        config,
+        getattr(args, "package", None) or (),
+        load=lambda directory: configure(directory, root),
     )
     blocked = config.deploy_blocked(os.environ) if args.command in UPLOADING else ""
     if blocked:
@@ -71,7 +103,7 @@ def run_command(
             (f"{args.command}: skipped, nothing uploaded ({blocked})"),
         )
     elif args.command == "plan":
-        summary, lines = _plan(args, root, packages or [Package(root, config)], runner)
+        summary, lines = _plan_packages(args, root, packages or [Package(root, config)], runner)
     elif packages:
         summary, lines = _for_packages(args, root, packages, runner)
     else:
@@ -100,7 +132,7 @@ def _for_packages(
             "Write the job for one package with --package DIR (GitHub gets one workflow "
             "per package: init-ci github).",
         )
-    jobs = args.jobs or default_jobs()
+    jobs = getattr(args, "jobs", None) or default_jobs()
 
     def step(command: str) -> Callable[[Package], tuple[dict[str, Any], str]]:
         def work(package: Package) -> tuple[dict[str, Any], str]:
@@ -108,7 +140,7 @@ def _for_packages(
 
         return work
 
-    if args.command in ("build", "publish"):
+    if args.command in ("build", "publish") and not getattr(args, "dry_run", False):
         built = run_parallel(packages, step("build"), jobs)
         if args.command == "build":
             results = built
@@ -137,21 +169,22 @@ def _for_packages(
     return summary, "\n".join(lines)
 
 
-def _plan(
+def _plan_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
     from releasekit.workspace import default_jobs, plan_package, run_parallel
 
+    repository = args.repository or "test"
     entries = run_parallel(
         packages,
-        lambda p: plan_package(p, workspace, args.repository, runner),
+        lambda p: plan_package(p, workspace, repository, runner),
         args.jobs or default_jobs(),
     )
     pending = [e for e in entries if not e.on_index]
     summary = {
         "step": "plan",
         "ok": True,
-        "repository": args.repository,
+        "repository": repository,
         "packages": [e.to_json() for e in entries],
         # Ready for a CI matrix: strategy.matrix.include = fromJSON(...).include
         "include": [{"package": e.path, "name": e.name, "version": e.version} for e in pending],
@@ -169,12 +202,9 @@ Step = Callable[[argparse.Namespace, Path, "ReleaseConfig", "Runner"], tuple[dic
 def _version(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.project import load_project
-    from releasekit.steps.bump import current_version
-
-    project = load_project(root, config)
-    version = str(current_version(project, config, runner))
-    return {"step": "version", "ok": True, "project": project.name, "version": version}, version
+    plan = _plan(args, root, config, runner)
+    summary = {"step": "version", "ok": True, "project": plan.name, "version": str(plan.version)}
+    return summary, str(plan.version)
 
 
 def _bump(
@@ -182,75 +212,48 @@ def _bump(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.steps.bump import bump_version
 
-    result = bump_version(root, config, args.target, runner, dry_run=args.dry_run)
-    verb = "would bump" if result.dry_run else "bumped"
-    lines = [result.diff().rstrip("\n")] if result.dry_run else []
-    lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
-    lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
-    if result.commit:
-        lines.append(f"  commit: {result.commit_sha or '(would commit)'}")
-    if result.tag:
-        lines.append(f"  tag: {result.tag}")
-    lines += [f"  note: {note}" for note in result.notes]
-    if result.dry_run:
-        lines.append("dry run: nothing was changed")
-    return result.to_json(), "\n".join(lines)
+    if not args.target:
+        raise UsageError(
+            "bump-version needs the version part to bump (or the new version).",
+            "Example: releasekit bump-version patch",
+        )
+    plan = _plan(args, root, config, runner, bump=args.target)
+    result = bump_version(plan, runner, dry_run=args.dry_run)
+    return result.to_json(), render.bump(result)
 
 
 def _build(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.steps.build import build_release, format_artifacts
+    from releasekit.steps.build import build_release
 
-    # Also the first phase of a monorepo publish, whose flags have no --outdir/--dry-run.
-    result = build_release(
-        root,
-        config,
-        runner,
-        outdir=getattr(args, "outdir", None),
-        dry_run=getattr(args, "dry_run", False),
-    )
-    if result.dry_run:
-        lines = [f"would run: {' '.join(result.command)}", f"into: {result.outdir}"]
-        lines += [f"would remove: {p.name}" for p in result.removed]
-    else:
-        lines = [
-            f"built {result.project} {result.version} into {result.outdir}:",
-            format_artifacts(result),
-        ]
-    lines += [f"  note: {note}" for note in result.notes]
-    return result.to_json(), "\n".join(lines)
+    # Also the first phase of a monorepo publish, whose dry run is the pipeline's.
+    plan = _plan(args, root, config, runner)
+    result = build_release(plan, runner, dry_run=args.command == "build" and args.dry_run)
+    return result.to_json(), render.build(result)
+
+
+def _checked(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[ReleasePlan, Repository, Any]:
+    """The plan for one target and check's verdict on it (upload starts from it)."""
+    from releasekit.credentials import read_credentials
+    from releasekit.repositories import index_client
+    from releasekit.steps.check import check_release
+
+    repository = _repository(args, config)
+    plan = _plan(args, root, config, runner, targets=[repository])
+    credentials = read_credentials(repository)
+    index = index_client(repository, credentials, log=runner.log)
+    return plan, repository, check_release(plan, runner, repository, index=index)
 
 
 def _check(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import resolve_credentials
-    from releasekit.repositories import index_client
-    from releasekit.steps.check import check_release
-
-    repository = _repository(args, config)
-    try:
-        credentials = resolve_credentials(repository)
-    except ReleaseError:
-        credentials = None  # reading a public index needs none; upload will say what is missing
-    result = check_release(
-        root,
-        config,
-        runner,
-        repository,
-        outdir=args.outdir,
-        index=index_client(repository, credentials, log=runner.log),
-    )
-    lines = [f"check {result.project} {result.version} for {result.repository}:"]
-    lines += [f"  ok: {name}" for name in result.passed]
-    lines += [
-        f"  already on {result.repository} (same sha256): {name}"
-        for name in result.already_uploaded
-    ]
-    lines += [f"  note: {note}" for note in result.notes]
+    _, _, result = _checked(args, root, config, runner)
     if not args.json:
-        print("\n".join(lines))
+        print(render.check(result))
     result.raise_for_failures()
     return result.to_json(), "all checks passed"
 
@@ -260,48 +263,21 @@ def _upload(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.steps.upload import upload_release
 
-    repository = _repository(args, config)
-    result = upload_release(
-        root, config, runner, repository, outdir=args.outdir, yes=args.yes, dry_run=args.dry_run
-    )
-    verb = "would upload" if result.dry_run else "uploaded"
-    lines = [
-        f"{verb} {result.project} {result.version} to {result.repository} "
-        f"({result.upload_url}), credentials: {result.credentials}"
-    ]
-    lines += [f"  {verb}: {name}" for name in result.uploaded]
-    lines += [f"  skipped (already there, same sha256): {name}" for name in result.skipped]
-    if not result.uploaded:
-        lines.append("  nothing to upload: every file is already there")
-    return result.to_json(), "\n".join(lines)
+    plan, repository, checked = _checked(args, root, config, runner)
+    result = upload_release(plan, runner, repository, checked, yes=args.yes, dry_run=args.dry_run)
+    return result.to_json(), render.upload(result)
 
 
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import resolve_credentials
+    from releasekit.credentials import read_credentials
     from releasekit.steps.verify import verify_release
 
     repository = _repository(args, config)
-    try:
-        credentials = resolve_credentials(repository)
-    except ReleaseError:
-        credentials = None
-    result = verify_release(
-        root, config, runner, repository, outdir=args.outdir, credentials=credentials
-    )
-    lines = [
-        f"verified {result.project} {result.version} on {result.repository} "
-        f"({result.index_url}) after {result.waited:.1f} s:"
-    ]
-    lines += [f"  ok: {f.filename} sha256:{f.expected_sha256}" for f in result.files]
-    if result.install:
-        lines.append(
-            f"  installed with {result.install.installer} in a fresh venv: version "
-            f"{result.install.installed_version}, imported "
-            f"{', '.join(result.install.imported) or 'nothing'}"
-        )
-    return result.to_json(), "\n".join(lines)
+    plan = _plan(args, root, config, runner, targets=[repository])
+    result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
+    return result.to_json(), render.verify(result)
 
 
 def _pipeline(
@@ -313,31 +289,38 @@ def _pipeline(
 ) -> tuple[dict[str, Any], str]:
     from releasekit import pipeline
 
+    delivery = pipeline.Delivery(yes=args.yes)
+    resume = resume_command(args)
     if args.command == "publish":
-        resume = "releasekit publish" + (" --test" if args.test else "")
+        if args.test and args.repository:
+            raise UsageError(
+                "publish takes --test or --repository NAME, not both.",
+                "--test is --repository test.",
+            )
+        name = args.repository or ("test" if args.test else "prod")
+        plan = _plan(args, root, config, runner, targets=[_select(args, config, name)])
         result = pipeline.publish(
-            root,
-            config,
-            runner,
-            test=args.test,
-            yes=args.yes,
-            resume=getattr(args, "resume_command", resume),
-            build=build,
+            plan, runner, delivery, resume=resume, build=build, dry_run=args.dry_run
         )
     else:
-        result = pipeline.release(
-            root,
-            config,
-            runner,
-            args.part,
-            resume=args.resume,
-            yes=args.yes,
-            resume_command=getattr(args, "resume_command", "releasekit release --resume"),
+        if bool(args.part) == bool(args.resume):
+            raise UsageError(
+                "release needs the version part to bump (e.g. patch), or --resume to continue "
+                "a stopped release — one of them.",
+                "Example: releasekit release minor",
+            )
+        targets = pipeline.release_targets(
+            lambda name: _select(args, config, name), test_first=config.release_test_first
         )
-    width = max(len(s.name) for s in result.steps)
-    lines = [f"{args.command}: {result.project} {result.version}"]
-    lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]
-    return result.to_json(), "\n".join(lines)
+        plan = _plan(args, root, config, runner, bump=args.part, targets=targets)
+        result = pipeline.release(plan, runner, delivery, resume=resume, dry_run=args.dry_run)
+    return result.to_json(), render.pipeline(result)
+
+
+def _select(args: argparse.Namespace, config: ReleaseConfig, name: str) -> Repository:
+    from releasekit.repositories import select_repository
+
+    return select_repository(config, name)
 
 
 def _config(
@@ -346,25 +329,34 @@ def _config(
     from releasekit.config import effective_settings
 
     rows = effective_settings(config)
-    width = max(len(key) + len(json.dumps(value)) for key, value, _ in rows) + 3
-    lines = [
-        f"{f'{key} = {json.dumps(value)}':<{width}}  # {source}" for key, value, source in rows
-    ]
     summary = {
         "step": "config",
         "ok": True,
         "settings": {key: {"value": value, "source": source} for key, value, source in rows},
     }
-    return summary, "\n".join(lines)
+    return summary, render.settings(rows)
 
 
-# Commands that upload; only-if-env can make them skip (one job of a CI matrix uploads).
-UPLOADING = {"upload", "upload-test", "upload-prod", "publish", "release"}
+def _init_ci(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit import ci
+
+    return ci.run_init_ci(args, root, config, runner)
+
+
+def _trusted_publisher(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit import trusted_publisher
+
+    return trusted_publisher.run_trusted_publisher(args, root, config, runner)
+
 
 STEPS: dict[str, Step] = {
     "config": _config,
-    "init-ci": ci.run_init_ci,
-    "trusted-publisher": trusted_publisher.run_trusted_publisher,
+    "init-ci": _init_ci,
+    "trusted-publisher": _trusted_publisher,
     "version": _version,
     "bump-version": _bump,
     "build": _build,
@@ -378,39 +370,37 @@ STEPS: dict[str, Step] = {
 }
 
 
-def resume_command(argv: Sequence[str], part: str | None) -> str:
-    """The command that resumes a stopped ``release``: the same flags, no part, --resume."""
-    import shlex
-
-    flags = [arg for arg in argv if arg != part]
-    return shlex.join(["releasekit", *flags, *([] if "--resume" in flags else ["--resume"])])
+def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
+    """Print ``exc`` (stderr; and a JSON object on stdout with ``--json``); its exit code."""
+    print(f"releasekit: error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"  {exc.hint}", file=sys.stderr)
+    if as_json:
+        error = {
+            **(exc.details or {}),
+            "step": command,
+            "ok": False,
+            "exit_code": int(exc.exit_code),
+            "error": exc.message,
+            "hint": exc.hint,
+        }
+        print(json.dumps(error, indent=2))
+    return int(exc.exit_code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    if args.command == "release":
-        args.resume_command = resume_command(argv, args.part)
-    elif args.command == "publish":
-        args.resume_command = resume_command(argv, None).removesuffix(" --resume")
+    try:
+        args = parse(argv)
+    except UsageError as exc:
+        # --json anywhere on the line: the usage error is a JSON object too.
+        return report_error(
+            exc, next((a for a in argv if not a.startswith("-")), ""), as_json="--json" in argv
+        )
     try:
         run_command(args)
     except ReleaseError as exc:
-        print(f"releasekit: error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"  {exc.hint}", file=sys.stderr)
-        if args.json:
-            error = {
-                **(exc.details or {}),
-                "step": args.command,
-                "ok": False,
-                "exit_code": int(exc.exit_code),
-                "error": exc.message,
-                "hint": exc.hint,
-            }
-            print(json.dumps(error, indent=2))
-        return int(exc.exit_code)
+        return report_error(exc, args.command, as_json=args.json)
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasekit.errors import ConfigError
+from releasekit.repositories import Repository as Repository
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,17 +27,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 PROFILE_GROUP = "releasekit.profiles"
 ENV_PREFIX = "RELEASEKIT_"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Repository:
-    """A named package index: where to upload, where to read, which token to use."""
-
-    name: str
-    upload_url: str
-    index_url: str
-    token_env: str = ""
-    username: str = "__token__"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -244,7 +234,7 @@ def _parse_version_files(value: Any, key: str, source: str) -> tuple[VersionFile
     return tuple(files)
 
 
-_REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username"}
+_REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username", "production"}
 
 
 def _parse_only_if_env(value: Any, key: str, source: str) -> dict[str, tuple[str, ...]]:
@@ -264,10 +254,10 @@ def _parse_only_if_env(value: Any, key: str, source: str) -> dict[str, tuple[str
     return parsed
 
 
-def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str, str]]:
+def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict):
         raise _fail(key, source, "a table of named repositories", value)
-    result: dict[str, dict[str, str]] = {}
+    result: dict[str, dict[str, Any]] = {}
     for name, table in value.items():
         where = f"{key}.{name}"
         if not isinstance(table, dict):
@@ -275,6 +265,9 @@ def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str
         for field, field_value in table.items():
             if field not in _REPOSITORY_KEYS:
                 raise _unknown_key(f"{where}.{field}", source, _REPOSITORY_KEYS)
+            if field == "production":
+                _parse_bool(field_value, f"{where}.{field}", source)
+                continue
             _parse_str(field_value, f"{where}.{field}", source)
             if field.endswith("-url") and not field_value.startswith(("https://", "http://")):
                 raise _fail(f"{where}.{field}", source, "an http(s):// URL", field_value)
@@ -549,6 +542,8 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
             rows.append((key, value, config.sources.get(key, "default")))
+        key = f"repositories.{name}.production"
+        rows.append((key, repository.production, config.sources.get(key, "from the upload host")))
     return rows
 
 
@@ -593,7 +588,7 @@ def _merge(layers: list[tuple[str, dict[str, Any]]]) -> ReleaseConfig:
     return ReleaseConfig(**merged, repositories=_build_repositories(repositories), sources=sources)
 
 
-def _build_repositories(tables: Mapping[str, Mapping[str, str]]) -> dict[str, Repository]:
+def _build_repositories(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Repository]:
     return {
         name: Repository(
             name=name,
@@ -601,6 +596,7 @@ def _build_repositories(tables: Mapping[str, Mapping[str, str]]) -> dict[str, Re
             index_url=fields["index-url"],
             token_env=fields.get("token-env", ""),
             username=fields.get("username", "__token__"),
+            production_flag=fields.get("production"),
         )
         for name, fields in tables.items()
     }

@@ -17,12 +17,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from releasekit.config import Repository
 from releasekit.errors import CredentialsError
 
-PYPI_UPLOAD_HOSTS = {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
 # Placeholder for indexes that accept anonymous uploads (pypiserver -a . -P .): twine
 # refuses to run non-interactively without some username and password.
 ANONYMOUS = "anonymous"
@@ -74,8 +72,12 @@ class Credentials:
         return [self.password.reveal()] if self.password else []
 
 
+class MissingCredentialsError(CredentialsError):
+    """No credentials are configured for a repository that needs them."""
+
+
 def is_pypi(repository: Repository) -> bool:
-    return urlsplit(repository.upload_url).hostname in PYPI_UPLOAD_HOSTS
+    return bool(repository.pypi_host)
 
 
 def resolve_credentials(
@@ -118,13 +120,24 @@ def resolve_credentials(
     if is_pypi(repository):
         if _oidc_available(env):
             return Credentials("__token__", None, "trusted publishing", trusted_publishing=True)
-        raise CredentialsError(
+        raise MissingCredentialsError(
             f"No credentials for the repository {repository.name!r} ({repository.upload_url}).",
             f"Set {repository.token_env or 'TWINE_PASSWORD'} to an API token (in the "
             "environment or your CI's secrets, never on the command line), add it to keyring "
             "or ~/.pypirc, or set up trusted publishing and run in CI.",
         )
     return Credentials(ANONYMOUS, Secret(ANONYMOUS), "none (anonymous upload)")
+
+
+def read_credentials(
+    repository: Repository, *, env: Mapping[str, str] | None = None
+) -> Credentials | None:
+    """Credentials for reading ``repository``'s index: None when none are configured (a
+    public index needs none); a broken .pypirc or keyring is an error, as for uploading."""
+    try:
+        return resolve_credentials(repository, env=env)
+    except MissingCredentialsError:
+        return None
 
 
 def _oidc_available(env: Mapping[str, str]) -> bool:
@@ -140,10 +153,19 @@ def _keyring_password(service: str, username: str) -> str | None:
         from keyring.errors import KeyringError
     except ImportError:
         return None
+    from keyring.errors import NoKeyringError
+
     try:
         password: str | None = keyring.get_password(service, username)
-    except (KeyringError, RuntimeError):
-        return None
+    except NoKeyringError:
+        return None  # no keyring on this machine (a CI runner): nothing stored there
+    except (KeyringError, RuntimeError) as exc:
+        raise CredentialsError(
+            f"The keyring could not be read for {service} ({exc.__class__.__name__}: {exc}).",
+            "Unlock or repair the keyring, or give the token another way (an environment "
+            "variable, ~/.pypirc); PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring "
+            "switches the keyring off.",
+        ) from None
     return password
 
 
@@ -158,24 +180,30 @@ def pypirc_repository_url(section: str, env: Mapping[str, str] | None = None) ->
     path = pypirc_path(env)
     if not path.is_file():
         return ""
+    parser = _read_pypirc(path)
+    return parser.get(section, "repository", fallback="") if parser.has_section(section) else ""
+
+
+def _read_pypirc(path: Path) -> configparser.RawConfigParser:
     parser = configparser.RawConfigParser()
     try:
         parser.read(path, encoding="utf-8")
-    except configparser.Error:
-        return ""  # resolving the credentials says what is wrong with it
-    return parser.get(section, "repository", fallback="") if parser.has_section(section) else ""
+    except configparser.Error as exc:
+        # The exception's text may quote a line of the file, and so a password: not shown.
+        raise CredentialsError(
+            f"{path} cannot be read: {exc.__class__.__name__}.", "Fix its syntax."
+        ) from None
+    except UnicodeDecodeError:
+        raise CredentialsError(
+            f"{path} is not UTF-8 text.", "Save it as UTF-8 (twine reads it as UTF-8 too)."
+        ) from None
+    return parser
 
 
 def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
     if not path.is_file():
         return None
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as exc:
-        raise CredentialsError(
-            f"{path} cannot be read: {exc.__class__.__name__}.", "Fix its syntax."
-        ) from None
+    parser = _read_pypirc(path)
     default_urls = {
         "pypi": "https://upload.pypi.org/legacy/",
         "testpypi": "https://test.pypi.org/legacy/",
@@ -297,7 +325,7 @@ def check_token_scope(credentials: Credentials, repository: Repository, project:
     scope = inspect_pypi_token(credentials.password.reveal())
     if scope is None:
         return
-    host = PYPI_UPLOAD_HOSTS[urlsplit(repository.upload_url).hostname or ""]
+    host = repository.pypi_host
     if scope.location and scope.location != host:
         raise CredentialsError(
             f"The token from {credentials.source} is a {scope.location} token, but the "

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from releasekit.errors import PackageIndexError, VersionError
 from releasekit.project import normalize_name
+from releasekit.repositories import PYPI_HOSTS
 
 if TYPE_CHECKING:
     import urllib.request
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
     from packaging.version import Version
 
-PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
 SIMPLE_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
     "text/html;q=0.01"

@@ -1,4 +1,4 @@
-"""Invoke adapter: the release tasks as a Collection.
+"""Invoke adapter: the release tasks as a Collection, generated from the command table.
 
     # tasks.py
     from releasekit.invoke import release_tasks as ns          # invoke publish --test
@@ -6,11 +6,12 @@
     # or beside your own tasks, as a sub-collection:
     ns = Collection(my_task, release_tasks)                    # invoke release.publish --test
 
-Settings come from Invoke's configuration under ``releasekit`` (``invoke.yaml``,
-``INVOKE_RELEASEKIT_TAG_FORMAT``, ``ns.configure(...)``), layered over the project's
-``[tool.releasekit]``. Invoke merges nested configuration shallowly, so a key that is
-missing or ``None`` there simply means "not set here" and releasekit's own layers decide.
-A ``ReleaseError`` becomes ``invoke.Exit(message, code)``.
+Each task takes the flags of ``releasekit COMMAND`` (:mod:`releasekit.commands`), with the
+same names and short forms. Settings come from Invoke's configuration under
+``releasekit`` (``invoke.yaml``, ``INVOKE_RELEASEKIT_TAG_FORMAT``, ``ns.configure(...)``),
+layered over the project's ``[tool.releasekit]``; a key that is missing or ``None`` there
+means "not set here". The project is found from the directory of the tasks.py Invoke
+loaded. A ``ReleaseError`` becomes ``invoke.Exit(message, code)``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
-from invoke.tasks import Task, task
+from invoke.tasks import Task
 
-from releasekit.adapters import parse_command
+from releasekit.commands import ADAPTED, GLOBAL, Command, parse_command
 from releasekit.errors import ReleaseError
 from releasekit.runner import SubprocessRunner, describe_failure
 
@@ -67,11 +68,6 @@ class InvokeRunner(SubprocessRunner):
         return str(result.stdout) if capture else ""
 
 
-def _settings(context: Context) -> dict[str, Any]:
-    settings: dict[str, Any] = _plain(context.config.get("releasekit") or {})
-    return settings
-
-
 def _plain(value: Any) -> Any:
     """Invoke's DataProxy objects as plain dicts, ``None`` values dropped."""
     if hasattr(value, "items"):
@@ -79,159 +75,92 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _run(context: Context, command: str, argv: list[str], resume: str = "") -> None:
+def _settings(context: Context) -> dict[str, Any]:
+    settings: dict[str, Any] = _plain(context.config.get("releasekit") or {})
+    return settings
+
+
+def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
+    """The task's parsed arguments as the flags of ``releasekit COMMAND``."""
+    argv: list[str] = []
+    for option in (*command.options, *GLOBAL):
+        value = values.get(option.attr)
+        if option.kind == "positional":
+            argv[:0] = [str(value)] if value else []
+        elif option.kind == "switch":
+            if value:
+                argv.append(f"--{option.name}")
+            elif values.get(f"no_{option.attr}"):
+                argv.append(f"--no-{option.name}")
+        elif option.kind == "flag":
+            argv += [f"--{option.name}"] if value else []
+        elif option.kind == "paths":
+            argv += [arg for item in value or () for arg in (f"--{option.name}", str(item))]
+        elif value not in (None, ""):
+            argv += [f"--{option.name}", str(value)]
+    return argv
+
+
+def _run(context: Context, command: Command, values: Mapping[str, Any]) -> None:
     from releasekit.cli import run_command
 
+    argv = _argv(command, values)
     try:
-        args = parse_command(command, argv, usage=f"invoke {command}")
-        args.resume_command = resume or f"invoke {shlex.join([command, *argv])}"
+        args = parse_command(command.name, argv, usage=f"invoke {command.name}")
+        if args.project == Path("."):
+            # Invoke finds tasks.py in a parent directory: so does the project.
+            args.project = _tasks_directory(context)
+        args.invocation = ("invoke", command.name)
         run_command(
             args,
             runner=InvokeRunner(context, echo=not args.json),  # --json: stdout is the JSON
-            adapter=("Invoke configuration 'releasekit'", _settings(context)),
+            adapter=(
+                "Invoke configuration 'releasekit'",
+                _plain(context.config.get("releasekit") or {}),
+            ),
         )
     except ReleaseError as exc:
         raise Exit(exc.describe(), code=int(exc.exit_code)) from None
 
 
-def _flags(**flags: Any) -> list[str]:
-    """Task keyword arguments as releasekit flags (``dry_run=True`` -> ``--dry-run``)."""
-    argv: list[str] = []
-    for name, value in flags.items():
-        flag = "--" + name.replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif value is False or value is None or value == "":
-            continue
+def _tasks_directory(context: Context) -> Path:
+    found = getattr(context.config, "_project_prefix", None) or ""
+    return Path(found) if found else Path(".")
+
+
+def _arguments(command: Command) -> list[Argument]:
+    """Invoke arguments for the command's options (and the global ones)."""
+    arguments: list[Argument] = []
+    for option in (*command.options, *GLOBAL):
+        names = (option.name, *([option.short] if option.short else []))
+        attr = option.attr if "-" in option.name or option.dest else None
+        if option.kind == "positional":
+            arguments.insert(
+                0, Argument(names=(option.attr,), kind=str, positional=True, help=option.help)
+            )
+        elif option.kind in ("flag", "switch"):
+            arguments.append(
+                Argument(names=names, kind=bool, default=False, help=option.help, attr_name=attr)
+            )
+            if option.kind == "switch":
+                arguments.append(
+                    Argument(
+                        names=(f"no-{option.name}",),
+                        kind=bool,
+                        default=False,
+                        help=f"the opposite of --{option.name}",
+                        attr_name=f"no_{option.attr}",
+                    )
+                )
+        elif option.kind == "paths":
+            arguments.append(
+                Argument(names=names, kind=list, default=[], help=option.help, attr_name=attr)
+            )
         else:
-            argv += [flag, str(value)]
-    return argv
-
-
-COMMON_HELP = {
-    "project": "the project's root directory (default: the current directory)",
-    "json": "print a JSON summary on stdout",
-}
-
-
-@task(
-    help={
-        "part": "major, minor, patch, alpha, beta, rc, pre, post, dev, release or X.Y.Z",
-        "dry_run": "print the diff it would make and change nothing",
-        "allow_dirty": "commit and tag even with other uncommitted changes",
-        **COMMON_HELP,
-    },
-    positional=["part"],
-)
-def bump_version(
-    c: Context,
-    part: str,
-    dry_run: bool = False,
-    allow_dirty: bool = False,
-    project: str = "",
-    json: bool = False,
-) -> None:
-    """Bump the version everywhere, roll the changelog, commit and tag."""
-    _run(
-        c,
-        "bump-version",
-        [part, *_flags(dry_run=dry_run, allow_dirty=allow_dirty, project=project, json=json)],
-    )
-
-
-@task(
-    help={
-        "dry_run": "say what would run; build nothing",
-        "outdir": "output directory",
-        **COMMON_HELP,
-    }
-)
-def build(
-    c: Context, dry_run: bool = False, outdir: str = "", project: str = "", json: bool = False
-) -> None:
-    """Build sdist and wheel (from the sdist) into a clean dist/."""
-    _run(c, "build", _flags(dry_run=dry_run, outdir=outdir, project=project, json=json))
-
-
-@task(
-    help={"repository": "the configured repository to check against (default: test)", **COMMON_HELP}
-)
-def check(c: Context, repository: str = "test", project: str = "", json: bool = False) -> None:
-    """Run every pre-flight check against the target index."""
-    _run(c, "check", _flags(repository=repository, project=project, json=json))
-
-
-UPLOAD_HELP = {
-    "yes": "do not ask for confirmation before a prod upload",
-    "dry_run": "say what would be uploaded; upload nothing",
-    **COMMON_HELP,
-}
-
-
-@task(help=UPLOAD_HELP)
-def upload_test(
-    c: Context, yes: bool = False, dry_run: bool = False, project: str = "", json: bool = False
-) -> None:
-    """Upload to the test index; files already there are skipped."""
-    _run(c, "upload-test", _flags(yes=yes, dry_run=dry_run, project=project, json=json))
-
-
-@task(help=UPLOAD_HELP)
-def upload_prod(
-    c: Context, yes: bool = False, dry_run: bool = False, project: str = "", json: bool = False
-) -> None:
-    """Upload to the production index (asks unless --yes or CI)."""
-    _run(c, "upload-prod", _flags(yes=yes, dry_run=dry_run, project=project, json=json))
-
-
-@task(
-    help={
-        "repository": "the configured repository (default: test)",
-        "install": "also install it from the index into a fresh venv and import it",
-        "timeout": "seconds to wait for the index (default: verify.timeout)",
-        **COMMON_HELP,
-    }
-)
-def verify(
-    c: Context,
-    repository: str = "test",
-    install: bool = False,
-    timeout: str = "",
-    project: str = "",
-    json: bool = False,
-) -> None:
-    """Prove the files on the index are the ones built (--install: and install it)."""
-    _run(
-        c,
-        "verify",
-        _flags(repository=repository, install=install, timeout=timeout, project=project, json=json),
-    )
-
-
-PIPELINE_HELP = {
-    "yes": "do not ask for confirmation before the prod upload",
-    "install": "verify by installing into a fresh venv",
-    "timeout": "seconds verify waits for the index",
-    **COMMON_HELP,
-}
-
-
-@task(help={"test": "publish to the test repository instead of prod", **PIPELINE_HELP})
-def publish(
-    c: Context,
-    test: bool = False,
-    yes: bool = False,
-    install: bool = False,
-    timeout: str = "",
-    project: str = "",
-    json: bool = False,
-) -> None:
-    """Build, check, upload and verify (--test: to the test index)."""
-    _run(
-        c,
-        "publish",
-        _flags(test=test, yes=yes, install=install, timeout=timeout, project=project, json=json),
-    )
+            arguments.append(
+                Argument(names=names, kind=str, default=None, help=option.help, attr_name=attr)
+            )
+    return arguments
 
 
 class _ResumeFlag(Argument):
@@ -248,68 +177,62 @@ class _ResumeFlag(Argument):
             self.part.set_value("", cast=False)
 
 
-class _ReleaseTask(Task[Any]):
+class _TableTask(Task[Any]):
+    """A task whose arguments come from the command table, not from a signature."""
+
+    command: Command
+
     def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
-        arguments: list[Argument] = super().get_arguments(ignore_unknown_help)
-        part = next(a for a in arguments if a.name == "part")
-        return [
-            _ResumeFlag(
-                part, names=a.names, kind=bool, default=False, help=a.help, attr_name=a.attr_name
-            )
-            if a.name == "resume"
-            else a
-            for a in arguments
-        ]
+        arguments = _arguments(self.command)
+        if self.command.name == "release":
+            part = arguments[0]
+            arguments = [
+                _ResumeFlag(part, names=a.names, kind=bool, default=False, help=a.help)
+                if a.name == "resume"
+                else a
+                for a in arguments
+            ]
+        return arguments
 
 
-@task(
-    help={
-        "part": "the version bump: major, minor, patch, ... or X.Y.Z",
-        "resume": "continue a stopped release from the current version (instead of PART)",
-        "no_push": "do not push the commit and tag at the end",
-        **PIPELINE_HELP,
-    },
-    positional=["part"],
-    klass=_ReleaseTask,
-)
-def release(
-    c: Context,
-    part: str | None = None,  # None, not "": Invoke only fills positionals that are None
-    resume: bool = False,
-    yes: bool = False,
-    install: bool = False,
-    no_push: bool = False,
-    timeout: str = "",
-    project: str = "",
-    json: bool = False,
-) -> None:
-    """Bump, build, check, upload-test, verify, upload-prod, verify, tag, push."""
-    flags = _flags(
-        yes=yes, install=install, no_push=no_push, timeout=timeout, project=project, json=json
-    )
-    argv = ([part] if part else []) + _flags(resume=resume) + flags
-    _run(c, "release", argv, resume=shlex.join(["invoke", "release", "--resume", *flags]))
+def _task(command: Command) -> Task[Any]:
+    def body(context: Context, **values: Any) -> None:
+        _run(context, command, values)
+
+    body.__name__ = command.name.replace("-", "_")
+    body.__doc__ = command.summary
+    task = _TableTask(body, name=command.name)
+    task.command = command
+    return task
 
 
 class _ReleaseCollection(Collection):
     """Its configuration names every key an environment variable can set, unset (None):
     Invoke reads an INVOKE_RELEASEKIT_* variable only for keys its configuration has.
-    Built when Invoke asks, so that importing this module does not load the schema."""
+    The keys are filled in when Invoke first reads the configuration (Invoke copies
+    ``_configuration`` of a tasks.py ``ns``), so importing this module does not load
+    the schema."""
 
-    def configuration(self, taskpath: str | None = None) -> dict[str, Any]:
-        configuration: dict[str, Any] = super().configuration(taskpath)
-        if taskpath is not None:  # built from the call below
-            return configuration
-        from releasekit.config import env_settable_keys
+    _filled = False
 
-        settings = configuration.setdefault("releasekit", {})
-        for key in env_settable_keys():
-            section, _, name = key.rpartition(".")
-            table = settings.setdefault(section, {}) if section else settings
-            table.setdefault(name.replace("-", "_"), None)
-        return configuration
+    @property
+    def _configuration(self) -> dict[str, Any]:
+        stored: dict[str, Any] = self.__dict__["_stored_configuration"]
+        if not self._filled:
+            from releasekit.config import env_settable_keys
+
+            self._filled = True
+            settings = stored.setdefault("releasekit", {})
+            for key in env_settable_keys():
+                section, _, name = key.rpartition(".")
+                table = settings.setdefault(section, {}) if section else settings
+                table.setdefault(name.replace("-", "_"), None)
+        return stored
+
+    @_configuration.setter
+    def _configuration(self, value: dict[str, Any]) -> None:
+        self.__dict__["_stored_configuration"] = value
+        self._filled = False
 
 
-release_tasks = _ReleaseCollection(
-    "release", bump_version, build, check, upload_test, upload_prod, verify, publish, release
-)
+release_tasks = _ReleaseCollection("release", *(_task(command) for command in ADAPTED))

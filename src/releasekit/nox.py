@@ -19,21 +19,18 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from releasekit.adapters import (
-    SESSIONS,
-    TOOLS,
-    build_requirements,
-    needs_tools,
-    parse_command,
-    resume_argv,
-)
-from releasekit.errors import ReleaseError, UsageError
+from releasekit.adapters import TOOLS, build_requirements, quiet_tool_loggers
+from releasekit.commands import ADAPTED, parse_command
+from releasekit.errors import ReleaseError
 from releasekit.runner import SubprocessRunner
 
 if TYPE_CHECKING:
     import nox
 
 __all__ = ["SESSIONS", "register"]
+
+# Session name (without prefix) -> its one-line description (nox -l).
+SESSIONS = {command.name: command.summary for command in ADAPTED}
 
 _registered: list[str] = []
 
@@ -72,20 +69,23 @@ def register(
     import nox
 
     if _registered:
-        raise RuntimeError(
+        # nox loads the noxfile inside its own error handling: a ValueError-style message
+        # there is printed as "Failed to load Noxfile", not as a traceback.
+        message = (
             "releasekit.nox.register() was already called in this noxfile (it defined "
             + ", ".join(_registered)
             + "). Call it once; use prefix= to tell sessions apart."
         )
+        raise RegisterTwiceError(message)
     layer = dict(settings or {})
     if profile:
         layer["extends"] = profile
     names = []
-    for command, description in SESSIONS.items():
-        name = prefix + command
-        body = _session(command, name, layer)
-        body.__doc__ = description
-        backend = venv_backend if needs_tools(command) else "none"
+    for command in ADAPTED:
+        name = prefix + command.name
+        body = _session(command.name, name, layer)
+        body.__doc__ = command.summary
+        backend = venv_backend if command.needs_tools else "none"
         nox.session(
             body,
             python=python if backend != "none" else None,
@@ -99,24 +99,28 @@ def register(
     return names
 
 
+class RegisterTwiceError(RuntimeError):
+    """register() called twice in one noxfile."""
+
+
 def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
     def session(session: nox.Session) -> None:
-        try:
-            args = parse_command(command, session.posargs, usage=f"nox -s {name} --")
-        except UsageError as exc:
-            session.error(exc.describe())
-        resume = resume_argv(session.posargs) if command == "release" else session.posargs
-        args.resume_command = f"nox -s {name}" + (f" -- {shlex.join(resume)}" if resume else "")
+        from releasekit.commands import BY_NAME
+
         adapter = ("nox register() settings", layer)
         python = sys.executable
         try:
-            if needs_tools(command):
+            args = parse_command(command, session.posargs, usage=f"nox -s {name} --")
+            args.invocation = ("nox", name)
+            if BY_NAME[command].needs_tools:
                 session.install(*TOOLS, *build_requirements(args, adapter))
                 python = os.path.join(session.bin, "python")
             from releasekit.cli import run_command
 
+            quiet_tool_loggers()
             run_command(args, runner=NoxRunner(session, python), adapter=adapter)
         except ReleaseError as exc:
-            session.error(exc.describe())
+            # nox exits 1 for every error: the message keeps releasekit's exit code.
+            session.error(f"[releasekit exit {int(exc.exit_code)}] {exc.describe()}")
 
     return session

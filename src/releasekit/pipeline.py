@@ -1,23 +1,31 @@
 """The pipelines: ``publish`` and ``release``, made of the steps and nothing else.
 
-Each step announces itself and its outcome in one line with its timing. A failure stops
-the pipeline and says which step failed and how to resume; resuming is safe because
-every step is idempotent on a reproducible build (identical files on the index are
-skipped, an existing tag at HEAD is accepted).
+Both start from a resolved :class:`~releasekit.plan.ReleasePlan` and run the pre-flight
+(:mod:`releasekit.preflight`) before anything changes. Each step announces itself and its
+outcome in one line with its timing. A failure stops the pipeline and says which step
+failed and the one command that resumes it; resuming is safe because every step is
+idempotent on a reproducible build (identical files on the index are skipped, an existing
+tag at HEAD is accepted). A started release leaves a note in the git directory until it
+is finished, so running ``release PART`` again cannot release the next version instead.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from releasekit.config import ReleaseConfig, Repository
 from releasekit.errors import ReleaseError, UsageError, VcsError
+from releasekit.plan import ReleasePlan, pipeline_steps
 from releasekit.runner import Runner
+
+if TYPE_CHECKING:
+    from releasekit.comparison import CheckResult
+    from releasekit.preflight import PreflightResult
+    from releasekit.repositories import Repository
+    from releasekit.vcs import Git
 
 
 @dataclass(frozen=True)
@@ -31,26 +39,41 @@ class StepOutcome:
 @dataclass(frozen=True)
 class PipelineResult:
     pipeline: str
-    project: str
-    version: str
+    plan: ReleasePlan
     steps: tuple[StepOutcome, ...]
+    preflight: PreflightResult | None = None
+    dry_run: bool = False
+
+    @property
+    def project(self) -> str:
+        return self.plan.name
+
+    @property
+    def version(self) -> str:
+        return str(self.plan.version)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "step": self.pipeline,
             "ok": True,
+            "dry_run": self.dry_run,
             "project": self.project,
             "version": self.version,
-            "steps": [
-                {
-                    "name": s.name,
-                    "seconds": round(s.seconds, 2),
-                    "outcome": s.outcome,
-                    "summary": dict(s.summary),
-                }
-                for s in self.steps
-            ],
         }
+        if self.dry_run:
+            summary["plan"] = self.plan.to_json()
+        if self.preflight is not None:
+            summary["preflight"] = self.preflight.to_json()
+        summary["steps"] = [
+            {
+                "name": s.name,
+                "seconds": round(s.seconds, 2),
+                "outcome": s.outcome,
+                "summary": dict(s.summary),
+            }
+            for s in self.steps
+        ]
+        return summary
 
 
 class PipelineError(ReleaseError):
@@ -79,7 +102,7 @@ class PipelineError(ReleaseError):
 def _next_move(resume: str) -> str:
     if resume:
         return f"Then resume with: {resume}"
-    return "Nothing was changed: run the same command again (not --resume)."
+    return "Nothing was changed: run the same command again once the cause is fixed."
 
 
 class _Pipeline:
@@ -112,99 +135,118 @@ class _Pipeline:
         self.runner.log(f"releasekit: {self.name}: {name}: {outcome} ({seconds:.1f} s)")
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How each target is delivered to: confirmation, verify's settings, the environment."""
+
+    yes: bool = False
+    env: Mapping[str, str] | None = None
+    install: bool | None = None
+    timeout: float | None = None
+
+
 def _deliver(
     pipeline: _Pipeline,
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     repository: Repository,
+    delivery: Delivery,
     *,
-    yes: bool,
-    env: Mapping[str, str] | None,
-    install: bool | None,
-    timeout: float | None,
-    label: str,
+    first: bool,
 ) -> None:
-    """check (first time only), upload and verify against one repository."""
-    from releasekit.credentials import resolve_credentials
+    """check, upload and verify against one repository. The artifact checks (twine,
+    names, metadata) run for the first repository only: the files are the same."""
+    from releasekit.credentials import read_credentials
+    from releasekit.repositories import index_client
     from releasekit.steps.check import check_release
     from releasekit.steps.upload import upload_release
     from releasekit.steps.verify import verify_release
 
     runner = pipeline.runner
-    checked = None
-    if not any(s.name.startswith("check") for s in pipeline.done):
+    checked: CheckResult | None = None
 
-        def check() -> tuple[str, Mapping[str, Any]]:
-            nonlocal checked
-            checked = check_release(root, config, runner, repository)
-            checked.raise_for_failures()
-            there = len(checked.already_uploaded)
-            return (
-                f"all passed ({there} of {len(checked.artifacts)} files already on "
-                f"{repository.name})"
-            ), checked.to_json()
-
-        pipeline.step(f"check ({repository.name})", check)
+    def check() -> tuple[str, Mapping[str, Any]]:
+        nonlocal checked
+        credentials = read_credentials(repository, env=delivery.env)
+        index = index_client(repository, credentials, log=runner.log)
+        checked = check_release(plan, runner, repository, index=index, artifact_checks=first)
+        checked.raise_for_failures()
+        there = len(checked.already_uploaded)
+        return (
+            f"all passed ({there} of {len(checked.artifacts)} files already on {repository.name})"
+        ), checked.to_json()
 
     def upload() -> tuple[str, Mapping[str, Any]]:
-        result = upload_release(root, config, runner, repository, yes=yes, env=env, check=checked)
+        assert checked is not None
+        result = upload_release(
+            plan, runner, repository, checked, yes=delivery.yes, env=delivery.env
+        )
         return (
             f"uploaded {len(result.uploaded)}, skipped {len(result.skipped)} already there"
         ), result.to_json()
 
     def verify() -> tuple[str, Mapping[str, Any]]:
-        try:
-            credentials = resolve_credentials(repository, env=env)
-        except ReleaseError:
-            credentials = None
         result = verify_release(
-            root,
-            config,
+            plan,
             runner,
             repository,
-            timeout=timeout,
-            install=install,
-            credentials=credentials,
+            timeout=delivery.timeout,
+            install=delivery.install,
+            credentials=read_credentials(repository, env=delivery.env),
         )
         installed = f", installed {result.install.installed_version}" if result.install else ""
         return (
             f"{len(result.files)} files match sha256 after {result.waited:.1f} s{installed}"
         ), result.to_json()
 
-    pipeline.step(f"upload-{label}" if label else f"upload ({repository.name})", upload)
+    pipeline.step(f"check ({repository.name})", check)
+    pipeline.step(f"upload ({repository.name})", upload)
     pipeline.step(f"verify ({repository.name})", verify)
 
 
+def _preflight(
+    plan: ReleasePlan, runner: Runner, command: str, delivery: Delivery
+) -> PreflightResult:
+    from releasekit.preflight import run_preflight
+
+    runner.log(f"releasekit: {command}: pre-flight ...")
+    start = time.perf_counter()
+    result = run_preflight(plan, runner, command=command, env=delivery.env)
+    verdict = "passed" if result.ok else f"{len(result.failures)} problem(s)"
+    runner.log(
+        f"releasekit: {command}: pre-flight: {verdict} ({time.perf_counter() - start:.1f} s)"
+    )
+    for note in result.notes:
+        runner.log(f"releasekit: {command}: note: {note}")
+    return result
+
+
 def publish(
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     runner: Runner,
+    delivery: Delivery = Delivery(),
     *,
-    test: bool = False,
-    yes: bool = False,
-    env: Mapping[str, str] | None = None,
-    install: bool | None = None,
-    timeout: float | None = None,
-    resume: str = "the same command again",
+    resume: str = "",
     build: bool = True,
+    dry_run: bool = False,
 ) -> PipelineResult:
-    """build, check, upload and verify, to the test repository or to prod.
+    """Pre-flight, then build, check, upload and verify to each of ``plan.targets``.
 
     ``build=False`` publishes what is already built (a monorepo builds all its packages
     in parallel first).
     """
-    from releasekit.project import load_project
     from releasekit.steps.build import build_release
-    from releasekit.steps.bump import current_version
 
-    repository = config.repository("test" if test else "prod")
+    plan = pipeline_steps(plan, "publish", build=build)
+    preflight = _preflight(plan, runner, "publish", delivery)
+    if dry_run:
+        preflight.raise_for_failures(f"publish {plan.name} {plan.version}")
+        return PipelineResult("publish", plan, (), preflight, dry_run=True)
+    preflight.raise_for_failures(f"publish {plan.name} {plan.version}")
+    # Publishing is idempotent: the same command resumes it.
     pipeline = _Pipeline("publish", runner, resume)
-    project = load_project(root, config)
-    built = {"project": project.name, "version": str(current_version(project, config, runner))}
 
     def build_step() -> tuple[str, Mapping[str, Any]]:
-        result = build_release(root, config, runner)
-        built.update(project=result.project, version=result.version)
+        result = build_release(plan, runner)
         return (
             f"{result.project} {result.version}, {len(result.artifacts)} artifacts",
             result.to_json(),
@@ -212,106 +254,122 @@ def publish(
 
     if build:
         pipeline.step("build", build_step)
-    _deliver(
-        pipeline,
-        root,
-        config,
-        repository,
-        yes=yes,
-        env=env,
-        install=install,
-        timeout=timeout,
-        label="test" if test else "prod",
-    )
-    return PipelineResult("publish", built["project"], built["version"], tuple(pipeline.done))
+    for position, repository in enumerate(plan.targets):
+        _deliver(pipeline, plan, repository, delivery, first=position == 0)
+    return PipelineResult("publish", plan, tuple(pipeline.done), preflight)
 
 
 def release(
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     runner: Runner,
-    part: str | None,
+    delivery: Delivery = Delivery(),
     *,
-    resume: bool = False,
-    yes: bool = False,
-    env: Mapping[str, str] | None = None,
-    install: bool | None = None,
-    timeout: float | None = None,
-    resume_command: str = "releasekit release --resume",
+    resume: str,
+    dry_run: bool = False,
 ) -> PipelineResult:
-    """bump (commit), build, check, upload-test, verify, upload-prod, verify, tag, push.
+    """Pre-flight, then bump (commit), build, check, upload, verify for each target, tag,
+    push.
 
-    With ``resume``, starts from the current version without bumping; every later step
-    skips what is already done.
+    ``plan.bump`` None resumes: the current version is released, every step skipping what
+    is already done. ``resume`` is the command that continues this release once it has
+    changed something.
     """
-    from releasekit.project import load_project
     from releasekit.steps.build import build_release
-    from releasekit.steps.bump import bump_version, current_version
+    from releasekit.steps.bump import bump_version
+    from releasekit.vcs import Git
 
-    # Until the bump is committed there is nothing to resume: --resume would release the
-    # current, unbumped version.
-    pipeline = _Pipeline("release", runner, "" if not resume else resume_command)
-    if not resume:
-        if not part:
-            raise UsageError(
-                "release needs the version part to bump (e.g. patch) or --resume.",
-                "Example: releasekit release minor",
-            )
-        bump_config = dataclasses.replace(config, commit=True, tag=False)
+    git = Git(runner, plan.root)
+    state = ReleaseState(git) if git.is_repository() else None
+    if plan.bump and state is not None:
+        state.refuse_if_unfinished(plan)
+    plan = pipeline_steps(plan, "release")
+    preflight = _preflight(plan, runner, "release", delivery)
+    what = f"release {plan.name} {plan.version}"
+    if dry_run:
+        preflight.raise_for_failures(what)
+        return PipelineResult("release", plan, (), preflight, dry_run=True)
+    preflight.raise_for_failures(what)
+
+    # Until the bump is committed there is nothing to resume.
+    pipeline = _Pipeline("release", runner, "" if plan.bump else resume)
+    if plan.bump:
 
         def bump() -> tuple[str, Mapping[str, Any]]:
-            result = bump_version(root, bump_config, part, runner)
+            result = bump_version(plan, runner, commit_override=True, tag_override=False)
+            if state is not None:
+                state.started(plan, resume)
             return f"{result.previous} -> {result.version}", result.to_json()
 
         pipeline.step("bump-version", bump)
-    pipeline.resume = resume_command
-    project = load_project(root, config)
-    version = str(current_version(project, config, runner))
+        pipeline.resume = resume
 
     def build() -> tuple[str, Mapping[str, Any]]:
-        result = build_release(root, config, runner)
+        result = build_release(plan, runner)
         return f"{len(result.artifacts)} artifacts", result.to_json()
 
     pipeline.step("build", build)
-    if config.release_test_first:
-        _deliver(
-            pipeline,
-            root,
-            config,
-            config.repository("test"),
-            yes=yes,
-            env=env,
-            install=install,
-            timeout=timeout,
-            label="test",
+    for position, repository in enumerate(plan.targets):
+        _deliver(pipeline, plan, repository, delivery, first=position == 0)
+    pipeline.step("tag", lambda: _tag(plan, runner))
+    if plan.config.release_push:
+        pipeline.step("push", lambda: _push(plan, runner))
+    if state is not None:
+        state.finished(plan)
+    return PipelineResult("release", plan, tuple(pipeline.done), preflight)
+
+
+class ReleaseState:
+    """A started release, noted in the git directory (never committed, never pushed)
+    from its bump commit until its tag exists."""
+
+    def __init__(self, git: Git) -> None:
+        self.path = git.git_dir() / "releasekit-release.json"
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def refuse_if_unfinished(self, plan: ReleasePlan) -> None:
+        """``release PART`` while the release of the current version is unfinished would
+        release the next version and leave this one untagged: refused."""
+        data = self._read()
+        if data.get("project") != plan.name:
+            return
+        if data.get("version") != str(plan.current):
+            self.path.unlink(missing_ok=True)  # that commit was undone: nothing to resume
+            return
+        raise UsageError(
+            f"The release of {plan.name} {plan.current} was started (its bump is committed) "
+            f"and is not finished: the tag {data.get('tag')} does not exist yet. Running "
+            f"release {plan.bump} now would release {plan.version} instead.",
+            f"Finish it with: {data.get('resume')}",
         )
-    _deliver(
-        pipeline,
-        root,
-        config,
-        config.repository("prod"),
-        yes=yes,
-        env=env,
-        install=install,
-        timeout=timeout,
-        label="prod",
-    )
-    pipeline.step("tag", lambda: _tag(root, config, runner, project.name, version))
-    if config.release_push:
-        pipeline.step("push", lambda: _push(root, config, runner, project.name, version))
-    return PipelineResult("release", project.name, version, tuple(pipeline.done))
+
+    def started(self, plan: ReleasePlan, resume: str) -> None:
+        record = {
+            "project": plan.name,
+            "version": str(plan.version),
+            "tag": plan.tag,
+            "resume": resume,
+        }
+        self.path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+    def finished(self, plan: ReleasePlan) -> None:
+        if self._read().get("project") == plan.name:
+            self.path.unlink(missing_ok=True)
 
 
-def _tag(
-    root: Path, config: ReleaseConfig, runner: Runner, name: str, version: str
-) -> tuple[str, Mapping[str, Any]]:
+def _tag(plan: ReleasePlan, runner: Runner) -> tuple[str, Mapping[str, Any]]:
     from releasekit.vcs import Git
 
-    git = Git(runner, root)
-    tag = config.format_tag(version, name)
+    git = Git(runner, plan.root)
+    tag, version, name = plan.tag, str(plan.version), plan.name
     at = git.tag_commit(tag)
     if at is None:
-        git.create_tag(tag, config.tag_message.format(version=version, name=name, tag=tag))
+        git.create_tag(tag, plan.config.tag_message.format(version=version, name=name, tag=tag))
         return f"created {tag}", {"tag": tag, "created": True}
     if at == git.head():
         return f"{tag} already at HEAD", {"tag": tag, "created": False}
@@ -325,15 +383,19 @@ def _tag(
     return f"{tag} already on {at[:12]} (same project files)", {"tag": tag, "created": False}
 
 
-def _push(
-    root: Path, config: ReleaseConfig, runner: Runner, name: str, version: str
-) -> tuple[str, Mapping[str, Any]]:
+def _push(plan: ReleasePlan, runner: Runner) -> tuple[str, Mapping[str, Any]]:
     from releasekit.vcs import Git
 
-    git = Git(runner, root)
-    remote = config.release_remote
+    git = Git(runner, plan.root)
+    remote = plan.config.release_remote
     if remote not in git.remotes():
         return f"no git remote {remote!r}: nothing pushed", {"pushed": False}
-    tag = config.format_tag(version, name)
-    git.push(remote, tag)
-    return f"pushed {git.branch() or 'HEAD'} and {tag} to {remote}", {"pushed": True}
+    git.push(remote, plan.tag)
+    return f"pushed {git.branch() or 'HEAD'} and {plan.tag} to {remote}", {"pushed": True}
+
+
+def release_targets(
+    select: Callable[[str], Repository], *, test_first: bool
+) -> tuple[Repository, ...]:
+    """The repositories a release goes to, in order."""
+    return (select("test"), select("prod")) if test_first else (select("prod"),)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from packaging.version import Version
 
 from releasekit.config import ReleaseConfig, read_toml
-from releasekit.errors import ConfigError, ProjectError
-from releasekit.versioning import VersionSpan, find_version
+from releasekit.errors import ConfigError, ProjectError, VcsError
+from releasekit.versioning import VersionSpan, find_version, parse_version
+
+if TYPE_CHECKING:
+    from releasekit.runner import Runner
 
 _VERSION_CHARS = r"[0-9A-Za-z!+._-]+"
 _QUOTED = r"""(?P<q>["'])v?(?P<version>""" + _VERSION_CHARS + r")(?P=q)"
@@ -257,3 +262,20 @@ def _changelog(root: Path, config: ReleaseConfig) -> Path | None:
             "Create it with an '## [Unreleased]' section, or set changelog = false.",
         )
     return path
+
+
+def current_version(project: Project, config: ReleaseConfig, runner: Runner) -> Version:
+    """The project's version: from its files, or from its latest tag if VCS-derived."""
+    if not project.vcs_versioned:
+        return parse_version(project.read_version(), what="current version")
+    from releasekit.vcs import Git
+
+    git = Git(runner, project.root)
+    if not git.is_repository():
+        raise VcsError(
+            f"{project.name} takes its version from git tags, but {project.root} is not in a "
+            "git repository.",
+            "Run releasekit inside the project's git checkout.",
+        )
+    latest = git.latest_version_tag(config.tag_format, project.name)
+    return latest[1] if latest else Version("0.0.0")

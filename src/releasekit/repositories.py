@@ -1,19 +1,60 @@
-"""Named repositories: choosing one from config or the command line, and reading it."""
+"""Named repositories and their policy: which index is PyPI, which is production, which is
+public. The PyPI host table lives here and nowhere else."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from releasekit.config import ReleaseConfig, Repository
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from releasekit.config import ReleaseConfig
     from releasekit.credentials import Credentials
     from releasekit.index import IndexClient
 
-PUBLIC_HOSTS = ("pypi.org", "test.pypi.org", "upload.pypi.org", "files.pythonhosted.org")
+# PyPI's hosts: upload host -> the host whose pages (JSON API, Integrity API) it serves.
+PYPI_UPLOAD_HOSTS = {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
+# Hosts that speak PyPI's JSON API (/pypi/NAME/VERSION/json).
+PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
+# Public indexes: local versions and "Private ::" classifiers never go there.
+PUBLIC_HOSTS = frozenset({*PYPI_UPLOAD_HOSTS, *PYPI_HOSTS, "files.pythonhosted.org"})
+# The production index: uploads there ask first and refuse dev/local versions.
+PRODUCTION_UPLOAD_HOSTS = frozenset({"upload.pypi.org"})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Repository:
+    """A named package index: where to upload, where to read, which token to use, and the
+    policy that follows from where it is (``production``, ``public``)."""
+
+    name: str
+    upload_url: str
+    index_url: str
+    token_env: str = ""
+    username: str = "__token__"
+    # None: decided by the upload host (PyPI's is production); a config table may say.
+    production_flag: bool | None = None
+
+    @property
+    def production(self) -> bool:
+        """Uploads here ask for confirmation and refuse development and local versions."""
+        if self.production_flag is not None:
+            return self.production_flag
+        return urlsplit(self.upload_url).hostname in PRODUCTION_UPLOAD_HOSTS
+
+    @property
+    def public(self) -> bool:
+        """PyPI or TestPyPI, where local versions and Private classifiers are refused and
+        reading needs no credentials."""
+        hosts = {urlsplit(self.upload_url).hostname, urlsplit(self.index_url).hostname}
+        return bool(hosts & PUBLIC_HOSTS)
+
+    @property
+    def pypi_host(self) -> str:
+        """``pypi.org`` or ``test.pypi.org`` when this uploads to PyPI or TestPyPI, else ""."""
+        return PYPI_UPLOAD_HOSTS.get(urlsplit(self.upload_url).hostname or "", "")
 
 
 def select_repository(
@@ -52,7 +93,7 @@ def select_repository(
             )
     repository = config.repository(name or "test")
     if index_url:
-        return Repository(**{**repository.__dict__, "index_url": index_url})
+        return dataclasses.replace(repository, index_url=index_url)
     return repository
 
 
@@ -63,8 +104,7 @@ def _host(url: str) -> tuple[str | None, int | None]:
 
 def is_public(repository: Repository) -> bool:
     """True for PyPI and TestPyPI, where local versions and Private classifiers are refused."""
-    hosts = {urlsplit(repository.upload_url).hostname, urlsplit(repository.index_url).hostname}
-    return bool(hosts & set(PUBLIC_HOSTS))
+    return repository.public
 
 
 def index_client(

@@ -28,6 +28,10 @@ class Git:
         except CommandError:
             return False
 
+    def git_dir(self) -> Path:
+        """The repository's .git directory (a file's target in a worktree)."""
+        return (self.root / self._git("rev-parse", "--git-dir")).resolve()
+
     def dirty_files(self) -> list[str]:
         # Not through _git: stripping the output would eat the first line's status column.
         status = self.runner.run(["git", "status", "--porcelain"], cwd=self.root)

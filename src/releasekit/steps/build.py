@@ -14,13 +14,11 @@ import os
 import shlex
 import shutil
 import sys
-import sysconfig
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from packaging.version import Version
 
@@ -34,9 +32,9 @@ from releasekit.artifacts import (
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import BuildError, CommandError
-from releasekit.project import load_project
+from releasekit.plan import ReleasePlan
 from releasekit.runner import Runner
-from releasekit.steps.bump import current_version
+from releasekit.tools import find_uv
 from releasekit.vcs import Git
 
 Installer = Literal["pip", "uv"]
@@ -86,15 +84,8 @@ class BuildResult:
         }
 
 
-class UvBinary(NamedTuple):
-    path: str
-    # build imports the ``uv`` package itself; a bare binary it must find on its own.
-    importable: bool
-
-
 def build_release(
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     runner: Runner,
     *,
     outdir: Path | None = None,
@@ -106,15 +97,13 @@ def build_release(
     The new artifacts replace the old ones only once the build succeeded and they match
     the project's name and version; until then the output directory is left as it was.
     """
-    root = root.resolve()
-    project = load_project(root, config)
-    version = current_version(project, config, runner)
-    target = checked_outdir(root, outdir if outdir is not None else root / config.build_outdir)
+    root, config, version = plan.root, plan.config, plan.version
+    target = checked_outdir(root, outdir if outdir is not None else plan.outdir)
     build_env = dict(env or {})
     epoch, notes = _source_date_epoch(root, runner, build_env)
     installer, installer_notes = _installer(config, build_env, runner.python)
-    plan = BuildResult(
-        project=project.name,
+    planned = BuildResult(
+        project=plan.name,
         version=str(version),
         outdir=target,
         artifacts=(),
@@ -131,26 +120,27 @@ def build_release(
     if dry_run:
         scratch = f"The build runs in a scratch directory in {target}; checked artifacts leave it."
         extra = (scratch, CACHE_NOTE) if cached else (scratch,)
-        return replace(plan, notes=(*plan.notes, *extra))
+        return replace(planned, notes=(*planned.notes, *extra))
     how = f"with {installer}" if installer else "without isolation"
-    runner.log(f"Building {project.name} {version} (sdist, then wheel from it) {how}...")
+    runner.log(f"Building {plan.name} {version} (sdist, then wheel from it) {how}...")
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
     try:
         result = replace(
-            plan, command=tuple(build_command(root, staging, installer, runner.python))
+            planned, command=tuple(build_command(root, staging, installer, runner.python))
         )
         if cached and installer is not None:
             result = _build_cached(root, config, runner, result, staging, installer, build_env)
         else:
-            _run_build(runner, plan, result.command, root, build_env)
-        artifacts = _replace_artifacts(target, _checked_artifacts(plan, staging), plan.removed)
+            _run_build(runner, planned, result.command, root, build_env)
+        checked = _checked_artifacts(planned, staging)
+        artifacts = _replace_artifacts(target, checked, planned.removed)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(target.iterdir()):
             target.rmdir()  # a failed first build leaves no empty dist/ behind
-    removed = tuple(path for path in plan.removed if not path.exists())
+    removed = tuple(path for path in planned.removed if not path.exists())
     return replace(result, artifacts=artifacts, removed=removed)
 
 
@@ -252,29 +242,6 @@ def select_installer(requested: str, *, uv_found: bool, build_supports_uv: bool)
             f"Upgrade it: pip install 'build>={BUILD_WITH_INSTALLER}'.",
         )
     return "uv" if uv_found and build_supports_uv else "pip"
-
-
-# Parallel builds look for uv at once; sysconfig's first initialisation is not
-# thread-safe (uv's find_uv_bin reads a config var that can still be missing).
-_FIND_UV = threading.Lock()
-
-
-def find_uv() -> UvBinary | None:
-    """The uv executable, looked up the way ``python -m build --installer uv`` does:
-    the ``uv`` package's binary, else ``$UV`` or ``uv`` on PATH."""
-    with _FIND_UV:
-        sysconfig.get_config_vars()
-        return _find_uv()
-
-
-def _find_uv() -> UvBinary | None:
-    if importlib.util.find_spec("uv") is not None:
-        try:
-            return UvBinary(str(importlib.import_module("uv").find_uv_bin()), importable=True)
-        except (ImportError, AttributeError, FileNotFoundError):
-            pass  # a package without its binary (or a stray uv/ directory): try PATH
-    path = shutil.which(os.environ.get("UV") or "uv")
-    return UvBinary(path, importable=False) if path else None
 
 
 def format_artifacts(result: BuildResult) -> str:

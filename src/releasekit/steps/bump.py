@@ -3,6 +3,7 @@ commit and tag — all or nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import difflib
 from dataclasses import dataclass, field
@@ -15,10 +16,11 @@ from releasekit.changelog import roll_changelog
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import transaction
+from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
-from releasekit.versioning import find_version, next_version, parse_version, replace_spans
+from releasekit.versioning import find_version, replace_spans
 
 
 @dataclass(frozen=True)
@@ -74,35 +76,26 @@ class BumpResult:
         }
 
 
-def current_version(project: Project, config: ReleaseConfig, runner: Runner) -> Version:
-    """The project's version: from its files, or from its latest tag if VCS-derived."""
-    if not project.vcs_versioned:
-        return parse_version(project.read_version(), what="current version")
-    git = Git(runner, project.root)
-    if not git.is_repository():
-        raise VcsError(
-            f"{project.name} takes its version from git tags, but {project.root} is not in a "
-            "git repository.",
-            "Run releasekit inside the project's git checkout.",
-        )
-    latest = git.latest_version_tag(config.tag_format, project.name)
-    return latest[1] if latest else Version("0.0.0")
-
-
 def bump_version(
-    root: Path,
-    config: ReleaseConfig,
-    target: str,
+    plan: ReleasePlan,
     runner: Runner,
     *,
     dry_run: bool = False,
     today: datetime.date | None = None,
+    commit_override: bool | None = None,
+    tag_override: bool | None = None,
 ) -> BumpResult:
-    """Bump the project in ``root`` to ``target`` (a part like ``minor`` or ``X.Y.Z``)."""
-    project = load_project(root, config)
-    current = current_version(project, config, runner)
-    new = next_version(current, target)
-    version = str(new)
+    """Bump the project from ``plan.current`` to ``plan.version``, the version its ``bump``
+    (a part like ``minor`` or ``X.Y.Z``) resolved to. The overrides replace the commit and
+    tag settings (release commits, and tags only at its end)."""
+    root, project, current = plan.root, plan.project, plan.current
+    config = dataclasses.replace(
+        plan.config,
+        commit=plan.config.commit if commit_override is None else commit_override,
+        tag=plan.config.tag if tag_override is None else tag_override,
+    )
+    target = plan.bump or str(plan.version)
+    version = str(plan.version)
     notes = []
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")

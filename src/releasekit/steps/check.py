@@ -6,14 +6,11 @@ public-index rules, git guards, and what the target index already has of this ve
 
 from __future__ import annotations
 
-import fnmatch
 import shlex
 import tarfile
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from packaging.version import Version
 
@@ -24,108 +21,38 @@ from releasekit.artifacts import (
     find_artifacts,
     read_metadata,
 )
+from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig, Repository
-from releasekit.errors import CheckError, CommandError, ReleaseError
-from releasekit.project import load_project, normalize_name
-from releasekit.repositories import index_client, is_public
+from releasekit.errors import CheckError, CommandError
+from releasekit.plan import ReleasePlan
+from releasekit.preflight import git_problems, policy_problems
+from releasekit.project import normalize_name
+from releasekit.repositories import index_client
 from releasekit.runner import Runner
-from releasekit.steps.bump import current_version
 from releasekit.vcs import Git
 
 # What reading a damaged wheel (zip) or sdist (tar) raises.
 UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, tarfile.TarError)
 
-IndexState = Literal["absent", "identical", "different", "unknown"]
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    """What the target index has under one local artifact's filename."""
-
-    filename: str
-    local_sha256: str
-    state: IndexState
-    index_sha256: str | None = None
-
-
-class IndexComparison(NamedTuple):
-    statuses: list[IndexStatus]  # one per local artifact
-    problems: list[str]  # conflicts that forbid uploading
-    others: tuple[str, ...] = ()  # files built elsewhere that allow-other-files accepts
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    project: str
-    version: str
-    repository: str
-    artifacts: tuple[Artifact, ...]
-    index: tuple[IndexStatus, ...]
-    failures: tuple[str, ...]
-    passed: tuple[str, ...]
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    @property
-    def already_uploaded(self) -> tuple[str, ...]:
-        return tuple(s.filename for s in self.index if s.state == "identical")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "step": "check",
-            "ok": self.ok,
-            "project": self.project,
-            "version": self.version,
-            "repository": self.repository,
-            "artifacts": [
-                {"filename": a.filename, "sha256": a.sha256, "size": a.size} for a in self.artifacts
-            ],
-            "index": [
-                {
-                    "filename": s.filename,
-                    "state": s.state,
-                    "local_sha256": s.local_sha256,
-                    "index_sha256": s.index_sha256,
-                }
-                for s in self.index
-            ],
-            "failures": list(self.failures),
-            "passed": list(self.passed),
-            "notes": list(self.notes),
-        }
-
-    def raise_for_failures(self) -> None:
-        if self.failures:
-            listed = "\n".join(f"  - {failure}" for failure in self.failures)
-            error = CheckError(
-                f"{len(self.failures)} check(s) failed for {self.project} {self.version} "
-                f"(target: {self.repository}):\n{listed}",
-                "Fix each of them, rebuild if an artifact was involved, and run check again.",
-            )
-            error.details = self.to_json()
-            raise error
-
 
 def check_release(
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     runner: Runner,
     repository: Repository,
     *,
     outdir: Path | None = None,
     index: Any = None,
+    artifact_checks: bool = True,
 ) -> CheckResult:
     """Run every check against ``repository``; never stops at the first failure.
 
     ``index`` is an :class:`~releasekit.index.IndexClient` for the repository (one is made
-    from ``repository.index_url`` if not given).
+    from ``repository.index_url`` if not given). ``artifact_checks=False`` leaves out what
+    depends on the artifacts alone (twine check, names, metadata): a pipeline checking the
+    same files for its second repository has done those.
     """
-    project = load_project(root, config)
-    version = current_version(project, config, runner)
-    outdir = outdir or root / config.build_outdir
+    root, config, project, version = plan.root, plan.config, plan.project, plan.version
+    outdir = outdir or plan.outdir
     artifacts = find_artifacts(outdir)
     failures: list[str] = []
     passed: list[str] = []
@@ -141,19 +68,15 @@ def check_release(
             f"There are no artifacts to check in {outdir}.",
             "Build first: releasekit build.",
         )
-    record("twine check --strict", _twine_check(runner, artifacts))
-    record("artifact names", _name_problems(artifacts, project.name, version))
-    record("artifact metadata", _metadata_problems(artifacts, project.name, version))
-    record(
-        "PEP 440 version",
-        _version_form_problems(
-            project.read_version() if not project.vcs_versioned else str(version)
-        ),
-    )
+    if artifact_checks:
+        record("twine check --strict", _twine_check(runner, artifacts))
+        record("artifact names", _name_problems(artifacts, project.name, version))
+        record("artifact metadata", _metadata_problems(artifacts, project.name, version))
+        record("PEP 440 version", version_form_problems(plan))
     record("target rules", _target_problems(artifacts, version, repository, config))
     git = Git(runner, root)
     if git.is_repository():
-        record("git", _git_problems(git, config, project.name, version))
+        record("git", git_problems(git, config, project.name, version))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
     on_index = compare_with_index(
@@ -224,7 +147,11 @@ def _metadata_problems(artifacts: tuple[Artifact, ...], name: str, version: Vers
     return problems
 
 
-def _version_form_problems(written: str) -> list[str]:
+def version_form_problems(plan: ReleasePlan) -> list[str]:
+    """The version as written in the files must be its normalised form."""
+    if plan.project.vcs_versioned or plan.bump:
+        return []  # a tag or a bump writes the normalised form
+    written = plan.written
     normal = str(Version(written))
     if written != normal:
         return [
@@ -240,18 +167,8 @@ def _target_problems(
     repository: Repository,
     config: ReleaseConfig,
 ) -> list[str]:
-    problems = []
-    if version.local is not None and not is_public(repository) and repository.name == "prod":
-        problems.append(
-            f"{version} has a local version label (+{version.local}); refusing it for prod "
-            "(local versions are for builds that are never published)"
-        )
-    if is_public(repository):
-        if version.local is not None:
-            problems.append(
-                f"{version} has a local version label (+{version.local}); public "
-                f"indexes refuse it ({repository.name} is {repository.upload_url})"
-            )
+    problems = policy_problems(version, repository, config)
+    if repository.public:
         for artifact in artifacts:
             try:
                 classifiers = read_metadata(artifact).get_all("Classifier") or []
@@ -262,101 +179,4 @@ def _target_problems(
                     f"{artifact.filename} has a 'Private ::' classifier: it is meant "
                     f"never to reach a public index like {repository.name}"
                 )
-    if repository.name == "prod" and version.is_devrelease and not config.allow_dev_to_prod:
-        problems.append(
-            f"{version} is a development release; refusing it for prod "
-            "(set allow-dev-to-prod = true if you mean it)"
-        )
     return problems
-
-
-def _git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) -> list[str]:
-    problems = []
-    dirty = git.dirty_files()
-    if dirty:
-        problems.append(
-            "the working tree has uncommitted changes: "
-            + ", ".join(dirty[:5])
-            + (" ..." if len(dirty) > 5 else "")
-        )
-    tag = config.format_tag(str(version), name)
-    tag_commit = git.tag_commit(tag)
-    # The tag may be on an earlier commit if the project's files are the same there (in a
-    # monorepo, other packages moved on since); HEAD itself has nothing to compare.
-    changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
-    branch = git.branch()
-    if not branch:
-        if tag_commit is None or changed:  # detached is fine at the release tag (CI)
-            problems.append(f"HEAD is detached and not at the tag {tag}")
-    elif not any(fnmatch.fnmatchcase(branch, p) for p in config.release_branches):
-        problems.append(
-            f"the branch {branch!r} is not a release branch "
-            f"({', '.join(config.release_branches)}; see release-branches)"
-        )
-    if changed:
-        problems.append(
-            f"the tag {tag} exists but points at {tag_commit[:12] if tag_commit else ''}, and "
-            f"the project's files changed since ({', '.join(changed[:5])}"
-            + (" ..." if len(changed) > 5 else "")
-            + "): bump the version for a new release"
-        )
-    return problems
-
-
-def compare_with_index(
-    index: Any,
-    repository: Repository,
-    name: str,
-    version: str,
-    artifacts: tuple[Artifact, ...],
-    allow_other_files: Sequence[str] = (),
-) -> IndexComparison:
-    """Each artifact's state on the index, and the conflicts that forbid uploading.
-
-    Files of the release that were not built here are a conflict unless they match a glob
-    of ``allow_other_files``.
-    """
-    index = index or index_client(repository)
-    try:
-        remote = {f.filename: f for f in index.release_files(name, version)}
-    except ReleaseError as exc:
-        unknown = [IndexStatus(a.filename, a.sha256, "unknown") for a in artifacts]
-        return IndexComparison(unknown, [f"could not ask {repository.name} what it has: {exc}"])
-    statuses, problems = [], []
-    for artifact in artifacts:
-        found = remote.pop(artifact.filename, None)
-        if found is None:
-            statuses.append(IndexStatus(artifact.filename, artifact.sha256, "absent"))
-        elif found.sha256 == artifact.sha256:
-            statuses.append(
-                IndexStatus(artifact.filename, artifact.sha256, "identical", found.sha256)
-            )
-        else:
-            statuses.append(
-                IndexStatus(artifact.filename, artifact.sha256, "different", found.sha256)
-            )
-            problems.append(
-                f"{artifact.filename} is already on {repository.name} with sha256 "
-                f"{found.sha256 or 'unknown'}, but the local file has sha256 {artifact.sha256}; "
-                "a filename can never be reused — bump the version and release that"
-            )
-    others = sorted(f for f in remote if is_allowed_other(f, allow_other_files))
-    for filename in others:
-        del remote[filename]
-    if remote:
-        problems.append(
-            f"{name} {version} already exists on {repository.name} with other files ("
-            + ", ".join(sorted(remote))
-            + "); bump the version and release that"
-            + (
-                ""
-                if allow_other_files
-                else " (or list them in allow-other-files if another "
-                "job of the same release uploads them)"
-            )
-        )
-    return IndexComparison(statuses, problems, tuple(others))
-
-
-def is_allowed_other(filename: str, allow_other_files: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(filename, glob) for glob in allow_other_files)

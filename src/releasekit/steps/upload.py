@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from releasekit.artifacts import Artifact
-from releasekit.config import ReleaseConfig, Repository
+from releasekit.comparison import CheckResult, compare_with_index
+from releasekit.config import Repository
 from releasekit.credentials import (
     ANONYMOUS,
     Credentials,
@@ -25,9 +26,9 @@ from releasekit.credentials import (
 )
 from releasekit.errors import CommandError, CredentialsError, UploadError
 from releasekit.index import redact_url
+from releasekit.plan import ReleasePlan
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
-from releasekit.steps.check import CheckResult, check_release, compare_with_index
 
 RETRYABLE = "retryable"
 
@@ -63,16 +64,15 @@ class UploadResult:
 
 
 def upload_release(
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     runner: Runner,
     repository: Repository,
+    check: CheckResult,
     *,
-    outdir: Path | None = None,
     yes: bool = False,
     dry_run: bool = False,
     env: Mapping[str, str] | None = None,
-    check: CheckResult | None = None,
+    credentials: Credentials | None = None,
     confirm: Callable[[str], bool] | None = None,
     retries: int = 3,
     backoff: float = 2.0,
@@ -80,19 +80,18 @@ def upload_release(
 ) -> UploadResult:
     """Upload the built artifacts to ``repository`` (wheels first), skipping what is there.
 
-    ``check`` is a passed :class:`CheckResult` for the same artifacts (publish runs check
-    first); without one, check runs here. Production (``prod``) asks ``confirm`` unless
+    ``check`` is check's verdict on the same artifacts against ``repository``: upload starts
+    from what it found on the index. A production repository asks ``confirm`` unless
     ``yes`` or the ``CI`` variable is set.
     """
     import os
 
     env = os.environ if env is None else env
-    credentials = resolve_credentials(repository, env=env)
+    if credentials is None:
+        credentials = resolve_credentials(repository, env=env)
     for warning in credentials.warnings:
         runner.log(f"warning: {warning}")
     index = index_client(repository, credentials, log=runner.log)
-    if check is None:
-        check = check_release(root, config, runner, repository, outdir=outdir, index=index)
     check.raise_for_failures()
     check_token_scope(credentials, repository, check.project)
 
@@ -116,7 +115,7 @@ def upload_release(
     )
     if dry_run or not pending:
         return result
-    if repository.name == "prod" and not yes and not env.get("CI"):
+    if repository.production and not yes and not env.get("CI"):
         _confirm_production(check, repository, [a.filename for a in pending], confirm)
 
     attempts = _upload_until_done(
@@ -126,7 +125,7 @@ def upload_release(
         index,
         check,
         pending,
-        allow_other_files=config.allow_other_files,
+        allow_other_files=plan.config.allow_other_files,
         retries=retries,
         backoff=backoff,
         sleep=sleep,

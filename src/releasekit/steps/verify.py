@@ -22,15 +22,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from packaging.version import Version
 
 from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
+from releasekit.comparison import is_allowed_other
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.credentials import ANONYMOUS, Credentials
 from releasekit.errors import CommandError, ReleaseError, VerifyError
 from releasekit.index import IndexFile, redact_url
-from releasekit.project import load_project, normalize_name
+from releasekit.plan import ReleasePlan
+from releasekit.project import normalize_name
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
-from releasekit.steps.bump import current_version
-from releasekit.steps.check import is_allowed_other
 
 # "other": on the index, not built here, and accepted by allow-other-files.
 FileState = Literal["ok", "missing", "mismatch", "extra", "other"]
@@ -81,8 +81,7 @@ class VerifyResult:
 
 
 def verify_release(
-    root: Path,
-    config: ReleaseConfig,
+    plan: ReleasePlan,
     runner: Runner,
     repository: Repository,
     *,
@@ -95,20 +94,19 @@ def verify_release(
     sleep: Callable[[float], object] = time.sleep,
 ) -> VerifyResult:
     """Wait for the release on ``repository`` and compare it with the local artifacts."""
-    project = load_project(root, config)
-    version = str(current_version(project, config, runner))
-    artifacts = find_artifacts(outdir or root / config.build_outdir)
+    config, project, version = plan.config, plan.project, str(plan.version)
+    outdir = outdir or plan.outdir
+    artifacts = find_artifacts(outdir)
     if not artifacts:
         raise VerifyError(
-            f"There are no local artifacts in {outdir or root / config.build_outdir} to "
-            "compare the index with.",
+            f"There are no local artifacts in {outdir} to compare the index with.",
             "Verify from the directory you built and uploaded from (or pass --outdir).",
         )
     # Files of another version would be waited for in vain (minutes), then "missing".
     problems = artifact_problems([a.filename for a in artifacts], project.name, Version(version))
     if problems:
         raise VerifyError(
-            f"The artifacts in {outdir or root / config.build_outdir} are not those of "
+            f"The artifacts in {outdir} are not those of "
             f"{project.name} {version}: " + "; ".join(problems) + ".",
             "Build (and upload) this version first, or verify from the checkout of the "
             "version that was built.",
@@ -280,7 +278,7 @@ def install_and_check(
     index, from the ``prod`` repository's index: the release itself is installed with
     ``--no-deps``, so a name squatted on the test index can never stand in for one.
     """
-    from releasekit.steps.build import find_uv
+    from releasekit.tools import find_uv
 
     uv = find_uv()
     index_url = _with_auth(repository.index_url, credentials)

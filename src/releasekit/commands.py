@@ -1,0 +1,456 @@
+"""The command table: every command, its flags and the configuration keys they set.
+
+argparse (``releasekit COMMAND``), the nox sessions (``nox -s COMMAND -- FLAGS``) and the
+Invoke tasks (``invoke COMMAND --FLAGS``) are all generated from it, so a flag added here
+exists everywhere, with the same name and the same short form. This module is imported
+by ``nox -l`` and ``invoke -l``: it holds data and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+from releasekit.errors import ExitCode, UsageError
+
+Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One flag (or the positional argument) of a command."""
+
+    name: str  # the long flag without dashes: "repository-url"; the positional's dest
+    kind: Kind
+    help: str
+    short: str = ""  # one letter, the same on every command that has the flag
+    metavar: str = ""
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    # The configuration key the flag overrides ("" for none).
+    config_key: str = ""
+    # For --fresh: sets build.cache to False, under another name.
+    dest: str = ""
+
+    @property
+    def attr(self) -> str:
+        return self.dest or self.name.replace("-", "_")
+
+    def to_argv(self, value: Any) -> list[str]:
+        """The flags that give this option ``value`` (nothing for its default)."""
+        flag = f"--{self.name}"
+        if self.name == "fresh":
+            return [flag] if value is False else []  # --fresh stores build.cache = False
+        if value is None or value == self.default:
+            return []
+        if self.kind == "positional":
+            return [str(value)]
+        if self.kind == "flag":
+            return [flag] if value else []
+        if self.kind == "switch":
+            return [flag if value else f"--no-{self.name}"]
+        if self.kind == "paths":
+            return [arg for item in value for arg in (flag, str(item))]
+        return [flag, str(value)]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str  # one line: argparse help, nox -l, invoke -l
+    options: tuple[Option, ...] = ()
+    # Runs build or twine: the nox session gets a virtualenv with the tools.
+    needs_tools: bool = True
+    # Offered as a nox session and an Invoke task.
+    adapted: bool = True
+
+    @property
+    def positional(self) -> Option | None:
+        return next((o for o in self.options if o.kind == "positional"), None)
+
+
+# --- options, defined once -------------------------------------------------------------
+
+PROJECT = Option(
+    "project",
+    "path",
+    "the project's directory (default: the current directory)",
+    metavar="DIR",
+    default=Path("."),
+)
+CONFIG = Option(
+    "config",
+    "path",
+    "a TOML file with [tool.releasekit] keys, layered over pyproject.toml",
+    metavar="FILE",
+)
+JSON = Option("json", "flag", "print a JSON summary on stdout (progress stays on stderr)")
+GLOBAL = (PROJECT, CONFIG, JSON)
+
+PACKAGE = Option(
+    "package",
+    "paths",
+    "in a monorepo, work on this package only (repeatable; default: all packages)",
+    metavar="DIR",
+)
+JOBS = Option(
+    "jobs",
+    "int",
+    "in a monorepo, work on N packages at once (default: the CPU count)",
+    short="j",
+    metavar="N",
+)
+OUTDIR = Option(
+    "outdir", "path", "where the artifacts are (default: build.outdir, dist/)", metavar="DIR"
+)
+REPOSITORY = Option(
+    "repository",
+    "text",
+    "a configured repository or .pypirc section",
+    short="r",
+    metavar="NAME",
+)
+REPOSITORY_URL = Option(
+    "repository-url", "text", "upload URL of an index not in the configuration", metavar="URL"
+)
+INDEX_URL = Option(
+    "index-url",
+    "text",
+    "simple-API URL of the index (default: from the repository)",
+    metavar="URL",
+)
+YES = Option("yes", "flag", "do not ask for confirmation before a production upload", short="y")
+DRY_RUN = Option("dry-run", "flag", "say exactly what would be done; change nothing", short="n")
+TIMEOUT = Option(
+    "timeout",
+    "seconds",
+    "how long verify waits for the index (default: verify.timeout, 300)",
+    metavar="SECONDS",
+    config_key="verify.timeout",
+)
+INSTALL = Option(
+    "install",
+    "switch",
+    "verify by also installing from the index into a fresh venv (default: verify.install)",
+    config_key="verify.install",
+)
+FRESH = Option(
+    "fresh",
+    "flag",
+    "build in a new isolated environment, bypassing the cached one (build.cache)",
+    dest="cache",
+    config_key="build.cache",
+)
+COMMIT = Option(
+    "commit",
+    "switch",
+    "commit the change (default: on in a git repository)",
+    config_key="commit",
+)
+TAG = Option(
+    "tag",
+    "switch",
+    "create an annotated tag (default: on in a git repository)",
+    config_key="tag",
+)
+TAG_FORMAT = Option(
+    "tag-format", "text", 'e.g. "v{version}"', metavar="FORMAT", config_key="tag-format"
+)
+ALLOW_DIRTY = Option(
+    "allow-dirty",
+    "flag",
+    "commit and tag even with other uncommitted changes",
+    config_key="allow-dirty",
+)
+
+TARGET = (OUTDIR, REPOSITORY, REPOSITORY_URL, INDEX_URL)
+PIPELINE = (YES, DRY_RUN, TIMEOUT, INSTALL, FRESH)
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "bump-version",
+        "Bump the version everywhere, roll the changelog, commit and tag.",
+        (
+            Option(
+                "target",
+                "positional",
+                "major, minor, patch, alpha, beta, rc, pre, post, dev, release, or a version",
+                metavar="PART|X.Y.Z",
+            ),
+            DRY_RUN,
+            COMMIT,
+            TAG,
+            ALLOW_DIRTY,
+            TAG_FORMAT,
+            PACKAGE,
+        ),
+        needs_tools=False,
+    ),
+    Command(
+        "build",
+        "Build sdist and wheel (from the sdist) into a clean dist/.",
+        (
+            OUTDIR,
+            DRY_RUN,
+            FRESH,
+            Option(
+                "installer",
+                "text",
+                "installer for the isolated build environment (default: auto)",
+                choices=("auto", "pip", "uv"),
+                config_key="build.installer",
+            ),
+            Option(
+                "isolation",
+                "switch",
+                "build in an isolated environment (default: on)",
+                config_key="build.isolation",
+            ),
+            PACKAGE,
+            JOBS,
+        ),
+    ),
+    Command(
+        "check",
+        "Run every pre-flight check against the target index.",
+        (*TARGET, PACKAGE),
+    ),
+    Command(
+        "upload-test",
+        "Upload to the test index; files already there are skipped.",
+        (*TARGET, YES, DRY_RUN, PACKAGE),
+    ),
+    Command(
+        "upload-prod",
+        "Upload to the production index (asks unless --yes or CI).",
+        (*TARGET, YES, DRY_RUN, PACKAGE),
+    ),
+    Command(
+        "verify",
+        "Prove the files on the index are the ones built (--install: and install it).",
+        (*TARGET, TIMEOUT, INSTALL, PACKAGE),
+    ),
+    Command(
+        "publish",
+        "Build, check, upload and verify (--test: to the test index).",
+        (
+            Option("test", "flag", "publish to the test repository", short="t"),
+            REPOSITORY,
+            *PIPELINE,
+            PACKAGE,
+            JOBS,
+        ),
+    ),
+    Command(
+        "release",
+        "Bump, build, check, upload-test, verify, upload-prod, verify, tag, push.",
+        (
+            Option(
+                "part", "positional", "the version bump (not with --resume)", metavar="PART|X.Y.Z"
+            ),
+            Option("resume", "flag", "continue a stopped release from the current version"),
+            *PIPELINE,
+            Option(
+                "push",
+                "switch",
+                "push the commit and tag at the end (default: release.push)",
+                config_key="release.push",
+            ),
+            Option(
+                "test-first",
+                "switch",
+                "go through the test index first (default: release.test-first)",
+                config_key="release.test-first",
+            ),
+            PACKAGE,
+        ),
+    ),
+    Command(
+        "upload",
+        "Upload to --repository NAME; files already there are skipped.",
+        (*TARGET, YES, DRY_RUN, PACKAGE),
+        adapted=False,
+    ),
+    Command(
+        "version",
+        "Print the project's current version.",
+        (PACKAGE,),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
+        "plan",
+        "List the packages whose version is not yet on the target index (a CI matrix).",
+        (REPOSITORY, PACKAGE, JOBS),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
+        "config",
+        "Print the effective configuration and which layer set each key.",
+        (Option("show", "flag", "show it (the default action)"), PACKAGE),
+        adapted=False,
+        needs_tools=False,
+    ),
+)
+BY_NAME: Mapping[str, Command] = {c.name: c for c in COMMANDS}
+ADAPTED: tuple[Command, ...] = tuple(c for c in COMMANDS if c.adapted)
+# Commands that upload; only-if-env can make them skip (one job of a CI matrix uploads).
+UPLOADING = frozenset({"upload", "upload-test", "upload-prod", "publish", "release"})
+# Repository each command targets when --repository is not given.
+DEFAULT_REPOSITORY = {"upload-test": "test", "upload-prod": "prod"}
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The configuration keys the parsed flags set (None: not given, the layers decide)."""
+    command = BY_NAME.get(args.command)
+    if command is None:
+        return {}
+    return {
+        option.config_key: _config_value(option, getattr(args, option.attr, None))
+        for option in command.options
+        if option.config_key
+    }
+
+
+def _config_value(option: Option, value: Any) -> Any:
+    if option.name == "fresh":
+        return False if value else None  # --fresh: build.cache = false
+    return value
+
+
+def to_argv(command: str, values: Mapping[str, Any]) -> list[str]:
+    """Flags that make ``command`` run with ``values`` (by attribute name), the positional
+    first; options at their default are left out."""
+    spec = BY_NAME[command]
+    positional = spec.positional
+    head = positional.to_argv(values.get(positional.attr)) if positional else []
+    options = (o for o in (*spec.options, *GLOBAL) if o.kind != "positional")
+    return head + [arg for o in options for arg in o.to_argv(values.get(o.attr))]
+
+
+# --- argparse ---------------------------------------------------------------------------
+
+
+class RaisingParser(argparse.ArgumentParser):
+    """A parser whose errors are UsageErrors (for --json, nox and Invoke)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}.", f"See {self.prog} --help.")
+
+
+def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = False) -> None:
+    names = [f"--{option.name}", *([f"-{option.short}"] if option.short else [])]
+    extra: dict[str, Any] = {"help": option.help}
+    if suppress:
+        extra["default"] = argparse.SUPPRESS
+    if option.kind == "positional":
+        parser.add_argument(option.attr, nargs="?", metavar=option.metavar, help=option.help)
+        return
+    if option.kind == "flag":
+        if option.name == "fresh":
+            parser.add_argument(
+                *names, dest="cache", action="store_false", **{"default": None, **extra}
+            )
+        else:
+            parser.add_argument(
+                *names,
+                dest=option.attr,
+                action="store_true",
+                **{"default": False if option.name != "allow-dirty" else None, **extra},
+            )
+        return
+    if option.kind == "switch":
+        parser.add_argument(
+            *names,
+            dest=option.attr,
+            action=argparse.BooleanOptionalAction,
+            **{"default": None, **extra},
+        )
+        return
+    types: dict[str, Any] = {"path": Path, "paths": Path, "int": int, "seconds": float, "text": str}
+    parser.add_argument(
+        *names,
+        dest=option.attr,
+        type=types[option.kind],
+        action="append" if option.kind == "paths" else "store",
+        metavar=option.metavar or None,
+        choices=option.choices or None,
+        **{"default": option.default, **extra},
+    )
+
+
+def build_parser(
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    """``releasekit``'s parser: global options before or after the command."""
+    from releasekit import __version__, ci, trusted_publisher
+
+    parser = parser_class(
+        prog="releasekit",
+        description="Safe, reusable release steps: bump-version, build, check, upload, verify.",
+        epilog="Exit codes: " + ", ".join(f"{c.value} {c.name.lower()}" for c in ExitCode) + ".",
+    )
+    parser.add_argument("--version", action="version", version=f"releasekit {__version__}")
+    for option in GLOBAL:
+        _add(parser, option)
+    # Given after the command, a global option overrides; not given there, the value
+    # from before the command (or the default) stays.
+    after = argparse.ArgumentParser(add_help=False)
+    for option in GLOBAL:
+        _add(after, option, suppress=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub = commands.add_parser(
+            command.name, parents=[after], help=command.summary, description=command.summary
+        )
+        positional = command.positional
+        if positional is not None:
+            _add(sub, positional)
+        for option in command.options:
+            if option.kind != "positional":
+                _add(sub, option)
+    ci.add_parser(commands, after)
+    trusted_publisher.add_parser(commands, after)
+    return parser
+
+
+def parse(argv: Sequence[str], *, prog: str = "releasekit") -> argparse.Namespace:
+    """``argv`` parsed; a UsageError (not SystemExit) when it is wrong."""
+    parser = build_parser(parser_class=RaisingParser)
+    parser.prog = prog
+    return parser.parse_args(list(argv))
+
+
+def parse_command(command: str, argv: Sequence[str], *, usage: str) -> argparse.Namespace:
+    """``argv`` parsed as the flags of ``releasekit COMMAND`` (the nox sessions and Invoke
+    tasks); a UsageError naming ``usage`` if they are not."""
+    try:
+        return parse([command, *argv])
+    except UsageError as exc:
+        message = exc.message.replace(f"releasekit {command}", usage).replace(
+            "releasekit:", f"{usage}:"
+        )
+        raise UsageError(
+            message,
+            f"Usage: {usage} [flags of 'releasekit {command}'], see releasekit {command} --help.",
+        ) from None
+
+
+def resume_command(args: argparse.Namespace) -> str:
+    """The one command that continues a stopped ``release`` (or ``publish``) as it was
+    started (``args.invocation``: the CLI, a nox session or an Invoke task): the same
+    flags, without PART, with ``--resume``."""
+    import shlex
+
+    values = dict(vars(args))
+    if args.command == "release":
+        values.update(part=None, resume=True)
+    flags = to_argv(args.command, values)
+    invocation = getattr(args, "invocation", ("releasekit", args.command))
+    if invocation[0] == "nox":
+        return f"nox -s {invocation[1]}" + (f" -- {shlex.join(flags)}" if flags else "")
+    return shlex.join([*invocation, *flags])

@@ -1,0 +1,183 @@
+"""The release plan: everything a command needs, resolved once, before anything runs.
+
+:func:`resolve_plan` reads the project (its name, the version and where it is written),
+chooses the output directory and the target repositories, and lists the steps in order.
+The steps take the plan; none of them reads pyproject.toml or asks git for the version
+again, so one publish derives the name and the version exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from packaging.version import Version
+
+if TYPE_CHECKING:
+    from releasekit.config import ReleaseConfig
+    from releasekit.project import Project
+    from releasekit.repositories import Repository
+    from releasekit.runner import Runner
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step of a pipeline: its name, the repository it targets, what it touches."""
+
+    name: str
+    repository: str = ""
+    does: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "repository": self.repository or None, "does": self.does}
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """One project's release, resolved: read it, never derive its values again."""
+
+    root: Path
+    config: ReleaseConfig
+    project: Project
+    # The version in the project's files (or its latest tag) now, and as it is written.
+    current: Version
+    written: str
+    # The version this command releases: ``current``, or the bumped one for ``release``.
+    version: Version
+    outdir: Path
+    targets: tuple[Repository, ...] = ()
+    bump: str | None = None
+    steps: tuple[PlannedStep, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.project.name
+
+    @property
+    def tag(self) -> str:
+        return self.config.format_tag(str(self.version), self.name)
+
+    def with_outdir(self, outdir: Path | None) -> ReleasePlan:
+        """The same plan reading or writing artifacts in ``outdir`` (``--outdir``)."""
+        return self if outdir is None else dataclasses.replace(self, outdir=outdir)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.name,
+            "current_version": str(self.current),
+            "version": str(self.version),
+            "version_written_in": [
+                {"path": _relative(loc.path, self.root), "what": loc.description}
+                for loc in self.project.locations
+            ]
+            or ["git tags"],
+            "outdir": str(self.outdir),
+            "tag": self.tag,
+            "targets": [
+                {
+                    "name": r.name,
+                    "upload_url": _redacted(r.upload_url),
+                    "index_url": _redacted(r.index_url),
+                    "production": r.production,
+                    "public": r.public,
+                }
+                for r in self.targets
+            ],
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _redacted(url: str) -> str:
+    from releasekit.index import redact_url
+
+    return redact_url(url)
+
+
+def resolve_plan(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    *,
+    bump: str | None = None,
+    targets: Sequence[Repository] = (),
+    outdir: Path | None = None,
+) -> ReleasePlan:
+    """Read the project in ``root`` once and resolve what a command will do with it.
+
+    ``bump`` (a part like ``minor`` or ``X.Y.Z``) makes the plan's version the bumped one;
+    it is refused here, before anything runs, if it is not strictly greater.
+    """
+    from releasekit.project import current_version, load_project
+    from releasekit.versioning import next_version, parse_version
+
+    root = root.resolve()
+    project = load_project(root, config)
+    if project.vcs_versioned:
+        current = current_version(project, config, runner)
+        written = str(current)
+    else:
+        written = project.read_version()
+        current = parse_version(written, what="current version")
+    version = next_version(current, bump) if bump else current
+    chosen = outdir if outdir is not None else Path(config.build_outdir)
+    return ReleasePlan(
+        root=root,
+        config=config,
+        project=project,
+        current=current,
+        written=written,
+        version=version,
+        outdir=chosen if chosen.is_absolute() else root / chosen,
+        targets=tuple(targets),
+        bump=bump,
+    )
+
+
+def pipeline_steps(plan: ReleasePlan, command: str, *, build: bool = True) -> ReleasePlan:
+    """The plan with the steps of ``publish`` or ``release`` listed, in the order they run."""
+    config = plan.config
+    steps: list[PlannedStep] = []
+    if command == "release" and plan.bump:
+        written = ", ".join(
+            sorted({_relative(loc.path, plan.root) for loc in plan.project.locations})
+        )
+        changelog = plan.project.changelog
+        extra = f", {_relative(changelog, plan.root)}" if changelog else ""
+        steps.append(
+            PlannedStep(
+                "bump-version",
+                does=f"{plan.current} -> {plan.version} in {written or 'git tags'}{extra}; commit",
+            )
+        )
+    if build:
+        steps.append(
+            PlannedStep("build", does=f"sdist and wheel of {plan.version} into {plan.outdir}")
+        )
+    for repository in plan.targets:
+        steps += [
+            PlannedStep("check", repository.name, "every check against the index"),
+            PlannedStep(
+                "upload",
+                repository.name,
+                f"the artifacts not yet there to {_redacted(repository.upload_url)}"
+                + (" (asks first: production)" if repository.production else ""),
+            ),
+            PlannedStep("verify", repository.name, "every file's sha256 on the index"),
+        ]
+    if command == "release":
+        steps.append(PlannedStep("tag", does=f"create {plan.tag}"))
+        if config.release_push:
+            steps.append(
+                PlannedStep("push", does=f"the branch and {plan.tag} to {config.release_remote}")
+            )
+    return dataclasses.replace(plan, steps=tuple(steps))

@@ -1,0 +1,287 @@
+"""Pre-flight: every check that needs no new artifact, run before anything changes.
+
+``release`` and ``publish`` run it first: the branch and the working tree, the tag, the
+version (strictly greater, not already on an index, no dev or local version for
+production), credentials and token scope for each target, each index reachable, and the
+metadata that can be checked from the source (the readme renders, classifiers exist, no
+``Private ::`` classifier for a public index). A failure here changes nothing: no commit,
+no tag, no file. check runs the git and version rules again on the built artifacts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from packaging.version import Version
+
+from releasekit.errors import CheckError, ReleaseError
+
+if TYPE_CHECKING:
+    from releasekit.config import ReleaseConfig
+    from releasekit.plan import ReleasePlan
+    from releasekit.repositories import Repository
+    from releasekit.runner import Runner
+    from releasekit.vcs import Git
+
+
+@dataclass(frozen=True)
+class PreflightResult:
+    passed: tuple[str, ...]
+    failures: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "passed": list(self.passed),
+            "failures": list(self.failures),
+            "notes": list(self.notes),
+        }
+
+    def raise_for_failures(self, what: str) -> None:
+        if self.failures:
+            listed = "\n".join(f"  - {failure}" for failure in self.failures)
+            error = CheckError(
+                f"Pre-flight of {what} found {len(self.failures)} problem(s); nothing was "
+                f"changed:\n{listed}",
+                "Fix each of them and run the same command again (--dry-run shows the plan "
+                "and runs the pre-flight only).",
+            )
+            error.details = {"preflight": self.to_json()}
+            raise error
+
+
+def run_preflight(
+    plan: ReleasePlan,
+    runner: Runner,
+    *,
+    command: str,
+    env: Mapping[str, str] | None = None,
+    index_timeout: float = 10.0,
+) -> PreflightResult:
+    """Every check of ``plan`` that needs no artifact; all failures listed at once."""
+    from releasekit.vcs import Git
+
+    passed: list[str] = []
+    failures: list[str] = []
+    notes: list[str] = []
+
+    def record(name: str, problems: list[str]) -> None:
+        failures.extend(problems)
+        if not problems:
+            passed.append(name)
+
+    git = Git(runner, plan.root)
+    if git.is_repository():
+        problems = git_problems(git, plan.config, plan.name, plan.version)
+        if command == "release" and plan.bump:
+            problems += _new_tag_problems(git, plan)
+        record("git", problems)
+    elif command == "release":
+        record("git", [f"{plan.root} is not in a git repository: release commits and tags"])
+    else:
+        notes.append(f"{plan.root} is not a git repository: git checks skipped.")
+    for repository in plan.targets:
+        record(
+            f"version for {repository.name}", policy_problems(plan.version, repository, plan.config)
+        )
+        record(f"credentials for {repository.name}", _credential_problems(plan, repository, env))
+        record(
+            f"index {repository.name}",
+            _index_problems(plan, repository, env, runner, index_timeout, command),
+        )
+    metadata, metadata_notes = source_metadata_problems(plan)
+    notes.extend(metadata_notes)
+    record("metadata from the source", metadata)
+    return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
+
+
+def git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) -> list[str]:
+    """A clean tree on a release branch (or a detached HEAD at the release tag), and no
+    stale release tag."""
+    problems = []
+    dirty = git.dirty_files()
+    if dirty:
+        problems.append(
+            "the working tree has uncommitted changes: "
+            + ", ".join(dirty[:5])
+            + (" ..." if len(dirty) > 5 else "")
+        )
+    tag = config.format_tag(str(version), name)
+    tag_commit = git.tag_commit(tag)
+    # The tag may be on an earlier commit if the project's files are the same there (in a
+    # monorepo, other packages moved on since); HEAD itself has nothing to compare.
+    changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
+    branch = git.branch()
+    if not branch:
+        if tag_commit is None or changed:  # detached is fine at the release tag (CI)
+            problems.append(f"HEAD is detached and not at the tag {tag}")
+    elif not any(fnmatch.fnmatchcase(branch, p) for p in config.release_branches):
+        problems.append(
+            f"the branch {branch!r} is not a release branch "
+            f"({', '.join(config.release_branches)}; see release-branches)"
+        )
+    if changed:
+        problems.append(
+            f"the tag {tag} exists but points at {tag_commit[:12] if tag_commit else ''}, and "
+            f"the project's files changed since ({', '.join(changed[:5])}"
+            + (" ..." if len(changed) > 5 else "")
+            + "): bump the version for a new release"
+        )
+    return problems
+
+
+def _new_tag_problems(git: Git, plan: ReleasePlan) -> list[str]:
+    """A bump must create a new tag for a version greater than every released one."""
+    problems = []
+    if git.tag_commit(plan.tag) is not None:
+        problems.append(f"the tag {plan.tag} already exists: {plan.version} was released before")
+    latest = git.latest_version_tag(plan.config.tag_format, plan.name)
+    if latest and latest[1] >= plan.version:
+        problems.append(
+            f"{plan.version} is not greater than {latest[1]}, already tagged {latest[0]}"
+        )
+    return problems
+
+
+def policy_problems(version: Version, repository: Repository, config: ReleaseConfig) -> list[str]:
+    """The repository's policy on this version: no local version on a public or
+    production index, no development release on a production one."""
+    problems = []
+    if version.local is not None and (repository.public or repository.production):
+        where = "a public index" if repository.public else "a production repository"
+        problems.append(
+            f"{version} has a local version label (+{version.local}); {repository.name} is "
+            f"{where} ({repository.upload_url}), and local versions are for builds that are "
+            "never published"
+        )
+    if repository.production and version.is_devrelease and not config.allow_dev_to_prod:
+        problems.append(
+            f"{version} is a development release; refusing it for {repository.name}, a "
+            "production repository (set allow-dev-to-prod = true if you mean it)"
+        )
+    return problems
+
+
+def _credential_problems(
+    plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None
+) -> list[str]:
+    from releasekit.credentials import check_token_scope, resolve_credentials
+
+    try:
+        credentials = resolve_credentials(repository, env=env)
+        check_token_scope(credentials, repository, plan.name)
+    except ReleaseError as exc:
+        return [f"{repository.name}: {exc}"]
+    return []
+
+
+def _index_problems(
+    plan: ReleasePlan,
+    repository: Repository,
+    env: Mapping[str, str] | None,
+    runner: Runner,
+    timeout: float,
+    command: str,
+) -> list[str]:
+    """The index answers; a version about to be bumped to is not on it already."""
+    from releasekit.credentials import read_credentials
+    from releasekit.repositories import index_client
+
+    try:
+        credentials = read_credentials(repository, env=env)
+    except ReleaseError:
+        credentials = None  # reported by the credentials check; the index may be public
+    index = index_client(repository, credentials, timeout=timeout, retries=1, log=runner.log)
+    try:
+        files = index.release_files(plan.name, str(plan.version))
+    except ReleaseError as exc:
+        return [f"{repository.name} cannot be read: {exc}"]
+    if files and command == "release" and plan.bump:
+        return [
+            f"{plan.name} {plan.version} is already on {repository.name} "
+            f"({', '.join(sorted(f.filename for f in files))}): bump to another version"
+        ]
+    return []
+
+
+def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
+    """What PyPI would refuse in the static ``[project]`` metadata: a readme that does not
+    render, unknown classifiers, ``Private ::`` for a public index. Notes when it
+    cannot tell (dynamic metadata, no classifier list installed)."""
+    from releasekit.config import read_toml
+
+    pyproject = plan.root / "pyproject.toml"
+    table = read_toml(pyproject).get("project", {}) if pyproject.is_file() else {}
+    problems: list[str] = []
+    notes: list[str] = []
+    dynamic = set(table.get("dynamic", []))
+    if not table:
+        return problems, ["no [project] table: metadata is checked on the built artifacts."]
+    if "readme" not in dynamic and "readme" in table:
+        problems += _readme_problems(plan, table["readme"])
+    classifiers = [c for c in table.get("classifiers", []) if isinstance(c, str)]
+    if any(c.startswith("Private ::") for c in classifiers):
+        public = [r.name for r in plan.targets if r.public]
+        if public:
+            problems.append(
+                f"a 'Private ::' classifier in pyproject.toml: it is meant never to reach a "
+                f"public index like {', '.join(public)}"
+            )
+    try:
+        from trove_classifiers import classifiers as known
+    except ImportError:
+        if classifiers:
+            notes.append(
+                "classifiers not checked before the build (trove-classifiers is not installed)"
+            )
+        return problems, notes
+    unknown = [c for c in classifiers if c not in known and not c.startswith("Private ::")]
+    if unknown:
+        problems.append(
+            "unknown classifiers in pyproject.toml (PyPI refuses them): " + "; ".join(unknown)
+        )
+    return problems, notes
+
+
+_CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst", ".txt": "text/plain"}
+
+
+def _readme_problems(plan: ReleasePlan, readme: Any) -> list[str]:
+    """The readme must render as PyPI renders it (twine check --strict, from the source)."""
+    if isinstance(readme, str):
+        path, content_type = readme, ""
+    elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
+        path, content_type = readme["file"], str(readme.get("content-type", ""))
+    else:
+        return []  # inline text: checked on the artifacts
+    file = plan.root / path
+    if not file.is_file():
+        return [f"the readme {path} named in pyproject.toml does not exist"]
+    content_type = content_type or _CONTENT_TYPES.get(file.suffix.lower(), "")
+    if not content_type.startswith("text/x-rst"):
+        return []  # Markdown and plain text always render
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [f"the readme {path} is not UTF-8 text"]
+    import io
+
+    from readme_renderer.rst import render
+
+    warnings = io.StringIO()
+    if render(text, stream=warnings) is None:
+        detail = " ".join(warnings.getvalue().split())[:300]
+        return [
+            f"the readme {path} does not render as reStructuredText, so PyPI would refuse "
+            f"the upload ({detail or 'no detail'}); fix it (python -m readme_renderer "
+            f"{path} shows the errors)"
+        ]
+    return []

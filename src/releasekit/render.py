@@ -1,0 +1,122 @@
+"""The command line's text output: one function per result, each returning the lines to
+print. ``--json`` prints the results' ``to_json()`` instead; both come from the same
+values."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from releasekit.comparison import CheckResult
+    from releasekit.pipeline import PipelineResult
+    from releasekit.preflight import PreflightResult
+    from releasekit.steps.build import BuildResult
+    from releasekit.steps.bump import BumpResult
+    from releasekit.steps.upload import UploadResult
+    from releasekit.steps.verify import VerifyResult
+
+
+def bump(result: BumpResult) -> str:
+    verb = "would bump" if result.dry_run else "bumped"
+    lines = [result.diff().rstrip("\n")] if result.dry_run else []
+    lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
+    lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
+    if result.commit:
+        lines.append(f"  commit: {result.commit_sha or '(would commit)'}")
+    if result.tag:
+        lines.append(f"  tag: {result.tag}")
+    lines += [f"  note: {note}" for note in result.notes]
+    if result.dry_run:
+        lines.append("dry run: nothing was changed")
+    return "\n".join(lines)
+
+
+def build(result: BuildResult) -> str:
+    from releasekit.steps.build import format_artifacts
+
+    if result.dry_run:
+        lines = [f"would run: {' '.join(result.command)}", f"into: {result.outdir}"]
+        lines += [f"would remove: {p.name}" for p in result.removed]
+    else:
+        lines = [
+            f"built {result.project} {result.version} into {result.outdir}:",
+            format_artifacts(result),
+        ]
+    lines += [f"  note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def check(result: CheckResult) -> str:
+    lines = [f"check {result.project} {result.version} for {result.repository}:"]
+    lines += [f"  ok: {name}" for name in result.passed]
+    lines += [
+        f"  already on {result.repository} (same sha256): {name}"
+        for name in result.already_uploaded
+    ]
+    lines += [f"  note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def upload(result: UploadResult) -> str:
+    verb = "would upload" if result.dry_run else "uploaded"
+    lines = [
+        f"{verb} {result.project} {result.version} to {result.repository} "
+        f"({result.upload_url}), credentials: {result.credentials}"
+    ]
+    lines += [f"  {verb}: {name}" for name in result.uploaded]
+    lines += [f"  skipped (already there, same sha256): {name}" for name in result.skipped]
+    if not result.uploaded:
+        lines.append("  nothing to upload: every file is already there")
+    return "\n".join(lines)
+
+
+def verify(result: VerifyResult) -> str:
+    lines = [
+        f"verified {result.project} {result.version} on {result.repository} "
+        f"({result.index_url}) after {result.waited:.1f} s:"
+    ]
+    lines += [f"  ok: {f.filename} sha256:{f.expected_sha256}" for f in result.files]
+    if result.install:
+        lines.append(
+            f"  installed with {result.install.installer} in a fresh venv: version "
+            f"{result.install.installed_version}, imported "
+            f"{', '.join(result.install.imported) or 'nothing'}"
+        )
+    return "\n".join(lines)
+
+
+def preflight(result: PreflightResult) -> list[str]:
+    lines = [f"  ok: {name}" for name in result.passed]
+    lines += [f"  FAILED: {failure}" for failure in result.failures]
+    lines += [f"  note: {note}" for note in result.notes]
+    return lines
+
+
+def pipeline(result: PipelineResult) -> str:
+    if result.dry_run:
+        plan = result.plan
+        lines = [
+            f"{result.pipeline} {plan.name} {plan.current}"
+            + (f" -> {plan.version}" if plan.version != plan.current else "")
+            + " (dry run: nothing was changed)",
+            "plan:",
+        ]
+        width = max((len(s.name) + len(s.repository) for s in plan.steps), default=0) + 3
+        for number, step in enumerate(plan.steps, 1):
+            where = f"{step.name} ({step.repository})" if step.repository else step.name
+            lines.append(f"  {number}. {where:<{width}}  {step.does}")
+        if result.preflight is not None:
+            lines += ["pre-flight:", *preflight(result.preflight)]
+        return "\n".join(lines)
+    width = max((len(s.name) for s in result.steps), default=0)
+    lines = [f"{result.pipeline}: {result.project} {result.version}"]
+    lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]
+    return "\n".join(lines)
+
+
+def settings(rows: list[tuple[str, Any, str]]) -> str:
+    width = max(len(key) + len(json.dumps(value)) for key, value, _ in rows) + 3
+    return "\n".join(
+        f"{f'{key} = {json.dumps(value)}':<{width}}  # {source}" for key, value, source in rows
+    )
