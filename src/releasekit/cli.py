@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from releasekit import render
 from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
-from releasekit.errors import ExitCode, ReleaseError, UsageError
+from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, UsageError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -112,6 +112,14 @@ def run_command(
         print(json.dumps(summary, indent=2))
     else:
         print(lines)
+    preflight = summary.get("preflight") or {}
+    if summary.get("dry_run") and not preflight.get("ok", True):
+        raise DryRunFailed(
+            f"Dry run of {args.command}: the pre-flight found {len(preflight['failures'])} "
+            "problem(s), listed above; the real run would stop there, before changing "
+            "anything.",
+            "Fix them and run the dry run again.",
+        )
     return summary
 
 
@@ -375,7 +383,7 @@ def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
     print(f"releasekit: error: {exc.message}", file=sys.stderr)
     if exc.hint:
         print(f"  {exc.hint}", file=sys.stderr)
-    if as_json:
+    if as_json and not isinstance(exc, DryRunFailed):  # its JSON is printed already
         error = {
             **(exc.details or {}),
             "step": command,

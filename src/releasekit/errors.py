@@ -129,3 +129,10 @@ class VerifyError(ReleaseError):
     """What is on the index is not what was built (or never appeared)."""
 
     exit_code = ExitCode.VERIFY
+
+
+class DryRunFailed(CheckError):
+    """A dry run whose pre-flight found problems: its output (the plan and each problem)
+    was printed already; the command exits as check does."""
+
+    printed = True

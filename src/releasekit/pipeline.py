@@ -55,7 +55,7 @@ class PipelineResult:
     def to_json(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
             "step": self.pipeline,
-            "ok": True,
+            "ok": self.preflight.ok if self.preflight is not None else True,
             "dry_run": self.dry_run,
             "project": self.project,
             "version": self.version,
@@ -239,7 +239,6 @@ def publish(
     plan = pipeline_steps(plan, "publish", build=build)
     preflight = _preflight(plan, runner, "publish", delivery)
     if dry_run:
-        preflight.raise_for_failures(f"publish {plan.name} {plan.version}")
         return PipelineResult("publish", plan, (), preflight, dry_run=True)
     preflight.raise_for_failures(f"publish {plan.name} {plan.version}")
     # Publishing is idempotent: the same command resumes it.
@@ -286,7 +285,6 @@ def release(
     preflight = _preflight(plan, runner, "release", delivery)
     what = f"release {plan.name} {plan.version}"
     if dry_run:
-        preflight.raise_for_failures(what)
         return PipelineResult("release", plan, (), preflight, dry_run=True)
     preflight.raise_for_failures(what)
 
