@@ -26,6 +26,7 @@ from index_servers import Index, NewIndex, StartProxy
 from layouts import git_init, write
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig, Repository, load_config
+from releasekit.plan import ReleasePlan, resolve_plan
 from releasekit.repositories import select_repository
 from releasekit.runner import SubprocessRunner
 
@@ -182,6 +183,16 @@ class Release:
 
     def repository(self, name: str) -> Repository:
         return select_repository(self.config(), name)
+
+    def plan(self, *targets: str, runner: SubprocessRunner | None = None) -> ReleasePlan:
+        """The release plan the CLI resolves for this project and ``targets``."""
+        config = self.config()
+        return resolve_plan(
+            self.root,
+            config,
+            runner or SubprocessRunner(echo=False),
+            targets=[select_repository(config, name) for name in targets],
+        )
 
     def local_files(self) -> dict[str, str]:
         from index_servers import sha256_of

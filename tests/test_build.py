@@ -26,14 +26,15 @@ from release_project import RecordingRunner
 from releasekit.artifacts import artifact_problems
 from releasekit.config import load_config
 from releasekit.errors import BuildError, ExitCode
+from releasekit.plan import resolve_plan
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.build import (
     BuildResult,
     build_release,
-    find_uv,
     format_artifacts,
     select_installer,
 )
+from releasekit.tools import find_uv
 
 # 2024-05-01 12:00:00 UTC; even, because zip files keep times in 2-second steps.
 COMMIT_TIME = 1714564800
@@ -79,7 +80,8 @@ def tiny_project(root: Path, *, git: bool = True, files: Mapping[str, str] = {})
 def build(root: Path, *, outdir: Path | None = None, dry_run: bool = False) -> BuildResult:
     """The build step as the command line runs it, with the project's own configuration."""
     config = load_config(root, env={})
-    return build_release(root, config, SubprocessRunner(echo=False), outdir=outdir, dry_run=dry_run)
+    runner = SubprocessRunner(echo=False)
+    return build_release(resolve_plan(root, config, runner), runner, outdir=outdir, dry_run=dry_run)
 
 
 def contents(directory: Path) -> dict[str, bytes]:
@@ -290,7 +292,8 @@ def test_dry_run_names_the_command_and_changes_nothing(
         load_config(root, env={}), build_isolation=isolation, build_installer=installer
     )
 
-    result = build_release(root, config, SubprocessRunner(echo=False), dry_run=True)
+    runner = SubprocessRunner(echo=False)
+    result = build_release(resolve_plan(root, config, runner), runner, dry_run=True)
 
     assert contents(root / "dist") == {"tiny_pkg-0.9.0.tar.gz": b"old"}
     assert [p.name for p in (root / "dist").iterdir()] == ["tiny_pkg-0.9.0.tar.gz"]
@@ -325,7 +328,7 @@ def test_uv_found_only_as_a_binary_is_used(
     )
     runner = RecordingRunner()
 
-    result = build_release(root, config, runner)
+    result = build_release(resolve_plan(root, config, runner), runner)
 
     assert result.installer == "uv"
     assert sorted(contents(root / "dist")) == [WHEEL, SDIST]
@@ -349,7 +352,7 @@ def test_without_git_source_date_epoch_is_left_unset_with_a_note(
     root = tiny_project(tmp_path / "tiny", git=False)
     runner = RecordingRunner()
 
-    result = build_release(root, load_config(root, env={}), runner)
+    result = build_release(resolve_plan(root, load_config(root, env={}), runner), runner)
 
     assert sorted(contents(root / "dist")) == [WHEEL, SDIST]
     assert result.source_date_epoch is None

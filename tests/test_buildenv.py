@@ -31,6 +31,7 @@ from releasekit.buildenv import (
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig, load_config
 from releasekit.errors import BuildError
+from releasekit.plan import resolve_plan
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.build import BuildResult, build_release
 
@@ -114,7 +115,8 @@ def configured(root: Path, cache: Path, **changes: object) -> ReleaseConfig:
 
 
 def build(root: Path, config: ReleaseConfig, runner: SubprocessRunner | None = None) -> BuildResult:
-    return build_release(root, config, runner or SubprocessRunner(echo=False))
+    runner = runner or SubprocessRunner(echo=False)
+    return build_release(resolve_plan(root, config, runner), runner)
 
 
 def dist_bytes(root: Path) -> dict[str, bytes]:

@@ -17,6 +17,7 @@ from layouts import git_init, write
 from releasekit.cli import main
 from releasekit.config import load_config
 from releasekit.errors import ExitCode
+from releasekit.plan import resolve_plan
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.build import build_release
 
@@ -85,7 +86,8 @@ def _make_project(
                 """,
         })  # fmt: skip
         git_init(template)
-        build_release(template, load_config(template, env={}), SubprocessRunner(echo=False))
+        runner = SubprocessRunner(echo=False)
+        build_release(resolve_plan(template, load_config(template, env={}), runner), runner)
         _BUILT[key] = template
     shutil.copytree(_BUILT[key], root)
     return root

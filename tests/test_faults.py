@@ -36,14 +36,9 @@ def upload_in_process(
     release: Release, runner: RecordingRunner, sleeps: list[float], *, retries: int = 3
 ) -> UploadResult:
     """``upload-test`` as the CLI runs it, but waiting by recording the waits."""
-    return upload_release(
-        release.root,
-        release.config(),
-        runner,
-        release.repository("test"),
-        retries=retries,
-        sleep=sleeps.append,
-    )
+    plan, repository = release.plan("test", runner=runner), release.repository("test")
+    checked = check_release(plan, runner, repository)
+    return upload_release(plan, runner, repository, checked, retries=retries, sleep=sleeps.append)
 
 
 @pytest.fixture
@@ -197,8 +192,9 @@ def test_an_index_slower_than_the_timeout_is_reported_and_verify_succeeds_once_i
     ) in slow.err
 
     client = IndexClient(proxy.proxied(test.simple_url), timeout=0.5, retries=1)
+    runner = RecordingRunner()
     checked = check_release(
-        release.root, release.config(), RecordingRunner(), release.repository("test"), index=client
+        release.plan("test", runner=runner), runner, release.repository("test"), index=client
     )
 
     assert checked.failures == (

@@ -3,6 +3,7 @@ pypiservers: progress lines, and releases stopped at every step then resumed."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
@@ -13,18 +14,13 @@ from typing import Any
 
 import pytest
 
-# Imported before any test patches a step function, so each module keeps its own binding
-# of the real ones (the upload step calls check_release itself, for prod).
-import releasekit.steps.build
-import releasekit.steps.bump
-import releasekit.steps.check
-import releasekit.steps.upload
-import releasekit.steps.verify
 from index_servers import PypiServer
 from releasekit import pipeline
 from releasekit.config import Repository, load_config
-from releasekit.errors import ExitCode, ReleaseError, UsageError
-from releasekit.pipeline import PipelineError, PipelineResult
+from releasekit.errors import ExitCode, ReleaseError
+from releasekit.pipeline import Delivery, PipelineError, PipelineResult, Steps
+from releasekit.plan import ReleasePlan, resolve_plan
+from releasekit.repositories import select_repository
 from releasekit.runner import SubprocessRunner
 from sample_release import (
     RELEASE_STEPS,
@@ -73,18 +69,25 @@ class Sample:
         *,
         runner: SubprocessRunner | None = None,
         overrides: dict[str, Any] | None = None,
+        steps: Steps | None = None,
     ) -> PipelineResult:
         """``release PART --yes`` (``--resume`` if no PART), configured like the CLI."""
+        runner = runner or quiet_runner()
+        plan = self.plan(runner, overrides, bump=part)
+        return pipeline.release(plan, runner, Delivery(yes=True), resume=RESUME, steps=steps)
+
+    def plan(
+        self,
+        runner: SubprocessRunner,
+        overrides: dict[str, Any] | None = None,
+        *,
+        bump: str | None = None,
+        targets: tuple[str, ...] | None = None,
+    ) -> ReleasePlan:
         config = load_config(self.root, config_file=self.indexes, overrides=overrides)
-        return pipeline.release(
-            self.root,
-            config,
-            runner or quiet_runner(),
-            part,
-            resume=part is None,
-            yes=True,
-            resume_command=RESUME,
-        )
+        names = targets or (("test", "prod") if config.release_test_first else ("prod",))
+        repositories = [select_repository(config, name) for name in names]
+        return resolve_plan(self.root, config, runner, bump=bump, targets=repositories)
 
     def end_state(self) -> dict[str, Any]:
         """What a release leaves behind, everywhere a user would look."""
@@ -179,7 +182,7 @@ def test_release_without_the_test_index_goes_straight_to_prod(
         "bump-version",
         "build",
         "check (prod)",
-        "upload-prod",
+        "upload (prod)",
         "verify (prod)",
         "tag",
         "push",
@@ -193,14 +196,14 @@ def test_publish_builds_checks_uploads_and_verifies_on_prod(
     tmp_path: Path, servers: PypiServers
 ) -> None:
     sample = new_sample(tmp_path, servers)
-    config = load_config(sample.root, config_file=sample.indexes)
+    runner = quiet_runner()
 
-    result = pipeline.publish(sample.root, config, quiet_runner(), yes=True)
+    result = pipeline.publish(sample.plan(runner, targets=("prod",)), runner, Delivery(yes=True))
 
     assert [s.name for s in result.steps] == [
         "build",
         "check (prod)",
-        "upload-prod",
+        "upload (prod)",
         "verify (prod)",
     ]
     assert (result.project, result.version) == ("rk-sample", "1.0.0")
@@ -209,27 +212,31 @@ def test_publish_builds_checks_uploads_and_verifies_on_prod(
     assert git(sample.root, "tag") == ""  # publish neither bumps nor tags
 
 
-def test_release_without_a_part_or_resume_is_a_usage_error(tmp_path: Path) -> None:
+def test_release_without_a_part_or_resume_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from releasekit.cli import main
+
     root = write_sample_project(tmp_path / "project")
 
-    with pytest.raises(UsageError, match="release needs the version part") as raised:
-        pipeline.release(root, load_config(root), quiet_runner(), None)
-    assert raised.value.exit_code == ExitCode.USAGE
+    assert main(["release", "--project", str(root)]) == ExitCode.USAGE
+    assert "release needs the version part" in capsys.readouterr().err
 
 
 # --- stopped at each step, then resumed ----------------------------------------------
 
-# Step -> (module, function that does its work, repository it must fail for).
-STEP_FUNCTIONS: dict[str, tuple[Any, str, str | None]] = {
-    "bump-version": (releasekit.steps.bump, "bump_version", None),
-    "build": (releasekit.steps.build, "build_release", None),
-    "check (test)": (releasekit.steps.check, "check_release", "test"),
-    "upload-test": (releasekit.steps.upload, "upload_release", "test"),
-    "verify (test)": (releasekit.steps.verify, "verify_release", "test"),
-    "upload-prod": (releasekit.steps.upload, "upload_release", "prod"),
-    "verify (prod)": (releasekit.steps.verify, "verify_release", "prod"),
-    "tag": (pipeline, "_tag", None),
-    "push": (pipeline, "_push", None),
+# Step -> (the pipeline's Steps field that does its work, repository it must fail for).
+STEP_FUNCTIONS: dict[str, tuple[str, str | None]] = {
+    "bump-version": ("bump", None),
+    "build": ("build", None),
+    "check (test)": ("check", "test"),
+    "upload (test)": ("upload", "test"),
+    "verify (test)": ("verify", "test"),
+    "check (prod)": ("check", "prod"),
+    "upload (prod)": ("upload", "prod"),
+    "verify (prod)": ("verify", "prod"),
+    "tag": ("tag", None),
+    "push": ("push", None),
 }
 assert tuple(STEP_FUNCTIONS) == RELEASE_STEPS
 
@@ -253,13 +260,13 @@ def test_release_failed_at_each_step_resumes_to_the_uninterrupted_result(
     step: str,
 ) -> None:
     sample = new_sample(tmp_path, servers)
-    module, name, repository = STEP_FUNCTIONS[step]
+    field, repository = STEP_FUNCTIONS[step]
     runner = quiet_runner()
+    real = Steps.real()
+    faulty = dataclasses.replace(real, **{field: failing(step, getattr(real, field), repository)})
 
-    with monkeypatch.context() as patch:
-        patch.setattr(module, name, failing(step, getattr(module, name), repository))
-        with pytest.raises(PipelineError) as raised:
-            sample.release("patch", runner=runner)
+    with pytest.raises(PipelineError) as raised:
+        sample.release("patch", runner=runner, steps=faulty)
 
     error = raised.value
     assert error.step == step
@@ -272,7 +279,7 @@ def test_release_failed_at_each_step_resumes_to_the_uninterrupted_result(
     )
     if step == "bump-version":
         # Nothing was bumped: --resume would release the old version.
-        assert error.hint.endswith("run the same command again (not --resume).")
+        assert error.hint.endswith("run the same command again once the cause is fixed.")
         assert sample.end_state()["commits"].endswith(" Initial commit")
         resumed = sample.release("patch")
     else:
@@ -300,7 +307,7 @@ def interrupting_runner(after: str) -> SubprocessRunner:
 
 # The state after each step is also where a failure in the next one leaves it (above);
 # these prove a Ctrl-C between steps is as safe, where it matters most.
-@pytest.mark.parametrize("step", ["bump-version", "upload-prod"])
+@pytest.mark.parametrize("step", ["bump-version", "upload (prod)"])
 def test_release_interrupted_after_a_step_did_its_work_resumes_without_redoing_it(
     tmp_path: Path, servers: PypiServers, uninterrupted: dict[str, Any], step: str
 ) -> None:
@@ -312,7 +319,7 @@ def test_release_interrupted_after_a_step_did_its_work_resumes_without_redoing_i
 
     outcomes = {s.name: s.outcome for s in resumed.steps}
     assert "bump-version" not in outcomes
-    if step == "upload-prod":
+    if step == "upload (prod)":
         assert outcomes[step] == "uploaded 0, skipped 2 already there"
     assert sample.end_state() == uninterrupted["state"]
 
@@ -333,7 +340,7 @@ def test_release_interrupted_inside_a_step_says_how_to_resume(
         sample.release("patch", runner=runner)
 
     assert re.search(
-        r"^releasekit: release: upload-prod INTERRUPTED \(\d+\.\d s\)\. "
+        r"^releasekit: release: upload \(prod\) INTERRUPTED \(\d+\.\d s\)\. "
         rf"Then resume with: {RESUME}$",
         log_of(runner),
         re.M,
@@ -356,7 +363,8 @@ def test_the_tag_step_accepts_an_earlier_tag_only_on_the_same_project_files(
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
     git("commit", "--quiet", "--allow-empty", "-m", "CI config only")
-    text, details = pipeline._tag(root, config, runner, "demo-static", "1.2.3")
+    plan = resolve_plan(root, config, runner)
+    text, details = pipeline._tag(plan, runner)
     assert re.fullmatch(r"v1\.2\.3 already on [0-9a-f]{12} \(same project files\)", text)
     assert details == {"tag": "v1.2.3", "created": False}
 
@@ -364,4 +372,4 @@ def test_the_tag_step_accepts_an_earlier_tag_only_on_the_same_project_files(
     git("add", "NEWS.txt")
     git("commit", "--quiet", "-m", "A change after the release")
     with pytest.raises(VcsError, match=r"the project's files changed since \(NEWS.txt\)"):
-        pipeline._tag(root, config, runner, "demo-static", "1.2.3")
+        pipeline._tag(plan, runner)

@@ -379,20 +379,19 @@ def test_a_planted_token_appears_in_no_log_record_message_or_exception(
     errors: list[ReleaseError] = []
     repository = release.repository("test")
 
-    config = release.config()
-    checked = check_release(release.root, config, RecordingRunner(), repository)
+    plan = release.plan("test")
+    checked = check_release(plan, RecordingRunner(), repository)
     proxy.fail_next(1, 403, methods={"POST"})
     with pytest.raises(CredentialsError) as refused:
-        upload_release(release.root, config, RecordingRunner(), repository, check=checked)
+        upload_release(plan, RecordingRunner(), repository, checked)
     errors.append(refused.value)
     proxy.fail_next(10, 503, methods={"POST"})  # twine tries 5 times, releasekit twice
     with pytest.raises(ReleaseError) as failing:
         upload_release(
-            release.root,
-            config,
+            plan,
             RecordingRunner(),
             repository,
-            check=checked,
+            checked,
             retries=1,
             sleep=lambda _: None,
         )
@@ -403,8 +402,7 @@ def test_a_planted_token_appears_in_no_log_record_message_or_exception(
     proxy.fail_next(20, 401, methods={"GET"})
     with pytest.raises(VerifyError) as not_installed:
         verify_release(
-            release.root,
-            release.config(),
+            plan,
             RecordingRunner(),
             repository,
             timeout=0,
@@ -446,7 +444,8 @@ def test_credentials_never_reach_the_repository_urls_a_user_sees(
     )
     runner = RecordingRunner()
 
-    result = upload_release(release.root, config, runner, with_password)
+    plan = release.plan("test")
+    result = upload_release(plan, runner, with_password, check_release(plan, runner, with_password))
 
     assert result.upload_url == repository.upload_url
     assert leaks(json.dumps(result.to_json()), *map(json.dumps, runner.argvs), *runner.logs) == []

@@ -382,8 +382,7 @@ def test_verify_polls_until_the_release_appears(
             upload(test, *dist)
 
     result = verify_release(
-        release.root,
-        release.config(),
+        release.plan("test"),
         SubprocessRunner(echo=False),
         release.repository("test"),
         timeout=60,

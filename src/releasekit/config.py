@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasekit.errors import ConfigError
-from releasekit.repositories import Repository as Repository
+from releasekit.repositories import Repository
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,6 +27,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 PROFILE_GROUP = "releasekit.profiles"
 ENV_PREFIX = "RELEASEKIT_"
+# Repository is defined with its policy in releasekit.repositories; many import it here.
+__all__ = ["ReleaseConfig", "Repository", "VersionFile", "load_config"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -69,14 +69,12 @@ def register(
     import nox
 
     if _registered:
-        # nox loads the noxfile inside its own error handling: a ValueError-style message
-        # there is printed as "Failed to load Noxfile", not as a traceback.
         message = (
             "releasekit.nox.register() was already called in this noxfile (it defined "
             + ", ".join(_registered)
             + "). Call it once; use prefix= to tell sessions apart."
         )
-        raise RegisterTwiceError(message)
+        raise RegisterTwiceError(f"nox > error: {message}")
     layer = dict(settings or {})
     if profile:
         layer["extends"] = profile
@@ -99,8 +97,10 @@ def register(
     return names
 
 
-class RegisterTwiceError(RuntimeError):
-    """register() called twice in one noxfile."""
+class RegisterTwiceError(SystemExit):
+    """register() called twice in one noxfile. A SystemExit: nox runs the noxfile
+    outside its error handling, and this way the user reads the message, not a
+    traceback."""
 
 
 def _session(command: str, name: str, layer: dict[str, Any]) -> Any:

@@ -136,6 +136,38 @@ class _Pipeline:
 
 
 @dataclass(frozen=True)
+class Steps:
+    """The functions the pipelines call for each step. Tests inject a fault by passing
+    one replaced (``dataclasses.replace(Steps.real(), upload=failing)``)."""
+
+    bump: Callable[..., Any]
+    build: Callable[..., Any]
+    check: Callable[..., Any]
+    upload: Callable[..., Any]
+    verify: Callable[..., Any]
+    tag: Callable[[ReleasePlan, Runner], tuple[str, Mapping[str, Any]]]
+    push: Callable[[ReleasePlan, Runner], tuple[str, Mapping[str, Any]]]
+
+    @classmethod
+    def real(cls) -> Steps:
+        from releasekit.steps.build import build_release
+        from releasekit.steps.bump import bump_version
+        from releasekit.steps.check import check_release
+        from releasekit.steps.upload import upload_release
+        from releasekit.steps.verify import verify_release
+
+        return cls(
+            bump=bump_version,
+            build=build_release,
+            check=check_release,
+            upload=upload_release,
+            verify=verify_release,
+            tag=_tag,
+            push=_push,
+        )
+
+
+@dataclass(frozen=True)
 class Delivery:
     """How each target is delivered to: confirmation, verify's settings, the environment."""
 
@@ -150,6 +182,7 @@ def _deliver(
     plan: ReleasePlan,
     repository: Repository,
     delivery: Delivery,
+    steps: Steps,
     *,
     first: bool,
 ) -> None:
@@ -157,9 +190,6 @@ def _deliver(
     names, metadata) run for the first repository only: the files are the same."""
     from releasekit.credentials import read_credentials
     from releasekit.repositories import index_client
-    from releasekit.steps.check import check_release
-    from releasekit.steps.upload import upload_release
-    from releasekit.steps.verify import verify_release
 
     runner = pipeline.runner
     checked: CheckResult | None = None
@@ -168,7 +198,7 @@ def _deliver(
         nonlocal checked
         credentials = read_credentials(repository, env=delivery.env)
         index = index_client(repository, credentials, log=runner.log)
-        checked = check_release(plan, runner, repository, index=index, artifact_checks=first)
+        checked = steps.check(plan, runner, repository, index=index, artifact_checks=first)
         checked.raise_for_failures()
         there = len(checked.already_uploaded)
         return (
@@ -177,15 +207,13 @@ def _deliver(
 
     def upload() -> tuple[str, Mapping[str, Any]]:
         assert checked is not None
-        result = upload_release(
-            plan, runner, repository, checked, yes=delivery.yes, env=delivery.env
-        )
+        result = steps.upload(plan, runner, repository, checked, yes=delivery.yes, env=delivery.env)
         return (
             f"uploaded {len(result.uploaded)}, skipped {len(result.skipped)} already there"
         ), result.to_json()
 
     def verify() -> tuple[str, Mapping[str, Any]]:
-        result = verify_release(
+        result = steps.verify(
             plan,
             runner,
             repository,
@@ -228,14 +256,14 @@ def publish(
     resume: str = "",
     build: bool = True,
     dry_run: bool = False,
+    steps: Steps | None = None,
 ) -> PipelineResult:
     """Pre-flight, then build, check, upload and verify to each of ``plan.targets``.
 
     ``build=False`` publishes what is already built (a monorepo builds all its packages
     in parallel first).
     """
-    from releasekit.steps.build import build_release
-
+    steps = steps or Steps.real()
     plan = pipeline_steps(plan, "publish", build=build)
     preflight = _preflight(plan, runner, "publish", delivery)
     if dry_run:
@@ -245,7 +273,7 @@ def publish(
     pipeline = _Pipeline("publish", runner, resume)
 
     def build_step() -> tuple[str, Mapping[str, Any]]:
-        result = build_release(plan, runner)
+        result = steps.build(plan, runner)
         return (
             f"{result.project} {result.version}, {len(result.artifacts)} artifacts",
             result.to_json(),
@@ -254,7 +282,7 @@ def publish(
     if build:
         pipeline.step("build", build_step)
     for position, repository in enumerate(plan.targets):
-        _deliver(pipeline, plan, repository, delivery, first=position == 0)
+        _deliver(pipeline, plan, repository, delivery, steps, first=position == 0)
     return PipelineResult("publish", plan, tuple(pipeline.done), preflight)
 
 
@@ -265,6 +293,7 @@ def release(
     *,
     resume: str,
     dry_run: bool = False,
+    steps: Steps | None = None,
 ) -> PipelineResult:
     """Pre-flight, then bump (commit), build, check, upload, verify for each target, tag,
     push.
@@ -273,10 +302,9 @@ def release(
     is already done. ``resume`` is the command that continues this release once it has
     changed something.
     """
-    from releasekit.steps.build import build_release
-    from releasekit.steps.bump import bump_version
     from releasekit.vcs import Git
 
+    steps = steps or Steps.real()
     git = Git(runner, plan.root)
     state = ReleaseState(git) if git.is_repository() else None
     if plan.bump and state is not None:
@@ -293,7 +321,7 @@ def release(
     if plan.bump:
 
         def bump() -> tuple[str, Mapping[str, Any]]:
-            result = bump_version(plan, runner, commit_override=True, tag_override=False)
+            result = steps.bump(plan, runner, commit_override=True, tag_override=False)
             if state is not None:
                 state.started(plan, resume)
             return f"{result.previous} -> {result.version}", result.to_json()
@@ -302,15 +330,15 @@ def release(
         pipeline.resume = resume
 
     def build() -> tuple[str, Mapping[str, Any]]:
-        result = build_release(plan, runner)
+        result = steps.build(plan, runner)
         return f"{len(result.artifacts)} artifacts", result.to_json()
 
     pipeline.step("build", build)
     for position, repository in enumerate(plan.targets):
-        _deliver(pipeline, plan, repository, delivery, first=position == 0)
-    pipeline.step("tag", lambda: _tag(plan, runner))
+        _deliver(pipeline, plan, repository, delivery, steps, first=position == 0)
+    pipeline.step("tag", lambda: steps.tag(plan, runner))
     if plan.config.release_push:
-        pipeline.step("push", lambda: _push(plan, runner))
+        pipeline.step("push", lambda: steps.push(plan, runner))
     if state is not None:
         state.finished(plan)
     return PipelineResult("release", plan, tuple(pipeline.done), preflight)
