@@ -1,0 +1,405 @@
+"""Plan, then act: the pre-flight refuses before anything changes, --dry-run prints the
+plan, a started release cannot be released past, repositories own their policy, and one
+publish derives the project's name and version once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fault_proxy import FaultProxy
+from index_servers import PypiServer, StartProxy
+from release_project import RecordingRunner
+from releasekit.cli import main
+from releasekit.errors import ExitCode
+from sample_release import (
+    PypiServers,
+    git,
+    invoke,
+    nox,
+    pyproject,
+    repositories,
+    sha256_files,
+    version_in,
+    write_sample_project,
+)
+
+Capsys = pytest.CaptureFixture[str]
+PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[PypiServers]:
+    started = PypiServers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def project(tmp_path: Path, releasekit: str, files: dict[str, str] | None = None) -> Path:
+    return write_sample_project(
+        tmp_path / "project", pyproject_toml=pyproject(releasekit), files=files
+    )
+
+
+def snapshot(root: Path) -> dict[str, Any]:
+    """Everything a release could change: every file's bytes (git's own included), refs."""
+    files = {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "/objects/" not in p.as_posix() and not p.name.endswith(".lock")
+    }
+    return {
+        "files": files,
+        "refs": git(root, "for-each-ref"),
+        "status": git(root, "status", "--porcelain", "--ignored"),
+    }
+
+
+def run(capsys: Capsys, root: Path, *argv: str) -> tuple[int, str, str]:
+    code = main([*argv, "--project", str(root)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- the pre-flight refuses before the bump; the repository stays byte-identical ----------
+
+
+def test_release_on_a_branch_that_is_not_a_release_branch_changes_nothing(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    root = project(tmp_path, repositories(servers.start("test"), servers.start("prod")))
+    git(root, "switch", "--quiet", "-c", "feature")
+    before = snapshot(root)
+
+    code, _, err = run(capsys, root, "release", "patch", "--yes")
+
+    assert code == ExitCode.CHECK, err
+    assert "Pre-flight of release rk-sample 1.0.1 found 1 problem(s); nothing was changed" in err
+    assert "the branch 'feature' is not a release branch (main, master" in err
+    assert "Traceback" not in err
+    assert snapshot(root) == before
+
+
+def test_release_with_a_readme_pypi_cannot_render_changes_nothing(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    table = repositories(servers.start("test"), servers.start("prod"))
+    root = project(
+        tmp_path,
+        table,
+        files={
+            "pyproject.toml": pyproject(table).replace('"README.md"', '"README.rst"'),
+            "README.rst": "Title\n=====\n\n.. unknown-directive:: here\n\n`broken link <\n",
+        },
+    )
+    before = snapshot(root)
+
+    code, _, err = run(capsys, root, "release", "minor", "--yes")
+
+    assert code == ExitCode.CHECK, err
+    assert "the readme README.rst does not render as reStructuredText" in err
+    assert snapshot(root) == before
+
+
+def test_release_without_credentials_for_pypi_changes_nothing(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    prod = servers.start("prod")
+    root = project(
+        tmp_path,
+        "release.test-first = false\n"
+        f'[tool.releasekit.repositories.prod]\nupload-url = "{PYPI_UPLOAD}"\n'
+        f'index-url = "{prod.simple_url}"\n',
+    )
+    before = snapshot(root)
+
+    code, _, err = run(capsys, root, "release", "patch", "--yes")
+
+    assert code == ExitCode.CHECK, err
+    assert "prod: No credentials for the repository 'prod'" in err
+    assert snapshot(root) == before
+
+
+def test_a_dev_release_to_a_repository_named_pypi_at_pypis_host_is_refused_in_the_dry_run(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Policy follows the upload host, not the name 'prod'; the index is read from a
+    local server, so nothing reaches PyPI."""
+    index = servers.start("pypi-mirror")
+    root = project(
+        tmp_path,
+        f'[tool.releasekit.repositories.pypi]\nupload-url = "{PYPI_UPLOAD}"\n'
+        f'index-url = "{index.simple_url}"\ntoken-env = "PYPI_TOKEN"\n',
+    )
+    monkeypatch.setenv("PYPI_TOKEN", "pypi-not-a-macaroon")
+    git(root, "commit", "--quiet", "--allow-empty", "-m", "nothing")
+    before = snapshot(root)
+
+    code, out, err = run(capsys, root, "release", "dev", "--dry-run", "--json")
+    # A release goes to test and prod; publish goes where it is told.
+    published = run(capsys, root, "publish", "--repository", "pypi", "--dry-run", "--json")
+
+    assert code == ExitCode.CHECK, err
+    summary = json.loads(published[1])
+    assert published[0] == ExitCode.CHECK, published[2]
+    assert summary["plan"]["targets"][0] == {
+        "name": "pypi",
+        "upload_url": PYPI_UPLOAD,
+        "index_url": index.simple_url,
+        "production": True,
+        "public": True,
+    }
+    assert json.loads(out)["version"] == "1.0.1.dev0"
+    assert snapshot(root) == before
+    assert "pypi-not-a-macaroon" not in out + err + published[1] + published[2]
+
+
+def test_upload_test_to_a_production_repository_is_refused(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    prod = servers.start("prod")
+    root = project(
+        tmp_path,
+        f'[tool.releasekit.repositories.prod]\nupload-url = "{prod.url}/"\n'
+        f'index-url = "{prod.simple_url}"\nproduction = true\n',
+    )
+
+    code, _, err = run(capsys, root, "upload-test", "--repository", "prod")
+
+    assert code == ExitCode.USAGE, err
+    assert "upload-test goes to a test index, and prod" in err
+    assert "is a production repository" in err
+
+
+# --- --dry-run ---------------------------------------------------------------------------
+
+
+def test_release_dry_run_prints_the_plan_runs_the_pre_flight_and_changes_nothing(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    test, prod = servers.start("test"), servers.start("prod")
+    root = project(tmp_path, repositories(test, prod))
+    before = snapshot(root)
+
+    code, out, err = run(capsys, root, "release", "minor", "--dry-run")
+    as_json = run(capsys, root, "release", "minor", "--dry-run", "--json")
+
+    assert code == ExitCode.OK, err
+    assert out.splitlines()[:4] == [
+        "release rk-sample 1.0.0 -> 1.1.0 (dry run: nothing was changed)",
+        "plan:",
+        "  1. bump-version     1.0.0 -> 1.1.0 in pyproject.toml; commit",
+        f"  2. build            sdist and wheel of 1.1.0 into {root / 'dist'}",
+    ]
+    assert f"upload (prod)    the artifacts not yet there to {prod.url}/" in out
+    assert "  10. push             the branch and v1.1.0 to origin" in out
+    assert "  ok: credentials for prod" in out
+    assert "releasekit: release: pre-flight: passed" in err
+    summary = json.loads(as_json[1])
+    assert summary["ok"] is True
+    assert summary["dry_run"] is True
+    assert [s["name"] for s in summary["plan"]["steps"]] == [
+        "bump-version", "build", "check", "upload", "verify", "check", "upload", "verify",
+        "tag", "push",
+    ]  # fmt: skip
+    assert summary["plan"]["tag"] == "v1.1.0"
+    assert summary["preflight"]["failures"] == []
+    assert snapshot(root) == before
+
+
+def test_publish_dry_run_through_nox_and_invoke_changes_nothing(
+    tmp_path: Path, servers: PypiServers
+) -> None:
+    root = project(tmp_path, repositories(servers.start("test"), servers.start("prod")))
+    before = snapshot(root)
+
+    through_nox = nox(root, "-s", "publish", "--", "--test", "--dry-run")
+    through_invoke = invoke(root, "release", "patch", "--dry-run", "--json")
+
+    assert through_nox.returncode == 0, through_nox
+    assert "nox > publish rk-sample 1.0.0 (dry run: nothing was changed)" not in through_nox.stderr
+    assert "publish rk-sample 1.0.0 (dry run: nothing was changed)" in through_nox.stdout
+    assert through_invoke.returncode == 0, through_invoke
+    assert json.loads(through_invoke.stdout)["plan"]["version"] == "1.0.1"
+    after = snapshot(root)
+    # nox's virtualenv is the one thing the sessions write (in .nox/, ignored by git).
+    after["files"] = {k: v for k, v in after["files"].items() if not k.startswith(".nox/")}
+    after["status"] = "\n".join(
+        line for line in after["status"].splitlines() if ".nox/" not in line
+    )
+    assert after == before
+
+
+# --- a started release is finished, never released past ----------------------------------
+
+
+def proxied(server: PypiServer, proxy: FaultProxy) -> PypiServer:
+    return PypiServer(
+        proxy.proxied(server.url),
+        proxy.proxied(server.simple_url),
+        proxy.proxied(server.upload_url),
+        server.packages_dir,
+    )
+
+
+def test_running_release_part_again_after_a_stop_is_refused_with_the_resume_command(
+    tmp_path: Path, servers: PypiServers, fault_proxy: StartProxy, capsys: Capsys
+) -> None:
+    test, prod = servers.start("test"), servers.start("prod")
+    proxy = fault_proxy(prod.url)
+    root = project(tmp_path, repositories(test, proxied(prod, proxy)))
+    proxy.fail_next(100, 403, methods={"POST"})  # the prod upload is refused, for now
+
+    code, _, err = run(capsys, root, "release", "patch", "--yes")
+
+    assert code == ExitCode.CREDENTIALS, err
+    assert "release stopped at step 'upload (prod)'" in err
+    resume = re.search(r"Then resume with: (.+)$", err, re.M)
+    assert resume, err
+    assert resume.group(1) == f"releasekit release --resume --yes --project {root}"
+    assert version_in(root) == "1.0.1"
+    started = snapshot(root)
+
+    again, _, refused = run(capsys, root, "release", "patch", "--yes")
+
+    assert again == ExitCode.USAGE, refused
+    assert (
+        "The release of rk-sample 1.0.1 was started (its bump is committed) and is not "
+        "finished: the tag v1.0.1 does not exist yet. Running release patch now would "
+        "release 1.0.2 instead." in refused
+    )
+    assert f"Finish it with: {resume.group(1)}" in refused
+    assert snapshot(root) == started
+
+    proxy.clear_faults()
+    argv = shlex.split(resume.group(1))[1:]
+    assert main(argv) == ExitCode.OK, capsys.readouterr().err
+    assert git(root, "tag") == "v1.0.1"
+    assert sha256_files(prod.packages_dir) == sha256_files(root / "dist")
+    # Finished: the next release is a new one.
+    assert not (root / ".git" / "releasekit-release.json").exists()
+
+
+# --- one publish derives the name and the version once ------------------------------------
+
+
+def test_one_publish_reads_pyproject_and_asks_git_for_the_version_once(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tag-versioned project: its version comes from git tags, so every re-derivation
+    would show as another `git tag` / `git describe` call through the runner."""
+    import importlib
+    import sys
+
+    from releasekit.cli import run_command
+    from releasekit.commands import parse
+
+    test, prod = servers.start("test"), servers.start("prod")
+    table = repositories(test, prod)
+    root = project(
+        tmp_path,
+        table,
+        files={
+            "pyproject.toml": pyproject(table)
+            .replace('version = "1.0.0"\n', 'dynamic = ["version"]\n')
+            .replace('requires = ["hatchling"]', 'requires = ["hatchling", "hatch-vcs"]')
+            + '\n[tool.hatch.version]\nsource = "vcs"\n'
+        },
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "--quiet", "-m", "vcs version")
+    git(root, "tag", "-a", "v1.0.0", "-m", "1.0.0")
+    reads: list[str] = []
+    # The TOML parser releasekit.config uses: every pyproject read goes through it.
+    tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    real_load = tomllib.load
+
+    def counting_load(file: Any) -> dict[str, Any]:
+        reads.append(Path(file.name).name)
+        document: dict[str, Any] = real_load(file)
+        return document
+
+    monkeypatch.setattr(tomllib, "load", counting_load)
+    runner = RecordingRunner()
+    args = parse(["publish", "--test", "--project", str(root), "--json", "--dry-run"])
+
+    run_command(args, runner=runner)
+
+    version_calls = [a for a in runner.argvs if a[:2] in (["git", "tag"], ["git", "describe"])]
+    assert len(version_calls) == 1, version_calls
+    # load_config reads it for [tool.releasekit]; the plan reads the project once; the
+    # pre-flight reads [project] for the metadata it checks from the source.
+    assert reads.count("pyproject.toml") <= 3, reads
+    assert json.loads(capsys.readouterr().out)["plan"]["version_written_in"] == ["git tags"]
+
+
+# --- errors are reported where they are read ---------------------------------------------
+
+
+def test_a_broken_pypirc_is_reported_by_check_not_skipped(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    root = project(tmp_path, repositories(servers.start("test"), servers.start("prod")))
+    (Path(os.environ["HOME"]) / ".pypirc").write_text("[pypi\nusername = x\n")
+
+    code, _, err = run(capsys, root, "check", "--repository", "test")
+
+    assert code == ExitCode.CREDENTIALS, err
+    assert ".pypirc cannot be read: MissingSectionHeaderError" in err or (
+        ".pypirc cannot be read" in err
+    )
+
+
+# --- Invoke configuration, every documented form, through a real invoke ---------------
+
+TASKS_FORMS = {
+    "ns = release_tasks": "from releasekit.invoke import release_tasks as ns\n",
+    "ns.configure": (
+        "from releasekit.invoke import release_tasks as ns\n\n"
+        'ns.configure({"releasekit": {"commit_message": "Ship {version}"}})\n'
+    ),
+    "Collection(..., release_tasks)": (
+        "from invoke.collection import Collection\n\n"
+        "from releasekit.invoke import release_tasks\n\n"
+        "ns = Collection(release_tasks)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(TASKS_FORMS))
+def test_invoke_reads_the_environment_and_invoke_yaml_in_every_documented_form(
+    tmp_path: Path, form: str
+) -> None:
+    root = write_sample_project(
+        tmp_path / "project",
+        files={
+            "tasks.py": TASKS_FORMS[form],
+            "invoke.yaml": "releasekit:\n  tag_format: yaml-{version}\n",
+        },
+    )
+    task = "release.bump-version" if "Collection" in form else "bump-version"
+
+    from_yaml = invoke(root, task, "patch", "--dry-run", "--json")
+    from_env = invoke(
+        root, task, "patch", "--dry-run", "--json", INVOKE_RELEASEKIT_TAG_FORMAT="env-{version}"
+    )
+    # Run from a subdirectory: the project is the one of the tasks.py Invoke found.
+    (root / "src" / "deeper").mkdir()
+    from_below = invoke(root / "src" / "deeper", task, "patch", "--dry-run", "--json")
+
+    assert from_yaml.returncode == 0, from_yaml
+    assert json.loads(from_yaml.stdout)["tag"] == "yaml-1.0.1"
+    assert from_env.returncode == 0, from_env
+    assert json.loads(from_env.stdout)["tag"] == "env-1.0.1"
+    assert from_below.returncode == 0, from_below
+    assert json.loads(from_below.stdout)["project"] == "rk-sample"
