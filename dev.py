@@ -40,7 +40,8 @@ def main(argv: list[str]) -> int:
     python = bootstrap()
     args = argv or ["tests"]
     if args[0] in {"tests", "demo", "lint"}:
-        args = ["--session", args[0], *(["--", *args[1:]] if args[1:] else [])]
+        rest = args[2:] if args[1:2] == ["--"] else args[1:]  # `tests -- -m "not slow"` too
+        args = ["--session", args[0], *(["--", *rest] if rest else [])]
     nox = [str(python), "-m", "nox", "--noxfile", str(HERE / "noxfile.py")]
     return subprocess.run([*nox, *args], check=False).returncode
 

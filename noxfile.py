@@ -24,7 +24,8 @@ def _lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run ruff, mypy --strict and the whole test suite."""
     session.install("-e", ".[test]")
-    _lint(session)
+    if "-m" not in session.posargs:  # a tier (-m "not slow") is for quick feedback: no lint
+        _lint(session)
     # One worker per core, at most 4 (each may start its own devpi-server).
     session.run("pytest", "--numprocesses=auto", "--maxprocesses=4", *session.posargs)
 

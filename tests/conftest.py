@@ -26,3 +26,47 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Release Tester")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")
+
+
+# The unit tier (`-m "not slow"`, under 15 s) leaves out what starts indexes, builds,
+# runs nox/invoke in a subprocess or releases end to end.
+SLOW_FIXTURES = frozenset(
+    {
+        "servers",
+        "new_index",
+        "fault_proxy",
+        "to_test",
+        "to_test_and_prod",
+        "to_test_through_proxy",
+        "uninterrupted",
+        "on_pypiserver",
+    }
+)
+SLOW_MODULES = frozenset(
+    {
+        "test_adapters",
+        "test_benchmarks",
+        "test_build",
+        "test_buildenv",
+        "test_layout_builds",
+        "test_monorepo",
+        "test_pipeline",
+        "test_upload_verify",
+        "test_faults",
+    }
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: starts package indexes, builds or runs nox/invoke (not the unit tier)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or (
+            item.module is not None and (item.module.__name__ in SLOW_MODULES)
+        ):
+            item.add_marker(pytest.mark.slow)

@@ -114,7 +114,7 @@ def rebuild_with_other_contents(factory: pytest.TempPathFactory, root: Path) -> 
     shutil.copytree(other, root / "dist")
 
 
-def write_config(path: Path, repositories: Mapping[str, Mapping[str, str]]) -> Path:
+def write_config(path: Path, repositories: Mapping[str, Mapping[str, Any]]) -> Path:
     """A ``--config`` file naming ``repositories`` (name -> table of upload-url, ...)."""
     lines = []
     for name, table in repositories.items():
@@ -203,7 +203,7 @@ class Release:
 def new_release(
     factory: pytest.TempPathFactory,
     tmp_path: Path,
-    repositories: Mapping[str, Mapping[str, str]],
+    repositories: Mapping[str, Mapping[str, Any]],
     *,
     version: str = VERSION,
 ) -> Release:
@@ -250,10 +250,13 @@ def release_on(
 ) -> Release:
     """The built example project with repositories ``test`` (through ``proxy`` if given)
     and ``prod``; devpi passwords in RK_TEST_TOKEN / RK_PROD_TOKEN."""
-    repositories = {"test": test.repository("RK_TEST_TOKEN", through=proxy)}
+    repositories: dict[str, Mapping[str, Any]] = {
+        "test": test.repository("RK_TEST_TOKEN", through=proxy)
+    }
     monkeypatch.setenv("RK_TEST_TOKEN", test.password)
     if prod is not None:
-        repositories["prod"] = prod.repository("RK_PROD_TOKEN")
+        # A local index stands in for PyPI: it takes PyPI's production policy by config.
+        repositories["prod"] = {**prod.repository("RK_PROD_TOKEN"), "production": True}
         monkeypatch.setenv("RK_PROD_TOKEN", prod.password)
     return new_release(tmp_path_factory, tmp_path, repositories, version=version)
 

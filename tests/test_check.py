@@ -191,21 +191,27 @@ def test_public_index_refuses_local_versions_and_private_classifiers(
     assert code == ExitCode.CHECK
     problems = failures(summary)
     assert any(
-        "1.0.0+acme.1 has a local version label (+acme.1); public indexes refuse it" in p
+        "1.0.0+acme.1 has a local version label (+acme.1); test is a public index "
+        "(https://test.pypi.org/legacy/)" in p
         for p in problems
     )
     assert sum("'Private ::' classifier" in p for p in problems) == 2  # wheel and sdist
 
 
-def test_dev_release_is_refused_for_prod_only(
+def test_dev_release_is_refused_for_a_production_repository_only(
     tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
 ) -> None:
+    """Production is PyPI's upload host, whatever the repository is called (the index is
+    read from the local server: nothing reaches PyPI)."""
     root = make_project(tmp_path / "p", version="1.1.0.dev3")
-    assert check(root, pypiserver, "--repository", "test")[0] == ExitCode.OK
-    code, summary = check(root, pypiserver, "--repository", "prod")
+    assert check(root, pypiserver, "--repository", "prod")[0] == ExitCode.OK
+    code, summary = check(
+        root, pypiserver, "--repository", "pypi", upload_url="https://upload.pypi.org/legacy/"
+    )
     assert code == ExitCode.CHECK
     assert any(
-        "1.1.0.dev3 is a development release; refusing it for prod" in p for p in failures(summary)
+        "1.1.0.dev3 is a development release; refusing it for pypi, a production repository" in p
+        for p in failures(summary)
     )
 
 

@@ -403,3 +403,14 @@ def test_invoke_reads_the_environment_and_invoke_yaml_in_every_documented_form(
     assert json.loads(from_env.stdout)["tag"] == "env-1.0.1"
     assert from_below.returncode == 0, from_below
     assert json.loads(from_below.stdout)["project"] == "rk-sample"
+
+
+def test_a_failing_tools_colour_codes_never_reach_the_error_text() -> None:
+    from releasekit.runner import describe_failure
+
+    error = describe_failure(
+        ["twine", "check"], 1, "\x1b[31mERROR   \x1b[0m `long_description` has syntax errors\n"
+    )
+
+    assert "\x1b" not in error.message
+    assert error.message.endswith("It said:\nERROR    `long_description` has syntax errors")

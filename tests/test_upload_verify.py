@@ -293,7 +293,10 @@ def test_upload_prod_refuses_dev_and_local_versions_that_test_takes(
     assert outcome.code == ExitCode.CHECK
     assert "2 check(s) failed" in outcome.err
     assert f"{version} is a development release; refusing it for prod" in outcome.err
-    assert f"{version} has a local version label (+build.7); refusing it for prod" in outcome.err
+    assert (
+        f"{version} has a local version label (+build.7); prod is a production repository"
+        in outcome.err
+    )
     assert prod.files(NAME) == {}
     assert release.run(capsys, "upload-test").code == ExitCode.OK
     assert test.files(NAME) == release.local_files()

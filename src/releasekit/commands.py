@@ -301,7 +301,14 @@ ADAPTED: tuple[Command, ...] = tuple(c for c in COMMANDS if c.adapted)
 # Commands that upload; only-if-env can make them skip (one job of a CI matrix uploads).
 UPLOADING = frozenset({"upload", "upload-test", "upload-prod", "publish", "release"})
 # Repository each command targets when --repository is not given.
-DEFAULT_REPOSITORY = {"upload-test": "test", "upload-prod": "prod"}
+DEFAULT_REPOSITORY = {
+    "check": "test",
+    "upload": "test",
+    "upload-test": "test",
+    "upload-prod": "prod",
+    "verify": "test",
+    "plan": "test",
+}
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -318,7 +325,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _config_value(option: Option, value: Any) -> Any:
     if option.name == "fresh":
-        return False if value else None  # --fresh: build.cache = false
+        return False if value is False else None  # --fresh stored cache = False
     return value
 
 

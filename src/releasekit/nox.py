@@ -120,7 +120,9 @@ def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
             quiet_tool_loggers()
             run_command(args, runner=NoxRunner(session, python), adapter=adapter)
         except ReleaseError as exc:
-            # nox exits 1 for every error: the message keeps releasekit's exit code.
-            session.error(f"[releasekit exit {int(exc.exit_code)}] {exc.describe()}")
+            # nox exits 1 for every error: the message keeps releasekit's exit code. nox
+            # ends the line with its own period.
+            described = exc.describe().rstrip(".")
+            session.error(f"[releasekit exit {int(exc.exit_code)}] {described}")
 
     return session

@@ -8,6 +8,7 @@ never in ``argv``, because every framework prints argv.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -41,7 +42,12 @@ class Runner(Protocol):
         ...
 
 
+# Colours and cursor movements (twine's rich output): never part of an error message.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
 def describe_failure(argv: Sequence[str], returncode: int, output: str) -> CommandError:
+    output = _ANSI.sub("", output)
     tail = "\n".join(output.strip().splitlines()[-15:])
     return CommandError(
         f"`{shlex.join(argv)}` failed with exit code {returncode}."
