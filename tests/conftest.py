@@ -66,7 +66,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & SLOW_FIXTURES or (
-            item.module is not None and (item.module.__name__ in SLOW_MODULES)
-        ):
+        if fixtures & SLOW_FIXTURES or item.path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
