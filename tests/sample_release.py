@@ -193,10 +193,17 @@ _OUTCOME = re.compile(
 
 
 def step_outcomes(output: str, pipeline: str) -> dict[str, str]:
-    """Step -> its one-line outcome, from the progress lines of ``pipeline``, in order."""
-    return {m["step"]: m["outcome"] for m in _OUTCOME.finditer(output) if m["pipeline"] == pipeline}
+    """Step -> its one-line outcome, from the progress lines of ``pipeline``, in order (the
+    pre-flight, which runs before the steps, left out)."""
+    return {
+        m["step"]: m["outcome"]
+        for m in _OUTCOME.finditer(output)
+        if m["pipeline"] == pipeline and m["step"] != "pre-flight"
+    }
 
 
 def announced(output: str, pipeline: str) -> list[str]:
     """The steps ``pipeline`` announced as starting, in order."""
-    return re.findall(rf"^(?:nox > )?releasekit: {pipeline}: (.+) \.\.\.$", output, re.M)
+    found = re.findall(rf"^(?:nox > )?releasekit: {pipeline}: (.+) \.\.\.$", output, re.M)
+    assert found[:1] == ["pre-flight"], output  # before anything changes
+    return found[1:]

@@ -232,8 +232,9 @@ def test_nox_settings_with_an_unknown_key_fail_the_session_naming_key_and_source
     result = nox(root, "-s", "bump-version", "--", "patch")
 
     assert result.returncode == 1, result
-    assert "Session bump-version aborted: nox register() settings: unknown key 'tag-fromat'" in (
-        result.stderr
+    assert (
+        "Session bump-version aborted: [releasekit exit 3] nox register() settings: unknown key "
+        "'tag-fromat'" in result.stderr
     )
     assert_no_traceback(result)
     assert version_in(root) == "1.0.0"
@@ -271,8 +272,9 @@ def test_nox_usage_errors_become_session_errors_with_the_usage(tmp_path: Path) -
     result = nox(root, "-s", "publish", "--", "--tset")
 
     assert result.returncode == 1, result
-    assert "Session publish aborted: nox -s publish --: unrecognized arguments: --tset." in (
-        result.stderr
+    assert (
+        "Session publish aborted: [releasekit exit 2] nox -s publish --: unrecognized "
+        "arguments: --tset." in result.stderr
     )
     assert "Usage: nox -s publish -- [flags of 'releasekit publish']" in result.stderr
     assert_no_traceback(result)
@@ -284,7 +286,10 @@ def test_nox_release_without_a_part_is_a_session_error(tmp_path: Path) -> None:
     result = nox(root, "-s", "release")
 
     assert result.returncode == 1, result
-    assert "Session release aborted: release needs the version part to bump" in result.stderr
+    assert (
+        "Session release aborted: [releasekit exit 2] release needs the version part to bump"
+        in result.stderr
+    )
     assert_no_traceback(result)
     assert version_in(root) == "1.0.0"
 

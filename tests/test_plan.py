@@ -133,35 +133,41 @@ def test_release_without_credentials_for_pypi_changes_nothing(
 def test_a_dev_release_to_a_repository_named_pypi_at_pypis_host_is_refused_in_the_dry_run(
     tmp_path: Path, servers: PypiServers, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Policy follows the upload host, not the name 'prod'; the index is read from a
-    local server, so nothing reaches PyPI."""
+    """Policy follows the upload host, not the name 'prod'. The index is read from a local
+    server and the dry run uploads nothing: nothing reaches PyPI."""
     index = servers.start("pypi-mirror")
+    table = (
+        f'[tool.releasekit.repositories.pypi]\nupload-url = "{PYPI_UPLOAD}"\n'
+        f'index-url = "{index.simple_url}"\ntoken-env = "PYPI_TOKEN"\n'
+    )
     root = project(
         tmp_path,
-        f'[tool.releasekit.repositories.pypi]\nupload-url = "{PYPI_UPLOAD}"\n'
-        f'index-url = "{index.simple_url}"\ntoken-env = "PYPI_TOKEN"\n',
+        table,
+        files={"pyproject.toml": pyproject(table).replace('"1.0.0"', '"1.0.1.dev0"')},
     )
     monkeypatch.setenv("PYPI_TOKEN", "pypi-not-a-macaroon")
-    git(root, "commit", "--quiet", "--allow-empty", "-m", "nothing")
     before = snapshot(root)
 
-    code, out, err = run(capsys, root, "release", "dev", "--dry-run", "--json")
-    # A release goes to test and prod; publish goes where it is told.
-    published = run(capsys, root, "publish", "--repository", "pypi", "--dry-run", "--json")
+    code, out, err = run(capsys, root, "publish", "--repository", "pypi", "--dry-run", "--json")
 
     assert code == ExitCode.CHECK, err
-    summary = json.loads(published[1])
-    assert published[0] == ExitCode.CHECK, published[2]
-    assert summary["plan"]["targets"][0] == {
-        "name": "pypi",
-        "upload_url": PYPI_UPLOAD,
-        "index_url": index.simple_url,
-        "production": True,
-        "public": True,
-    }
-    assert json.loads(out)["version"] == "1.0.1.dev0"
+    summary = json.loads(out)
+    assert summary["plan"]["targets"] == [
+        {
+            "name": "pypi",
+            "upload_url": PYPI_UPLOAD,
+            "index_url": index.simple_url,
+            "production": True,
+            "public": True,
+        }
+    ]
+    assert summary["preflight"]["failures"] == [
+        "1.0.1.dev0 is a development release; refusing it for pypi, a production repository "
+        "(set allow-dev-to-prod = true if you mean it)"
+    ]
+    assert "releasekit: publish: pre-flight: 1 problem(s)" in err  # progress, --json or not
     assert snapshot(root) == before
-    assert "pypi-not-a-macaroon" not in out + err + published[1] + published[2]
+    assert "pypi-not-a-macaroon" not in out + err
 
 
 def test_upload_test_to_a_production_repository_is_refused(
@@ -316,8 +322,6 @@ def test_one_publish_reads_pyproject_and_asks_git_for_the_version_once(
             + '\n[tool.hatch.version]\nsource = "vcs"\n'
         },
     )
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "-m", "vcs version")
     git(root, "tag", "-a", "v1.0.0", "-m", "1.0.0")
     reads: list[str] = []
     # The TOML parser releasekit.config uses: every pyproject read goes through it.

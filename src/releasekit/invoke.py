@@ -27,7 +27,7 @@ from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
-from releasekit.commands import ADAPTED, GLOBAL, Command, parse_command
+from releasekit.commands import ADAPTED, GLOBAL, Command, Option, parse_command
 from releasekit.errors import ReleaseError
 from releasekit.runner import SubprocessRunner, describe_failure
 
@@ -84,13 +84,13 @@ def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
     """The task's parsed arguments as the flags of ``releasekit COMMAND``."""
     argv: list[str] = []
     for option in (*command.options, *GLOBAL):
-        value = values.get(option.attr)
+        value = values.get(_key(option))
         if option.kind == "positional":
             argv[:0] = [str(value)] if value else []
         elif option.kind == "switch":
             if value:
                 argv.append(f"--{option.name}")
-            elif values.get(f"no_{option.attr}"):
+            elif values.get(f"no_{_key(option)}"):
                 argv.append(f"--no-{option.name}")
         elif option.kind == "flag":
             argv += [f"--{option.name}"] if value else []
@@ -99,6 +99,11 @@ def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
         elif value not in (None, ""):
             argv += [f"--{option.name}", str(value)]
     return argv
+
+
+def _key(option: Option) -> str:
+    """The name Invoke gives the option's value: its flag with underscores."""
+    return option.attr if option.kind == "positional" else option.name.replace("-", "_")
 
 
 def _run(context: Context, command: Command, values: Mapping[str, Any]) -> None:
@@ -133,7 +138,7 @@ def _arguments(command: Command) -> list[Argument]:
     arguments: list[Argument] = []
     for option in (*command.options, *GLOBAL):
         names = (option.name, *([option.short] if option.short else []))
-        attr = option.attr if "-" in option.name or option.dest else None
+        attr = _key(option) if "-" in option.name else None
         if option.kind == "positional":
             arguments.insert(
                 0, Argument(names=(option.attr,), kind=str, positional=True, help=option.help)
@@ -149,7 +154,7 @@ def _arguments(command: Command) -> list[Argument]:
                         kind=bool,
                         default=False,
                         help=f"the opposite of --{option.name}",
-                        attr_name=f"no_{option.attr}",
+                        attr_name=f"no_{_key(option)}",
                     )
                 )
         elif option.kind == "paths":

@@ -100,5 +100,6 @@ class SubprocessRunner:
         return completed.stdout if capture else ""
 
     def log(self, message: str) -> None:
-        if self.echo:
-            print(message, file=self.stream, flush=True)
+        # Progress always reaches the user (stderr), --json or not: ``echo`` is about
+        # showing the commands that run.
+        print(message, file=self.stream, flush=True)
