@@ -418,3 +418,42 @@ def test_a_failing_tools_colour_codes_never_reach_the_error_text() -> None:
 
     assert "\x1b" not in error.message
     assert error.message.endswith("It said:\nERROR    `long_description` has syntax errors")
+
+
+def test_a_keyring_that_fails_is_reported_not_taken_for_no_credentials() -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+    from keyring.errors import KeyringLocked
+
+    from releasekit.credentials import resolve_credentials
+    from releasekit.errors import CredentialsError
+    from releasekit.repositories import Repository
+
+    class Locked(KeyringBackend):
+        priority = 1
+
+        def get_password(self, service: str, username: str) -> str | None:
+            raise KeyringLocked("the keyring is locked")
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise KeyringLocked("the keyring is locked")
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Locked())  # type: ignore[no-untyped-call]
+    try:
+        with pytest.raises(CredentialsError) as raised:
+            resolve_credentials(
+                Repository(
+                    name="corp",
+                    upload_url="http://127.0.0.1:9/",
+                    index_url="http://127.0.0.1:9/simple/",
+                ),
+                env={},
+            )
+    finally:
+        keyring.set_keyring(previous)
+    assert raised.value.message == (
+        "The keyring could not be read for http://127.0.0.1:9/ (KeyringLocked: the keyring is "
+        "locked)."
+    )
+    assert "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring" in raised.value.hint
