@@ -189,10 +189,13 @@ def _add_build(commands: Commands, common: argparse.ArgumentParser) -> None:
 def _add_steps(commands: Commands, common: argparse.ArgumentParser) -> None:
     """check, upload, upload-test, upload-prod and verify."""
     with_repository = _artifact_options(repository=True)
-    commands.add_parser(
+    check = commands.add_parser(
         "check",
         parents=[common, with_repository],
         help="run every pre-flight check against the target index; list all failures",
+    )
+    check.add_argument(
+        "--list-rules", action="store_true", help="list PyPI's upload rules and exit"
     )
 
     for name, default, what in (

@@ -229,6 +229,10 @@ def _check(
     from releasekit.repositories import index_client
     from releasekit.steps.check import check_release
 
+    if getattr(args, "list_rules", False):
+        from releasekit.rules import rules_summary
+
+        return rules_summary()
     repository = _repository(args, config)
     try:
         credentials = resolve_credentials(repository)
@@ -248,6 +252,7 @@ def _check(
         f"  already on {result.repository} (same sha256): {name}"
         for name in result.already_uploaded
     ]
+    lines += [f"  warning: {warning}" for warning in result.warnings]
     lines += [f"  note: {note}" for note in result.notes]
     if not args.json:
         print("\n".join(lines))

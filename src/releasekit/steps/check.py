@@ -64,6 +64,7 @@ class CheckResult:
     failures: tuple[str, ...]
     passed: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -94,6 +95,7 @@ class CheckResult:
             ],
             "failures": list(self.failures),
             "passed": list(self.passed),
+            "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
 
@@ -130,6 +132,7 @@ def check_release(
     failures: list[str] = []
     passed: list[str] = []
     notes: list[str] = []
+    warnings: list[str] = []
 
     def record(name: str, problems: list[str]) -> None:
         failures.extend(problems)
@@ -151,13 +154,28 @@ def check_release(
         ),
     )
     record("target rules", _target_problems(artifacts, version, repository, config))
+    index = index or index_client(repository, log=runner.log)
+    if config.pypi_rules or is_public(repository):
+        from releasekit.rules import check_pypi_rules
+
+        rules = check_pypi_rules(
+            artifacts,
+            project.name,
+            version,
+            index=index,
+            skip=config.skip_checks,
+            max_file_size=config.max_file_size,
+        )
+        record("PyPI upload rules", rules.failures)
+        warnings.extend(rules.warnings)
+        notes.extend(rules.notes)
     git = Git(runner, root)
     if git.is_repository():
         record("git", _git_problems(git, config, project.name, version))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
     on_index = compare_with_index(
-        index or index_client(repository, log=runner.log),
+        index,
         repository,
         project.name,
         str(version),
@@ -179,6 +197,7 @@ def check_release(
         failures=tuple(failures),
         passed=tuple(passed),
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
 
 
