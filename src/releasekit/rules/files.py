@@ -125,6 +125,12 @@ def archive_valid(release: Release) -> Iterator[Finding]:
             yield Finding(contents.filename, f"Invalid distribution file. {problem}")
 
 
+def has_dist_info(contents: ArtifactContents) -> bool:
+    """True if the wheel has the .dist-info directory its filename names."""
+    prefix = contents.dist_info + "/"
+    return any(name.startswith(prefix) for name in contents.names)
+
+
 def _archive_problem(contents: ArtifactContents) -> str:
     if contents.unreadable:
         return contents.unreadable
@@ -142,6 +148,8 @@ def _archive_problem(contents: ArtifactContents) -> str:
             "See https://docs.pypi.org/archives for more information"
         )
     if contents.is_wheel:
+        if not has_dist_info(contents):
+            return ""  # pypi-dist-info-name says it
         if f"{contents.dist_info}/WHEEL" not in set(contents.names):
             return f"WHEEL not found at {contents.dist_info}/WHEEL"
         return ""

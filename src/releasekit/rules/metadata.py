@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from releasekit.rules import Finding, Release, rule
 from releasekit.rules.contents import ArtifactContents
+from releasekit.rules.files import has_dist_info
 
 if TYPE_CHECKING:
     from packaging.metadata import InvalidMetadata
@@ -103,6 +104,8 @@ def _with_metadata(release: Release) -> Iterator[ArtifactContents]:
 def metadata_present(release: Release) -> Iterator[Finding]:
     for contents in release.files:
         if contents.raw is None and not contents.unreadable:
+            if contents.is_wheel and not has_dist_info(contents):
+                continue  # pypi-dist-info-name says it
             if contents.is_wheel:
                 message = (
                     f"Wheel '{contents.filename}' does not contain the required METADATA "
@@ -256,7 +259,7 @@ def _trove_classifiers() -> tuple[frozenset[str], dict[str, list[str]]] | None:
         import trove_classifiers
     except ImportError:
         return None
-    return frozenset(trove_classifiers.classifiers), dict(trove_classifiers.deprecated_classifiers)
+    return frozenset(trove_classifiers.all_classifiers), dict(trove_classifiers.deprecated_classifiers)
 
 
 @rule(
