@@ -66,7 +66,9 @@ def wheel(
     if record == "stale":
         listed.pop("demo_pkg/__init__.py")
     if record != "missing":
-        rows = "".join(f"{name},sha256={_digest(text)},{len(text)}\n" for name, text in listed.items())
+        rows = "".join(
+            f"{name},sha256={_digest(text)},{len(text)}\n" for name, text in listed.items()
+        )
         files[f"{dist_info}/RECORD"] = rows + f"{dist_info}/RECORD,,\n"
     directory.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

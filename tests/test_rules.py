@@ -75,7 +75,10 @@ REFUSED: dict[str, tuple[Build, set[str]]] = {
     "pypi-name-invalid": (with_meta(set={"Name": "demo pkg!"}), set()),
     "pypi-version-invalid": (with_meta(set={"Version": "1.0-final-really"}), set()),
     "pypi-license-conflict": (with_meta(add=[("License", "MIT License")]), set()),
-    "pypi-license-expression": (with_meta(set={"License-Expression": "MIT OR Not-A-License"}), set()),
+    "pypi-license-expression": (
+        with_meta(set={"License-Expression": "MIT OR Not-A-License"}),
+        set(),
+    ),
     "pypi-license-file-missing": (
         lambda tmp: [wheel(tmp, license_file=False), sdist(tmp, license_file=False)],
         set(),
@@ -221,5 +224,3 @@ def test_a_damaged_file_is_refused_without_a_traceback(tmp_path: Path) -> None:
     outcome = check(paths)
     assert rule_ids(outcome.failures) == {"pypi-archive-invalid"}
     assert "File is not a zipfile" in outcome.failures[0]
-
-

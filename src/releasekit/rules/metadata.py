@@ -259,7 +259,9 @@ def _trove_classifiers() -> tuple[frozenset[str], dict[str, list[str]]] | None:
         import trove_classifiers
     except ImportError:
         return None
-    return frozenset(trove_classifiers.all_classifiers), dict(trove_classifiers.deprecated_classifiers)
+    return frozenset(trove_classifiers.all_classifiers), dict(
+        trove_classifiers.deprecated_classifiers
+    )
 
 
 @rule(
