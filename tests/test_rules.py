@@ -224,3 +224,14 @@ def test_a_damaged_file_is_refused_without_a_traceback(tmp_path: Path) -> None:
     outcome = check(paths)
     assert rule_ids(outcome.failures) == {"pypi-archive-invalid"}
     assert "File is not a zipfile" in outcome.failures[0]
+
+
+def test_license_file_under_metadata_2_1_is_not_checked_as_twine_drops_it(tmp_path: Path) -> None:
+    # setuptools < 77 wrote License-File with Metadata-Version 2.1 (and the file at the
+    # root of .dist-info): twine does not send it, PyPI accepts the file.
+    meta = fields(set={"Metadata-Version": "2.1"}, drop=["License-Expression"])
+    paths = [
+        wheel(tmp_path, meta=meta, license_file=False),
+        sdist(tmp_path, meta=meta, license_file=False),
+    ]
+    assert check(paths).failures == []

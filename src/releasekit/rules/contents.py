@@ -126,6 +126,11 @@ def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
     )
 
     raw, unparsed = parse_email(data)
+    if _older_than_2_4(raw.get("metadata_version", "")):
+        # As twine does: setuptools wrote License-File under Metadata-Version 2.1 with
+        # another meaning; twine drops it from the upload, so PyPI never sees it.
+        raw.pop("license_files", None)
+        unparsed.pop("license-file", None)
     contents.raw = raw
     # Fields packaging does not know are not sent by twine: PyPI never sees them.
     contents.metadata_errors = [
@@ -139,3 +144,12 @@ def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
         contents.metadata_errors += [e for e in group.exceptions if isinstance(e, InvalidMetadata)]
     if contents.metadata_errors:
         contents.metadata = None
+
+
+def _older_than_2_4(metadata_version: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(metadata_version) < Version("2.4")
+    except InvalidVersion:
+        return False
