@@ -235,3 +235,19 @@ def test_license_file_under_metadata_2_1_is_not_checked_as_twine_drops_it(tmp_pa
         sdist(tmp_path, meta=meta, license_file=False),
     ]
     assert check(paths).failures == []
+
+
+def test_without_trove_classifiers_the_classifier_rules_say_they_did_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+    import sys
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setitem(sys.modules, "trove_classifiers", None)  # import fails
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    outcome = check(REFUSED["pypi-classifier-unknown"][0](tmp_path))
+    assert outcome.failures == []
+    assert any("pip install 'releasekit[pypi]'" in note for note in outcome.notes)

@@ -159,6 +159,14 @@ def check_pypi_rules(
                 warnings.append(f"{where}{finding.message} [{found.id}]")
     if skip:
         notes.append(f"PyPI rules skipped by skip-checks: {', '.join(skip)}.")
+    if not {"pypi-classifier-unknown", "pypi-classifier-deprecated"} <= set(skip):
+        from releasekit.rules.metadata import trove_classifiers_version
+
+        if trove_classifiers_version() is None:
+            notes.append(
+                "classifiers not checked against PyPI's list: trove-classifiers is not "
+                "installed next to releasekit (pip install 'releasekit[pypi]')."
+            )
     return RulesOutcome(failures, warnings, notes)
 
 

@@ -254,6 +254,16 @@ def classifiers_current(release: Release) -> Iterator[Finding]:
             )
 
 
+def trove_classifiers_version() -> str | None:
+    """The installed trove-classifiers' version; None if it is not installed."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("trove-classifiers")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _trove_classifiers() -> tuple[frozenset[str], dict[str, list[str]]] | None:
     try:
         import trove_classifiers
