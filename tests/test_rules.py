@@ -251,3 +251,9 @@ def test_without_trove_classifiers_the_classifier_rules_say_they_did_not_run(
     outcome = check(REFUSED["pypi-classifier-unknown"][0](tmp_path))
     assert outcome.failures == []
     assert any("pip install 'releasekit[pypi]'" in note for note in outcome.notes)
+
+
+def test_the_readme_has_a_row_for_every_rule() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for rule_id in all_rules():
+        assert f"| `{rule_id}` |" in readme

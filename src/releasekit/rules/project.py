@@ -88,7 +88,8 @@ def release_closed(release: Release) -> Iterator[Finding]:
 
 @rule(
     "pypi-project-status",
-    "The user 'U' isn't allowed to upload to project 'P'. (the project is archived)",
+    "The user 'U' isn't allowed to upload to project 'P'. (archived; a quarantined "
+    "project takes uploads but serves no files)",
     "Ask an owner to unarchive the project on PyPI (Settings); a quarantined project "
     "waits for PyPI's admins.",
 )
