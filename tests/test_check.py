@@ -400,3 +400,17 @@ def test_check_list_rules_prints_the_rule_table(
     assert code == ExitCode.OK
     assert "pypi-license-file-missing" in out
     assert "PyPI: License-File X does not exist in distribution file" in out
+
+
+def test_skip_checks_with_a_typo_is_a_config_error_for_any_target(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = make_project(tmp_path / "p")
+    monkeypatch.setenv("RELEASEKIT_SKIP_CHECKS", "pypi-platfrom-tag")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CONFIG
+    assert "skip-checks names unknown rule(s): pypi-platfrom-tag." in str(summary["error"])
+    assert "--list-rules" in str(summary["hint"])

@@ -49,7 +49,6 @@ class Release:
     version: Version
     files: tuple[ArtifactContents, ...]
     page: ProjectPage | None = None  # None: the index has no such project yet, or unread
-    page_read: bool = False  # the index answered (a missing project is an answer)
     max_file_size: int = MAX_FILE_SIZE
     now: datetime.datetime = field(
         default_factory=lambda: datetime.datetime.now(datetime.timezone.utc)
@@ -105,6 +104,18 @@ class RulesOutcome:
     notes: list[str]
 
 
+def check_rule_ids(ids: Sequence[str]) -> None:
+    """Refuse ids (from ``skip-checks``) that name no rule: a typo would silently skip."""
+    from releasekit.errors import ConfigError
+
+    unknown = sorted(set(ids) - set(all_rules()))
+    if unknown:
+        raise ConfigError(
+            f"skip-checks names unknown rule(s): {', '.join(unknown)}.",
+            "See the ids with: releasekit check --list-rules.",
+        )
+
+
 def check_pypi_rules(
     artifacts: Sequence[Artifact],
     name: str,
@@ -120,21 +131,16 @@ def check_pypi_rules(
     ``index`` (the target's client) gives the project's page for the time, status and size
     rules; without it, or if it cannot be read, those rules are skipped with a note.
     """
-    from releasekit.errors import ConfigError, ReleaseError
+    from releasekit.errors import ReleaseError
     from releasekit.rules.contents import read_contents
 
     rules = all_rules()
-    unknown = sorted(set(skip) - set(rules))
-    if unknown:
-        raise ConfigError(
-            f"skip-checks names unknown rule(s): {', '.join(unknown)}.",
-            "See the ids with: releasekit check --list-rules.",
-        )
+    check_rule_ids(skip)
     notes: list[str] = []
-    page, page_read = None, False
+    page = None
     if index is not None:
         try:
-            page, page_read = index.project_page(name), True
+            page = index.project_page(name)
         except ReleaseError as exc:
             notes.append(f"PyPI rules on the index's history skipped: {exc.message}")
     release = Release(
@@ -142,7 +148,6 @@ def check_pypi_rules(
         version,
         tuple(read_contents(a) for a in artifacts),
         page,
-        page_read,
         max_file_size,
         now or datetime.datetime.now(datetime.timezone.utc),
     )

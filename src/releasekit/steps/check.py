@@ -125,6 +125,9 @@ def check_release(
     ``index`` is an :class:`~releasekit.index.IndexClient` for the repository (one is made
     from ``repository.index_url`` if not given).
     """
+    from releasekit.rules import check_pypi_rules, check_rule_ids
+
+    check_rule_ids(config.skip_checks)  # a typo is an error for every target, at once
     project = load_project(root, config)
     version = current_version(project, config, runner)
     outdir = outdir or root / config.build_outdir
@@ -156,8 +159,6 @@ def check_release(
     record("target rules", _target_problems(artifacts, version, repository, config))
     index = index or index_client(repository, log=runner.log)
     if config.pypi_rules or is_public(repository):
-        from releasekit.rules import check_pypi_rules
-
         rules = check_pypi_rules(
             artifacts,
             project.name,
