@@ -8,6 +8,7 @@ not found by searching.
 
 from __future__ import annotations
 
+import functools
 import os
 import tarfile
 import zipfile
@@ -44,6 +45,11 @@ class ArtifactContents:
     raw: RawMetadata | None = None  # the metadata fields as written (None: no metadata file)
     metadata: Metadata | None = None  # validated; None when invalid
     metadata_errors: list[InvalidMetadata] = field(default_factory=list)
+
+    @functools.cached_property
+    def members(self) -> frozenset[str]:
+        """The member names, for look-ups."""
+        return frozenset(self.names)
 
     @property
     def filename(self) -> str:

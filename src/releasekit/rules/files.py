@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import csv
 import re
 from collections.abc import Iterator
@@ -150,7 +151,7 @@ def _archive_problem(contents: ArtifactContents) -> str:
     if contents.is_wheel:
         if not has_dist_info(contents):
             return ""  # pypi-dist-info-name says it
-        if f"{contents.dist_info}/WHEEL" not in set(contents.names):
+        if f"{contents.dist_info}/WHEEL" not in contents.members:
             return f"WHEEL not found at {contents.dist_info}/WHEEL"
         return ""
     if contents.top_level in (".", "/", ""):
@@ -272,10 +273,10 @@ def one_sdist(release: Release) -> Iterator[Finding]:
 )
 def wheel_record(release: Release) -> Iterator[Finding]:
     for contents in release.wheels:
-        if contents.unreadable or f"{contents.dist_info}/WHEEL" not in set(contents.names):
+        if contents.unreadable or f"{contents.dist_info}/WHEEL" not in contents.members:
             continue  # pypi-archive-invalid says it
         record = f"{contents.dist_info}/RECORD"
-        if record not in set(contents.names):
+        if record not in contents.members:
             yield Finding(
                 contents.filename,
                 f"Wheel '{contents.filename}' does not contain the required RECORD file: {record}",
@@ -336,20 +337,24 @@ def dist_info_name(release: Release) -> Iterator[Finding]:
             )
 
 
+class _CaseSensitiveParser(configparser.ConfigParser):
+    """Entry point names keep their case (ConfigParser lowercases keys)."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 @rule(
     "pypi-entry-points",
     "Wheel 'F' has invalid entry points defined in the entry_points.txt file",
     "Fix [project.scripts] / entry points: names of letters, digits, '.', '_', '-'.",
 )
 def entry_points(release: Release) -> Iterator[Finding]:
-    import configparser
-
     for contents in release.wheels:
         data = contents.files.get(f"{contents.dist_info}/entry_points.txt")
         if data is None:
             continue
-        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser = _CaseSensitiveParser(delimiters=("=",), interpolation=None)
         try:
             parser.read_string(data.decode())
             bad = [

@@ -203,7 +203,7 @@ def license_expression(release: Release) -> Iterator[Finding]:
 def license_files_present(release: Release) -> Iterator[Finding]:
     for contents in _with_metadata(release):
         assert contents.raw is not None
-        present = set(contents.names)
+        present = contents.members
         for license_file in contents.raw.get("license_files") or []:
             if contents.is_wheel:
                 where = f"{contents.dist_info}/licenses/{license_file}"
@@ -293,14 +293,18 @@ def no_direct_dependencies(release: Release) -> Iterator[Finding]:
 
     for contents in _with_metadata(release):
         assert contents.raw is not None
-        for key in ("requires_dist", "provides_dist", "obsoletes_dist"):
-            for text in contents.raw.get(key) or []:  # type: ignore[attr-defined]
-                try:
-                    requirement = Requirement(text)
-                except InvalidRequirement:
-                    continue  # pypi-requirement-invalid says it
-                if requirement.url is not None:
-                    yield Finding(contents.filename, f"Can't have direct dependency: {text}")
+        raw = contents.raw
+        for text in (
+            *(raw.get("requires_dist") or []),
+            *(raw.get("provides_dist") or []),
+            *(raw.get("obsoletes_dist") or []),
+        ):
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue  # pypi-requirement-invalid says it
+            if requirement.url is not None:
+                yield Finding(contents.filename, f"Can't have direct dependency: {text}")
 
 
 @rule(
