@@ -5,7 +5,7 @@ maturin, scikit-build-core, meson-python, mypyc; and platforms: manylinux, musll
 macOS, Windows) is fetched once with ``pip download`` into a cache directory
 (``$RELEASEKIT_CORPUS_DIR``, else ``~/.cache/releasekit-tests/pypi-corpus``) and reused;
 without a warm cache and without the registry the test is skipped. A cold fetch takes
-about 45 s (the sdists' metadata is prepared by pip); a warm run about a second.
+about a minute on 2 cores (the sdists' metadata is prepared by pip); a warm run about a second.
 """
 
 from __future__ import annotations
