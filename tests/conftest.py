@@ -6,7 +6,7 @@ import pytest
 
 # Real package indexes (pypiserver, devpi-server), a fault-injecting proxy, and
 # `releasekit` (the command through cli.main).
-pytest_plugins = ["index_servers", "release_project"]
+pytest_plugins = ["index_servers", "release_project", "static_index"]
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from releasekit.errors import ExitCode
 from releasekit.plan import resolve_plan
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.build import build_release
+from static_index import StaticIndex
 
 WHEEL = "check_me-1.0.0-py3-none-any.whl"
 SDIST = "check_me-1.0.0.tar.gz"
@@ -340,3 +341,84 @@ def test_no_artifacts_says_build_first(
         == ExitCode.CHECK
     )
     assert "Build first: releasekit build." in capsys.readouterr().err
+
+
+def _check_with_pypi_rules(
+    root: Path, static_index: StaticIndex, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, dict[str, object]]:
+    monkeypatch.setenv("RELEASEKIT_PYPI_RULES", "true")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["check", "--project", str(root), "--json",
+                     "--repository-url", "http://127.0.0.1:9/legacy/",
+                     "--index-url", static_index.simple_url])  # fmt: skip
+    return code, json.loads(out.getvalue())
+
+
+def test_a_built_project_passes_pypis_upload_rules(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    static_index: StaticIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = make_project(tmp_path / "p")
+    static_index.pages["check-me"] = {
+        "meta": {"api-version": "1.4"},
+        "name": "check-me",
+        "project-status": {"status": "active"},
+        "files": [],
+    }
+    code, summary = _check_with_pypi_rules(root, static_index, monkeypatch)
+    assert code == ExitCode.OK, summary
+    assert "PyPI upload rules" in summary["passed"]  # type: ignore[operator]
+    assert summary["warnings"] == []
+
+
+def test_pypi_rules_refuse_an_archived_project_before_any_upload(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    static_index: StaticIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = make_project(tmp_path / "p", classifiers='"Private :: Do Not Upload"')
+    static_index.pages["check-me"] = {
+        "meta": {"api-version": "1.4"},
+        "name": "check-me",
+        "project-status": {"status": "archived"},
+        "files": [],
+    }
+    code, summary = _check_with_pypi_rules(root, static_index, monkeypatch)
+    assert code == ExitCode.CHECK
+    problems = failures(summary)
+    assert any(
+        "project 'check-me' is archived" in p and "[pypi-project-status]" in p for p in problems
+    )
+    assert (
+        f"{WHEEL}: PyPI would refuse it: 'Private :: Do Not Upload' is not a valid "
+        "classifier. [pypi-classifier-unknown]" in problems
+    )
+    assert "PyPI upload rules" not in summary["passed"]  # type: ignore[operator]
+
+
+def test_check_list_rules_prints_the_rule_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", "--list-rules", "--project", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.OK
+    assert "pypi-license-file-missing" in out
+    assert "PyPI: License-File X does not exist in distribution file" in out
+
+
+def test_skip_checks_with_a_typo_is_a_config_error_for_any_target(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = make_project(tmp_path / "p")
+    monkeypatch.setenv("RELEASEKIT_SKIP_CHECKS", "pypi-platfrom-tag")
+    code, summary = check(root, pypiserver)
+    assert code == ExitCode.CONFIG
+    assert "skip-checks names unknown rule(s): pypi-platfrom-tag." in str(summary["error"])
+    assert "--list-rules" in str(summary["hint"])

@@ -31,6 +31,7 @@ from index_servers import (
 )
 from releasekit.errors import ExitCode, PackageIndexError, VersionError
 from releasekit.index import IndexClient, IndexFile, redact_url
+from static_index import StaticIndex
 
 SECRET = "s3cret-Token-value"
 
@@ -434,3 +435,42 @@ def test_redact_url_removes_user_and_password() -> None:
     assert redact_url("https://u:p%40ss@host:8080/simple/?x=1") == "https://host:8080/simple/?x=1"
     assert redact_url("https://__token__@host/simple/") == "https://host/simple/"
     assert redact_url("https://host/simple/") == "https://host/simple/"
+
+
+def test_project_page_of_a_pep_691_index_has_sizes_upload_times_and_status(
+    static_index: StaticIndex,
+) -> None:
+    static_index.pages["demo-pkg"] = {
+        "meta": {"api-version": "1.4"},
+        "name": "demo-pkg",
+        "project-status": {"status": "archived"},
+        "files": [
+            {
+                "filename": "demo_pkg-1.0.tar.gz",
+                "url": "../../files/demo_pkg-1.0.tar.gz",
+                "hashes": {"sha256": "AB" * 32},
+                "size": 1234,
+                "upload-time": "2026-08-01T10:00:00.000000Z",
+                "yanked": "broken",
+            }
+        ],
+    }
+    page = IndexClient(static_index.simple_url).project_page("Demo_Pkg")
+
+    assert page is not None
+    assert (page.status, page.api_version) == ("archived", "1.4")
+    [found] = page.files
+    assert (found.sha256, found.size) == ("ab" * 32, 1234)
+    assert (found.upload_time, found.yanked) == ("2026-08-01T10:00:00.000000Z", "broken")
+    assert found.url.endswith("/files/demo_pkg-1.0.tar.gz")
+
+
+def test_project_page_of_an_html_index_says_no_status(seeded_pypiserver: PypiServer) -> None:
+    client = IndexClient(seeded_pypiserver.simple_url)
+    page = client.project_page("demo-pkg")
+
+    assert page is not None
+    assert (page.status, page.api_version) == (None, "")
+    assert page.files == client.project_files("demo-pkg")
+    assert all(f.size is None and f.upload_time is None for f in page.files)
+    assert client.project_page("no-such-project") is None

@@ -259,6 +259,10 @@ def _checked(
 def _check(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
+    if args.list_rules:
+        from releasekit.rules import rules_summary
+
+        return rules_summary()
     _, _, result = _checked(args, root, config, runner)
     if not args.json:
         print(render.check(result))

@@ -216,7 +216,11 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "check",
         "Run every pre-flight check against the target index.",
-        (*TARGET, PACKAGE),
+        (
+            *TARGET,
+            Option("list-rules", "flag", "list PyPI's upload rules (ids for skip-checks) and exit"),
+            PACKAGE,
+        ),
     ),
     Command(
         "upload-test",

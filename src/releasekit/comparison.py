@@ -107,6 +107,7 @@ class CheckResult:
     failures: tuple[str, ...]
     passed: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -137,6 +138,7 @@ class CheckResult:
             ],
             "failures": list(self.failures),
             "passed": list(self.passed),
+            "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import string
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -75,6 +76,11 @@ class ReleaseConfig:
     # Globs of files the release may have on an index without being built here: each
     # job of a CI matrix uploads its own platform wheels (["*.whl"]).
     allow_other_files: tuple[str, ...] = ()
+    # PyPI's upload rules (releasekit.rules): on for PyPI/TestPyPI targets, or everywhere
+    # with pypi-rules; skip-checks turns rules off by id; a project's raised file limit.
+    pypi_rules: bool = False
+    skip_checks: tuple[str, ...] = ()
+    max_file_size: int = 100 * 1024 * 1024
     # A monorepo: globs of package directories, relative to the repository root.
     packages: tuple[str, ...] = ()
     # Upload only where every VAR matches (one of) its value(s): one job of a CI matrix.
@@ -174,6 +180,20 @@ def _parse_seconds(value: Any, key: str, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise _fail(key, source, "a number of seconds (0 or more)", value)
     return float(value)
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def _parse_size(value: Any, key: str, source: str) -> int:
+    """A number of bytes, or text like "150 MiB" (B, KiB, MiB, GiB)."""
+    match = _SIZE.fullmatch(value) if isinstance(value, str) else None
+    if match:
+        value = int(float(match[1]) * _SIZE_UNITS[(match[2] or "b").lower()])
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(key, source, 'a size in bytes, or like "150 MiB"', value)
+    return value
 
 
 def _choice(*choices: str) -> Parser:
@@ -292,6 +312,9 @@ SCHEMA: Mapping[str, Parser] = {
     "release-branches": _parse_str_list,
     "allow-dev-to-prod": _parse_bool,
     "allow-other-files": _parse_str_list,
+    "pypi-rules": _parse_bool,
+    "skip-checks": _parse_str_list,
+    "max-file-size": _parse_size,
     "packages": _parse_str_list,
     "only-if-env": _parse_only_if_env,
     "repositories": _parse_repositories,

@@ -9,6 +9,7 @@ cheap. Credentials never appear in a URL that is requested, returned or reported
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -43,6 +44,19 @@ class IndexFile:
     filename: str
     sha256: str | None
     url: str
+    # What PEP 691 (PEP 700) adds; None where the index does not say.
+    size: int | None = None
+    upload_time: str | None = None
+    yanked: bool | str = False
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """A project's simple page: its files and, from PEP 691 JSON, its PEP 792 status."""
+
+    files: list[IndexFile]
+    status: str | None  # "active", "archived", "quarantined", "deprecated"; None if unsaid
+    api_version: str  # "" for an HTML page
 
 
 def redact_url(url: str) -> str:
@@ -128,13 +142,18 @@ class IndexClient:
 
     def project_files(self, name: str) -> list[IndexFile]:
         """Every file of project ``name`` the index lists; ``[]`` if it has none."""
+        found = self.project_page(name)
+        return found.files if found is not None else []
+
+    def project_page(self, name: str) -> ProjectPage | None:
+        """Project ``name``'s simple page; ``None`` if the index does not know it."""
         page = self._get(f"{self.index_url}{normalize_name(name)}/", SIMPLE_ACCEPT)
         if page is None:
-            return []
+            return None
         if page.content_type == _PEP691_JSON:
             return _parse_pep691(page)
         if page.content_type in _HTML_TYPES or not page.content_type:
-            return _parse_pep503(page)
+            return ProjectPage(_parse_pep503(page), None, "")
         raise PackageIndexError(
             f"{page.url} answered with Content-Type {page.content_type!r}, which is neither "
             "a PEP 691 JSON nor a PEP 503 HTML simple page.",
@@ -356,8 +375,8 @@ def _parse_pypi_json(page: _Page) -> list[IndexFile]:
     ]
 
 
-def _parse_pep691(page: _Page) -> list[IndexFile]:
-    """Files from a PEP 691 JSON project page."""
+def _parse_pep691(page: _Page) -> ProjectPage:
+    """Files (with PEP 700 size and upload time) and PEP 792 status of a PEP 691 page."""
     document = _load_json(page)
     if not isinstance(document, dict) or not isinstance(document.get("files"), list):
         raise _bad_shape(page, "a PEP 691 project page")
@@ -369,15 +388,23 @@ def _parse_pep691(page: _Page) -> list[IndexFile]:
             "understands version 1.",
             "Upgrade releasekit.",
         )
-    return [
-        _file(
-            entry["filename"],
-            (entry.get("hashes") or {}).get("sha256"),
-            urljoin(page.url, entry["url"]),
+    files = [
+        dataclasses.replace(
+            _file(
+                entry["filename"],
+                (entry.get("hashes") or {}).get("sha256"),
+                urljoin(page.url, entry["url"]),
+            ),
+            size=entry["size"] if isinstance(entry.get("size"), int) else None,
+            upload_time=entry["upload-time"] if isinstance(entry.get("upload-time"), str) else None,
+            yanked=entry["yanked"] if isinstance(entry.get("yanked"), bool | str) else False,
         )
         for entry in document["files"]
         if isinstance(entry, dict) and "filename" in entry and "url" in entry
     ]
+    status = document.get("project-status")
+    found = status.get("status") if isinstance(status, dict) else None
+    return ProjectPage(files, found if isinstance(found, str) else None, api_version)
 
 
 def _parse_pep503(page: _Page) -> list[IndexFile]:

@@ -54,6 +54,7 @@ def check(result: CheckResult) -> str:
         f"  already on {result.repository} (same sha256): {name}"
         for name in result.already_uploaded
     ]
+    lines += [f"  warning: {warning}" for warning in result.warnings]
     lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)
 

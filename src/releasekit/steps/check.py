@@ -51,12 +51,16 @@ def check_release(
     depends on the artifacts alone (twine check, names, metadata): a pipeline checking the
     same files for its second repository has done those.
     """
+    from releasekit.rules import check_pypi_rules, check_rule_ids
+
     root, config, project, version = plan.root, plan.config, plan.project, plan.version
+    check_rule_ids(config.skip_checks)  # a typo is an error for every target, at once
     outdir = outdir or plan.outdir
     artifacts = find_artifacts(outdir)
     failures: list[str] = []
     passed: list[str] = []
     notes: list[str] = []
+    warnings: list[str] = []
 
     def record(name: str, problems: list[str]) -> None:
         failures.extend(problems)
@@ -74,13 +78,26 @@ def check_release(
         record("artifact metadata", _metadata_problems(artifacts, project.name, version))
         record("PEP 440 version", version_form_problems(plan))
     record("target rules", _target_problems(artifacts, version, repository, config))
+    index = index or index_client(repository, log=runner.log)
+    if config.pypi_rules or repository.public:
+        rules = check_pypi_rules(
+            artifacts,
+            project.name,
+            version,
+            index=index,
+            skip=config.skip_checks,
+            max_file_size=config.max_file_size,
+        )
+        record("PyPI upload rules", rules.failures)
+        warnings.extend(rules.warnings)
+        notes.extend(rules.notes)
     git = Git(runner, root)
     if git.is_repository():
         record("git", git_problems(git, config, project.name, version))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
     on_index = compare_with_index(
-        index or index_client(repository, log=runner.log),
+        index,
         repository,
         project.name,
         str(version),
@@ -102,6 +119,7 @@ def check_release(
         failures=tuple(failures),
         passed=tuple(passed),
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
 
 
