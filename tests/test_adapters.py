@@ -313,7 +313,7 @@ def test_nox_publish_test_builds_checks_uploads_and_verifies_on_the_test_index(
     assert announced(result.stderr, "publish") == PUBLISH_TEST_STEPS
     outcomes = step_outcomes(result.stderr, "publish")
     assert list(outcomes) == PUBLISH_TEST_STEPS
-    assert outcomes["upload-test"] == "uploaded 2, skipped 0 already there"
+    assert outcomes["upload (test)"] == "uploaded 2, skipped 0 already there"
     assert outcomes["verify (test)"].startswith("2 files match sha256")
     # The tools ran from the session's virtualenv, shown the nox way.
     assert f"nox > {root}/.nox/publish/bin/python -m twine upload" in result.stderr
@@ -346,7 +346,7 @@ def test_nox_release_patch_bumps_uploads_to_both_indexes_tags_and_pushes(
     outcomes = step_outcomes(result.stderr, "release")
     assert list(outcomes) == list(RELEASE_STEPS)
     assert outcomes["bump-version"] == "1.0.0 -> 1.0.1"
-    assert outcomes["upload-prod"] == "uploaded 2, skipped 0 already there"
+    assert outcomes["upload (prod)"] == "uploaded 2, skipped 0 already there"
     assert outcomes["tag"] == "created v1.0.1"
     assert outcomes["push"] == "pushed main and v1.0.1 to origin"
     assert f"release: {NAME} 1.0.1" in result.stdout  # the summary table
