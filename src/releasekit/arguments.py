@@ -26,6 +26,7 @@ CONFIG_FLAGS = {
     "cache": "build.cache",  # --fresh
     "timeout": "verify.timeout",
     "install": "verify.install",
+    "provenance": "verify.provenance",
     "push": "release.push",
     "test_first": "release.test-first",
 }
@@ -279,6 +280,12 @@ def _verify_options() -> argparse.ArgumentParser:
         "--install",
         "verify by also installing from the index into a fresh venv and importing it "
         "(default: verify.install)",
+    )
+    _switch(
+        options,
+        "--provenance",
+        "verify the PEP 740 provenance of every file against the expected trusted publisher "
+        "(default: verify.provenance, auto: on PyPI/TestPyPI when the upload was attested)",
     )
     return options
 
