@@ -27,6 +27,7 @@ CONFIG_FLAGS = {
     "timeout": "verify.timeout",
     "install": "verify.install",
     "provenance": "verify.provenance",
+    "attest": "attest",
     "push": "release.push",
     "test_first": "release.test-first",
 }
@@ -251,6 +252,13 @@ def _yes_option() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument(
         "--yes", "-y", action="store_true", help="do not ask for confirmation before a prod upload"
+    )
+    # Every command that uploads has --yes: --attest goes with it.
+    _switch(
+        options,
+        "--attest",
+        "sign each file as a PEP 740 attestation (default: attest, on for trusted publishing "
+        "to PyPI/TestPyPI; --attest refuses an upload that cannot carry them)",
     )
     return options
 

@@ -353,9 +353,7 @@ def _load_json(page: _Page) -> Any:
         ) from None
 
 
-def _file(
-    filename: str, sha256: object, url: str, provenance_url: object = None
-) -> IndexFile:
+def _file(filename: str, sha256: object, url: str, provenance_url: object = None) -> IndexFile:
     digest = sha256.lower() if isinstance(sha256, str) and sha256 else None
     provenance = redact_url(provenance_url) if isinstance(provenance_url, str) else None
     return IndexFile(

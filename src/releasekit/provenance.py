@@ -15,7 +15,7 @@ extra), imported only when used: they are large.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,9 +151,7 @@ def _verify_attestation(
 ) -> tuple[ProvenanceState, str] | None:
     """``None`` when the attestation verifies; otherwise why not."""
     if expected.provider == "github":
-        publisher = api.GitHubPublisher(
-            repository=expected.repository, workflow=expected.workflow
-        )
+        publisher = api.GitHubPublisher(repository=expected.repository, workflow=expected.workflow)
     else:
         publisher = api.GitLabPublisher(
             repository=expected.repository, workflow_filepath=expected.workflow
@@ -273,9 +271,10 @@ def attest_distributions(
     """Sign each distribution in ``paths`` as a PEP 740 publish attestation and write it
     next to it as ``<file>.publish.attestation``; the files written.
 
-    Called by upload before anything is sent: refused (nothing written) with an API token,
-    which PyPI would answer with 400 for every file, or for an index that is not PyPI's.
-    An existing attestation of another file (a rebuild) is replaced.
+    Refused (nothing written) with an API token, which PyPI would answer with 400 for every
+    file, or for an index that is not PyPI's. Every file is signed before any is written,
+    so a failure leaves no new attestation behind; an older one for a rebuilt file is
+    replaced.
     """
     paths = tuple(paths)
     refusal = attestation_refusal(repository, trusted_publishing)
@@ -286,16 +285,51 @@ def attest_distributions(
             "off with attest = false in [tool.releasekit] (or --no-attest).",
         )
     factory = signer or sigstore_signer
-    written = []
+    signed: list[tuple[Path, str]] = []
     with factory() as active:
         for path in paths:
             log(f"signing {path.name} with Sigstore (PEP 740 publish attestation)")
             text = active.sign(path)
             _check_attestation(text, path)
-            target = attestation_path(path)
-            target.write_text(text, encoding="utf-8")
-            written.append(target)
-    return tuple(written)
+            signed.append((attestation_path(path), text))
+    for target, text in signed:
+        target.write_text(text, encoding="utf-8")
+    return tuple(target for target, _ in signed)
+
+
+def attest_for_upload(
+    config: ReleaseConfig,
+    repository: Repository,
+    artifacts: Iterable[Path],
+    *,
+    trusted_publishing: bool,
+    dry_run: bool = False,
+    signer: SignerFactory | None = None,
+    log: Callable[[str], object] = lambda message: None,
+) -> tuple[tuple[Path, ...], str]:
+    """The upload step's hook, run before anything is sent: ``(attestations written, note)``.
+
+    With ``attest`` left at its default, attestations are made whenever they can be (trusted
+    publishing to PyPI/TestPyPI) and silently skipped otherwise (the note says why). When
+    the user set ``attest = true`` (config, environment or ``--attest``), an upload that
+    cannot carry them is refused instead.
+    """
+    from releasekit.repositories import is_public
+
+    if not config.attest:
+        return (), "attestations are off (attest = false)" if is_public(repository) else ""
+    refusal = attestation_refusal(repository, trusted_publishing)
+    if refusal and "attest" not in config.sources:
+        # Only PyPI's own users need telling why their files carry no attestation.
+        return (), f"no attestations: {refusal}" if is_public(repository) else ""
+    if dry_run:
+        if refusal:
+            attest_distributions((), repository, trusted_publishing=trusted_publishing)
+        return (), "would sign each file as a PEP 740 publish attestation"
+    written = attest_distributions(
+        artifacts, repository, trusted_publishing=trusted_publishing, signer=signer, log=log
+    )
+    return written, f"signed {len(written)} PEP 740 publish attestation(s)"
 
 
 def _check_attestation(text: str, path: Path) -> None:
@@ -311,12 +345,11 @@ def _check_attestation(text: str, path: Path) -> None:
             f"The signer's attestation for {path.name} is not a PEP 740 attestation.",
             "Nothing was uploaded; report this with the signer in use.",
         ) from None
-    if subject.get("name") != path.name or subject.get("digest", {}).get(
-        "sha256"
-    ) != sha256_of(path):
+    if subject.get("name") != path.name or subject.get("digest", {}).get("sha256") != sha256_of(
+        path
+    ):
         raise UploadError(
-            f"The signer's attestation for {path.name} signs another file "
-            f"({subject.get('name')}).",
+            f"The signer's attestation for {path.name} signs another file ({subject.get('name')}).",
             "Nothing was uploaded; report this with the signer in use.",
         )
 
@@ -377,7 +410,3 @@ def sigstore_signer() -> AbstractContextManager[Signer]:
             yield _SigstoreSigner(signer, api)
 
     return signing()
-
-
-def summarize(verdicts: Mapping[str, ProvenanceVerdict]) -> str:
-    return ", ".join(f"{name}: {v.state}" for name, v in verdicts.items())
