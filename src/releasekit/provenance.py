@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -122,6 +122,29 @@ def verify_provenance(
             name, "invalid", f"the provenance is not a PEP 740 provenance object ({exc})"
         )
     dist = api.Distribution.from_file(path)
+    with _quiet_sigstore():
+        return _verify_bundles(api, parsed, dist, expected)
+
+
+@contextmanager
+def _quiet_sigstore() -> Iterator[None]:
+    """sigstore logs warnings meant for its own CLI ("TUF repository is loaded in offline
+    mode", "unsafe (no-op) verification policy used" for the diagnosis below): not ours."""
+    import logging
+
+    logger = logging.getLogger("sigstore")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _verify_bundles(
+    api: Any, parsed: Any, dist: Any, expected: ExpectedPublisher
+) -> ProvenanceVerdict:
+    name = dist.name
     checked = 0
     for bundle in parsed.attestation_bundles:
         for attestation in bundle.attestations:
@@ -383,8 +406,6 @@ def sigstore_signer() -> AbstractContextManager[Signer]:
     """The real signer: the CI job's ambient OIDC identity (GitHub Actions' ID token with
     audience ``sigstore``; GitLab's ``SIGSTORE_ID_TOKEN`` from ``id_tokens``), a short-lived
     certificate from Sigstore's production Fulcio, the signature logged in Rekor."""
-    from contextlib import contextmanager
-
     api = _attestations()
 
     @contextmanager
