@@ -292,7 +292,9 @@ def github_repository(
             raise UsageError(f"--repository {given!r} is not OWNER/NAME.", "E.g. acme/widgets.")
         return owner, name
     try:
-        url = runner.run(["git", "remote", "get-url", remote], cwd=top).strip()
+        from releasekit.vcs import Git
+
+        url = Git(runner, top).remote_url(remote)
     except CommandError:
         raise VcsError(
             f"Cannot read the URL of the git remote {remote!r} in {top}.",
