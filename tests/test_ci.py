@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from release_project import Releasekit
+from releasekit import __version__ as releasekit_version
 from releasekit import cli
 from releasekit.arguments import build_parser
 from releasekit.ci import (
@@ -78,16 +79,19 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
     workflow = load(project / WORKFLOW)
     # PyYAML reads the key `on` as the boolean True (YAML 1.1), as GitHub does not.
     assert workflow[True] == {"push": {"tags": ["v[0-9]*"]}}
-    assert workflow["permissions"] == {"contents": "read"}
+    # Nothing by default; each job gets what it uses.
+    assert workflow["permissions"] == {}
+    # One release at a time, and one in progress is never cancelled.
+    assert workflow["concurrency"] == {"group": "${{ github.workflow }}", "cancel-in-progress": False}
     jobs = workflow["jobs"]
     assert list(jobs) == ["build", "publish-test", "publish"]
 
     build, test, prod = jobs["build"], jobs["publish-test"], jobs["publish"]
     assert "needs" not in build
-    assert "permissions" not in build
+    assert build["permissions"] == {"contents": "read"}
     assert "environment" not in build
     assert runs(build) == [
-        'python -m pip install "releasekit[uv]"',
+        f'python -m pip install "releasekit[uv]=={releasekit_version}"',
         "releasekit build",
         "releasekit check --repository test",
         "releasekit check --repository prod",
@@ -119,14 +123,18 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
 
     for job in (build, test, prod):
         assert job["runs-on"] == "ubuntu-latest"
-        assert uses(job)[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
+        assert uses(job)[:2] == [
+            "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+            "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97",
+        ]
         assert step_with(job, "actions/checkout")["fetch-depth"] == 0
         assert step_with(job, "actions/setup-python") == {"python-version": "3.12"}
     for job in (test, prod):
         assert step_with(job, "actions/download-artifact") == {"name": "dist", "path": "dist/"}
         # Artifacts first, then the upload: the order of the steps matters.
         names = [s.get("uses", s.get("run")) for s in job["steps"]]
-        assert names.index("actions/download-artifact@v4") < len(names) - 2
+        download = "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"
+        assert names.index(download) < len(names) - 2
     # Trusted publishing: no stored secret anywhere.
     assert "secrets." not in text
     assert "PYPI_TOKEN" not in text
@@ -174,10 +182,16 @@ def test_branch_trigger_without_test_index(tmp_path: Path, releasekit: Releaseki
     assert "only the first release branch (release/*) triggers a release" in out
     workflow = load(project / WORKFLOW)
     assert workflow[True] == {"push": {"branches": ["release/*"]}}
-    assert list(workflow["jobs"]) == ["build", "publish"]
+    assert list(workflow["jobs"]) == ["plan", "build", "publish"]
+    # A push without a new version: plan says so, build (and so publish) is skipped, the
+    # run is green.
+    plan, build = workflow["jobs"]["plan"], workflow["jobs"]["build"]
+    assert plan["outputs"] == {"release": "${{ steps.plan.outputs.release }}"}
+    assert "releasekit plan --repository prod --json" in runs(plan)[-1]
+    assert (build["needs"], build["if"]) == ("plan", "needs.plan.outputs.release == 'true'")
     assert workflow["jobs"]["publish"]["needs"] == "build"
-    assert "releasekit check --repository test" not in runs(workflow["jobs"]["build"])
-    assert "releasekit check --repository prod" in runs(workflow["jobs"]["build"])
+    assert "releasekit check --repository test" not in runs(build)
+    assert "releasekit check --repository prod" in runs(build)
 
 
 def test_test_first_comes_from_the_configuration(tmp_path: Path, releasekit: Releasekit) -> None:
@@ -239,7 +253,7 @@ def test_an_index_other_than_pypi_gets_its_token_from_a_secret(
     publish = load(project / WORKFLOW)["jobs"]["publish"]
     assert publish["name"] == "Publish to prod"
     assert publish["env"] == {"ACME_INDEX_TOKEN": "${{ secrets.ACME_INDEX_TOKEN }}"}
-    assert "permissions" not in publish
+    assert publish["permissions"] == {"contents": "read"}
     assert publish["environment"] == {"name": "pypi"}
 
 
@@ -344,7 +358,7 @@ def test_dry_run_prints_the_file_and_writes_nothing(tmp_path: Path, releasekit: 
     summary = json.loads(out)
     assert summary["dry_run"] is True
     assert summary["written"] is False
-    assert yaml.safe_load(summary["content"])["stages"] == ["build", "publish"]
+    assert yaml.safe_load(summary["content"])["stages"] == ["build", "deploy"]
     assert not (project / ".gitlab-ci.yml").exists()
 
 
@@ -381,18 +395,20 @@ def test_gitlab_pipeline_builds_then_publishes_to_the_project_registry(
     assert code == 0
     assert f"wrote {project / '.gitlab-ci.yml'} (jobs: release-build, release-publish)" in out
     pipeline = load(project / ".gitlab-ci.yml")
-    assert pipeline["stages"] == ["build", "publish"]
+    assert pipeline["stages"] == ["build", "deploy"]
     template = pipeline[".releasekit"]
     assert template["image"] == "python:3.12"
     assert template["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v[0-9]/"}]
-    assert template["before_script"] == ['python -m pip install "releasekit[uv]"']
-    assert pipeline["variables"]["GIT_DEPTH"] == "0"
+    assert template["before_script"] == [
+        f'python -m pip install "releasekit[uv]=={releasekit_version}"'
+    ]
+    assert template["variables"]["GIT_DEPTH"] == "0"
     # RELEASEKIT_* would be read as settings (and refused): the job's own names differ.
     assert not [v for v in pipeline["variables"] if v.startswith("RELEASEKIT_")]
 
     build, publish = pipeline["release-build"], pipeline["release-publish"]
     assert (build["stage"], build["extends"]) == ("build", ".releasekit")
-    assert (publish["stage"], publish["extends"]) == ("publish", ".releasekit")
+    assert (publish["stage"], publish["extends"]) == ("deploy", ".releasekit")
     assert publish["needs"] == ["release-build"]
     assert build["artifacts"]["paths"] == ["dist/"]
     assert build["script"][0] == "releasekit build"

@@ -15,7 +15,7 @@ extra), imported only when used: they are large.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,6 +226,7 @@ def expected_publisher(
             workflow=config.provenance_workflow or DEFAULT_WORKFLOWS[provider],
             environment=config.provenance_environment,
         )
+    import os
     from urllib.parse import urlsplit
 
     from releasekit.errors import ReleaseError
@@ -234,6 +235,9 @@ def expected_publisher(
     try:
         report = check_trusted_publishing(root, config, runner)
     except ReleaseError as exc:
+        from_ci = _publisher_of_this_job(os.environ, config.provenance_environment)
+        if from_ci is not None:
+            return from_ci
         raise ConfigError(
             "releasekit cannot tell whose attestations to expect: [tool.releasekit.provenance] "
             f"names no repository, and the release workflow does not say ({exc.message})",
@@ -249,6 +253,20 @@ def expected_publisher(
         workflow=chosen.workflow,
         environment=config.provenance_environment or chosen.environment,
     )
+
+
+def _publisher_of_this_job(env: Mapping[str, str], environment: str) -> ExpectedPublisher | None:
+    """In a GitLab CI job, the project and CI file that run it (what PyPI's GitLab
+    publisher names): so a pipeline written by ``init-ci gitlab --target pypi`` needs no
+    configuration to verify its own release."""
+    if env.get("GITLAB_CI") and env.get("CI_PROJECT_PATH"):
+        return ExpectedPublisher(
+            provider="gitlab",
+            repository=env["CI_PROJECT_PATH"],
+            workflow=env.get("CI_CONFIG_PATH") or DEFAULT_WORKFLOWS["gitlab"],
+            environment=environment or env.get("CI_ENVIRONMENT_NAME", ""),
+        )
+    return None
 
 
 # --- signing ---------------------------------------------------------------------------

@@ -37,8 +37,8 @@ STAGES = ("build", "deploy")
 _PIPELINE = """\
 # Written by `releasekit init-ci gitlab`.
 {when}
-{stages}{variables}
-.releasekit:
+
+{sections}.releasekit:
   image: {image}
   rules:
     - if: {rule}
@@ -130,11 +130,11 @@ def gitlab_ci(
     when += " Every step is a releasekit command you can run locally."
     if include:
         when += " Include it from .gitlab-ci.yml (include: - local: PATH)."
-    stages = "" if include else "stages:\n" + "".join(f"  - {s}\n" for s in STAGES) + "\n"
+    stages = "" if include else "stages:\n" + "".join(f"  - {s}\n" for s in STAGES)
+    sections = "".join(part + "\n" for part in (stages, variables) if part)
     return _PIPELINE.format(
         when=comment(when),
-        stages=stages,
-        variables=variables,
+        sections=sections,
         image=yaml_scalar(f"python:{python}"),
         rule=yaml_scalar(rule),
         before=before,
