@@ -82,7 +82,10 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
     # Nothing by default; each job gets what it uses.
     assert workflow["permissions"] == {}
     # One release at a time, and one in progress is never cancelled.
-    assert workflow["concurrency"] == {"group": "${{ github.workflow }}", "cancel-in-progress": False}
+    assert workflow["concurrency"] == {
+        "group": "${{ github.workflow }}",
+        "cancel-in-progress": False,
+    }
     jobs = workflow["jobs"]
     assert list(jobs) == ["build", "publish-test", "publish"]
 
@@ -538,3 +541,182 @@ def test_yaml_scalar_reads_back_as_the_same_string(value: str) -> None:
 def test_yaml_scalar_refuses_control_characters() -> None:
     with pytest.raises(UsageError, match="control character"):
         yaml_scalar("a\nb")
+
+
+# --- supply chain: pins, wheels, GitLab to PyPI, include mode, warnings ---------------------
+
+
+def test_the_organisation_profile_package_is_installed_pinned_beside_releasekit(
+    tmp_path: Path, releasekit: Releasekit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An installed profile package: a module and its dist-info with the entry point.
+    site = tmp_path / "site"
+    (site / "acme_ci_profile-2.3.1.dist-info").mkdir(parents=True)
+    (site / "acme_ci_profile.py").write_text('PROFILE = {"tag-format": "rel-{version}"}\n')
+    (site / "acme_ci_profile-2.3.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: acme-ci-profile\nVersion: 2.3.1\n"
+    )
+    (site / "acme_ci_profile-2.3.1.dist-info" / "entry_points.txt").write_text(
+        "[releasekit.profiles]\nacme = acme_ci_profile:PROFILE\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    project = make_project(tmp_path / "p", table='extends = "acme"')
+
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+    assert releasekit("init-ci", "gitlab", "--project", project)[0] == 0
+
+    install = (
+        f'python -m pip install "releasekit[uv]=={releasekit_version}" "acme-ci-profile==2.3.1"'
+    )
+    for job in load(project / WORKFLOW)["jobs"].values():
+        assert install in runs(job)
+    assert load(project / ".gitlab-ci.yml")[".releasekit"]["before_script"] == [install]
+    # The profile's tag format reached the trigger: the configuration was loaded with it.
+    assert load(project / WORKFLOW)[True] == {"push": {"tags": ["rel-[0-9]*"]}}
+
+
+def test_cibuildwheel_builds_on_three_systems_and_one_job_uploads_everything(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, out, _ = releasekit("init-ci", "github", "--wheels", "cibuildwheel", "--project", project)
+
+    assert code == 0
+    assert "(jobs: wheels, sdist, publish-test, publish)" in out
+    jobs = load(project / WORKFLOW)["jobs"]
+    wheels, sdist, test, prod = jobs["wheels"], jobs["sdist"], jobs["publish-test"], jobs["publish"]
+    assert wheels["runs-on"] == "${{ matrix.os }}"
+    assert wheels["strategy"]["matrix"]["os"] == [
+        "ubuntu-latest", "ubuntu-24.04-arm", "macos-latest", "windows-latest"
+    ]  # fmt: skip
+    assert uses(wheels)[1] == "pypa/cibuildwheel@1828c10ab37f080699c7b81cea34097c684a7074"
+    assert step_with(wheels, "actions/upload-artifact")["name"] == "wheels-${{ matrix.os }}"
+    assert runs(sdist)[-1] == "python -m build --sdist --outdir dist/ ."
+    assert test["needs"] == ["wheels", "sdist"]
+    assert prod["needs"] == "publish-test"
+    for job, repository in ((test, "test"), (prod, "prod")):
+        # Every artifact of every job in one directory, checked, uploaded, verified together.
+        assert step_with(job, "actions/download-artifact") == {
+            "pattern": "*", "merge-multiple": True, "path": "dist/"
+        }  # fmt: skip
+        assert runs(job)[-3] == f"releasekit check --repository {repository}"
+    assert "allow-other-files" not in (project / WORKFLOW).read_text(encoding="utf-8")
+
+
+def test_gitlab_to_pypi_uses_trusted_publishing_from_the_jobs_id_tokens(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, *_ = releasekit("init-ci", "gitlab", "--target", "pypi", "--project", project)
+
+    assert code == 0
+    text = (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    pipeline = load(project / ".gitlab-ci.yml")
+    publish = pipeline["release-publish"]
+    assert publish["id_tokens"] == {
+        "PYPI_ID_TOKEN": {"aud": "pypi"},
+        "SIGSTORE_ID_TOKEN": {"aud": "sigstore"},
+    }
+    assert publish["script"] == [
+        "releasekit upload --repository prod --yes",
+        "releasekit verify --repository prod --install",
+    ]
+    assert "variables" not in pipeline  # no registry URLs
+    assert "CI_JOB_TOKEN" not in text
+    assert "PYPI_TOKEN" not in text.replace("PYPI_ID_TOKEN", "")
+    # In that job (GitLab puts the token in PYPI_ID_TOKEN), releasekit finds trusted
+    # publishing, so it signs attestations too.
+    credentials = resolve_credentials(
+        load_config(project).repository("prod"), env={"CI": "true", "PYPI_ID_TOKEN": "x.y.z"}
+    )
+    assert credentials.trusted_publishing
+
+    code, *_ = releasekit(
+        "init-ci", "gitlab", "--target", "testpypi", "--force", "--project", project
+    )
+    publish = load(project / ".gitlab-ci.yml")["release-publish"]
+    assert publish["id_tokens"]["TESTPYPI_ID_TOKEN"] == {"aud": "testpypi"}
+    assert publish["script"][0] == "releasekit upload --repository test --yes"
+
+
+def test_include_adds_the_jobs_to_an_existing_gitlab_ci_file(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    own = "test:\n  script:\n    - pytest\n"
+    (project / ".gitlab-ci.yml").write_text(own, encoding="utf-8")
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--include", "--project", project)
+
+    assert code == 0
+    assert f"added it to the include: of {project / '.gitlab-ci.yml'}" in out
+    text = (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert text.startswith(own)
+    assert load(project / ".gitlab-ci.yml") == {
+        "test": {"script": ["pytest"]},
+        "include": [{"local": "/.gitlab/releasekit.yml"}],
+    }
+    included = load(project / ".gitlab" / "releasekit.yml")
+    assert "stages" not in included  # the project's stages stay the project's
+    assert included["release-publish"]["stage"] == "deploy"
+
+    # Again: the include is there already; nothing is added twice.
+    code, *_ = releasekit("init-ci", "gitlab", "--include", "--force", "--project", project)
+    assert code == 0
+    assert (project / ".gitlab-ci.yml").read_text(encoding="utf-8") == text
+
+
+def test_include_leaves_an_existing_include_list_to_the_user(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    own = "include:\n  - local: /ci/test.yml\n"
+    (project / ".gitlab-ci.yml").write_text(own, encoding="utf-8")
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--include", "--project", project)
+
+    assert code == 0
+    assert "has an include: already; add - local: /.gitlab/releasekit.yml to it by hand" in out
+    assert (project / ".gitlab-ci.yml").read_text(encoding="utf-8") == own
+    assert (project / ".gitlab" / "releasekit.yml").is_file()
+
+
+def test_a_repository_on_this_machine_is_warned_about(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(
+        tmp_path / "p",
+        table="[tool.releasekit.repositories.prod]\n"
+        'upload-url = "http://127.0.0.1:8080/"\n'
+        'index-url = "http://localhost:8080/simple/"\n',
+    )
+
+    code, out, _ = releasekit("init-ci", "github", "--no-test-first", "--project", project)
+
+    assert code == 0
+    assert (
+        "note: the repository 'prod' is on this machine (127.0.0.1): a CI job cannot reach it"
+        in out
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "flags", "message"),
+    [
+        ("github", ["--target", "pypi"], "--target: GitLab only."),
+        ("github", ["--include"], "--include: GitLab only."),
+        ("gitlab", ["--wheels", "cibuildwheel"], "--wheels: GitHub only"),
+    ],
+)
+def test_options_of_the_other_provider_are_refused(
+    tmp_path: Path, releasekit: Releasekit, provider: str, flags: list[str], message: str
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, _, err = releasekit("init-ci", provider, *flags, "--project", project)
+
+    assert code == ExitCode.USAGE
+    assert message in err
+    assert not (project / ".github").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from releasekit.errors import ConfigError
@@ -30,7 +31,7 @@ def profile_distribution(extends: str) -> tuple[str, str] | None:
 
     from releasekit.config import PROFILE_GROUP
 
-    if not extends or extends.endswith(".toml"):
+    if not extends or extends.endswith(".toml") or "/" in extends or os.sep in extends:
         return None
     for entry in entry_points(group=PROFILE_GROUP):
         if entry.name == extends and entry.dist is not None:
