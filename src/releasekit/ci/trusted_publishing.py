@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from releasekit.errors import CheckError, CredentialsError
+from releasekit.errors import CheckError, ConfigError, CredentialsError
 
 if TYPE_CHECKING:
-    from releasekit.config import Repository
+    from pathlib import Path
+
+    from releasekit.config import ReleaseConfig, Repository
+    from releasekit.runner import Runner
 
 PYPI_TITLES = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}
 # The audience PyPI and TestPyPI expect in a trusted-publishing token.
@@ -273,3 +276,84 @@ def _environment(found: str, expected: ExpectedIdentity) -> list[str]:
             f"publisher requires {expected.environment}"
         ]
     return []
+
+
+def expected_identity(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    env: Mapping[str, str],
+    audience: str,
+    *,
+    workflow: Path | None = None,
+    repository: str | None = None,
+) -> ExpectedIdentity:
+    """The trusted publisher the token must match: ``[tool.releasekit.provenance]`` when it
+    names a repository; else, on GitHub, the release workflow releasekit reads for
+    ``trusted-publisher`` (its file name, the git remote's repository, the environment of
+    the job that publishes to that index)."""
+    if config.provenance_repository:
+        provider = config.provenance_provider
+        return ExpectedIdentity(
+            provider=provider,
+            repository=config.provenance_repository,
+            workflow=config.provenance_workflow
+            or (".gitlab-ci.yml" if provider == "gitlab" else "release.yml"),
+            environment=config.provenance_environment,
+            audience=audience,
+        )
+    if not (env.get("GITHUB_ACTIONS") or env.get("ACTIONS_ID_TOKEN_REQUEST_URL")):
+        raise ConfigError(
+            "releasekit cannot tell which trusted publisher to compare the token with.",
+            "Name it in [tool.releasekit.provenance]: provider = 'gitlab', repository = "
+            "'GROUP/PROJECT', workflow = '.gitlab-ci.yml', environment if PyPI has one.",
+        )
+    from releasekit.trusted_publisher import check_trusted_publishing
+
+    report = check_trusted_publishing(
+        root, config, runner, workflow=workflow, repository=repository
+    )
+    host = next(h for h, a in AUDIENCES.items() if a == audience)
+    chosen = next((p for p in report.publishers if p.host == host), report.publishers[0])
+    return ExpectedIdentity(
+        provider="github",
+        repository=f"{chosen.owner}/{chosen.repository}",
+        workflow=chosen.workflow,
+        environment=chosen.environment,
+        audience=audience,
+    )
+
+
+def check_trusted_publisher_token(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    *,
+    audience: str = "pypi",
+    env: Mapping[str, str] | None = None,
+    workflow: Path | None = None,
+    repository: str | None = None,
+) -> TokenCheck:
+    """``releasekit trusted-publisher --check``: the job's token against the publisher;
+    :class:`PublisherMismatchError` (exit code 9) naming every mismatch."""
+    import os
+
+    env = os.environ if env is None else env
+    expected = expected_identity(
+        root, config, runner, env, audience, workflow=workflow, repository=repository
+    )
+    token = job_token(env, audience)
+    check = check_job_token(decode_claims(token), expected)
+    if check.problems:
+        error = PublisherMismatchError(
+            f"This job's OIDC token would not match the trusted publisher ({expected.provider} "
+            f"{expected.repository}, workflow {expected.workflow}"
+            + (f", environment {expected.environment}" if expected.environment else "")
+            + "):\n"
+            + "\n".join(f"  - {problem}" for problem in check.problems),
+            "Fix the workflow (or the publisher registered on PyPI's Publishing page) so that "
+            "they agree; the token itself was not printed.",
+        )
+        error.details = check.to_json()
+        raise error
+    return check
