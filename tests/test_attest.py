@@ -188,3 +188,25 @@ def test_upload_with_attest_and_a_password_is_refused_before_anything_is_sent(
     assert "Cannot attest the upload to test" in outcome.json["error"]
     assert index.files("rk-demo") == {}
     assert not list((release.root / "dist").glob("*.publish.attestation"))
+
+
+def test_without_the_attest_extra_a_default_upload_goes_unsigned_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from releasekit import provenance
+
+    paths = distributions(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\n')
+    monkeypatch.setattr(provenance, "_attest_installed", lambda: False)
+    entered, make = factory(FakeSigner())
+
+    result = attest_for_upload(
+        load_config(tmp_path), PYPI, paths, trusted_publishing=True, signer=make
+    )
+
+    assert result == (
+        (),
+        "no attestations: pypi-attestations and sigstore are not installed "
+        "(pip install 'releasekit[attest]')",
+    )
+    assert entered == []

@@ -94,7 +94,8 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
     assert build["permissions"] == {"contents": "read"}
     assert "environment" not in build
     assert runs(build) == [
-        f'python -m pip install "releasekit[uv]=={releasekit_version}"',
+        # The attest extra: trusted publishing signs PEP 740 attestations.
+        f'python -m pip install "releasekit[attest,uv]=={releasekit_version}"',
         "releasekit build",
         "releasekit check --repository test",
         "releasekit check --repository prod",
@@ -565,12 +566,12 @@ def test_the_organisation_profile_package_is_installed_pinned_beside_releasekit(
     assert releasekit("init-ci", "github", "--project", project)[0] == 0
     assert releasekit("init-ci", "gitlab", "--project", project)[0] == 0
 
-    install = (
-        f'python -m pip install "releasekit[uv]=={releasekit_version}" "acme-ci-profile==2.3.1"'
-    )
+    pins = '"releasekit[{}]==' + releasekit_version + '" "acme-ci-profile==2.3.1"'
     for job in load(project / WORKFLOW)["jobs"].values():
-        assert install in runs(job)
-    assert load(project / ".gitlab-ci.yml")[".releasekit"]["before_script"] == [install]
+        assert f"python -m pip install {pins.format('attest,uv')}" in runs(job)
+    assert load(project / ".gitlab-ci.yml")[".releasekit"]["before_script"] == [
+        f"python -m pip install {pins.format('uv')}"  # the registry: nothing to attest
+    ]
     # The profile's tag format reached the trigger: the configuration was loaded with it.
     assert load(project / WORKFLOW)[True] == {"push": {"tags": ["rel-[0-9]*"]}}
 

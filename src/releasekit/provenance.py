@@ -363,6 +363,11 @@ def attest_for_upload(
     if refusal and "attest" not in config.sources:
         # Only PyPI's own users need telling why their files carry no attestation.
         return (), f"no attestations: {refusal}" if is_public(repository) else ""
+    if not refusal and "attest" not in config.sources and not _attest_installed():
+        return (), (
+            "no attestations: pypi-attestations and sigstore are not installed "
+            "(pip install 'releasekit[attest]')"
+        )
     if dry_run:
         if refusal:
             attest_distributions((), repository, trusted_publishing=trusted_publishing)
@@ -371,6 +376,12 @@ def attest_for_upload(
         artifacts, repository, trusted_publishing=trusted_publishing, signer=signer, log=log
     )
     return written, f"signed {len(written)} PEP 740 publish attestation(s)"
+
+
+def _attest_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("pypi_attestations", "sigstore"))
 
 
 def _check_attestation(text: str, path: Path) -> None:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from releasekit.ci.github import github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci
-from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import pypi_host
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.errors import ConfigError, UsageError
@@ -206,14 +205,12 @@ def init_ci(
         notes.append(f"{root} is not in a git repository: the file is written there")
     layout = _layout(root.resolve(), top.resolve(), config)
     test_first = config.release_test_first if test_first is None else test_first
-    install = install_requirements(config)
     including: Path | None = None
     including_content: str | None = None
     if provider == "github":
         content = github_workflow(
             config,
             project.name,
-            install=install,
             trigger=trigger,
             environment=environment,
             test_environment=test_environment,
@@ -240,7 +237,6 @@ def init_ci(
         content = gitlab_ci(
             config,
             project.name,
-            install=install,
             trigger=trigger,
             target=target,
             python=python,

@@ -218,7 +218,8 @@ def github_workflow(
         checkout=uses("actions/checkout"),
         setup_python=uses("actions/setup-python"),
         python=yaml_scalar(python),
-        install=install or install_requirements(config),
+        install=install
+        or install_requirements(config, attest=any(pypi_host(u.repository) for u in uploads)),
     )
     gate = ""
     if trigger == "branch":

@@ -138,7 +138,7 @@ def gitlab_ci(
         image=yaml_scalar(f"python:{python}"),
         rule=yaml_scalar(rule),
         before=before,
-        install=install or install_requirements(config),
+        install=install or install_requirements(config, attest=target != "registry"),
         repository=repository,
         outdir=yaml_scalar(outdir),
         id_tokens=id_tokens,

@@ -11,13 +11,16 @@ if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
 
 
-def install_requirements(config: ReleaseConfig) -> str:
+def install_requirements(config: ReleaseConfig, *, attest: bool = False) -> str:
     """What the jobs ``pip install``: releasekit pinned to this version (the workflow was
     written for it), and the organisation's profile package when ``extends`` names one,
-    pinned to the installed version (without it the configuration cannot load in CI)."""
+    pinned to the installed version (without it the configuration cannot load in CI).
+    ``attest``: the pipeline publishes to PyPI/TestPyPI by trusted publishing, so it signs
+    attestations (the ``attest`` extra), unless ``attest = false``."""
     from releasekit import __version__
 
-    requirements = [f"releasekit[uv]=={__version__}"]
+    extras = "attest,uv" if attest and config.attest else "uv"
+    requirements = [f"releasekit[{extras}]=={__version__}"]
     profile = profile_distribution(config.extends)
     if profile:
         requirements.append(f"{profile[0]}=={profile[1]}")
