@@ -721,3 +721,44 @@ def test_options_of_the_other_provider_are_refused(
     assert code == ExitCode.USAGE
     assert message in err
     assert not (project / ".github").exists()
+
+
+def monorepo(root: Path) -> Path:
+    make_project(root, name="workspace-root")
+    (root / "pyproject.toml").write_text(
+        '[tool.releasekit]\npackages = ["packages/*"]\ntag-format = "{name}-v{version}"\n',
+        encoding="utf-8",
+    )
+    for name in ("alpha", "beta"):
+        make_project(root / "packages" / name, name=f"acme-{name}", git=False)
+    return root
+
+
+def test_a_monorepo_gets_one_workflow_whose_jobs_run_over_the_plan_matrix(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    root = monorepo(tmp_path / "repo")
+
+    code, out, err = releasekit("init-ci", "github", "--project", root)
+
+    assert code == 0, err
+    assert f"wrote {root / WORKFLOW} (jobs: plan, build, publish-test, publish)" in out
+    assert sorted(p.name for p in (root / WORKFLOW).parent.iterdir()) == ["release.yml"]
+    workflow = load(root / WORKFLOW)
+    assert workflow[True] == {"push": {"tags": ["acme-alpha-v[0-9]*", "acme-beta-v[0-9]*"]}}
+    plan, build = workflow["jobs"]["plan"], workflow["jobs"]["build"]
+    assert plan["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    assert "releasekit plan --repository prod --json" in runs(plan)[-1]
+    for job in ("build", "publish-test", "publish"):
+        matrix_job = workflow["jobs"][job]
+        assert matrix_job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+        assert matrix_job["defaults"]["run"]["working-directory"] == "${{ matrix.package }}"
+    assert build["if"] == "needs.plan.outputs.release == 'true'"
+    assert step_with(build, "actions/upload-artifact")["path"] == "${{ matrix.package }}/dist/"
+    publish = workflow["jobs"]["publish"]
+    assert publish["needs"] == ["plan", "publish-test"]
+    assert publish["environment"]["url"] == "https://pypi.org/project/${{ matrix.name }}/"
+    assert step_with(publish, "actions/download-artifact") == {
+        "name": "dist-${{ matrix.name }}",
+        "path": "${{ matrix.package }}/dist/",
+    }

@@ -60,6 +60,8 @@ GITHUB_VARIANTS = {
     "branch, test first": (["--trigger", "branch"], ""),
     "branch, no test first": (["--trigger", "branch", "--no-test-first"], ""),
     "monorepo package": ([], "packages/one"),
+    "monorepo matrix": ([], "monorepo"),
+    "monorepo matrix, branch": (["--trigger", "branch"], "monorepo"),
     "cibuildwheel": (["--wheels", "cibuildwheel"], ""),
     "cibuildwheel, branch": (["--wheels", "cibuildwheel", "--trigger", "branch"], ""),
     "index with a stored token": (["--no-test-first"], "token"),
@@ -76,6 +78,13 @@ def test_github_workflow_passes_actionlint_zizmor_and_the_schema(
         PYPI_TOKEN_INDEX if layout == "token" else "",
         subdir=layout if layout.startswith("packages/") else "",
     )
+    if layout == "monorepo":
+        (root / "pyproject.toml").write_text('[tool.releasekit]\npackages = ["packages/*"]\n')
+        for name in ("alpha", "beta"):
+            (root / "packages" / name).mkdir(parents=True)
+            (root / "packages" / name / "pyproject.toml").write_text(
+                f'[project]\nname = "acme-{name}"\nversion = "1.0.0"\n'
+            )
     code, out, err = releasekit("init-ci", "github", "--project", root, "--json", *flags)
     assert code == 0, err
     workflow = Path(json.loads(out)["path"])

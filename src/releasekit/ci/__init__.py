@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from releasekit.ci.github import github_workflow
+from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci
 from releasekit.ci.trusted_publishing import pypi_host
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from releasekit.config import ReleaseConfig
     from releasekit.runner import Runner
 
@@ -471,6 +473,10 @@ def run_init_ci(
         target=getattr(args, "target", None) or "registry",
         include=getattr(args, "include", False),
     )
+    return result.to_json(), _describe(result)
+
+
+def _describe(result: CiFile) -> str:
     if result.dry_run and not result.unchanged:
         lines = [result.content.rstrip("\n"), f"# dry run: {result.path} was not written"]
     elif result.unchanged:
@@ -481,4 +487,91 @@ def run_init_ci(
         if result.including is not None:
             lines.append(f"added it to the include: of {result.including}")
     lines += [f"  note: {note}" for note in result.notes]
-    return result.to_json(), "\n".join(lines)
+    return "\n".join(lines)
+
+
+def init_ci_workspace(
+    workspace: Path,
+    packages: Sequence[tuple[Path, ReleaseConfig]],
+    runner: Runner,
+    *,
+    trigger: str = "tag",
+    environment: str = DEFAULT_ENVIRONMENT,
+    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
+    test_first: bool | None = None,
+    python: str = DEFAULT_PYTHON,
+    output: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> CiFile:
+    """The GitHub release workflow of a monorepo: one file, its jobs over the matrix of
+    packages ``releasekit plan --json`` finds with a new version."""
+    from releasekit.project import load_project
+
+    _check_options("github", trigger, python, environment, test_environment)
+    top = git_top(runner, workspace) or workspace
+    config = packages[0][1]
+    outdirs = {c.build_outdir for _, c in packages}
+    if len(outdirs) != 1:
+        raise ConfigError(
+            f"The packages build into different directories ({', '.join(sorted(outdirs))}); "
+            "one workflow hands them on under one name.",
+            "Give every package the same build.outdir (the default, dist, is simplest).",
+        )
+    patterns = sorted({github_tag_pattern(c, load_project(root, c).name) for root, c in packages})
+    test_first = config.release_test_first if test_first is None else test_first
+    content = github_matrix_workflow(
+        config,
+        patterns,
+        trigger=trigger,
+        environment=environment,
+        test_environment=test_environment,
+        test_first=test_first,
+        python=python,
+        outdir=config.build_outdir.strip("/") + "/",
+    )
+    notes = [f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)"]
+    notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
+    first = Path(os.path.relpath(packages[0][0] / config.build_outdir, top)).as_posix()
+    if _unignored_outdir(runner, top, first + "/"):
+        notes.append(
+            "warning: git does not ignore the packages' build directories: add dist/ to .gitignore"
+        )
+    published = ("publish-test", "publish") if test_first else ("publish",)
+    result = CiFile(
+        provider="github",
+        path=output or top / GITHUB_WORKFLOW,
+        content=content,
+        trigger=trigger,
+        jobs=("plan", "build", *published),
+        dry_run=dry_run,
+        notes=tuple(notes),
+    )
+    return _write(result, force=force)
+
+
+def run_init_ci_workspace(
+    args: argparse.Namespace, workspace: Path, packages: Sequence[Any], runner: Runner
+) -> tuple[dict[str, Any], str]:
+    """``init-ci github`` at the root of a monorepo (``packages``: workspace.Package)."""
+    if getattr(args, "wheels", None):
+        raise UsageError(
+            "--wheels is for a single project; a monorepo's workflow builds each package "
+            "with releasekit build.",
+            "Write a workflow for the package with compiled code: init-ci github --wheels "
+            "cibuildwheel --package DIR.",
+        )
+    result = init_ci_workspace(
+        workspace,
+        [(p.root, p.config) for p in packages],
+        runner,
+        trigger=args.trigger,
+        environment=args.environment or DEFAULT_ENVIRONMENT,
+        test_environment=args.test_environment or DEFAULT_TEST_ENVIRONMENT,
+        test_first=getattr(args, "test_first", None),
+        python=args.python,
+        output=args.output.resolve() if args.output else None,
+        force=args.force,
+        dry_run=args.dry_run,
+    )
+    return result.to_json(), _describe(result)

@@ -336,3 +336,149 @@ def _publish_job(
         repository=repository,
         install=" --install" if repository == "prod" else "",
     )
+
+
+# --- a monorepo: one workflow, the jobs over `releasekit plan`'s matrix ------------------
+
+_MATRIX_PLAN = """\
+  plan:
+    name: Which packages have a new version?
+    runs-on: ubuntu-latest
+{read}\
+    outputs:
+      matrix: ${{{{ steps.plan.outputs.matrix }}}}
+      release: ${{{{ steps.plan.outputs.release }}}}
+    steps:
+{setup}\
+      - id: plan
+        run: |
+          releasekit plan --repository prod --json > "$RUNNER_TEMP/plan.json"
+          python - "$RUNNER_TEMP/plan.json" >> "$GITHUB_OUTPUT" <<'PLAN'
+          import json, sys
+          with open(sys.argv[1], encoding="utf-8") as plan:
+              pending = json.load(plan)["include"]
+          print("matrix=" + json.dumps({{"include": pending}}))
+          print("release=" + ("true" if pending else "false"))
+          PLAN
+
+"""
+
+_MATRIX = """\
+    strategy:
+      fail-fast: false
+      matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}
+    defaults:
+      run:
+        working-directory: ${{ matrix.package }}
+"""
+
+_MATRIX_BUILD = """\
+  build:
+    name: Build and check ${{{{ matrix.name }}}}
+    needs: plan
+    if: needs.plan.outputs.release == 'true'
+    runs-on: ubuntu-latest
+{matrix}\
+{read}\
+    steps:
+{setup}\
+      - run: releasekit build
+{checks}\
+      - {upload_artifact}
+        with:
+          name: dist-${{{{ matrix.name }}}}
+          path: ${{{{ matrix.package }}}}/{outdir}
+          if-no-files-found: error
+"""
+
+_MATRIX_PUBLISH = """\
+
+  {job}:
+    name: Publish ${{{{ matrix.name }}}} to {title}
+    needs: [plan, {needs}]
+    runs-on: ubuntu-latest
+{matrix}\
+    environment:
+      name: {environment}{url}
+{permissions}\
+    steps:
+{setup}\
+      - {download_artifact}
+        with:
+          name: dist-${{{{ matrix.name }}}}
+          path: ${{{{ matrix.package }}}}/{outdir}
+      - run: releasekit {upload} --yes
+      - run: releasekit verify --repository {repository}{install}
+"""
+
+
+def github_matrix_workflow(
+    config: ReleaseConfig,
+    tag_patterns: Sequence[str],
+    *,
+    install: str | None = None,
+    trigger: str = "tag",
+    environment: str = "pypi",
+    test_environment: str = "testpypi",
+    test_first: bool = True,
+    python: str = "3.12",
+    outdir: str = "dist/",
+) -> str:
+    """One release workflow for every package of a monorepo: a plan job lists the
+    packages whose version is not on the index yet (``releasekit plan --json``), and the
+    build and publish jobs run over that matrix, each in its package's directory."""
+    uploads = [Upload("publish-test", config.repository("test"), test_environment)]
+    uploads = uploads if test_first else []
+    uploads.append(Upload("publish", config.repository("prod"), environment))
+    if trigger == "tag":
+        about = "It runs when a package's release tag is pushed."
+        on = "    tags:\n" + "".join(f"      - {yaml_scalar(p)}\n" for p in tag_patterns)
+    else:
+        branch = release_branch(config)
+        about = f"It runs on every push to {branch}."
+        on = f"    branches:\n      - {yaml_scalar(branch)}\n"
+    about += (
+        " The plan job lists the packages whose version is not on the index yet; each of "
+        "them is built, checked, uploaded and verified in its own matrix job, and a run "
+        "with nothing new is green and publishes nothing."
+    ) + _about(uploads, "")
+    text = _HEADER.format(about=comment(about), trigger=on, defaults="")
+    setup = _SETUP.format(
+        checkout=uses("actions/checkout"),
+        setup_python=uses("actions/setup-python"),
+        python=yaml_scalar(python),
+        install=install
+        or install_requirements(config, attest=any(pypi_host(u.repository) for u in uploads)),
+    )
+    text += _MATRIX_PLAN.format(read=_READ, setup=setup)
+    text += _MATRIX_BUILD.format(
+        matrix=_MATRIX,
+        read=_READ,
+        setup=setup,
+        checks="".join(
+            f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
+        ),
+        upload_artifact=uses("actions/upload-artifact"),
+        outdir=outdir,
+    )
+    needs = "build"
+    for upload in uploads:
+        host = pypi_host(upload.repository)
+        name = upload.repository.name
+        text += _MATRIX_PUBLISH.format(
+            job=upload.job,
+            title=title(upload.repository),
+            needs=needs,
+            matrix=_MATRIX,
+            environment=yaml_scalar(upload.environment),
+            url=f"\n      url: https://{host}/project/${{{{ matrix.name }}}}/" if host else "",
+            permissions=github_permissions(upload.repository),
+            setup=setup,
+            download_artifact=uses("actions/download-artifact"),
+            outdir=outdir,
+            upload=f"upload-{name}",
+            repository=name,
+            install=" --install" if name == "prod" else "",
+        )
+        needs = upload.job
+    return text
