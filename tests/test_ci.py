@@ -762,3 +762,41 @@ def test_a_monorepo_gets_one_workflow_whose_jobs_run_over_the_plan_matrix(
         "name": "dist-${{ matrix.name }}",
         "path": "${{ matrix.package }}/dist/",
     }
+
+
+def test_the_branch_gate_releases_only_a_version_not_yet_on_the_index(
+    tmp_path: Path, releasekit: Releasekit, new_index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan job's script, run for real with bash against a pypiserver standing in for
+    PyPI: release=true before the version is uploaded, release=false after (a push with
+    no new version is a green run that publishes nothing)."""
+    import os
+    import sys
+
+    from release_project import write_project
+
+    prod = new_index("pypiserver", "prod")
+    table = "".join(f'{k} = "{v}"\n' for k, v in prod.repository().items())
+    root = write_project(
+        tmp_path / "rk-demo", releasekit=f"\n[tool.releasekit.repositories.prod]\n{table}"
+    )
+    assert releasekit("init-ci", "github", "--trigger", "branch", "--project", root)[0] == 0
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "CI"], cwd=root, check=True)
+    script = runs(load(root / WORKFLOW)["jobs"]["plan"])[-1]
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+    }
+
+    def gate() -> str:
+        (tmp_path / "output").write_text("")
+        subprocess.run(["bash", "-e", "-c", script], cwd=root, env=env, check=True, timeout=120)
+        return (tmp_path / "output").read_text()
+
+    assert gate() == "release=true\n"
+    monkeypatch.chdir(root)
+    assert releasekit("publish", "--yes", "--project", root)[0] == 0
+    assert gate() == "release=false\n"

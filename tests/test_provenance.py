@@ -386,3 +386,30 @@ def test_provenance_is_not_checked_on_a_private_index_unless_asked(
     assert code == 0
     assert summary["provenance"] is None
     assert not any("provenance" in r or "integrity" in r for r in provenance_index.requests)
+
+
+def test_auto_checks_provenance_on_pypi_when_the_upload_left_attestations(
+    tmp_path: Path,
+) -> None:
+    from releasekit.artifacts import Artifact
+    from releasekit.config import Repository, load_config
+    from releasekit.steps.verify import _wants_provenance
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\n')
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    artifacts = (Artifact.from_path(wheel),)
+    config = load_config(tmp_path)
+    pypi = config.repository("prod")
+    private = Repository(
+        name="local", upload_url="http://127.0.0.1:1/", index_url="http://127.0.0.1:1/simple/"
+    )
+
+    assert not _wants_provenance(config, pypi, artifacts)  # not attested
+    (tmp_path / "demo-1.0-py3-none-any.whl.publish.attestation").write_text("{}")
+    assert _wants_provenance(config, pypi, artifacts)
+    assert not _wants_provenance(config, private, artifacts)  # no PEP 740 there
+    never = load_config(tmp_path, overrides={"verify.provenance": False})
+    assert not _wants_provenance(never, pypi, artifacts)
+    always = load_config(tmp_path, overrides={"verify.provenance": True})
+    assert _wants_provenance(always, private, artifacts)
