@@ -209,7 +209,9 @@ def _verify_attestation(
     if source.lower() != wanted.lower():
         return "wrong-repository", f"signed by a workflow of {source or 'an unknown repository'}"
     config_uri = claims.get(_BUILD_CONFIG_URI, "")
-    return "wrong-workflow", f"signed by {config_uri or 'another workflow'} ({first})"
+    if not config_uri:
+        return "invalid", f"the attestation does not verify: {first}"
+    return "wrong-workflow", f"signed by {config_uri}"
 
 
 def expected_publisher(
