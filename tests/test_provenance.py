@@ -47,15 +47,18 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = CACHE
     sdist = cache / ASSETS_SDIST
     if not sdist.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
+        # Into a directory of its own, then renamed: two xdist workers may both download.
+        download = tmp_path_factory.mktemp("download")
         subprocess.run(
             [
                 sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                "--no-binary", ":all:", "--dest", str(cache), "pypi-attestations==0.0.30",
+                "--no-binary", ":all:", "--dest", str(download), "pypi-attestations==0.0.30",
             ],
             check=True,
             timeout=300,
         )  # fmt: skip
+        cache.mkdir(parents=True, exist_ok=True)
+        os.replace(download / ASSETS_SDIST, sdist)
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
     assert digest == ASSETS_SHA256, f"{sdist} is not the expected sdist (sha256 {digest})"
     target = tmp_path_factory.mktemp("attestation-assets")
