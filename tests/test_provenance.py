@@ -209,6 +209,21 @@ def github_provenance(assets: Path) -> Any:
     return json.loads((assets / f"{GITHUB_FILE}.provenance").read_text())
 
 
+def gitlab_provenance(assets: Path) -> Any:
+    """The provenance PyPI serves for the GitLab-published file: its attestation in a
+    bundle naming the GitLab publisher."""
+    attestation = json.loads((assets / f"{GITLAB_FILE}.publish.attestation").read_text())
+    publisher = {
+        "kind": "GitLab",
+        "repository": "facutuesca/gitlab-oidc-project",
+        "workflow_filepath": ".gitlab-ci.yml",
+    }
+    return {
+        "version": 1,
+        "attestation_bundles": [{"publisher": publisher, "attestations": [attestation]}],
+    }
+
+
 @pytest.mark.usefixtures("offline")
 def test_provenance_of_a_file_published_from_github_verifies_offline(
     tmp_path: Path, assets: Path, provenance_index: ProvenanceIndex, releasekit: Releasekit
@@ -240,21 +255,7 @@ def test_provenance_of_a_file_published_from_gitlab_verifies_through_the_integri
     tmp_path: Path, assets: Path, provenance_index: ProvenanceIndex, releasekit: Releasekit
 ) -> None:
     dist = assets / GITLAB_FILE
-    attestation = json.loads((assets / f"{GITLAB_FILE}.publish.attestation").read_text())
-    provenance = {
-        "version": 1,
-        "attestation_bundles": [
-            {
-                "publisher": {
-                    "kind": "GitLab",
-                    "repository": "facutuesca/gitlab-oidc-project",
-                    "workflow_filepath": ".gitlab-ci.yml",
-                },
-                "attestations": [attestation],
-            }
-        ],
-    }
-    serve(provenance_index, dist, provenance, provenance_in_simple_page=False)
+    serve(provenance_index, dist, gitlab_provenance(assets), provenance_in_simple_page=False)
     root = released_project(
         tmp_path,
         provenance_index,
@@ -416,3 +417,75 @@ def test_auto_checks_provenance_on_pypi_when_the_upload_left_attestations(
     assert not _wants_provenance(never, pypi, artifacts)
     always = load_config(tmp_path, overrides={"verify.provenance": True})
     assert _wants_provenance(always, private, artifacts)
+
+
+@pytest.mark.usefixtures("offline")
+def test_in_a_gitlab_job_the_expected_publisher_is_the_jobs_own_project(
+    tmp_path: Path,
+    assets: Path,
+    provenance_index: ProvenanceIndex,
+    releasekit: Releasekit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What init-ci gitlab --target pypi runs: verify with no [tool.releasekit.provenance].
+    dist = assets / GITLAB_FILE
+    serve(provenance_index, dist, gitlab_provenance(assets))
+    root = released_project(tmp_path, provenance_index, dist, publisher="")
+    monkeypatch.setenv("GITLAB_CI", "true")
+    monkeypatch.setenv("CI_PROJECT_PATH", "facutuesca/gitlab-oidc-project")
+    monkeypatch.setenv("CI_CONFIG_PATH", ".gitlab-ci.yml")
+
+    code, summary, _ = verify(releasekit, root, "--provenance")
+
+    assert code == 0, summary
+    assert summary["publisher"] == {
+        "provider": "gitlab",
+        "repository": "facutuesca/gitlab-oidc-project",
+        "workflow": ".gitlab-ci.yml",
+        "environment": "",
+    }
+
+    monkeypatch.setenv("CI_PROJECT_PATH", "someone/else")
+    code, summary, _ = verify(releasekit, root, "--provenance")
+    assert code == 11
+    assert [v["state"] for v in summary["provenance"]] == ["wrong-repository"]
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_publisher_of_another_environment_is_reported(
+    tmp_path: Path, assets: Path, provenance_index: ProvenanceIndex, releasekit: Releasekit
+) -> None:
+    provenance = github_provenance(assets)
+    provenance["attestation_bundles"][0]["publisher"]["environment"] = "staging"
+    dist = assets / GITHUB_FILE
+    serve(provenance_index, dist, provenance)
+    root = released_project(
+        tmp_path, provenance_index, dist, publisher=GITHUB_PUBLISHER + 'environment = "pypi"\n'
+    )
+
+    code, summary, err = verify(releasekit, root, "--provenance")
+
+    assert code == 11
+    [verdict] = summary["provenance"]
+    assert verdict["state"] == "wrong-environment"
+    assert "environment 'staging', expected 'pypi'" in verdict["detail"]
+    assert "Do not announce this release" in err
+
+
+@pytest.mark.usefixtures("offline")
+def test_verify_says_in_words_whose_signature_it_checked(
+    tmp_path: Path, assets: Path, provenance_index: ProvenanceIndex, releasekit: Releasekit
+) -> None:
+    dist = assets / GITHUB_FILE
+    serve(provenance_index, dist, github_provenance(assets))
+    root = released_project(tmp_path, provenance_index, dist, publisher=GITHUB_PUBLISHER)
+
+    code, out, _ = releasekit(
+        "verify", "--project", root, "--repository", "local", "--timeout", "5", "--provenance"
+    )
+
+    assert code == 0
+    assert (
+        f"  provenance verified: {GITHUB_FILE}: 1 attestation(s) by GitHub "
+        "trailofbits/pypi-attestations, workflow release.yml"
+    ) in out
