@@ -181,7 +181,8 @@ def _verify_attestation(
         )
     try:
         attestation.verify(publisher, dist, offline=True)
-    except api.AttestationError as exc:
+    # A malformed certificate or signature surfaces from cryptography as a ValueError.
+    except (api.AttestationError, ValueError) as exc:
         first = str(exc)
     else:
         return None
@@ -201,7 +202,7 @@ def _verify_attestation(
 
     try:
         attestation.verify(UnsafeNoOp(), dist, offline=True)
-    except api.AttestationError as exc:
+    except (api.AttestationError, ValueError) as exc:
         return "invalid", f"the attestation does not verify: {exc}"
     claims = attestation.certificate_claims
     source = claims.get(_SOURCE_REPOSITORY_URI, "")
