@@ -9,6 +9,7 @@ have used the trust root that ships with sigstore.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -489,3 +490,21 @@ def test_verify_says_in_words_whose_signature_it_checked(
         f"  provenance verified: {GITHUB_FILE}: 1 attestation(s) by GitHub "
         "trailofbits/pypi-attestations, workflow release.yml"
     ) in out
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_certificate_that_is_no_certificate_is_reported_as_invalid(
+    tmp_path: Path, assets: Path, provenance_index: ProvenanceIndex, releasekit: Releasekit
+) -> None:
+    provenance = github_provenance(assets)
+    material = provenance["attestation_bundles"][0]["attestations"][0]["verification_material"]
+    material["certificate"] = base64.b64encode(b"not a certificate").decode()
+    dist = assets / GITHUB_FILE
+    serve(provenance_index, dist, provenance)
+    root = released_project(tmp_path, provenance_index, dist, publisher=GITHUB_PUBLISHER)
+
+    code, summary, err = verify(releasekit, root, "--provenance")
+
+    assert code == 11
+    assert [v["state"] for v in summary["provenance"]] == ["invalid"]
+    assert "Traceback" not in err
