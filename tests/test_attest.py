@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from release_project import ToTest
+from release_project import FILES, ToTest
 from releasekit.config import Repository, load_config
 from releasekit.errors import CredentialsError, ExitCode, UploadError
 from releasekit.provenance import Signer, SignerFactory, attest_distributions, attest_for_upload
@@ -210,3 +210,19 @@ def test_without_the_attest_extra_a_default_upload_goes_unsigned_with_a_note(
         "(pip install 'releasekit[attest]')",
     )
     assert entered == []
+
+
+def test_a_rebuild_removes_the_attestations_of_the_files_it_replaces(
+    to_test: ToTest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release, _ = to_test()
+    dist = release.root / "dist"
+    stale = [dist / (name + ".publish.attestation") for name in release.local_files()]
+    for path in stale:
+        path.write_text("{}")
+
+    outcome = release.run(capsys, "build")
+
+    assert outcome.code == 0, outcome.err
+    assert not [path for path in stale if path.exists()]
+    assert sorted(p.name for p in dist.iterdir()) == sorted(FILES)
