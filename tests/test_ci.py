@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from release_project import Releasekit
+from releasekit import __version__ as releasekit_version
 from releasekit import cli
 from releasekit.ci import (
     CiFileExistsError,
@@ -78,16 +79,23 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
     workflow = load(project / WORKFLOW)
     # PyYAML reads the key `on` as the boolean True (YAML 1.1), as GitHub does not.
     assert workflow[True] == {"push": {"tags": ["v[0-9]*"]}}
-    assert workflow["permissions"] == {"contents": "read"}
+    # Nothing by default; each job gets what it uses.
+    assert workflow["permissions"] == {}
+    # One release at a time, and one in progress is never cancelled.
+    assert workflow["concurrency"] == {
+        "group": "${{ github.workflow }}",
+        "cancel-in-progress": False,
+    }
     jobs = workflow["jobs"]
     assert list(jobs) == ["build", "publish-test", "publish"]
 
     build, test, prod = jobs["build"], jobs["publish-test"], jobs["publish"]
     assert "needs" not in build
-    assert "permissions" not in build
+    assert build["permissions"] == {"contents": "read"}
     assert "environment" not in build
     assert runs(build) == [
-        'python -m pip install "releasekit[uv]"',
+        # The attest extra: trusted publishing signs PEP 740 attestations.
+        f'python -m pip install "releasekit[attest,uv]=={releasekit_version}"',
         "releasekit build",
         "releasekit check --repository test",
         "releasekit check --repository prod",
@@ -119,14 +127,18 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
 
     for job in (build, test, prod):
         assert job["runs-on"] == "ubuntu-latest"
-        assert uses(job)[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
+        assert uses(job)[:2] == [
+            "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+            "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97",
+        ]
         assert step_with(job, "actions/checkout")["fetch-depth"] == 0
         assert step_with(job, "actions/setup-python") == {"python-version": "3.12"}
     for job in (test, prod):
         assert step_with(job, "actions/download-artifact") == {"name": "dist", "path": "dist/"}
         # Artifacts first, then the upload: the order of the steps matters.
         names = [s.get("uses", s.get("run")) for s in job["steps"]]
-        assert names.index("actions/download-artifact@v4") < len(names) - 2
+        download = "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"
+        assert names.index(download) < len(names) - 2
     # Trusted publishing: no stored secret anywhere.
     assert "secrets." not in text
     assert "PYPI_TOKEN" not in text
@@ -174,10 +186,16 @@ def test_branch_trigger_without_test_index(tmp_path: Path, releasekit: Releaseki
     assert "only the first release branch (release/*) triggers a release" in out
     workflow = load(project / WORKFLOW)
     assert workflow[True] == {"push": {"branches": ["release/*"]}}
-    assert list(workflow["jobs"]) == ["build", "publish"]
+    assert list(workflow["jobs"]) == ["plan", "build", "publish"]
+    # A push without a new version: plan says so, build (and so publish) is skipped, the
+    # run is green.
+    plan, build = workflow["jobs"]["plan"], workflow["jobs"]["build"]
+    assert plan["outputs"] == {"release": "${{ steps.plan.outputs.release }}"}
+    assert "releasekit plan --repository prod --json" in runs(plan)[-1]
+    assert (build["needs"], build["if"]) == ("plan", "needs.plan.outputs.release == 'true'")
     assert workflow["jobs"]["publish"]["needs"] == "build"
-    assert "releasekit check --repository test" not in runs(workflow["jobs"]["build"])
-    assert "releasekit check --repository prod" in runs(workflow["jobs"]["build"])
+    assert "releasekit check --repository test" not in runs(build)
+    assert "releasekit check --repository prod" in runs(build)
 
 
 def test_test_first_comes_from_the_configuration(tmp_path: Path, releasekit: Releasekit) -> None:
@@ -239,7 +257,7 @@ def test_an_index_other_than_pypi_gets_its_token_from_a_secret(
     publish = load(project / WORKFLOW)["jobs"]["publish"]
     assert publish["name"] == "Publish to prod"
     assert publish["env"] == {"ACME_INDEX_TOKEN": "${{ secrets.ACME_INDEX_TOKEN }}"}
-    assert "permissions" not in publish
+    assert publish["permissions"] == {"contents": "read"}
     assert publish["environment"] == {"name": "pypi"}
 
 
@@ -344,7 +362,7 @@ def test_dry_run_prints_the_file_and_writes_nothing(tmp_path: Path, releasekit: 
     summary = json.loads(out)
     assert summary["dry_run"] is True
     assert summary["written"] is False
-    assert yaml.safe_load(summary["content"])["stages"] == ["build", "publish"]
+    assert yaml.safe_load(summary["content"])["stages"] == ["build", "deploy"]
     assert not (project / ".gitlab-ci.yml").exists()
 
 
@@ -381,18 +399,20 @@ def test_gitlab_pipeline_builds_then_publishes_to_the_project_registry(
     assert code == 0
     assert f"wrote {project / '.gitlab-ci.yml'} (jobs: release-build, release-publish)" in out
     pipeline = load(project / ".gitlab-ci.yml")
-    assert pipeline["stages"] == ["build", "publish"]
+    assert pipeline["stages"] == ["build", "deploy"]
     template = pipeline[".releasekit"]
     assert template["image"] == "python:3.12"
     assert template["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v[0-9]/"}]
-    assert template["before_script"] == ['python -m pip install "releasekit[uv]"']
-    assert pipeline["variables"]["GIT_DEPTH"] == "0"
+    assert template["before_script"] == [
+        f'python -m pip install "releasekit[uv]=={releasekit_version}"'
+    ]
+    assert template["variables"]["GIT_DEPTH"] == "0"
     # RELEASEKIT_* would be read as settings (and refused): the job's own names differ.
     assert not [v for v in pipeline["variables"] if v.startswith("RELEASEKIT_")]
 
     build, publish = pipeline["release-build"], pipeline["release-publish"]
     assert (build["stage"], build["extends"]) == ("build", ".releasekit")
-    assert (publish["stage"], publish["extends"]) == ("publish", ".releasekit")
+    assert (publish["stage"], publish["extends"]) == ("deploy", ".releasekit")
     assert publish["needs"] == ["release-build"]
     assert build["artifacts"]["paths"] == ["dist/"]
     assert build["script"][0] == "releasekit build"
@@ -522,3 +542,261 @@ def test_yaml_scalar_reads_back_as_the_same_string(value: str) -> None:
 def test_yaml_scalar_refuses_control_characters() -> None:
     with pytest.raises(UsageError, match="control character"):
         yaml_scalar("a\nb")
+
+
+# --- supply chain: pins, wheels, GitLab to PyPI, include mode, warnings ---------------------
+
+
+def test_the_organisation_profile_package_is_installed_pinned_beside_releasekit(
+    tmp_path: Path, releasekit: Releasekit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An installed profile package: a module and its dist-info with the entry point.
+    site = tmp_path / "site"
+    (site / "acme_ci_profile-2.3.1.dist-info").mkdir(parents=True)
+    (site / "acme_ci_profile.py").write_text('PROFILE = {"tag-format": "rel-{version}"}\n')
+    (site / "acme_ci_profile-2.3.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: acme-ci-profile\nVersion: 2.3.1\n"
+    )
+    (site / "acme_ci_profile-2.3.1.dist-info" / "entry_points.txt").write_text(
+        "[releasekit.profiles]\nacme = acme_ci_profile:PROFILE\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    project = make_project(tmp_path / "p", table='extends = "acme"')
+
+    assert releasekit("init-ci", "github", "--project", project)[0] == 0
+    assert releasekit("init-ci", "gitlab", "--project", project)[0] == 0
+
+    pins = '"releasekit[{}]==' + releasekit_version + '" "acme-ci-profile==2.3.1"'
+    for job in load(project / WORKFLOW)["jobs"].values():
+        assert f"python -m pip install {pins.format('attest,uv')}" in runs(job)
+    assert load(project / ".gitlab-ci.yml")[".releasekit"]["before_script"] == [
+        f"python -m pip install {pins.format('uv')}"  # the registry: nothing to attest
+    ]
+    # The profile's tag format reached the trigger: the configuration was loaded with it.
+    assert load(project / WORKFLOW)[True] == {"push": {"tags": ["rel-[0-9]*"]}}
+
+
+def test_cibuildwheel_builds_on_three_systems_and_one_job_uploads_everything(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, out, _ = releasekit("init-ci", "github", "--wheels", "cibuildwheel", "--project", project)
+
+    assert code == 0
+    assert "(jobs: wheels, sdist, publish-test, publish)" in out
+    jobs = load(project / WORKFLOW)["jobs"]
+    wheels, sdist, test, prod = jobs["wheels"], jobs["sdist"], jobs["publish-test"], jobs["publish"]
+    assert wheels["runs-on"] == "${{ matrix.os }}"
+    assert wheels["strategy"]["matrix"]["os"] == [
+        "ubuntu-latest", "ubuntu-24.04-arm", "macos-latest", "windows-latest"
+    ]  # fmt: skip
+    assert uses(wheels)[1] == "pypa/cibuildwheel@1828c10ab37f080699c7b81cea34097c684a7074"
+    assert step_with(wheels, "actions/upload-artifact")["name"] == "wheels-${{ matrix.os }}"
+    assert runs(sdist)[-1] == "python -m build --sdist --outdir dist/ ."
+    assert test["needs"] == ["wheels", "sdist"]
+    assert prod["needs"] == "publish-test"
+    for job, repository in ((test, "test"), (prod, "prod")):
+        # Every artifact of every job in one directory, checked, uploaded, verified together.
+        assert step_with(job, "actions/download-artifact") == {
+            "pattern": "*", "merge-multiple": True, "path": "dist/"
+        }  # fmt: skip
+        assert runs(job)[-3] == f"releasekit check --repository {repository}"
+    assert "allow-other-files" not in (project / WORKFLOW).read_text(encoding="utf-8")
+
+
+def test_gitlab_to_pypi_uses_trusted_publishing_from_the_jobs_id_tokens(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, *_ = releasekit("init-ci", "gitlab", "--target", "pypi", "--project", project)
+
+    assert code == 0
+    text = (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    pipeline = load(project / ".gitlab-ci.yml")
+    publish = pipeline["release-publish"]
+    assert publish["id_tokens"] == {
+        "PYPI_ID_TOKEN": {"aud": "pypi"},
+        "SIGSTORE_ID_TOKEN": {"aud": "sigstore"},
+    }
+    assert publish["script"] == [
+        "releasekit upload --repository prod --yes",
+        "releasekit verify --repository prod --install",
+    ]
+    assert "variables" not in pipeline  # no registry URLs
+    assert "CI_JOB_TOKEN" not in text
+    assert "PYPI_TOKEN" not in text.replace("PYPI_ID_TOKEN", "")
+    # In that job (GitLab puts the token in PYPI_ID_TOKEN), releasekit finds trusted
+    # publishing, so it signs attestations too.
+    credentials = resolve_credentials(
+        load_config(project).repository("prod"), env={"CI": "true", "PYPI_ID_TOKEN": "x.y.z"}
+    )
+    assert credentials.trusted_publishing
+
+    code, *_ = releasekit(
+        "init-ci", "gitlab", "--target", "testpypi", "--force", "--project", project
+    )
+    publish = load(project / ".gitlab-ci.yml")["release-publish"]
+    assert publish["id_tokens"]["TESTPYPI_ID_TOKEN"] == {"aud": "testpypi"}
+    assert publish["script"][0] == "releasekit upload --repository test --yes"
+
+
+def test_include_adds_the_jobs_to_an_existing_gitlab_ci_file(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    own = "test:\n  script:\n    - pytest\n"
+    (project / ".gitlab-ci.yml").write_text(own, encoding="utf-8")
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--include", "--project", project)
+
+    assert code == 0
+    assert f"added it to the include: of {project / '.gitlab-ci.yml'}" in out
+    text = (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert text.startswith(own)
+    assert load(project / ".gitlab-ci.yml") == {
+        "test": {"script": ["pytest"]},
+        "include": [{"local": "/.gitlab/releasekit.yml"}],
+    }
+    included = load(project / ".gitlab" / "releasekit.yml")
+    assert "stages" not in included  # the project's stages stay the project's
+    assert included["release-publish"]["stage"] == "deploy"
+
+    # Again: the include is there already; nothing is added twice.
+    code, *_ = releasekit("init-ci", "gitlab", "--include", "--force", "--project", project)
+    assert code == 0
+    assert (project / ".gitlab-ci.yml").read_text(encoding="utf-8") == text
+
+
+def test_include_leaves_an_existing_include_list_to_the_user(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    own = "include:\n  - local: /ci/test.yml\n"
+    (project / ".gitlab-ci.yml").write_text(own, encoding="utf-8")
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--include", "--project", project)
+
+    assert code == 0
+    assert "has an include: already; add - local: /.gitlab/releasekit.yml to it by hand" in out
+    assert (project / ".gitlab-ci.yml").read_text(encoding="utf-8") == own
+    assert (project / ".gitlab" / "releasekit.yml").is_file()
+
+
+def test_a_repository_on_this_machine_is_warned_about(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(
+        tmp_path / "p",
+        table="[tool.releasekit.repositories.prod]\n"
+        'upload-url = "http://127.0.0.1:8080/"\n'
+        'index-url = "http://localhost:8080/simple/"\n',
+    )
+
+    code, out, _ = releasekit("init-ci", "github", "--no-test-first", "--project", project)
+
+    assert code == 0
+    assert (
+        "note: the repository 'prod' is on this machine (127.0.0.1): a CI job cannot reach it"
+        in out
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "flags", "message"),
+    [
+        ("github", ["--target", "pypi"], "--target: GitLab only."),
+        ("github", ["--include"], "--include: GitLab only."),
+        ("gitlab", ["--wheels", "cibuildwheel"], "--wheels: GitHub only"),
+    ],
+)
+def test_options_of_the_other_provider_are_refused(
+    tmp_path: Path, releasekit: Releasekit, provider: str, flags: list[str], message: str
+) -> None:
+    project = make_project(tmp_path / "p")
+
+    code, _, err = releasekit("init-ci", provider, *flags, "--project", project)
+
+    assert code == ExitCode.USAGE
+    assert message in err
+    assert not (project / ".github").exists()
+
+
+def monorepo(root: Path) -> Path:
+    make_project(root, name="workspace-root")
+    (root / "pyproject.toml").write_text(
+        '[tool.releasekit]\npackages = ["packages/*"]\ntag-format = "{name}-v{version}"\n',
+        encoding="utf-8",
+    )
+    for name in ("alpha", "beta"):
+        make_project(root / "packages" / name, name=f"acme-{name}", git=False)
+    return root
+
+
+def test_a_monorepo_gets_one_workflow_whose_jobs_run_over_the_plan_matrix(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    root = monorepo(tmp_path / "repo")
+
+    code, out, err = releasekit("init-ci", "github", "--project", root)
+
+    assert code == 0, err
+    assert f"wrote {root / WORKFLOW} (jobs: plan, build, publish-test, publish)" in out
+    assert sorted(p.name for p in (root / WORKFLOW).parent.iterdir()) == ["release.yml"]
+    workflow = load(root / WORKFLOW)
+    assert workflow[True] == {"push": {"tags": ["acme-alpha-v[0-9]*", "acme-beta-v[0-9]*"]}}
+    plan, build = workflow["jobs"]["plan"], workflow["jobs"]["build"]
+    assert plan["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    assert "releasekit plan --repository prod --json" in runs(plan)[-1]
+    for job in ("build", "publish-test", "publish"):
+        matrix_job = workflow["jobs"][job]
+        assert matrix_job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+        assert matrix_job["defaults"]["run"]["working-directory"] == "${{ matrix.package }}"
+    assert build["if"] == "needs.plan.outputs.release == 'true'"
+    assert step_with(build, "actions/upload-artifact")["path"] == "${{ matrix.package }}/dist/"
+    publish = workflow["jobs"]["publish"]
+    assert publish["needs"] == ["plan", "publish-test"]
+    assert publish["environment"]["url"] == "https://pypi.org/project/${{ matrix.name }}/"
+    assert step_with(publish, "actions/download-artifact") == {
+        "name": "dist-${{ matrix.name }}",
+        "path": "${{ matrix.package }}/dist/",
+    }
+
+
+def test_the_branch_gate_releases_only_a_version_not_yet_on_the_index(
+    tmp_path: Path, releasekit: Releasekit, new_index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan job's script, run for real with bash against a pypiserver standing in for
+    PyPI: release=true before the version is uploaded, release=false after (a push with
+    no new version is a green run that publishes nothing)."""
+    import os
+    import sys
+
+    from release_project import write_project
+
+    prod = new_index("pypiserver", "prod")
+    table = "".join(f'{k} = "{v}"\n' for k, v in prod.repository().items())
+    root = write_project(
+        tmp_path / "rk-demo", releasekit=f"\n[tool.releasekit.repositories.prod]\n{table}"
+    )
+    assert releasekit("init-ci", "github", "--trigger", "branch", "--project", root)[0] == 0
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "CI"], cwd=root, check=True)
+    script = runs(load(root / WORKFLOW)["jobs"]["plan"])[-1]
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+    }
+
+    def gate() -> str:
+        (tmp_path / "output").write_text("")
+        subprocess.run(["bash", "-e", "-c", script], cwd=root, env=env, check=True, timeout=120)
+        return (tmp_path / "output").read_text()
+
+    assert gate() == "release=true\n"
+    monkeypatch.chdir(root)
+    assert releasekit("publish", "--yes", "--project", root)[0] == 0
+    assert gate() == "release=false\n"

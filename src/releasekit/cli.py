@@ -134,6 +134,13 @@ def _for_packages(
             "A monorepo release bumps, tags and pushes one package at a time.",
             "Choose it with --package DIR (publish works on all packages at once).",
         )
+    if args.command == "init-ci" and args.provider == "github" and len(packages) > 1:
+        # One workflow for the monorepo, its jobs over `releasekit plan`'s matrix.
+        from releasekit import ci
+
+        summary: dict[str, Any]
+        summary, text = ci.run_init_ci_workspace(args, workspace, packages, runner)
+        return summary, text
     if args.command == "init-ci" and args.provider == "gitlab" and len(packages) != 1:
         raise UsageError(
             "A repository has one .gitlab-ci.yml, and this monorepo has several packages.",

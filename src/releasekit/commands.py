@@ -123,6 +123,19 @@ INDEX_URL = Option(
     metavar="URL",
 )
 YES = Option("yes", "flag", "do not ask for confirmation before a production upload", short="y")
+ATTEST = Option(
+    "attest",
+    "switch",
+    "sign each file as a PEP 740 attestation when trusted publishing to PyPI (default: attest)",
+    config_key="attest",
+)
+PROVENANCE = Option(
+    "provenance",
+    "switch",
+    "verify each file's PEP 740 provenance against the expected publisher "
+    "(default: verify.provenance, on for attested PyPI releases)",
+    config_key="verify.provenance",
+)
 DRY_RUN = Option("dry-run", "flag", "say exactly what would be done; change nothing", short="n")
 TIMEOUT = Option(
     "timeout",
@@ -167,7 +180,7 @@ ALLOW_DIRTY = Option(
 )
 
 TARGET = (OUTDIR, REPOSITORY, REPOSITORY_URL, INDEX_URL)
-PIPELINE = (YES, DRY_RUN, TIMEOUT, INSTALL, FRESH)
+PIPELINE = (YES, ATTEST, DRY_RUN, TIMEOUT, INSTALL, PROVENANCE, FRESH)
 
 COMMANDS: tuple[Command, ...] = (
     Command(
@@ -225,17 +238,17 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "upload-test",
         "Upload to the test index; files already there are skipped.",
-        (*TARGET, YES, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
     ),
     Command(
         "upload-prod",
         "Upload to the production index (asks unless --yes or CI).",
-        (*TARGET, YES, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
     ),
     Command(
         "verify",
         "Prove the files on the index are the ones built (--install: and install it).",
-        (*TARGET, TIMEOUT, INSTALL, PACKAGE),
+        (*TARGET, TIMEOUT, INSTALL, PROVENANCE, PACKAGE),
     ),
     Command(
         "publish",
@@ -275,7 +288,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "upload",
         "Upload to --repository NAME; files already there are skipped.",
-        (*TARGET, YES, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
         adapted=False,
     ),
     Command(

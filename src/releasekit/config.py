@@ -99,6 +99,15 @@ class ReleaseConfig:
     verify_install: bool = False
     verify_import: tuple[str, ...] = ()
     verify_dependencies_index: str = ""
+    # PEP 740: "auto" checks provenance on PyPI/TestPyPI when the upload was attested.
+    verify_provenance: str = "auto"
+    # Sign each distribution (PEP 740) when uploading to PyPI/TestPyPI by trusted publishing.
+    attest: bool = True
+    # The trusted publisher whose attestations verify expects ("": from the workflow).
+    provenance_provider: str = "github"
+    provenance_repository: str = ""
+    provenance_workflow: str = ""
+    provenance_environment: str = ""
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -203,6 +212,19 @@ def _choice(*choices: str) -> Parser:
         return str(value)
 
     return parse
+
+
+def _parse_provenance_mode(value: Any, key: str, source: str) -> str:
+    """``auto``, ``always`` or ``never``; ``true``/``false`` (``--[no-]provenance``) too."""
+    if isinstance(value, bool):
+        return "always" if value else "never"
+    if isinstance(value, str) and _from_text(source):
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return "always"
+        if lowered in {"0", "false", "no", "off"}:
+            return "never"
+    return str(_choice("auto", "always", "never")(value, key, source))
 
 
 def _parse_changelog(value: Any, key: str, source: str) -> str | bool:
@@ -331,6 +353,12 @@ SCHEMA: Mapping[str, Parser] = {
     "verify.install": _parse_bool,
     "verify.import": _parse_str_list,
     "verify.dependencies-index": _parse_str,
+    "verify.provenance": _parse_provenance_mode,
+    "attest": _parse_bool,
+    "provenance.provider": _choice("github", "gitlab"),
+    "provenance.repository": _parse_str,
+    "provenance.workflow": _parse_str,
+    "provenance.environment": _parse_str,
 }
 # Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
 SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}

@@ -48,6 +48,8 @@ class IndexFile:
     size: int | None = None
     upload_time: str | None = None
     yanked: bool | str = False
+    # PEP 740: where the index serves the file's provenance (PEP 691 ``provenance`` key).
+    provenance_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,26 @@ class IndexClient:
             if page is not None:
                 return _parse_pypi_json(page)
         return [f for f in self.project_files(name) if _file_version(f, project) == wanted]
+
+    def provenance(self, name: str, version: str, file: IndexFile) -> Any:
+        """The PEP 740 provenance object of ``file`` (parsed JSON), ``None`` if it has none.
+
+        From the ``provenance`` URL of the PEP 691 page when the index gave one, otherwise
+        from the Integrity API at the index's origin
+        (``/integrity/<project>/<version>/<filename>/provenance``, PyPI's layout).
+        """
+        from urllib.parse import quote
+
+        url = file.provenance_url
+        # The index's credentials go only to the index's own origin.
+        if not url or _origin(url) != _origin(self.index_url):
+            parts = urlsplit(self.index_url)
+            url = (
+                f"{parts.scheme}://{parts.netloc}/integrity/{normalize_name(name)}/"
+                f"{quote(version)}/{quote(file.filename)}/provenance"
+            )
+        page = self._get(url, "application/vnd.pypi.integrity.v1+json, application/json")
+        return None if page is None else _load_json(page)
 
     def project_files(self, name: str) -> list[IndexFile]:
         """Every file of project ``name`` the index lists; ``[]`` if it has none."""
@@ -350,9 +372,12 @@ def _load_json(page: _Page) -> Any:
         ) from None
 
 
-def _file(filename: str, sha256: object, url: str) -> IndexFile:
+def _file(filename: str, sha256: object, url: str, provenance_url: object = None) -> IndexFile:
     digest = sha256.lower() if isinstance(sha256, str) and sha256 else None
-    return IndexFile(filename=filename, sha256=digest, url=redact_url(url))
+    provenance = redact_url(provenance_url) if isinstance(provenance_url, str) else None
+    return IndexFile(
+        filename=filename, sha256=digest, url=redact_url(url), provenance_url=provenance
+    )
 
 
 def _bad_shape(page: _Page, what: str) -> PackageIndexError:
@@ -394,6 +419,9 @@ def _parse_pep691(page: _Page) -> ProjectPage:
                 entry["filename"],
                 (entry.get("hashes") or {}).get("sha256"),
                 urljoin(page.url, entry["url"]),
+                urljoin(page.url, entry["provenance"])
+                if isinstance(entry.get("provenance"), str)
+                else None,
             ),
             size=entry["size"] if isinstance(entry.get("size"), int) else None,
             upload_time=entry["upload-time"] if isinstance(entry.get("upload-time"), str) else None,

@@ -78,6 +78,7 @@ def verify(result: VerifyResult) -> str:
         f"({result.index_url}) after {result.waited:.1f} s:"
     ]
     lines += [f"  ok: {f.filename} sha256:{f.expected_sha256}" for f in result.files]
+    lines += [f"  provenance verified: {v.filename}: {v.detail}" for v in result.provenance]
     if result.install:
         lines.append(
             f"  installed with {result.install.installer} in a fresh venv: version "

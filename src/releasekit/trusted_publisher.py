@@ -292,7 +292,9 @@ def github_repository(
             raise UsageError(f"--repository {given!r} is not OWNER/NAME.", "E.g. acme/widgets.")
         return owner, name
     try:
-        url = runner.run(["git", "remote", "get-url", remote], cwd=top).strip()
+        from releasekit.vcs import Git
+
+        url = Git(runner, top).remote_url(remote)
     except CommandError:
         raise VcsError(
             f"Cannot read the URL of the git remote {remote!r} in {top}.",
@@ -516,12 +518,38 @@ def add_parser(
         metavar="OWNER/NAME",
         help="the GitHub repository (default: from the URL of the git remote release.remote)",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="in the publishing CI job: decode the job's OIDC token (claims only, sent "
+        "nowhere, never printed) and name every claim PyPI would not match (exit 9)",
+    )
+    parser.add_argument(
+        "--audience",
+        choices=("pypi", "testpypi"),
+        default="pypi",
+        help="with --check: the index whose trusted publisher to check (default: pypi)",
+    )
 
 
 def run_trusted_publisher(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
     """The ``trusted-publisher`` step of the CLI: ``(json_summary, human_text)``."""
+    if getattr(args, "check", False):
+        from releasekit.ci.trusted_publishing import check_trusted_publisher_token
+
+        check = check_trusted_publisher_token(
+            root,
+            config,
+            runner,
+            audience=args.audience,
+            workflow=args.workflow.resolve() if args.workflow else None,
+            repository=args.github_repository,
+        )
+        lines = [f"This job's OIDC token matches the trusted publisher ({check.provider}):"]
+        lines += [f"  {name}: {value}" for name, value in check.claims.items() if value]
+        return check.to_json(), "\n".join(lines)
     report = check_trusted_publishing(
         root,
         config,

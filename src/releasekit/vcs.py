@@ -116,6 +116,24 @@ class Git:
     def remotes(self) -> list[str]:
         return self._git("remote").split()
 
+    def remote_url(self, remote: str) -> str:
+        return self._git("remote", "get-url", remote)
+
+    def top(self) -> Path | None:
+        """The top directory of the repository; None outside git."""
+        try:
+            return Path(self._git("rev-parse", "--show-toplevel"))
+        except CommandError:
+            return None
+
+    def is_ignored(self, path: str) -> bool:
+        """Whether git ignores ``path`` (relative to ``root``; need not exist)."""
+        try:
+            self._git("check-ignore", "--quiet", path)
+        except CommandError:
+            return False
+        return True
+
     def push(self, remote: str, tag: str) -> None:
         """Push the current branch and ``tag`` (atomically, where the server allows)."""
         branch = self.branch()

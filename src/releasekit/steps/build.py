@@ -375,4 +375,7 @@ def _replace_artifacts(
     for path in stale:
         if path.name not in {p.name for p in built}:
             path.unlink(missing_ok=True)
+    # A PEP 740 attestation signs one exact file: none outlives a rebuild (upload signs anew).
+    for path in (*stale, *built):
+        (target / (path.name + ".publish.attestation")).unlink(missing_ok=True)
     return tuple(artifacts)

@@ -27,6 +27,7 @@ from releasekit.credentials import (
 from releasekit.errors import CommandError, CredentialsError, UploadError
 from releasekit.index import redact_url
 from releasekit.plan import ReleasePlan
+from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
 
@@ -77,6 +78,7 @@ def upload_release(
     retries: int = 3,
     backoff: float = 2.0,
     sleep: Callable[[float], object] = time.sleep,
+    signer: SignerFactory | None = None,
 ) -> UploadResult:
     """Upload the built artifacts to ``repository`` (wheels first), skipping what is there.
 
@@ -97,6 +99,17 @@ def upload_release(
 
     skipped = check.already_uploaded
     pending = [a for a in check.artifacts if a.filename not in skipped]
+    # PEP 740 (releasekit.provenance): sign before anything is sent; writes
+    # <file>.publish.attestation next to each pending file.
+    _, attest_note = attest_for_upload(
+        plan.config,
+        repository,
+        [a.path for a in pending],
+        trusted_publishing=credentials.trusted_publishing,
+        dry_run=dry_run or not pending,
+        signer=signer,
+        log=runner.log,
+    )
     url = redact_url(repository.upload_url)
     result = UploadResult(
         project=check.project,
@@ -111,6 +124,7 @@ def upload_release(
         notes=(
             *(f"warning: {warning}" for warning in credentials.warnings),
             *(f"{name} is already on {repository.name} (same sha256): skipped" for name in skipped),
+            *((attest_note,) if attest_note else ()),
         ),
     )
     if dry_run or not pending:

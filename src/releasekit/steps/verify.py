@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.version import Version
@@ -31,6 +31,9 @@ from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
+
+if TYPE_CHECKING:
+    from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
 
 # "other": on the index, not built here, and accepted by allow-other-files.
 FileState = Literal["ok", "missing", "mismatch", "extra", "other"]
@@ -63,6 +66,9 @@ class VerifyResult:
     polls: int
     install: InstallCheck | None = None
     notes: tuple[str, ...] = field(default=())
+    # PEP 740: one verdict per local file when provenance was checked, and against whom.
+    provenance: tuple[ProvenanceVerdict, ...] = ()
+    publisher: ExpectedPublisher | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +82,8 @@ class VerifyResult:
             "waited_seconds": round(self.waited, 2),
             "polls": self.polls,
             "install": self.install.__dict__ if self.install else None,
+            "provenance": [v.to_json() for v in self.provenance] if self.publisher else None,
+            "publisher": self.publisher.to_json() if self.publisher else None,
             "notes": list(self.notes),
         }
 
@@ -92,8 +100,11 @@ def verify_release(
     index: Any = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
+    publisher: ExpectedPublisher | None = None,
 ) -> VerifyResult:
-    """Wait for the release on ``repository`` and compare it with the local artifacts."""
+    """Wait for the release on ``repository`` and compare it with the local artifacts;
+    then, when ``verify.provenance`` asks for it, check each file's PEP 740 provenance
+    against ``publisher`` (default: from config or the release workflow)."""
     config, project, version = plan.config, plan.project, str(plan.version)
     outdir = outdir or plan.outdir
     artifacts = find_artifacts(outdir)
@@ -123,6 +134,16 @@ def verify_release(
     verdicts = _compare(artifacts, remote, config.allow_other_files)
     if any(v.state not in ACCEPTED for v in verdicts):
         raise _not_what_was_built(project.name, version, repository, verdicts)
+    proven: tuple[ProvenanceVerdict, ...] = ()
+    if _wants_provenance(config, repository, artifacts):
+        from releasekit.provenance import expected_publisher
+
+        publisher = publisher or expected_publisher(plan.root, config, runner, repository)
+        proven = check_provenance(
+            index, runner, repository, project.name, version, artifacts, remote, publisher
+        )
+    else:
+        publisher = None
     checked = None
     if config.verify_install if install is None else install:
         checked = install_and_check(
@@ -143,7 +164,66 @@ def verify_release(
             for v in verdicts
             if v.state == "other"
         ),
+        provenance=proven,
+        publisher=publisher,
     )
+
+
+def _wants_provenance(
+    config: ReleaseConfig, repository: Repository, artifacts: tuple[Artifact, ...]
+) -> bool:
+    """``always``, ``never``, or (auto) on PyPI/TestPyPI when upload left attestations."""
+    if config.verify_provenance != "auto":
+        return config.verify_provenance == "always"
+    from releasekit.provenance import attestation_path
+    from releasekit.repositories import is_public
+
+    return is_public(repository) and any(attestation_path(a.path).is_file() for a in artifacts)
+
+
+def check_provenance(
+    index: Any,
+    runner: Runner,
+    repository: Repository,
+    name: str,
+    version: str,
+    artifacts: tuple[Artifact, ...],
+    remote: list[IndexFile],
+    publisher: ExpectedPublisher,
+) -> tuple[ProvenanceVerdict, ...]:
+    """Fetch and verify the provenance of every local artifact; a VerifyError (exit 11)
+    naming each file's verdict unless all are ``verified``."""
+    from releasekit.provenance import verify_provenance
+
+    by_name = {f.filename: f for f in remote}
+    runner.log(f"checking the PEP 740 provenance on {repository.name} ({publisher.describe()})")
+    verdicts = tuple(
+        verify_provenance(
+            artifact.path, index.provenance(name, version, by_name[artifact.filename]), publisher
+        )
+        for artifact in artifacts
+    )
+    bad = [v for v in verdicts if v.state != "verified"]
+    if bad:
+        error = VerifyError(
+            f"The provenance of {name} {version} on {repository.name} does not prove it was "
+            f"published by {publisher.describe()}:\n"
+            + "\n".join(f"  - {v.filename}: {v.state}: {v.detail}" for v in bad),
+            "Do not announce this release until you know why. A missing provenance: the "
+            "upload was not attested (attest = false, an API token, or another tool). A "
+            "wrong repository or workflow: the file was published by someone else's "
+            "trusted publisher, or [tool.releasekit.provenance] names the wrong one. "
+            "Tampered or invalid: the file on the index is not the one that was signed.",
+        )
+        error.details = {
+            "project": name,
+            "version": version,
+            "repository": repository.name,
+            "publisher": publisher.to_json(),
+            "provenance": [v.to_json() for v in verdicts],
+        }
+        raise error
+    return verdicts
 
 
 def _not_what_was_built(

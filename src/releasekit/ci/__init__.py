@@ -1,0 +1,576 @@
+"""``releasekit init-ci``: CI pipelines that release with the commands a developer runs.
+
+``github`` writes ``.github/workflows/release.yml`` (:mod:`releasekit.ci.github`),
+``gitlab`` writes ``.gitlab-ci.yml`` (:mod:`releasekit.ci.gitlab`); both from text
+templates (:mod:`releasekit.ci.yaml_text`), trusted publishing's parts from
+:mod:`releasekit.ci.trusted_publishing`. This module decides where the file goes, what
+releasekit the jobs install, what to warn about, and writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from releasekit.ci.github import github_matrix_workflow, github_workflow
+from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci
+from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
+from releasekit.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from releasekit.config import ReleaseConfig
+    from releasekit.runner import Runner
+
+__all__ = [
+    "CiFile",
+    "CiFileExistsError",
+    "add_parser",
+    "git_top",
+    "github_tag_pattern",
+    "github_workflow",
+    "gitlab_ci",
+    "gitlab_tag_regex",
+    "init_ci",
+    "run_init_ci",
+    "workflow_path",
+    "yaml_scalar",
+]
+
+PROVIDERS = ("github", "gitlab")
+TRIGGERS = ("tag", "branch")
+WHEELS = ("cibuildwheel",)
+GITHUB_WORKFLOW = Path(".github/workflows/release.yml")
+GITLAB_CI = Path(".gitlab-ci.yml")
+GITLAB_INCLUDED = Path(".gitlab/releasekit.yml")
+DEFAULT_PYTHON = "3.12"
+DEFAULT_ENVIRONMENT = "pypi"
+DEFAULT_TEST_ENVIRONMENT = "testpypi"
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+class CiFileExistsError(UsageError):
+    """init-ci would replace a file that exists and differs; ``--force`` says it is meant."""
+
+
+@dataclass(frozen=True)
+class CiFile:
+    """What init-ci wrote (or would write): the file, its text, and what happened."""
+
+    provider: str
+    path: Path
+    content: str
+    trigger: str
+    jobs: tuple[str, ...]
+    written: bool = False
+    replaced: bool = False
+    unchanged: bool = False
+    dry_run: bool = False
+    notes: tuple[str, ...] = field(default=())
+    # --include: the existing .gitlab-ci.yml, with the include added (None: left alone).
+    including: Path | None = None
+    including_content: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "step": "init-ci",
+            "ok": True,
+            "provider": self.provider,
+            "path": str(self.path),
+            "trigger": self.trigger,
+            "jobs": list(self.jobs),
+            "written": self.written,
+            "replaced": self.replaced,
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+            "included_from": str(self.including) if self.including else None,
+            "notes": list(self.notes),
+        }
+        if self.dry_run:
+            summary["content"] = self.content
+        return summary
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the project sits in the repository: the CI's paths are relative to its top."""
+
+    project_dir: str  # "" when the project is the repository's top level
+    outdir: str  # the artifacts' directory, relative to the top, with a trailing "/"
+
+
+def _layout(root: Path, top: Path, config: ReleaseConfig) -> _Layout:
+    project_dir = Path(os.path.relpath(root, top)).as_posix()
+    outdir = Path(os.path.relpath((root / config.build_outdir).resolve(), top)).as_posix()
+    if outdir.startswith("..") or outdir == ".":
+        raise ConfigError(
+            f"build.outdir ({config.build_outdir}) is not a directory inside the repository, "
+            "so CI jobs cannot hand the artifacts on.",
+            'Set [tool.releasekit.build] outdir to a directory in the project (e.g. "dist").',
+        )
+    return _Layout("" if project_dir == "." else project_dir, outdir + "/")
+
+
+def _local_repositories(config: ReleaseConfig, names: tuple[str, ...]) -> list[str]:
+    from urllib.parse import urlsplit
+
+    found = []
+    for name in names:
+        repository = config.repositories.get(name)
+        if repository is None:
+            continue
+        for url in (repository.upload_url, repository.index_url):
+            if urlsplit(url).hostname in _LOCAL_HOSTS:
+                found.append(
+                    f"the repository {name!r} is on this machine ({urlsplit(url).hostname}): "
+                    "a CI job cannot reach it; point it at a real index for CI"
+                )
+                break
+    return found
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def workflow_path(top: Path, root: Path, name: str) -> Path:
+    """Where the GitHub release workflow of the project in ``root`` lives.
+
+    A project in a subdirectory (one package of a monorepo) gets a workflow of its own,
+    ``release-<name>.yml``, so that every package can have one.
+    """
+    from releasekit.project import normalize_name
+
+    if root.resolve() == top.resolve():
+        return top / GITHUB_WORKFLOW
+    return top / GITHUB_WORKFLOW.parent / f"release-{normalize_name(name)}.yml"
+
+
+def git_top(runner: Runner, root: Path) -> Path | None:
+    """The top directory of the git repository holding ``root``; None outside git."""
+    from releasekit.vcs import Git
+
+    return Git(runner, root).top()
+
+
+def _unignored_outdir(runner: Runner, top: Path, outdir: str) -> bool:
+    """True when git would see built artifacts as untracked files (check then fails)."""
+    from releasekit.vcs import Git
+
+    git = Git(runner, top)
+    return not all(
+        git.is_ignored(outdir + probe)
+        for probe in ("probe-0.0.0-py3-none-any.whl", "probe-0.0.0.tar.gz")
+    )
+
+
+def init_ci(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    provider: str,
+    *,
+    trigger: str = "tag",
+    environment: str = DEFAULT_ENVIRONMENT,
+    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
+    test_first: bool | None = None,
+    python: str = DEFAULT_PYTHON,
+    output: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    wheels: str = "",
+    target: str = "registry",
+    include: bool = False,
+) -> CiFile:
+    """Write (or, with ``dry_run``, only render) the CI pipeline for the project in ``root``.
+
+    The file goes to the top of the git repository that holds ``root`` (GitHub and GitLab
+    read it only there), or to ``output``. An existing file that differs is replaced only
+    with ``force``; one with the same text is left alone. With ``include`` (GitLab), the
+    jobs go to ``.gitlab/releasekit.yml`` and the existing ``.gitlab-ci.yml`` gains an
+    ``include:`` of it.
+    """
+    from releasekit.project import load_project
+
+    _check_options(provider, trigger, python, environment, test_environment, wheels, target)
+    project = load_project(root, config)
+    notes: list[str] = []
+    top = git_top(runner, root)
+    in_git = top is not None
+    if top is None:
+        top = root
+        notes.append(f"{root} is not in a git repository: the file is written there")
+    layout = _layout(root.resolve(), top.resolve(), config)
+    test_first = config.release_test_first if test_first is None else test_first
+    including: Path | None = None
+    including_content: str | None = None
+    if provider == "github":
+        content = github_workflow(
+            config,
+            project.name,
+            trigger=trigger,
+            environment=environment,
+            test_environment=test_environment,
+            test_first=test_first,
+            python=python,
+            project_dir=layout.project_dir,
+            outdir=layout.outdir,
+            wheels=wheels,
+        )
+        built = ("wheels", "sdist") if wheels else ("build",)
+        planned = ("plan",) if trigger == "branch" else ()
+        published = ("publish-test", "publish") if test_first else ("publish",)
+        jobs = (*planned, *built, *published)
+        path = output or workflow_path(top, root, project.name)
+        if output is not None and output.resolve().parent != (top / GITHUB_WORKFLOW).parent:
+            notes.append(f"GitHub runs only workflows in {top / GITHUB_WORKFLOW.parent}")
+        if config.repository("prod").pypi_host:
+            notes.append(
+                "next: register the trusted publisher on PyPI; `releasekit trusted-publisher` "
+                "prints the values to enter"
+            )
+        notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
+    else:
+        content = gitlab_ci(
+            config,
+            project.name,
+            trigger=trigger,
+            target=target,
+            python=python,
+            project_dir=layout.project_dir,
+            outdir=layout.outdir,
+            include=include,
+        )
+        jobs = ("release-build", "release-publish")
+        if include:
+            path = output or top / GITLAB_INCLUDED
+            including = top / GITLAB_CI
+            including_content, note = _including(including, path, top)
+            notes += [note] if note else []
+        else:
+            path = output or top / GITLAB_CI
+        if target != "registry":
+            notes += _local_repositories(config, ("prod",) if target == "pypi" else ("test",))
+    if trigger == "branch" and len(config.release_branches) > 1:
+        notes.append(
+            f"only the first release branch ({config.release_branches[0]}) triggers a release"
+        )
+    if in_git and _unignored_outdir(runner, top, layout.outdir):
+        notes.append(
+            f"warning: git does not ignore {layout.outdir}: in CI, check will find the built "
+            f"files as uncommitted changes; add {layout.outdir} to .gitignore"
+        )
+    result = CiFile(
+        provider=provider,
+        path=path,
+        content=content,
+        trigger=trigger,
+        jobs=jobs,
+        dry_run=dry_run,
+        notes=tuple(notes),
+        including=including if including_content is not None else None,
+        including_content=including_content,
+    )
+    return _write(result, force=force)
+
+
+def _including(gitlab_ci_path: Path, included: Path, top: Path) -> tuple[str | None, str]:
+    """The new text of ``.gitlab-ci.yml`` with an ``include:`` of ``included`` (None when
+    it cannot be added safely), and a note for the user."""
+    relative = included.resolve().relative_to(top.resolve()).as_posix()
+    if not gitlab_ci_path.is_file():
+        return None, (
+            f"there is no {GITLAB_CI} to include {relative} from: create one with "
+            f"include: - local: /{relative}"
+        )
+    existing = gitlab_ci_path.read_text(encoding="utf-8")
+    if f"/{relative}" in existing:
+        return None, ""
+    updated = add_include(existing, relative)
+    if updated is None:
+        return None, (
+            f"{GITLAB_CI} has an include: already; add - local: /{relative} to it by hand"
+        )
+    return updated, ""
+
+
+def _check_options(
+    provider: str,
+    trigger: str,
+    python: str,
+    environment: str,
+    test_environment: str,
+    wheels: str = "",
+    target: str = "registry",
+) -> None:
+    if provider not in PROVIDERS:
+        raise UsageError(f"Unknown CI provider {provider!r}.", "Use github or gitlab.")
+    if trigger not in TRIGGERS:
+        raise UsageError(f"Unknown trigger {trigger!r}.", "Use tag or branch.")
+    if not re.fullmatch(r"\d+\.\d+", python):
+        raise UsageError(f"--python {python!r} is not a Python version.", "Give X.Y, e.g. 3.12.")
+    for what, value in (("--environment", environment), ("--test-environment", test_environment)):
+        if not value.strip():
+            raise UsageError(f"{what} must not be empty.", "Give an environment name.")
+    if wheels and wheels not in WHEELS:
+        raise UsageError(f"Unknown --wheels {wheels!r}.", "Use --wheels cibuildwheel.")
+    if target not in TARGETS:
+        raise UsageError(f"Unknown --target {target!r}.", "Use registry, pypi or testpypi.")
+
+
+def _write(result: CiFile, *, force: bool) -> CiFile:
+    """Write ``result.content`` unless the file differs (and no ``force``) or dry run;
+    then, for --include, the existing ``.gitlab-ci.yml`` with its new include."""
+    path = result.path
+    existing = path.read_text(encoding="utf-8") if path.is_file() else None
+    if existing == result.content:
+        return CiFile(**{**result.__dict__, "unchanged": True})
+    if existing is not None and not force:
+        if result.dry_run:
+            note = f"{path} exists and differs: writing it needs --force"
+            return CiFile(**{**result.__dict__, "notes": (*result.notes, note)})
+        raise CiFileExistsError(
+            f"{path} already exists and is not what init-ci would write; it was left as it is.",
+            f"See what it would write with `releasekit init-ci {result.provider} --dry-run`, "
+            "then pass --force to replace it (or merge the jobs by hand).",
+        )
+    if result.dry_run:
+        return result
+    from releasekit.files import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, result.content.encode("utf-8"))
+    if result.including is not None and result.including_content is not None:
+        write_atomic(result.including, result.including_content.encode("utf-8"))
+    return CiFile(**{**result.__dict__, "written": True, "replaced": existing is not None})
+
+
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add ``releasekit init-ci github|gitlab`` to the ``releasekit`` command."""
+    parser = commands.add_parser(
+        "init-ci",
+        parents=[common],
+        help="write a CI pipeline that releases with releasekit (GitHub Actions or GitLab CI)",
+    )
+    parser.add_argument("provider", choices=PROVIDERS, help="the CI system")
+    parser.add_argument(
+        "--trigger",
+        choices=TRIGGERS,
+        default="tag",
+        help="release on a pushed version tag (tag-format), or on every push to the first "
+        "of release-branches (default: tag)",
+    )
+    parser.add_argument(
+        "--environment",
+        metavar="NAME",
+        help=f"GitHub environment of the PyPI upload (default: {DEFAULT_ENVIRONMENT})",
+    )
+    parser.add_argument(
+        "--test-environment",
+        metavar="NAME",
+        help=f"GitHub environment of the TestPyPI upload (default: {DEFAULT_TEST_ENVIRONMENT})",
+    )
+    parser.add_argument(
+        "--test-first",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="GitHub: upload to the test index and verify before PyPI (default: "
+        "release.test-first)",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="X.Y",
+        default=DEFAULT_PYTHON,
+        help=f"the Python the jobs run releasekit with (default: {DEFAULT_PYTHON})",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="where to write (default: .github/workflows/release.yml or .gitlab-ci.yml at "
+        "the top of the git repository)",
+    )
+    parser.add_argument(
+        "--wheels",
+        choices=WHEELS,
+        help="GitHub: build the wheels on Linux, macOS and Windows with cibuildwheel (a "
+        "matrix), the sdist in a job of its own, and upload them all from one job",
+    )
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="GitLab: publish to the project's package registry (default), or to PyPI or "
+        "TestPyPI by trusted publishing (id_tokens), with attestations",
+    )
+    parser.add_argument(
+        "--include",
+        action="store_true",
+        help=f"GitLab: write the jobs to {GITLAB_INCLUDED} and include it from the existing "
+        f"{GITLAB_CI} instead of replacing that",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing file")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the file it would write; write nothing"
+    )
+
+
+def run_init_ci(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    """The ``init-ci`` step of the CLI: ``(json_summary, human_text)``."""
+    if args.provider == "gitlab":
+        given = [
+            flag
+            for flag, value in (
+                ("--environment", args.environment),
+                ("--test-environment", args.test_environment),
+                ("--test-first/--no-test-first", getattr(args, "test_first", None)),
+                ("--wheels", getattr(args, "wheels", None)),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)}: GitHub only; the GitLab job publishes to one --target.",
+                "Leave them out for gitlab.",
+            )
+    else:
+        given = [
+            flag
+            for flag, value in (
+                ("--target", getattr(args, "target", None)),
+                ("--include", getattr(args, "include", False) or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)}: GitLab only.",
+                "Leave them out for github (it publishes to the test and prod repositories).",
+            )
+    result = init_ci(
+        root,
+        config,
+        runner,
+        args.provider,
+        trigger=args.trigger,
+        environment=args.environment or DEFAULT_ENVIRONMENT,
+        test_environment=args.test_environment or DEFAULT_TEST_ENVIRONMENT,
+        test_first=getattr(args, "test_first", None),
+        python=args.python,
+        output=args.output.resolve() if args.output else None,
+        force=args.force,
+        dry_run=args.dry_run,
+        wheels=getattr(args, "wheels", None) or "",
+        target=getattr(args, "target", None) or "registry",
+        include=getattr(args, "include", False),
+    )
+    return result.to_json(), _describe(result)
+
+
+def _describe(result: CiFile) -> str:
+    if result.dry_run and not result.unchanged:
+        lines = [result.content.rstrip("\n"), f"# dry run: {result.path} was not written"]
+    elif result.unchanged:
+        lines = [f"{result.path} is already what init-ci writes; nothing changed"]
+    else:
+        verb = "replaced" if result.replaced else "wrote"
+        lines = [f"{verb} {result.path} (jobs: {', '.join(result.jobs)})"]
+        if result.including is not None:
+            lines.append(f"added it to the include: of {result.including}")
+    lines += [f"  note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def init_ci_workspace(
+    workspace: Path,
+    packages: Sequence[tuple[Path, ReleaseConfig]],
+    runner: Runner,
+    *,
+    trigger: str = "tag",
+    environment: str = DEFAULT_ENVIRONMENT,
+    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
+    test_first: bool | None = None,
+    python: str = DEFAULT_PYTHON,
+    output: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> CiFile:
+    """The GitHub release workflow of a monorepo: one file, its jobs over the matrix of
+    packages ``releasekit plan --json`` finds with a new version."""
+    from releasekit.project import load_project
+
+    _check_options("github", trigger, python, environment, test_environment)
+    top = git_top(runner, workspace) or workspace
+    config = packages[0][1]
+    outdirs = {c.build_outdir for _, c in packages}
+    if len(outdirs) != 1:
+        raise ConfigError(
+            f"The packages build into different directories ({', '.join(sorted(outdirs))}); "
+            "one workflow hands them on under one name.",
+            "Give every package the same build.outdir (the default, dist, is simplest).",
+        )
+    patterns = sorted({github_tag_pattern(c, load_project(root, c).name) for root, c in packages})
+    test_first = config.release_test_first if test_first is None else test_first
+    content = github_matrix_workflow(
+        config,
+        patterns,
+        trigger=trigger,
+        environment=environment,
+        test_environment=test_environment,
+        test_first=test_first,
+        python=python,
+        outdir=config.build_outdir.strip("/") + "/",
+    )
+    notes = [f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)"]
+    notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
+    first = Path(os.path.relpath(packages[0][0] / config.build_outdir, top)).as_posix()
+    if _unignored_outdir(runner, top, first + "/"):
+        notes.append(
+            "warning: git does not ignore the packages' build directories: add dist/ to .gitignore"
+        )
+    published = ("publish-test", "publish") if test_first else ("publish",)
+    result = CiFile(
+        provider="github",
+        path=output or top / GITHUB_WORKFLOW,
+        content=content,
+        trigger=trigger,
+        jobs=("plan", "build", *published),
+        dry_run=dry_run,
+        notes=tuple(notes),
+    )
+    return _write(result, force=force)
+
+
+def run_init_ci_workspace(
+    args: argparse.Namespace, workspace: Path, packages: Sequence[Any], runner: Runner
+) -> tuple[dict[str, Any], str]:
+    """``init-ci github`` at the root of a monorepo (``packages``: workspace.Package)."""
+    if getattr(args, "wheels", None):
+        raise UsageError(
+            "--wheels is for a single project; a monorepo's workflow builds each package "
+            "with releasekit build.",
+            "Write a workflow for the package with compiled code: init-ci github --wheels "
+            "cibuildwheel --package DIR.",
+        )
+    result = init_ci_workspace(
+        workspace,
+        [(p.root, p.config) for p in packages],
+        runner,
+        trigger=args.trigger,
+        environment=args.environment or DEFAULT_ENVIRONMENT,
+        test_environment=args.test_environment or DEFAULT_TEST_ENVIRONMENT,
+        test_first=getattr(args, "test_first", None),
+        python=args.python,
+        output=args.output.resolve() if args.output else None,
+        force=args.force,
+        dry_run=args.dry_run,
+    )
+    return result.to_json(), _describe(result)

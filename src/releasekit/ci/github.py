@@ -1,0 +1,484 @@
+"""The GitHub Actions release workflow that ``releasekit init-ci github`` writes.
+
+Build and check, then (where configured) TestPyPI and verify, then PyPI and verify; each
+upload in a GitHub environment with ``id-token: write``, so PyPI's trusted publishing
+mints the token and Sigstore signs the PEP 740 attestations. The workflow is written to
+pass actionlint, ``zizmor --persona=pedantic`` and the GitHub workflow schema: actions
+pinned by commit, no permission a job does not use, a concurrency group that never
+cancels a release, releasekit itself pinned to the version that wrote the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from releasekit.ci.requirements import install_requirements
+from releasekit.ci.trusted_publishing import github_permissions, title
+from releasekit.ci.yaml_text import comment, github_tag_pattern, release_branch, yaml_scalar
+
+if TYPE_CHECKING:
+    from releasekit.config import ReleaseConfig, Repository
+
+# Every action the workflows use, pinned to the commit of a release: a tag can be moved to
+# other code, a commit cannot. Dependabot (package-ecosystem "github-actions") updates the
+# commit and the version comment together. To refresh by hand: for each action, take the
+# newest release tag and its commit (`git ls-remote --tags https://github.com/OWNER/NAME
+# 'vX.Y.Z^{}'`, or the release page), put both here, and run the init-ci tests (they
+# lint every workflow variant).
+ACTIONS: dict[str, tuple[str, str]] = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    "pypa/cibuildwheel": ("1828c10ab37f080699c7b81cea34097c684a7074", "v4.2.0"),
+}
+WHEEL_PLATFORMS = ("ubuntu-latest", "ubuntu-24.04-arm", "macos-latest", "windows-latest")
+
+
+def uses(action: str) -> str:
+    """``action@commit  # version``: the pinned reference Dependabot can update."""
+    commit, version = ACTIONS[action]
+    return f"uses: {action}@{commit}  # {version}"
+
+
+@dataclass(frozen=True)
+class Upload:
+    job: str
+    repository: Repository
+    environment: str
+
+
+_HEADER = """\
+# Written by `releasekit init-ci github`.
+{about}
+name: Release
+
+on:
+  push:
+{trigger}
+permissions: {{}}
+
+# One release at a time; a release in progress is never cancelled.
+concurrency:
+  group: ${{{{ github.workflow }}}}
+  cancel-in-progress: false
+{defaults}
+jobs:
+"""
+
+_CHECKOUT = """\
+      - {checkout}
+        with:
+          fetch-depth: 0  # every tag and commit: the tag check and SOURCE_DATE_EPOCH
+          persist-credentials: false
+"""
+
+_SETUP = (
+    _CHECKOUT
+    + """\
+      - {setup_python}
+        with:
+          python-version: {python}
+      - run: python -m pip install {install}
+"""
+)
+
+_READ = """\
+    permissions:
+      contents: read  # check out the repository
+"""
+
+_PLAN = """\
+  plan:
+    name: Is there a new version to release?
+    runs-on: ubuntu-latest
+{read}\
+    outputs:
+      release: ${{{{ steps.plan.outputs.release }}}}
+    steps:
+{setup}\
+      - id: plan
+        run: |
+          releasekit plan --repository prod --json > "$RUNNER_TEMP/plan.json"
+          python - "$RUNNER_TEMP/plan.json" >> "$GITHUB_OUTPUT" <<'PLAN'
+          import json, sys
+          with open(sys.argv[1], encoding="utf-8") as plan:
+              pending = json.load(plan)["include"]
+          print("release=" + ("true" if pending else "false"))
+          PLAN
+
+"""
+
+_BUILD = """\
+  build:
+    name: Build and check
+{gate}\
+    runs-on: ubuntu-latest
+{read}\
+    steps:
+{setup}\
+      - run: releasekit build
+{checks}\
+      - {upload_artifact}
+        with:
+          name: dist
+          path: {outdir}
+          if-no-files-found: error
+"""
+
+_WHEELS = """\
+  wheels:
+    name: Wheels on ${{{{ matrix.os }}}}
+{gate}\
+    runs-on: ${{{{ matrix.os }}}}
+    strategy:
+      matrix:
+        os:
+{platforms}\
+{read}\
+    steps:
+{checkout}\
+      - {cibuildwheel}
+        with:
+          package-dir: {package_dir}
+          output-dir: wheelhouse
+      - {upload_artifact}
+        with:
+          name: wheels-${{{{ matrix.os }}}}
+          path: wheelhouse/*.whl
+          if-no-files-found: error
+
+  sdist:
+    name: Source distribution
+{gate}\
+    runs-on: ubuntu-latest
+{read}\
+    steps:
+{setup}\
+      - run: python -m build --sdist --outdir {outdir} .
+      - {upload_artifact}
+        with:
+          name: sdist
+          path: {outdir}
+          if-no-files-found: error
+"""
+
+_PUBLISH = """\
+
+  {job}:
+    name: {title}
+    needs: {needs}
+    runs-on: ubuntu-latest
+    environment:
+      name: {environment}{url}
+{permissions}\
+    steps:
+{setup}\
+      - {download_artifact}
+        with:
+{download}\
+          path: {outdir}
+{checks}\
+      - run: releasekit {upload} --yes
+      - run: releasekit verify --repository {repository}{install}
+"""
+
+
+def github_workflow(
+    config: ReleaseConfig,
+    project: str,
+    *,
+    install: str | None = None,
+    trigger: str = "tag",
+    environment: str = "pypi",
+    test_environment: str = "testpypi",
+    test_first: bool = True,
+    python: str = "3.12",
+    project_dir: str = "",
+    outdir: str = "dist/",
+    wheels: str = "",
+) -> str:
+    """The text of a GitHub Actions release workflow for ``project``; ``install`` is what
+    ``pip install`` gets (releasekit pinned, and the organisation's profile package)."""
+    uploads = [Upload("publish-test", config.repository("test"), test_environment)]
+    uploads = uploads if test_first else []
+    uploads.append(Upload("publish", config.repository("prod"), environment))
+    about, on = _trigger(config, project, trigger)
+    about += _about(uploads, wheels)
+    defaults = (
+        f"\ndefaults:\n  run:\n    working-directory: {yaml_scalar(project_dir)}\n"
+        if project_dir
+        else ""
+    )
+    text = _HEADER.format(about=comment(about), trigger=on, defaults=defaults)
+    checkout = _CHECKOUT.format(checkout=uses("actions/checkout"))
+    setup = _SETUP.format(
+        checkout=uses("actions/checkout"),
+        setup_python=uses("actions/setup-python"),
+        python=yaml_scalar(python),
+        install=install
+        or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
+    )
+    gate = ""
+    if trigger == "branch":
+        text += _PLAN.format(read=_READ, setup=setup)
+        gate = "    needs: plan\n    if: needs.plan.outputs.release == 'true'\n"
+    checks = "".join(
+        f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
+    )
+    if wheels:
+        text += _WHEELS.format(
+            gate=gate,
+            platforms="".join(f"          - {p}\n" for p in WHEEL_PLATFORMS),
+            read=_READ,
+            checkout=checkout,
+            setup=setup,
+            cibuildwheel=uses("pypa/cibuildwheel"),
+            upload_artifact=uses("actions/upload-artifact"),
+            package_dir=yaml_scalar(project_dir or "."),
+            outdir=yaml_scalar(outdir),
+        )
+        needs: Sequence[str] = ("wheels", "sdist")
+        # Every artifact of every job, into one directory.
+        download = "          pattern: '*'\n          merge-multiple: true\n"
+    else:
+        text += _BUILD.format(
+            gate=gate,
+            read=_READ,
+            setup=setup,
+            checks=checks,
+            upload_artifact=uses("actions/upload-artifact"),
+            outdir=yaml_scalar(outdir),
+        )
+        needs = ("build",)
+        download = "          name: dist\n"
+    for upload in uploads:
+        text += _publish_job(
+            upload,
+            needs,
+            project=project,
+            setup=setup,
+            outdir=outdir,
+            download=download,
+            # The wheels are checked where they come together, before the upload.
+            check=bool(wheels),
+        )
+        needs = (upload.job,)
+    return text
+
+
+def _trigger(config: ReleaseConfig, project: str, trigger: str) -> tuple[str, str]:
+    if trigger == "tag":
+        pattern = github_tag_pattern(config, project)
+        about = f"It runs when a release tag ({config.format_tag('1.2.3', project)}) is pushed."
+        return about, f"    tags:\n      - {yaml_scalar(pattern)}\n"
+    branch = release_branch(config)
+    about = (
+        f"It runs on every push to {branch}; the plan job releases only a version that is "
+        "not on the index yet, so an ordinary push is a green run that publishes nothing."
+    )
+    return about, f"    branches:\n      - {yaml_scalar(branch)}\n"
+
+
+def _about(uploads: Sequence[Upload], wheels: str) -> str:
+    built = (
+        "wheels for Linux, macOS and Windows (cibuildwheel) and the sdist, then"
+        if wheels
+        else "build and check, then"
+    )
+    about = (
+        f" Jobs: {built} "
+        + " and verify, then ".join(title(u.repository) for u in uploads)
+        + " and verify. Every step is a releasekit command you can run locally."
+    )
+    trusted = [title(u.repository) for u in uploads if u.repository.pypi_host]
+    if trusted:
+        about += (
+            f" The uploads to {' and '.join(trusted)} use trusted publishing: GitHub hands the "
+            "job an OIDC token (id-token: write) that the index trades for a short-lived upload "
+            "token, so no API token is stored anywhere, and that Sigstore uses to sign each "
+            "file (PEP 740 attestations). Register the publisher once: "
+            "`releasekit trusted-publisher` prints the exact values and the page."
+        )
+    return about
+
+
+def _publish_job(
+    upload: Upload,
+    needs: Sequence[str],
+    *,
+    project: str,
+    setup: str,
+    outdir: str,
+    download: str,
+    check: bool,
+) -> str:
+    from releasekit.project import normalize_name
+
+    host = upload.repository.pypi_host
+    url = f"\n      url: https://{host}/project/{normalize_name(project)}/" if host else ""
+    repository = upload.repository.name
+    return _PUBLISH.format(
+        job=upload.job,
+        title=f"Publish to {title(upload.repository)}",
+        needs=needs[0] if len(needs) == 1 else "[" + ", ".join(needs) + "]",
+        environment=yaml_scalar(upload.environment),
+        url=url,
+        permissions=github_permissions(upload.repository),
+        setup=setup,
+        download_artifact=uses("actions/download-artifact"),
+        download=download,
+        outdir=yaml_scalar(outdir),
+        checks=f"      - run: releasekit check --repository {repository}\n" if check else "",
+        upload=f"upload-{repository}" if repository in ("test", "prod") else "upload",
+        repository=repository,
+        install=" --install" if repository == "prod" else "",
+    )
+
+
+# --- a monorepo: one workflow, the jobs over `releasekit plan`'s matrix ------------------
+
+_MATRIX_PLAN = """\
+  plan:
+    name: Which packages have a new version?
+    runs-on: ubuntu-latest
+{read}\
+    outputs:
+      matrix: ${{{{ steps.plan.outputs.matrix }}}}
+      release: ${{{{ steps.plan.outputs.release }}}}
+    steps:
+{setup}\
+      - id: plan
+        run: |
+          releasekit plan --repository prod --json > "$RUNNER_TEMP/plan.json"
+          python - "$RUNNER_TEMP/plan.json" >> "$GITHUB_OUTPUT" <<'PLAN'
+          import json, sys
+          with open(sys.argv[1], encoding="utf-8") as plan:
+              pending = json.load(plan)["include"]
+          print("matrix=" + json.dumps({{"include": pending}}))
+          print("release=" + ("true" if pending else "false"))
+          PLAN
+
+"""
+
+_MATRIX = """\
+    strategy:
+      fail-fast: false
+      matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}
+    defaults:
+      run:
+        working-directory: ${{ matrix.package }}
+"""
+
+_MATRIX_BUILD = """\
+  build:
+    name: Build and check ${{{{ matrix.name }}}}
+    needs: plan
+    if: needs.plan.outputs.release == 'true'
+    runs-on: ubuntu-latest
+{matrix}\
+{read}\
+    steps:
+{setup}\
+      - run: releasekit build
+{checks}\
+      - {upload_artifact}
+        with:
+          name: dist-${{{{ matrix.name }}}}
+          path: ${{{{ matrix.package }}}}/{outdir}
+          if-no-files-found: error
+"""
+
+_MATRIX_PUBLISH = """\
+
+  {job}:
+    name: Publish ${{{{ matrix.name }}}} to {title}
+    needs: [plan, {needs}]
+    runs-on: ubuntu-latest
+{matrix}\
+    environment:
+      name: {environment}{url}
+{permissions}\
+    steps:
+{setup}\
+      - {download_artifact}
+        with:
+          name: dist-${{{{ matrix.name }}}}
+          path: ${{{{ matrix.package }}}}/{outdir}
+      - run: releasekit {upload} --yes
+      - run: releasekit verify --repository {repository}{install}
+"""
+
+
+def github_matrix_workflow(
+    config: ReleaseConfig,
+    tag_patterns: Sequence[str],
+    *,
+    install: str | None = None,
+    trigger: str = "tag",
+    environment: str = "pypi",
+    test_environment: str = "testpypi",
+    test_first: bool = True,
+    python: str = "3.12",
+    outdir: str = "dist/",
+) -> str:
+    """One release workflow for every package of a monorepo: a plan job lists the
+    packages whose version is not on the index yet (``releasekit plan --json``), and the
+    build and publish jobs run over that matrix, each in its package's directory."""
+    uploads = [Upload("publish-test", config.repository("test"), test_environment)]
+    uploads = uploads if test_first else []
+    uploads.append(Upload("publish", config.repository("prod"), environment))
+    if trigger == "tag":
+        about = "It runs when a package's release tag is pushed."
+        on = "    tags:\n" + "".join(f"      - {yaml_scalar(p)}\n" for p in tag_patterns)
+    else:
+        branch = release_branch(config)
+        about = f"It runs on every push to {branch}."
+        on = f"    branches:\n      - {yaml_scalar(branch)}\n"
+    about += (
+        " The plan job lists the packages whose version is not on the index yet; each of "
+        "them is built, checked, uploaded and verified in its own matrix job, and a run "
+        "with nothing new is green and publishes nothing."
+    ) + _about(uploads, "")
+    text = _HEADER.format(about=comment(about), trigger=on, defaults="")
+    setup = _SETUP.format(
+        checkout=uses("actions/checkout"),
+        setup_python=uses("actions/setup-python"),
+        python=yaml_scalar(python),
+        install=install
+        or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
+    )
+    text += _MATRIX_PLAN.format(read=_READ, setup=setup)
+    text += _MATRIX_BUILD.format(
+        matrix=_MATRIX,
+        read=_READ,
+        setup=setup,
+        checks="".join(
+            f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
+        ),
+        upload_artifact=uses("actions/upload-artifact"),
+        outdir=outdir,
+    )
+    needs = "build"
+    for upload in uploads:
+        host = upload.repository.pypi_host
+        name = upload.repository.name
+        text += _MATRIX_PUBLISH.format(
+            job=upload.job,
+            title=title(upload.repository),
+            needs=needs,
+            matrix=_MATRIX,
+            environment=yaml_scalar(upload.environment),
+            url=f"\n      url: https://{host}/project/${{{{ matrix.name }}}}/" if host else "",
+            permissions=github_permissions(upload.repository),
+            setup=setup,
+            download_artifact=uses("actions/download-artifact"),
+            outdir=outdir,
+            upload=f"upload-{name}",
+            repository=name,
+            install=" --install" if name == "prod" else "",
+        )
+        needs = upload.job
+    return text
