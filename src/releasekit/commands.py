@@ -18,6 +18,13 @@ from releasekit.errors import ExitCode, UsageError
 
 Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional"]
 
+# init-ci's choices (releasekit.ci reads them from here).
+CI_PROVIDERS = ("github", "gitlab")
+CI_TRIGGERS = ("tag", "branch")
+CI_WHEELS = ("cibuildwheel",)
+CI_TARGETS = ("registry", "pypi", "testpypi")
+CI_PYTHON = "3.12"
+
 
 @dataclass(frozen=True)
 class Option:
@@ -34,6 +41,8 @@ class Option:
     config_key: str = ""
     # For --fresh: sets build.cache to False, under another name.
     dest: str = ""
+    # A positional argument that must be given (init-ci's PROVIDER).
+    required: bool = False
 
     @property
     def attr(self) -> str:
@@ -312,6 +321,117 @@ COMMANDS: tuple[Command, ...] = (
         adapted=False,
         needs_tools=False,
     ),
+    Command(
+        "init-ci",
+        "Write a CI pipeline that releases with releasekit (GitHub Actions or GitLab CI).",
+        (
+            Option("provider", "positional", "the CI system", choices=CI_PROVIDERS, required=True),
+            Option(
+                "trigger",
+                "text",
+                "release on a pushed version tag (tag-format), or on "
+                "every push to the first of release-branches (default: tag)",
+                choices=CI_TRIGGERS,
+                default="tag",
+            ),
+            Option(
+                "environment",
+                "text",
+                "GitHub environment of the PyPI upload (default: pypi)",
+                metavar="NAME",
+            ),
+            Option(
+                "test-environment",
+                "text",
+                "GitHub environment of the TestPyPI upload (default: testpypi)",
+                metavar="NAME",
+            ),
+            Option(
+                "test-first",
+                "switch",
+                "GitHub: upload to the test index and verify "
+                "before PyPI (default: release.test-first)",
+            ),
+            Option(
+                "python",
+                "text",
+                f"the Python the jobs run releasekit with (default: {CI_PYTHON})",
+                metavar="X.Y",
+                default=CI_PYTHON,
+            ),
+            Option(
+                "output",
+                "path",
+                "where to write (default: .github/workflows/release.yml "
+                "or .gitlab-ci.yml at the top of the git repository)",
+                metavar="FILE",
+            ),
+            Option(
+                "wheels",
+                "text",
+                "GitHub: build the wheels on Linux, macOS and Windows "
+                "with cibuildwheel (a matrix), the sdist in a job of its own, and upload "
+                "them all from one job",
+                choices=CI_WHEELS,
+            ),
+            Option(
+                "target",
+                "text",
+                "GitLab: publish to the project's package registry "
+                "(default), or to PyPI or TestPyPI by trusted publishing (id_tokens), with "
+                "attestations",
+                choices=CI_TARGETS,
+            ),
+            Option(
+                "include",
+                "flag",
+                "GitLab: write the jobs to .gitlab/releasekit.yml and "
+                "include it from the existing .gitlab-ci.yml instead of replacing that",
+            ),
+            Option("force", "flag", "replace an existing file"),
+            Option("dry-run", "flag", "print the file it would write; write nothing"),
+            PACKAGE,
+        ),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
+        "trusted-publisher",
+        "Check the release workflow for PyPI trusted publishing; print what to register on "
+        "PyPI and where (exit 9: the workflow is not set up).",
+        (
+            Option(
+                "workflow",
+                "path",
+                "the GitHub workflow that publishes (default: "
+                ".github/workflows/release.yml at the top of the git repository)",
+                metavar="FILE",
+            ),
+            Option(
+                "github-repository",
+                "text",
+                "the GitHub repository (default: from the URL of the git remote release.remote)",
+                metavar="OWNER/NAME",
+            ),
+            Option(
+                "check",
+                "flag",
+                "in the publishing CI job: decode the job's OIDC token "
+                "(claims only, sent nowhere, never printed) and name every claim PyPI would "
+                "not match (exit 9)",
+            ),
+            Option(
+                "audience",
+                "text",
+                "with --check: the index whose trusted publisher to check (default: pypi)",
+                choices=("pypi", "testpypi"),
+                default="pypi",
+            ),
+            PACKAGE,
+        ),
+        adapted=False,
+        needs_tools=False,
+    ),
 )
 BY_NAME: Mapping[str, Command] = {c.name: c for c in COMMANDS}
 ADAPTED: tuple[Command, ...] = tuple(c for c in COMMANDS if c.adapted)
@@ -372,7 +492,13 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
     if suppress:
         extra["default"] = argparse.SUPPRESS
     if option.kind == "positional":
-        parser.add_argument(option.attr, nargs="?", metavar=option.metavar, help=option.help)
+        parser.add_argument(
+            option.attr,
+            nargs=None if option.required else "?",
+            metavar=option.metavar or None,
+            choices=option.choices or None,
+            help=option.help,
+        )
         return
     if option.kind == "flag":
         if option.name == "fresh":
@@ -411,7 +537,7 @@ def build_parser(
     parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
 ) -> argparse.ArgumentParser:
     """``releasekit``'s parser: global options before or after the command."""
-    from releasekit import __version__, ci, trusted_publisher
+    from releasekit import __version__
 
     parser = parser_class(
         prog="releasekit",
@@ -437,8 +563,6 @@ def build_parser(
         for option in command.options:
             if option.kind != "positional":
                 _add(sub, option)
-    ci.add_parser(commands, after)
-    trusted_publisher.add_parser(commands, after)
     return parser
 
 

@@ -495,43 +495,6 @@ def _publishers(
 # --- the command -----------------------------------------------------------------------
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    """Add ``releasekit trusted-publisher`` to the ``releasekit`` command."""
-    parser = commands.add_parser(
-        "trusted-publisher",
-        parents=[common],
-        help="check the release workflow for PyPI trusted publishing; print what to "
-        "register on PyPI and where (exit 9: the workflow is not set up)",
-    )
-    parser.add_argument(
-        "--workflow",
-        type=Path,
-        metavar="FILE",
-        help="the GitHub workflow that publishes (default: .github/workflows/release.yml "
-        "at the top of the git repository)",
-    )
-    parser.add_argument(
-        "--github-repository",
-        metavar="OWNER/NAME",
-        help="the GitHub repository (default: from the URL of the git remote release.remote)",
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="in the publishing CI job: decode the job's OIDC token (claims only, sent "
-        "nowhere, never printed) and name every claim PyPI would not match (exit 9)",
-    )
-    parser.add_argument(
-        "--audience",
-        choices=("pypi", "testpypi"),
-        default="pypi",
-        help="with --check: the index whose trusted publisher to check (default: pypi)",
-    )
-
-
 def run_trusted_publisher(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:

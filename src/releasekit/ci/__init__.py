@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
+from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
 from releasekit.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CiFile",
     "CiFileExistsError",
-    "add_parser",
     "git_top",
     "github_tag_pattern",
     "github_workflow",
@@ -42,13 +42,11 @@ __all__ = [
     "yaml_scalar",
 ]
 
-PROVIDERS = ("github", "gitlab")
-TRIGGERS = ("tag", "branch")
-WHEELS = ("cibuildwheel",)
+PROVIDERS, TRIGGERS, WHEELS = CI_PROVIDERS, CI_TRIGGERS, CI_WHEELS
 GITHUB_WORKFLOW = Path(".github/workflows/release.yml")
 GITLAB_CI = Path(".gitlab-ci.yml")
 GITLAB_INCLUDED = Path(".gitlab/releasekit.yml")
-DEFAULT_PYTHON = "3.12"
+DEFAULT_PYTHON = CI_PYTHON
 DEFAULT_ENVIRONMENT = "pypi"
 DEFAULT_TEST_ENVIRONMENT = "testpypi"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -347,78 +345,6 @@ def _write(result: CiFile, *, force: bool) -> CiFile:
     if result.including is not None and result.including_content is not None:
         write_atomic(result.including, result.including_content.encode("utf-8"))
     return CiFile(**{**result.__dict__, "written": True, "replaced": existing is not None})
-
-
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    """Add ``releasekit init-ci github|gitlab`` to the ``releasekit`` command."""
-    parser = commands.add_parser(
-        "init-ci",
-        parents=[common],
-        help="write a CI pipeline that releases with releasekit (GitHub Actions or GitLab CI)",
-    )
-    parser.add_argument("provider", choices=PROVIDERS, help="the CI system")
-    parser.add_argument(
-        "--trigger",
-        choices=TRIGGERS,
-        default="tag",
-        help="release on a pushed version tag (tag-format), or on every push to the first "
-        "of release-branches (default: tag)",
-    )
-    parser.add_argument(
-        "--environment",
-        metavar="NAME",
-        help=f"GitHub environment of the PyPI upload (default: {DEFAULT_ENVIRONMENT})",
-    )
-    parser.add_argument(
-        "--test-environment",
-        metavar="NAME",
-        help=f"GitHub environment of the TestPyPI upload (default: {DEFAULT_TEST_ENVIRONMENT})",
-    )
-    parser.add_argument(
-        "--test-first",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="GitHub: upload to the test index and verify before PyPI (default: "
-        "release.test-first)",
-    )
-    parser.add_argument(
-        "--python",
-        metavar="X.Y",
-        default=DEFAULT_PYTHON,
-        help=f"the Python the jobs run releasekit with (default: {DEFAULT_PYTHON})",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="where to write (default: .github/workflows/release.yml or .gitlab-ci.yml at "
-        "the top of the git repository)",
-    )
-    parser.add_argument(
-        "--wheels",
-        choices=WHEELS,
-        help="GitHub: build the wheels on Linux, macOS and Windows with cibuildwheel (a "
-        "matrix), the sdist in a job of its own, and upload them all from one job",
-    )
-    parser.add_argument(
-        "--target",
-        choices=TARGETS,
-        help="GitLab: publish to the project's package registry (default), or to PyPI or "
-        "TestPyPI by trusted publishing (id_tokens), with attestations",
-    )
-    parser.add_argument(
-        "--include",
-        action="store_true",
-        help=f"GitLab: write the jobs to {GITLAB_INCLUDED} and include it from the existing "
-        f"{GITLAB_CI} instead of replacing that",
-    )
-    parser.add_argument("--force", action="store_true", help="replace an existing file")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the file it would write; write nothing"
-    )
 
 
 def run_init_ci(

@@ -21,11 +21,12 @@ from releasekit.ci.yaml_text import (
     release_branch,
     yaml_scalar,
 )
+from releasekit.commands import CI_TARGETS
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
 
-TARGETS = ("registry", "pypi", "testpypi")
+TARGETS = CI_TARGETS
 # The project's GitLab package registry, as the job sees it (CI_API_V4_URL has no slash
 # at the end). Job variables, expanded by GitLab; not RELEASEKIT_*: those are settings.
 GITLAB_UPLOAD_URL = "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi"
