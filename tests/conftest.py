@@ -40,6 +40,10 @@ SLOW_FIXTURES = frozenset(
         "to_test_through_proxy",
         "uninterrupted",
         "on_pypiserver",
+        "pypiserver",
+        "devpi",
+        "static_index",
+        "pypi_corpus",
     }
 )
 SLOW_MODULES = frozenset(
@@ -53,6 +57,10 @@ SLOW_MODULES = frozenset(
         "test_pipeline",
         "test_upload_verify",
         "test_faults",
+        "test_check",
+        "test_ci_lint",
+        "test_rules_corpus",
+        "test_corpus",
     }
 )
 

@@ -380,6 +380,7 @@ TASKS_FORMS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", list(TASKS_FORMS))
 def test_invoke_reads_the_environment_and_invoke_yaml_in_every_documented_form(
     tmp_path: Path, form: str

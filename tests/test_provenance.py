@@ -151,7 +151,9 @@ def provenance_index() -> Iterator[ProvenanceIndex]:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     index.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

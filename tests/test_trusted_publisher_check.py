@@ -82,7 +82,9 @@ def github_job(monkeypatch: pytest.MonkeyPatch) -> Iterator[TokenService]:
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv(
         "ACTIONS_ID_TOKEN_REQUEST_URL",
