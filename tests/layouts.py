@@ -224,7 +224,15 @@ def hatch_vcs(root: Path) -> Path:
             "src/demo_vcs/__init__.py": "",
         },
     )
-    return git_init(root, tag="v1.2.3")
+    return commit_on_top(git_init(root, tag="v1.2.3"))
+
+
+def commit_on_top(root: Path) -> Path:
+    """A commit after the last release's tag, as a project has when it bumps."""
+    write(root, {"docs/work.txt": "Work since the last release.\n"})
+    subprocess.run(["git", "add", "--all"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "--quiet", "-m", "Work"], cwd=root, check=True)
+    return root
 
 
 def extra_file_and_changelog(root: Path) -> Path:
