@@ -242,9 +242,10 @@ def project_metadata(root: Path, config: Any, runner: Runner) -> dict[str, str]:
             name, _ = cache.call_backend(environment, system, root, "metadata", Path(scratch), {})
             text = (Path(scratch) / name / "METADATA").read_text(encoding="utf-8")
     except (CacheUnusable, CommandError, OSError) as exc:
+        said = exc.output if isinstance(exc, CommandError) else str(exc)
         raise ProjectError(
             f"releasekit cannot read the name and version of the project in {root} from its "
-            f"files, and the build backend did not tell them either ({exc}).",
+            f"files, and the build backend did not tell them either{_last_line(said)}",
             'Add name = "..." and version = "..." to [project] in pyproject.toml (or list '
             "the file holding the version in [tool.releasekit] version-files).",
         ) from None

@@ -37,6 +37,9 @@ class Repository:
     index_url: str
     token_env: str = ""
     username: str = "__token__"
+    # Where verify --install takes the release's dependencies from ("" = the default:
+    # PyPI for TestPyPI, the repository's own index otherwise).
+    dependencies_index_url: str = ""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -101,6 +104,8 @@ class ReleaseConfig:
     verify_install: bool = False
     verify_import: tuple[str, ...] = ()
     verify_dependencies_index: str = ""
+    # check fails (instead of warning) when the changelog does not mention the version.
+    changelog_required: bool = False
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -244,7 +249,7 @@ def _parse_version_files(value: Any, key: str, source: str) -> tuple[VersionFile
     return tuple(files)
 
 
-_REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username"}
+_REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username", "dependencies-index-url"}
 
 
 def _parse_only_if_env(value: Any, key: str, source: str) -> dict[str, tuple[str, ...]]:
@@ -287,6 +292,7 @@ SCHEMA: Mapping[str, Parser] = {
     "version-files": _parse_version_files,
     "changelog": _parse_changelog,
     "changelog-unreleased": _parse_str,
+    "changelog-required": _parse_bool,
     "changelog-heading": _template_parser(required={"version"}, allowed={"version", "date"}),
     "commit": _parse_bool,
     "tag": _parse_bool,
@@ -545,7 +551,7 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             value = {k: list(v) for k, v in value.items()}
         rows.append((key, value, config.sources.get(key, "default")))
     for name, repository in sorted(config.repositories.items()):
-        for field in ("upload-url", "index-url", "token-env", "username"):
+        for field in ("upload-url", "index-url", "token-env", "username", "dependencies-index-url"):
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
             rows.append((key, value, config.sources.get(key, "default")))
@@ -601,6 +607,7 @@ def _build_repositories(tables: Mapping[str, Mapping[str, str]]) -> dict[str, Re
             index_url=fields["index-url"],
             token_env=fields.get("token-env", ""),
             username=fields.get("username", "__token__"),
+            dependencies_index_url=fields.get("dependencies-index-url", ""),
         )
         for name, fields in tables.items()
     }

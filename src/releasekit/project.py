@@ -355,6 +355,20 @@ def _setup_py(root: Path) -> _Static:
     constants = _module_constants(tree)
     name_node = keywords.get("name")
     name = _literal(name_node, constants)
+    if name is None and isinstance(name_node, ast.Subscript):  # name=about["__title__"]
+        key = name_node.slice.value if isinstance(name_node.slice, ast.Constant) else None
+        name = next(
+            (
+                found
+                for file in _referenced_python_files(root, tree)
+                if (
+                    found := _module_constants(_parse_python(file) or ast.Module([], [])).get(
+                        str(key)
+                    )
+                )
+            ),
+            None,
+        )
     vcs = "use_scm_version" in keywords or "setuptools_scm" in ast.dump(
         keywords.get("setup_requires", ast.Constant(None))
     )
@@ -537,13 +551,18 @@ def load_project(root: Path, config: ReleaseConfig) -> Project:
     if static:
         locations.extend(_detected_versions(root, name, {loc.path for loc in locations}))
     changelog = _changelog(root, config)
+    style = changelog_style(root, document, changelog)
+    if changelog is None and style == "towncrier" and config.changelog is not False:
+        configured = _get(document, "tool", "towncrier", "filename")
+        news = root / (configured if isinstance(configured, str) else "NEWS.rst")
+        changelog = news if news.is_file() else None
     return Project(
         root=root,
         name=name,
         locations=tuple(locations),
         vcs_versioned=vcs,
         changelog=changelog,
-        changelog_style=changelog_style(root, document, changelog),
+        changelog_style=style,
         metadata_version=metadata_version,
         notes=tuple(notes),
     )

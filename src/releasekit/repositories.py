@@ -67,6 +67,24 @@ def is_public(repository: Repository) -> bool:
     return bool(hosts & set(PUBLIC_HOSTS))
 
 
+# A test index's dependencies come from its production sibling (TestPyPI carries almost none).
+_DEPENDENCIES_OF = {"test.pypi.org": "https://pypi.org/simple/"}
+
+
+def dependencies_index(repository: Repository, config: ReleaseConfig) -> str:
+    """Where verify --install resolves the release's dependencies: the repository's
+    ``dependencies-index-url``, else ``verify.dependencies-index``, else PyPI for
+    TestPyPI and the repository's own index for any other."""
+    hosts = (urlsplit(repository.index_url).hostname, urlsplit(repository.upload_url).hostname)
+    default = next((_DEPENDENCIES_OF[h] for h in hosts if h in _DEPENDENCIES_OF), "")
+    return (
+        repository.dependencies_index_url
+        or config.verify_dependencies_index
+        or default
+        or repository.index_url
+    )
+
+
 def index_client(
     repository: Repository,
     credentials: Credentials | None = None,

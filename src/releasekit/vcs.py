@@ -41,14 +41,21 @@ class Git:
         )
         return [entry[3:] for entry in status.split("\0") if entry.strip()]
 
+    def untracked_files(self) -> list[str]:
+        """Untracked, not ignored paths (a wholly untracked directory as ``dir/``)."""
+        status = self.runner.run(["git", "status", "--porcelain"], cwd=self.root)
+        return [line[3:] for line in status.splitlines() if line.startswith("??")]
+
     def top(self) -> Path:
         return Path(self._git("rev-parse", "--show-toplevel"))
 
     def stage(self, paths: Sequence[str]) -> None:
-        """``git add`` each path (relative to the work tree's top), deletions too."""
-        if paths:
-            top = self.top()
-            self._git("add", "--all", "--", *(str(top / p) for p in paths))
+        """``git add`` each path (relative to the work tree's top) that exists; a deleted
+        one needs nothing (``commit -- PATHS`` records the deletion)."""
+        top = self.top()
+        existing = [str(top / p) for p in paths if (top / p).exists()]
+        if existing:
+            self._git("add", "--", *existing)
 
     def restore_paths(self, paths: Sequence[str]) -> None:
         """Put ``paths`` (relative to the top) back as HEAD has them; files HEAD lacks

@@ -11,6 +11,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -112,6 +113,10 @@ def build_release(
     target = checked_outdir(root, outdir if outdir is not None else root / config.build_outdir)
     build_env = dict(env or {})
     epoch, notes = _source_date_epoch(root, runner, build_env)
+    if project.vcs_versioned:
+        notes.extend(
+            tell_backend_the_version(root, config, runner, project.name, version, build_env)
+        )
     installer, installer_notes = _installer(config, build_env, runner.python)
     plan = BuildResult(
         project=project.name,
@@ -152,6 +157,36 @@ def build_release(
             target.rmdir()  # a failed first build leaves no empty dist/ behind
     removed = tuple(path for path in plan.removed if not path.exists())
     return replace(result, artifacts=artifacts, removed=removed)
+
+
+def pretend_version_env(name: str, version: str) -> dict[str, str]:
+    """The variables that make setuptools-scm (and hatch-vcs, which uses it), pdm-backend
+    and poetry-dynamic-versioning build ``version`` instead of asking git."""
+    suffix = re.sub(r"[-_.]+", "_", name).upper()
+    return {
+        f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{suffix}": version,
+        f"PDM_BUILD_SCM_VERSION_FOR_{suffix}": version,
+        "PDM_BUILD_SCM_VERSION": version,
+        "POETRY_DYNAMIC_VERSIONING_BYPASS": version,
+    }
+
+
+def tell_backend_the_version(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    name: str,
+    version: Version,
+    build_env: dict[str, str],
+) -> list[str]:
+    """For a version read from a tag at HEAD: the backend is told it, so a shallow clone
+    or a second tag on the commit cannot make it build another one."""
+    git = Git(runner, root)
+    tag = config.format_tag(str(version), name)
+    if not git.is_repository() or git.tag_commit(tag) != git.head():
+        return []
+    build_env.update(pretend_version_env(name, str(version)))
+    return [f"The backend is told the version of the tag {tag} at HEAD ({version})."]
 
 
 CACHE_NOTE = (

@@ -10,7 +10,7 @@ import fnmatch
 import shlex
 import tarfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -24,9 +24,10 @@ from releasekit.artifacts import (
     find_artifacts,
     read_metadata,
 )
+from releasekit.changelog import mentions_version
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.errors import CheckError, CommandError, ReleaseError
-from releasekit.project import load_project, normalize_name
+from releasekit.project import Project, load_project, normalize_name
 from releasekit.repositories import index_client, is_public
 from releasekit.runner import Runner
 from releasekit.steps.bump import current_version
@@ -151,9 +152,20 @@ def check_release(
         ),
     )
     record("target rules", _target_problems(artifacts, version, repository, config))
+    record("__version__ in the package", project.stale_locations(str(version)))
+    changelog_problems = _changelog_problems(project, str(version))
+    if config.changelog_required:
+        record("changelog", changelog_problems)
+    notes.extend(f"warning: {problem}" for problem in changelog_problems)
     git = Git(runner, root)
     if git.is_repository():
-        record("git", _git_problems(git, config, project.name, version))
+        byproducts = [p for p in git.untracked_files() if is_build_byproduct(p)]
+        if byproducts:
+            notes.append(
+                f"{', '.join(byproducts)}: build by-products, not counted as uncommitted "
+                "changes; add them to .gitignore (*.egg-info/ and /build/)."
+            )
+        record("git", _git_problems(git, config, project.name, version, set(byproducts)))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
     on_index = compare_with_index(
@@ -270,9 +282,33 @@ def _target_problems(
     return problems
 
 
-def _git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) -> list[str]:
+def is_build_byproduct(path: str) -> bool:
+    """What setuptools leaves in the tree while building: ``NAME.egg-info/``, ``build/``."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return path.endswith("/") and (last.endswith(".egg-info") or last == "build")
+
+
+def _changelog_problems(project: Project, version: str) -> list[str]:
+    if project.changelog is None:
+        return []
+    text = project.changelog.read_bytes().decode("utf-8", errors="replace")
+    if mentions_version(text, version):
+        return []
+    return [
+        f"{project.changelog.name} does not mention {version}"
+        + (
+            f" (run {project.changelog_style} to write its entry, or bump-version)"
+            if project.changelog_style in ("towncrier", "scriv")
+            else ""
+        )
+    ]
+
+
+def _git_problems(
+    git: Git, config: ReleaseConfig, name: str, version: Version, ignored: Set[str] = frozenset()
+) -> list[str]:
     problems = []
-    dirty = git.dirty_files()
+    dirty = [path for path in git.dirty_files() if path not in ignored]
     if dirty:
         problems.append(
             "the working tree has uncommitted changes: "
