@@ -108,6 +108,16 @@ def bump_version(
 ) -> BumpResult:
     """Bump the project in ``root`` to ``target`` (a part like ``minor`` or ``X.Y.Z``)."""
     project = load_project(root, config)
+    if project.metadata_version is not None and not any(
+        not loc.detected for loc in project.locations
+    ):
+        raise ProjectError(
+            f"The version of {project.name} ({project.metadata_version}) is computed when the "
+            "build backend runs; releasekit found no file that holds it as a literal, so "
+            "it cannot rewrite it.",
+            "List the file that holds it in [tool.releasekit] version-files "
+            '(e.g. version-files = [{path = "setup.py", pattern = "VERSION = \'{version}\'"}]).',
+        )
     current = current_version(project, config, runner)
     new = next_version(current, target)
     version = str(new)
