@@ -38,9 +38,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def run_json(
-    capsys: pytest.CaptureFixture[str], *argv: str | Path
-) -> tuple[int, dict[str, Any]]:
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, dict[str, Any]]:
     capsys.readouterr()
     code = main([*(str(a) for a in argv), "--json"])
     out = capsys.readouterr().out
@@ -262,3 +260,20 @@ def test_build_tells_the_backend_the_tag_version_when_two_tags_share_head(
         "rk_pluggy-1.2.4.tar.gz",
     ]
     assert "The backend is told the version of the tag v1.2.4 at HEAD (1.2.4)." in summary["notes"]
+
+
+def test_check_fails_when_the_package_version_is_stale(
+    tmp_path: Path, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = CORPUS["flat-stale-version"](tmp_path / "project")
+    write(root, {"rk_flat/__init__.py": '"""Flat."""\n\n__version__ = "1.2.2"\n'})
+    released(root)
+    assert main(["build", "--project", str(root)]) == 0
+
+    code, summary = run_json(
+        capsys, "check", "--project", root, "--repository-url", pypiserver.upload_url
+    )
+
+    assert code == ExitCode.CHECK
+    stale = "rk_flat/__init__.py says __version__ = '1.2.2', the project is 1.2.3"
+    assert stale in summary["failures"]

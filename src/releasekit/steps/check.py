@@ -152,7 +152,8 @@ def check_release(
         ),
     )
     record("target rules", _target_problems(artifacts, version, repository, config))
-    record("__version__ in the package", project.stale_locations(str(version)))
+    if any(location.detected for location in project.locations):
+        record("__version__ in the package", project.stale_locations(str(version)))
     changelog_problems = _changelog_problems(project, str(version))
     if config.changelog_required:
         record("changelog", changelog_problems)
