@@ -134,3 +134,69 @@ def test_every_layout_releases_with_only_a_repository_configured(
     verified = releasekit("verify", "--repository", "test", "--install", "--timeout", "30")
     assert verified["install"]["installed_version"] == "1.2.4"  # not the decoy's 9.9.9
     assert sorted(p.name for p in target.packages_dir.iterdir()) == files
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_verify_takes_dependencies_from_the_dependencies_index_and_never_the_decoy(
+    installer: str,
+    tmp_path: Path,
+    pypiserver: PypiServer,
+    dependencies_index: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """rk-withdeps 9.9.9 on the dependencies index (a higher version of the very project)
+    is never installed; neither is anything from an index named by pip.conf or UV_*."""
+    root = git_init(CORPUS["with-dependencies"](tmp_path / "project"), tag="v1.2.3")
+    config = (
+        write(
+            tmp_path,
+            {
+                "releasekit.toml": f"""\
+            [repositories.test]
+            upload-url = "{pypiserver.upload_url}"
+            index-url = "{pypiserver.simple_url}"
+            dependencies-index-url = "{dependencies_index.simple_url}"
+            """,
+                "pip.conf": f"[global]\nextra-index-url = {dependencies_index.simple_url}\n",
+            },
+        )
+        / "releasekit.toml"
+    )
+    common = ["--project", str(root), "--config", str(config)]
+    for command in (["build"], ["upload-test"]):
+        assert main([*command, *common]) == ExitCode.OK
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "pip.conf"))
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", dependencies_index.simple_url)
+    if installer == "pip":
+        monkeypatch.setattr("releasekit.steps.build.find_uv", lambda: None)
+
+    capsys.readouterr()
+    code = main(["verify", "--install", "--timeout", "30", "--json", *common])
+
+    captured = capsys.readouterr()
+    assert code == ExitCode.OK, captured.err
+    assert json.loads(captured.out)["install"] == {
+        "installer": installer,
+        "installed_version": "1.2.3",
+        "imported": ["rk_withdeps"],  # which imports rk_corpus_dep, from the dependencies index
+    }
+
+
+def test_verify_without_a_dependencies_index_fails_to_resolve_and_says_so(
+    tmp_path: Path, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default for an index that is not TestPyPI is the index itself: it lacks the
+    dependency, and the failure names the step."""
+    root = git_init(CORPUS["with-dependencies"](tmp_path / "project"), tag="v1.2.3")
+    common = ["--project", str(root), "--repository-url", pypiserver.upload_url]
+    assert main(["build", "--project", str(root)]) == ExitCode.OK
+    assert main(["upload", *common]) == ExitCode.OK
+
+    capsys.readouterr()
+    code = main(["verify", "--install", "--timeout", "30", *common])
+
+    assert code == ExitCode.VERIFY
+    err = capsys.readouterr().err
+    assert "Installing from test in a fresh environment failed" in err
+    assert DEPENDENCY in err
