@@ -82,6 +82,10 @@ def _plain(value: Any) -> Any:
 def _run(context: Context, command: str, argv: list[str], resume: str = "") -> None:
     from releasekit.cli import run_command
 
+    # The project is the one whose tasks.py Invoke loaded, wherever the user stands.
+    loaded_from = getattr(context.config, "_project_prefix", None)
+    if loaded_from and "--project" not in argv:
+        argv = [*argv, "--project", str(loaded_from)]
     try:
         args = parse_command(command, argv, usage=f"invoke {command}")
         args.resume_command = resume or f"invoke {shlex.join([command, *argv])}"
