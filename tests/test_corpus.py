@@ -91,6 +91,9 @@ def test_every_layout_releases_with_only_a_repository_configured(
             {
                 "releasekit.toml": f"""\
             tag-format = "v{{version}}"
+            # Offline after the first run: the build requirements' resolution is kept for
+            # a day in the cached build environments (~/.cache/releasekit).
+            build.cache-ttl = 86400
 
             [repositories.test]
             upload-url = "{target.upload_url}"
