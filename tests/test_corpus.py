@@ -10,6 +10,7 @@ top; releasekit's configuration holds only the tag format and the repository.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,12 @@ from index_servers import PypiServer, make_wheel, run_pypiserver, stop_server
 from layouts import CORPUS, DEPENDENCY, LAYOUTS, commit_on_top, git_init, with_readme, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
+from sample_release import UV_CACHE
+
+# Where the build environments of the corpus stay between runs (the tests move HOME).
+BUILD_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / (
+    "releasekit-test-corpus"
+)
 
 # The earlier layouts (bump-version's own) with a README, as twine check --strict wants.
 ALL = {**{name: "layouts" for name in LAYOUTS}, **{name: "corpus" for name in CORPUS}}
@@ -79,11 +86,13 @@ def as_released(layout: str, root: Path) -> Path:
 def test_every_layout_releases_with_only_a_repository_configured(
     tmp_path: Path,
     layout: str,
+    monkeypatch: pytest.MonkeyPatch,
     pypiserver: PypiServer,
     dependencies_index: PypiServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     target, deps = pypiserver, dependencies_index
+    monkeypatch.setenv("UV_CACHE_DIR", UV_CACHE)  # the wheels of the build requirements
     root = as_released(layout, tmp_path / "project")
     config = (
         write(
@@ -91,9 +100,10 @@ def test_every_layout_releases_with_only_a_repository_configured(
             {
                 "releasekit.toml": f"""\
             tag-format = "v{{version}}"
-            # Offline after the first run: the build requirements' resolution is kept for
-            # a day in the cached build environments (~/.cache/releasekit).
+            # Offline after the first run: the build environments and the resolution of
+            # their requirements are kept (a day) outside the per-test HOME.
             build.cache-ttl = 86400
+            build.cache-dir = "{BUILD_CACHE}"
 
             [repositories.test]
             upload-url = "{target.upload_url}"

@@ -165,7 +165,6 @@ def pretend_version_env(name: str, version: str) -> dict[str, str]:
     suffix = re.sub(r"[-_.]+", "_", name).upper()
     return {
         f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{suffix}": version,
-        f"PDM_BUILD_SCM_VERSION_FOR_{suffix}": version,
         "PDM_BUILD_SCM_VERSION": version,
         "POETRY_DYNAMIC_VERSIONING_BYPASS": version,
     }
