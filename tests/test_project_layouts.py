@@ -277,3 +277,20 @@ def test_check_fails_when_the_package_version_is_stale(
     assert code == ExitCode.CHECK
     stale = "rk_flat/__init__.py says __version__ = '1.2.2', the project is 1.2.3"
     assert stale in summary["failures"]
+
+
+def test_a_failing_changelog_tool_leaves_everything_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = CORPUS["towncrier"](tmp_path)
+    pyproject = (root / "pyproject.toml").read_text()
+    write(root, {"pyproject.toml": pyproject + 'template = "missing/template.md"\n'})
+    released(root)
+    before = snapshot(root)
+
+    assert main(["bump-version", "patch", "--project", str(root)]) == ExitCode.COMMAND
+
+    assert "towncrier build --version 1.2.4 --yes" in capsys.readouterr().err
+    assert snapshot(root) == before
+    assert git(root, "status", "--porcelain") == ""
+    assert git(root, "tag", "--list", "v1.2.4") == ""

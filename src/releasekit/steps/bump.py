@@ -315,4 +315,14 @@ class _ChangelogTool:
 
 
 def _tree_bytes(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    """The project's files outside git, without hidden directories (.venv, .nox) and
+    build output, which a changelog tool never writes."""
+    skipped = {"dist", "build", "node_modules", "__pycache__"}
+    return {
+        path: path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part in skipped for part in path.relative_to(root).parts[:-1]
+        )
+    }
