@@ -293,6 +293,7 @@ class _ChangelogTool:
     def run(self) -> list[Path]:
         """Run the tool; the paths it changed, staged for the release commit."""
         self.ran = True
+        self.git.runner.log(f"Writing the changelog: {' '.join(self.command[1:])}...")
         self.git.runner.run(list(self.command), cwd=self.root)
         if not self.in_git:
             return []
