@@ -144,6 +144,14 @@ def test_computed_version_comes_from_the_build_backend_with_a_note(
     assert (project.name, project.read_version()) == ("rk-computed", "1.2.3")
     assert "the build backend reports 1.2.3" in project.notes[0]
 
+    code, built = run_json(capsys, "build", "--project", root)
+    assert code == ExitCode.OK
+    assert sorted(a["filename"] for a in built["artifacts"]) == [
+        "rk_computed-1.2.3-py3-none-any.whl",
+        "rk_computed-1.2.3.tar.gz",
+    ]
+    assert any("the build backend reports 1.2.3" in note for note in built["notes"])
+
     before = snapshot(root)
     assert main(["bump-version", "patch", "--project", str(root)]) == ExitCode.PROJECT
     err = capsys.readouterr().err

@@ -113,6 +113,7 @@ def build_release(
     target = checked_outdir(root, outdir if outdir is not None else root / config.build_outdir)
     build_env = dict(env or {})
     epoch, notes = _source_date_epoch(root, runner, build_env)
+    notes = [*project.notes, *notes]
     if project.vcs_versioned:
         notes.extend(
             tell_backend_the_version(root, config, runner, project.name, version, build_env)

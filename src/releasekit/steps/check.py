@@ -130,7 +130,7 @@ def check_release(
     artifacts = find_artifacts(outdir)
     failures: list[str] = []
     passed: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = list(project.notes)
 
     def record(name: str, problems: list[str]) -> None:
         failures.extend(problems)
