@@ -27,6 +27,7 @@ from sample_release import (
     nox,
     pyproject,
     repositories,
+    run_tool,
     sha256_files,
     step_outcomes,
     version_in,
@@ -622,3 +623,22 @@ def test_invoke_release_errors_exit_with_their_message_and_code(
     assert message in result.stderr
     assert_no_traceback(result)
     assert version_in(root) == "1.0.0"
+
+
+def test_invoke_from_another_project_below_uses_the_one_of_tasks_py(tmp_path: Path) -> None:
+    """Invoke finds tasks.py in a parent directory; releasekit releases that project,
+    not the nearest pyproject.toml of the working directory."""
+    root = write_sample_project(
+        tmp_path / "project",
+        files={"examples/other/pyproject.toml": '[project]\nname = "other"\nversion = "9.0"\n'},
+    )
+
+    result = run_tool(
+        [sys.executable, "-m", "invoke", "build", "--dry-run", "--json"],
+        root / "examples" / "other",
+        {},
+    )
+
+    assert result.returncode == 0, result
+    summary = json.loads(result.stdout)
+    assert (summary["project"], summary["version"]) == ("rk-sample", "1.0.0")

@@ -88,8 +88,21 @@ def test_vcs_versioned_project_is_bumped_by_a_tag_only(tmp_path: Path) -> None:
     assert run(root, "bump-version", "patch") == 0
 
     assert git(root, "rev-parse", "HEAD") == head  # no commit: no file holds the version
-    assert git(root, "tag", "--points-at", "HEAD").split() == ["v1.2.3", "v1.2.4"]
+    assert git(root, "tag", "--points-at", "HEAD").split() == ["v1.2.4"]
     assert git(root, "cat-file", "-t", "v1.2.4") == "tag"  # annotated
+
+
+def test_vcs_bump_refuses_a_second_release_tag_on_the_same_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = LAYOUTS["hatch-vcs"](tmp_path)
+    git(root, "tag", "--annotate", "-m", "Release 1.2.4", "v1.2.4")
+
+    assert run(root, "bump-version", "patch") == ExitCode.VCS
+
+    err = capsys.readouterr().err
+    assert "HEAD already carries the release tag v1.2.4" in err
+    assert git(root, "tag", "--points-at", "HEAD").split() == ["v1.2.4"]
 
 
 def test_commit_and_annotated_tag_in_a_git_checkout(tmp_path: Path) -> None:
@@ -246,7 +259,7 @@ def test_missing_pyproject_is_a_project_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(tmp_path, "bump-version", "patch") == ExitCode.PROJECT
-    assert "No pyproject.toml in" in capsys.readouterr().err
+    assert "No pyproject.toml, setup.cfg or setup.py in" in capsys.readouterr().err
 
 
 def test_version_missing_from_an_extra_file_changes_nothing(

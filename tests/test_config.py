@@ -207,3 +207,32 @@ def test_command_line_module_runs(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert out == "1.0.0\n"
+
+
+def test_dependencies_index_defaults_to_pypi_for_testpypi_and_the_target_otherwise(
+    tmp_path: Path,
+) -> None:
+    from releasekit.repositories import dependencies_index
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\n\n'
+        "[tool.releasekit.repositories.private]\n"
+        'upload-url = "https://pkgs.example.invalid/upload/"\n'
+        'index-url = "https://pkgs.example.invalid/simple/"\n\n'
+        "[tool.releasekit.repositories.mirrored]\n"
+        'upload-url = "https://pkgs.example.invalid/upload/"\n'
+        'index-url = "https://pkgs.example.invalid/simple/"\n'
+        'dependencies-index-url = "https://mirror.example.invalid/simple/"\n'
+    )
+    config = load_config(tmp_path, env={})
+
+    assert dependencies_index(config.repository("test"), config) == "https://pypi.org/simple/"
+    assert dependencies_index(config.repository("prod"), config) == "https://pypi.org/simple/"
+    assert (
+        dependencies_index(config.repository("private"), config)
+        == "https://pkgs.example.invalid/simple/"
+    )
+    assert (
+        dependencies_index(config.repository("mirrored"), config)
+        == "https://mirror.example.invalid/simple/"
+    )

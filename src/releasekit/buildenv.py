@@ -67,7 +67,7 @@ from releasekit.runner import Runner
 
 FORMAT = 1
 Installer = Literal["pip", "uv"]
-Kind = Literal["sdist", "wheel"]
+Kind = Literal["sdist", "wheel", "metadata"]
 # PEP 517: a project without [build-system] is built with setuptools' legacy backend.
 DEFAULT_REQUIRES = ("setuptools>=40.8.0",)
 DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
@@ -218,6 +218,39 @@ def build_sdist_and_wheel(
     return CachedBuild(
         (outdir / sdist_name, outdir / wheel_name), tuple(environments), tuple(command)
     )
+
+
+def project_metadata(root: Path, config: Any, runner: Runner) -> dict[str, str]:
+    """Name and version from the backend's ``prepare_metadata_for_build_wheel`` hook,
+    run in the cached build environment (made with uv when found, else pip)."""
+    import email.parser
+
+    uv = shutil.which("uv")
+    try:
+        cache = BuildEnvCache(
+            cache_dir(config.build_cache_dir, root),
+            runner,
+            installer="uv" if uv else "pip",
+            uv=uv,
+            ttl=config.build_cache_ttl,
+            project=root,
+        )
+        system = BuildSystem.of(root)
+        environment = cache.environment(system.requires)
+        with tempfile.TemporaryDirectory(prefix="releasekit-metadata-") as scratch:
+            runner.log(f"Asking the build backend ({system.backend}) for the project's metadata...")
+            name, _ = cache.call_backend(environment, system, root, "metadata", Path(scratch), {})
+            text = (Path(scratch) / name / "METADATA").read_text(encoding="utf-8")
+    except (CacheUnusable, CommandError, OSError) as exc:
+        said = exc.output if isinstance(exc, CommandError) else str(exc)
+        raise ProjectError(
+            f"releasekit cannot read the name and version of the project in {root} from its "
+            f"files, and the build backend did not tell them either{_last_line(said)}",
+            'Add name = "..." and version = "..." to [project] in pyproject.toml (or list '
+            "the file holding the version in [tool.releasekit] version-files).",
+        ) from None
+    message = email.parser.Parser().parsestr(text, headersonly=True)
+    return {"name": message.get("Name", ""), "version": message.get("Version", "")}
 
 
 def extract_sdist(sdist: Path, destination: Path) -> Path:
@@ -777,10 +810,14 @@ def main():
     spec.loader.exec_module(hooks)
     result = {"kind": kind, "status": "failed"}
     try:
-        requires = list(getattr(hooks, "get_requires_for_build_" + kind)({}))
+        hook_kind = "wheel" if kind == "metadata" else kind
+        requires = list(getattr(hooks, "get_requires_for_build_" + hook_kind)({}))
         result["requires"] = requires
         if any(r not in approved for r in requires):
             result["status"] = "needs-requirements"
+        elif kind == "metadata":
+            result["filename"] = hooks.prepare_metadata_for_build_wheel(outdir, {}, True)
+            result["status"] = "built"
         else:
             result["filename"] = getattr(hooks, "build_" + kind)(outdir, {})
             result["status"] = "built"

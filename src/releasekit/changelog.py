@@ -1,10 +1,13 @@
-"""Roll a Keep a Changelog "Unreleased" section into the new version's section."""
+"""The changelog at a release: roll a Keep a Changelog "Unreleased" section into the new
+version's section, or find the project's own tool (towncrier, scriv) to write it."""
 
 from __future__ import annotations
 
 import datetime
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 from releasekit.errors import ProjectError
 
@@ -80,3 +83,68 @@ def _move_compare_link(
         f"[{label}]: {base}{new_tag}...HEAD\n[{version}]: {base}{previous_tag}...{new_tag}"
     )
     return text[: match.start()] + replacement + text[match.end() :]
+
+
+# --- which tool keeps the changelog -------------------------------------------------------
+
+KEEP_A_CHANGELOG = "keepachangelog"
+TOWNCRIER = "towncrier"
+SCRIV = "scriv"
+OTHER = "other"
+
+
+def changelog_style(root: Path, pyproject: dict[str, Any], changelog: Path | None) -> str:
+    """How the project keeps its changelog: towncrier or scriv when configured, Keep a
+    Changelog when the file has an Unreleased heading, else "other" (left untouched)."""
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
+    assert isinstance(tool, dict)
+    if "towncrier" in tool or (root / "towncrier.toml").is_file():
+        return TOWNCRIER
+    if (
+        "scriv" in tool
+        or (root / "changelog.d" / "scriv.ini").is_file()
+        or _ini_has(root / "setup.cfg", "scriv")
+    ):
+        return SCRIV
+    if changelog is not None:
+        text = changelog.read_bytes().decode("utf-8", errors="replace")
+        if _unreleased_heading("Unreleased").search(text):
+            return KEEP_A_CHANGELOG
+        return OTHER
+    return KEEP_A_CHANGELOG
+
+
+def _ini_has(path: Path, section: str) -> bool:
+    if not path.is_file():
+        return False
+    header = re.compile(r"^\[" + re.escape(section) + r"\]", re.MULTILINE)
+    return bool(header.search(path.read_text(encoding="utf-8", errors="replace")))
+
+
+def changelog_tool_command(style: str, root: Path, python: str, version: str) -> list[str]:
+    """The command that writes ``version``'s section with the project's own tool.
+
+    The tool is the project's, never releasekit's: looked up next to ``python`` (the
+    session's environment), then on PATH.
+    """
+    argv = {
+        TOWNCRIER: ["build", "--version", version, "--yes"],
+        SCRIV: ["collect", "--version", version],
+    }[style]
+    for candidate in (Path(python).parent / style, shutil.which(style)):
+        if candidate and Path(candidate).is_file():
+            return [str(candidate), *argv]
+    raise ProjectError(
+        f"{root.name} keeps its changelog with {style}, which is not installed here "
+        f"(looked next to {python} and on PATH).",
+        f"Install {style} in the environment that runs releasekit (pip install {style}), "
+        "or set changelog = false to bump without writing the changelog.",
+    )
+
+
+def mentions_version(text: str, version: str) -> bool:
+    """True when ``version`` appears in ``text`` as a whole version (1.2.3 is not in 1.2.30)."""
+    return (
+        re.search(r"(?<![0-9A-Za-z.])v?" + re.escape(version) + r"(?![0-9A-Za-z])", text)
+        is not None
+    )

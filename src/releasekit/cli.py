@@ -74,10 +74,11 @@ def run_command(
     ``adapter`` (a configuration layer above the project's table).
     """
     from releasekit.config import load_config
+    from releasekit.project import find_project_root
     from releasekit.runner import SubprocessRunner
     from releasekit.workspace import Package, find_packages
 
-    root = args.project.resolve()
+    root = find_project_root(args.project)
 
     def configure(directory: Path, workspace: Path | None = None) -> ReleaseConfig:
         return load_config(

@@ -108,6 +108,8 @@ class ReleaseConfig:
     provenance_repository: str = ""
     provenance_workflow: str = ""
     provenance_environment: str = ""
+    # check fails (instead of warning) when the changelog does not mention the version.
+    changelog_required: bool = False
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -278,7 +280,14 @@ def _parse_version_files(value: Any, key: str, source: str) -> tuple[VersionFile
     return tuple(files)
 
 
-_REPOSITORY_KEYS = {"upload-url", "index-url", "token-env", "username", "production"}
+_REPOSITORY_KEYS = {
+    "upload-url",
+    "index-url",
+    "token-env",
+    "username",
+    "production",
+    "dependencies-index-url",
+}
 
 
 def _parse_only_if_env(value: Any, key: str, source: str) -> dict[str, tuple[str, ...]]:
@@ -324,6 +333,7 @@ SCHEMA: Mapping[str, Parser] = {
     "version-files": _parse_version_files,
     "changelog": _parse_changelog,
     "changelog-unreleased": _parse_str,
+    "changelog-required": _parse_bool,
     "changelog-heading": _template_parser(required={"version"}, allowed={"version", "date"}),
     "commit": _parse_bool,
     "tag": _parse_bool,
@@ -591,7 +601,7 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             value = {k: list(v) for k, v in value.items()}
         rows.append((key, value, config.sources.get(key, "default")))
     for name, repository in sorted(config.repositories.items()):
-        for field in ("upload-url", "index-url", "token-env", "username"):
+        for field in ("upload-url", "index-url", "token-env", "username", "dependencies-index-url"):
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
             rows.append((key, value, config.sources.get(key, "default")))
@@ -650,6 +660,7 @@ def _build_repositories(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Re
             token_env=fields.get("token-env", ""),
             username=fields.get("username", "__token__"),
             production_flag=fields.get("production"),
+            dependencies_index_url=fields.get("dependencies-index-url", ""),
         )
         for name, fields in tables.items()
     }

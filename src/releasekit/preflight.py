@@ -11,7 +11,7 @@ no tag, no file. check runs the git and version rules again on the built artifac
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +80,8 @@ def run_preflight(
 
     git = Git(runner, plan.root)
     if git.is_repository():
-        problems = git_problems(git, plan.config, plan.name, plan.version)
+        ignored = set(build_byproducts(git))
+        problems = git_problems(git, plan.config, plan.name, plan.version, ignored)
         if command == "release" and plan.bump:
             problems += _new_tag_problems(git, plan)
         record("git", problems)
@@ -103,11 +104,28 @@ def run_preflight(
     return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
 
 
-def git_problems(git: Git, config: ReleaseConfig, name: str, version: Version) -> list[str]:
-    """A clean tree on a release branch (or a detached HEAD at the release tag), and no
-    stale release tag."""
+def build_byproducts(git: Git) -> list[str]:
+    """What setuptools leaves untracked in the tree while building (``NAME.egg-info/``,
+    ``build/``): not uncommitted changes of the project."""
+    return [path for path in git.untracked_files() if is_build_byproduct(path)]
+
+
+def is_build_byproduct(path: str) -> bool:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return path.endswith("/") and (last.endswith(".egg-info") or last == "build")
+
+
+def git_problems(
+    git: Git,
+    config: ReleaseConfig,
+    name: str,
+    version: Version,
+    ignored: Set[str] = frozenset(),
+) -> list[str]:
+    """A clean tree (but for ``ignored`` paths) on a release branch (or a detached HEAD at
+    the release tag), and no stale release tag."""
     problems = []
-    dirty = git.dirty_files()
+    dirty = [path for path in git.dirty_files() if path not in ignored]
     if dirty:
         problems.append(
             "the working tree has uncommitted changes: "

@@ -36,6 +36,9 @@ class Repository:
     username: str = "__token__"
     # None: decided by the upload host (PyPI's is production); a config table may say.
     production_flag: bool | None = None
+    # Where verify --install takes the release's dependencies from ("" = the default:
+    # PyPI for TestPyPI, the repository's own index otherwise).
+    dependencies_index_url: str = ""
 
     @property
     def production(self) -> bool:
@@ -105,6 +108,24 @@ def _host(url: str) -> tuple[str | None, int | None]:
 def is_public(repository: Repository) -> bool:
     """True for PyPI and TestPyPI, where local versions and Private classifiers are refused."""
     return repository.public
+
+
+# A test index's dependencies come from its production sibling (TestPyPI carries almost none).
+_DEPENDENCIES_OF = {"test.pypi.org": "https://pypi.org/simple/"}
+
+
+def dependencies_index(repository: Repository, config: ReleaseConfig) -> str:
+    """Where verify --install resolves the release's dependencies: the repository's
+    ``dependencies-index-url``, else ``verify.dependencies-index``, else PyPI for
+    TestPyPI and the repository's own index for any other."""
+    hosts = (urlsplit(repository.index_url).hostname, urlsplit(repository.upload_url).hostname)
+    default = next((_DEPENDENCIES_OF[h] for h in hosts if h in _DEPENDENCIES_OF), "")
+    return (
+        repository.dependencies_index_url
+        or config.verify_dependencies_index
+        or default
+        or repository.index_url
+    )
 
 
 def index_client(

@@ -37,6 +37,64 @@ class Git:
         status = self.runner.run(["git", "status", "--porcelain"], cwd=self.root)
         return [line[3:] for line in status.splitlines() if line.strip()]
 
+    def changed_paths(self) -> list[str]:
+        """Every changed, deleted or untracked file (one per file, never a directory)."""
+        status = self.runner.run(
+            ["git", "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"],
+            cwd=self.root,
+        )
+        return [entry[3:] for entry in status.split("\0") if entry.strip()]
+
+    def untracked_files(self) -> list[str]:
+        """Untracked, not ignored paths (a wholly untracked directory as ``dir/``)."""
+        status = self.runner.run(["git", "status", "--porcelain"], cwd=self.root)
+        return [line[3:] for line in status.splitlines() if line.startswith("??")]
+
+    def work_tree_top(self) -> Path:
+        """The top directory of the work tree (inside a git repository)."""
+        return Path(self._git("rev-parse", "--show-toplevel"))
+
+    def stage(self, paths: Sequence[str]) -> None:
+        """``git add`` each path (relative to the work tree's top) that exists; a deleted
+        one needs nothing (``commit -- PATHS`` records the deletion)."""
+        top = self.work_tree_top()
+        existing = [str(top / p) for p in paths if (top / p).exists()]
+        if existing:
+            self._git("add", "--", *existing)
+
+    def restore_paths(self, paths: Sequence[str]) -> None:
+        """Put ``paths`` (relative to the top) back as HEAD has them; files HEAD lacks
+        are removed."""
+        top = self.work_tree_top()
+        for path in paths:
+            try:
+                self._git("cat-file", "-e", f"HEAD:{path}")
+            except CommandError:
+                self._git(
+                    "rm",
+                    "--cached",
+                    "--quiet",
+                    "--force",
+                    "--ignore-unmatch",
+                    "--",
+                    str(top / path),
+                )
+                (top / path).unlink(missing_ok=True)
+            else:
+                self._git("checkout", "HEAD", "--", str(top / path))
+
+    def release_tags_at_head(self, tag_format: str, name: str = "") -> list[str]:
+        """The tags on HEAD that fit ``tag_format`` with a version."""
+        prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
+        found = []
+        for tag in self._git("tag", "--points-at", "HEAD", "--list", f"{prefix}*{suffix}").split():
+            try:
+                Version(tag[len(prefix) : len(tag) - len(suffix) if suffix else None])
+            except InvalidVersion:
+                continue
+            found.append(tag)
+        return found
+
     def require_clean(self, what: str) -> None:
         dirty = self.dirty_files()
         if dirty:

@@ -11,6 +11,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -97,10 +98,15 @@ def build_release(
     The new artifacts replace the old ones only once the build succeeded and they match
     the project's name and version; until then the output directory is left as it was.
     """
-    root, config, version = plan.root, plan.config, plan.version
+    root, config, version, project = plan.root, plan.config, plan.version, plan.project
     target = checked_outdir(root, outdir if outdir is not None else plan.outdir)
     build_env = dict(env or {})
     epoch, notes = _source_date_epoch(root, runner, build_env)
+    notes = [*project.notes, *notes]
+    if project.vcs_versioned:
+        notes.extend(
+            tell_backend_the_version(root, config, runner, project.name, version, build_env)
+        )
     installer, installer_notes = _installer(config, build_env, runner.python)
     planned = BuildResult(
         project=plan.name,
@@ -142,6 +148,35 @@ def build_release(
             target.rmdir()  # a failed first build leaves no empty dist/ behind
     removed = tuple(path for path in planned.removed if not path.exists())
     return replace(result, artifacts=artifacts, removed=removed)
+
+
+def pretend_version_env(name: str, version: str) -> dict[str, str]:
+    """The variables that make setuptools-scm (and hatch-vcs, which uses it), pdm-backend
+    and poetry-dynamic-versioning build ``version`` instead of asking git."""
+    suffix = re.sub(r"[-_.]+", "_", name).upper()
+    return {
+        f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{suffix}": version,
+        "PDM_BUILD_SCM_VERSION": version,
+        "POETRY_DYNAMIC_VERSIONING_BYPASS": version,
+    }
+
+
+def tell_backend_the_version(
+    root: Path,
+    config: ReleaseConfig,
+    runner: Runner,
+    name: str,
+    version: Version,
+    build_env: dict[str, str],
+) -> list[str]:
+    """For a version read from a tag at HEAD: the backend is told it, so a shallow clone
+    or a second tag on the commit cannot make it build another one."""
+    git = Git(runner, root)
+    tag = config.format_tag(str(version), name)
+    if not git.is_repository() or git.tag_commit(tag) != git.head():
+        return []
+    build_env.update(pretend_version_env(name, str(version)))
+    return [f"The backend is told the version of the tag {tag} at HEAD ({version})."]
 
 
 CACHE_NOTE = (

@@ -12,7 +12,12 @@ from typing import Any
 
 from packaging.version import Version
 
-from releasekit.changelog import roll_changelog
+from releasekit.changelog import (
+    KEEP_A_CHANGELOG,
+    OTHER,
+    changelog_tool_command,
+    roll_changelog,
+)
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import transaction
@@ -54,6 +59,8 @@ class BumpResult:
     tag: str | None
     dry_run: bool
     notes: tuple[str, ...] = field(default=())
+    # The project's changelog tool (towncrier, scriv) run inside the bump, if any.
+    changelog_command: tuple[str, ...] = ()
 
     def diff(self) -> str:
         return "".join(change.diff(self.root) for change in self.changes)
@@ -73,6 +80,7 @@ class BumpResult:
             "commit": self.commit_sha if not self.dry_run else self.commit,
             "tag": self.tag,
             "notes": list(self.notes),
+            "changelog_command": list(self.changelog_command),
         }
 
 
@@ -96,14 +104,41 @@ def bump_version(
     )
     target = plan.bump or str(plan.version)
     version = str(plan.version)
+    if project.metadata_version is not None and not any(
+        not loc.detected for loc in project.locations
+    ):
+        raise ProjectError(
+            f"The version of {project.name} ({project.metadata_version}) is computed when the "
+            "build backend runs; releasekit found no file that holds it as a literal, so "
+            "it cannot rewrite it.",
+            "List the file that holds it in [tool.releasekit] version-files "
+            '(e.g. version-files = [{path = "setup.py", pattern = "VERSION = \'{version}\'"}]).',
+        )
     notes = []
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
     changes = _planned_changes(project, config, current, version, today)
+    notes.extend(project.notes)
+    changelog_command: list[str] = []
+    if project.changelog_style not in (KEEP_A_CHANGELOG, OTHER) and config.changelog is not False:
+        changelog_command = changelog_tool_command(
+            project.changelog_style, root, runner.python, version
+        )
+        notes.append(
+            f"The changelog is written by {project.changelog_style}: "
+            + " ".join(changelog_command[1:])
+            + "."
+        )
+    elif project.changelog_style == OTHER and project.changelog is not None:
+        notes.append(
+            f"{project.changelog.name} has no '## [{config.changelog_unreleased}]' section and "
+            "no towncrier or scriv configuration: it is left as it is (write its entry "
+            "yourself; check warns when the version is not in it)."
+        )
     git = Git(runner, root)
     in_git = git.is_repository()
-    commit = config.commit and in_git and bool(changes)
+    commit = config.commit and in_git and (bool(changes) or bool(changelog_command))
     tag = config.format_tag(version, project.name) if config.tag and in_git else None
     if project.vcs_versioned and tag is None:
         raise VcsError(
@@ -121,6 +156,8 @@ def bump_version(
                 f"The tag {tag} already exists.",
                 "Bump to a version that was not released yet, or delete the stale tag.",
             )
+        if tag and not commit:
+            _refuse_second_release_tag(git, config, project.name)
 
     result = BumpResult(
         project=project.name,
@@ -133,6 +170,7 @@ def bump_version(
         tag=tag,
         dry_run=dry_run,
         notes=tuple(notes),
+        changelog_command=tuple(changelog_command),
     )
     if dry_run:
         return result
@@ -168,7 +206,7 @@ def _planned_changes(
     changes = [
         FileChange(path, originals[path], texts[path], ", ".join(whats[path])) for path in texts
     ]
-    if project.changelog is not None:
+    if project.changelog is not None and project.changelog_style == KEEP_A_CHANGELOG:
         before = project.changelog.read_bytes().decode("utf-8")
         after = roll_changelog(
             before,
@@ -187,6 +225,11 @@ def _planned_changes(
 def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git) -> str | None:
     contents = {c.path: c.after.encode("utf-8") for c in result.changes}
     committed = tagged = False
+    tool = (
+        _ChangelogTool(project.root, result.changelog_command, git, git.is_repository())
+        if result.changelog_command
+        else None
+    )
     try:
         with transaction(contents):
             if not project.vcs_versioned:
@@ -199,8 +242,11 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
                     )
             sha = None
             fields = {"version": result.version, "name": project.name, "tag": result.tag or ""}
+            paths = list(contents)
+            if tool is not None:
+                paths += [p for p in tool.run() if p not in paths]
             if result.commit:
-                sha = git.commit(list(contents), config.commit_message.format(**fields))
+                sha = git.commit(paths, config.commit_message.format(**fields))
                 committed = True
             if result.tag:
                 git.create_tag(result.tag, config.tag_message.format(**fields))
@@ -211,4 +257,66 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
             git.delete_tag(result.tag)
         if committed:
             git.undo_commit()
+        if tool is not None:
+            tool.restore()
         raise
+
+
+def _refuse_second_release_tag(git: Git, config: ReleaseConfig, name: str) -> None:
+    """A tag-versioned bump tags HEAD itself: refuse if HEAD is already a release."""
+    existing = git.release_tags_at_head(config.tag_format, name)
+    if existing:
+        raise VcsError(
+            f"HEAD already carries the release tag {existing[0]}; a second release tag on the "
+            "same commit makes the version the backend builds a matter of chance.",
+            "Commit the changes of the new release first, then bump.",
+        )
+
+
+class _ChangelogTool:
+    """The project's changelog tool, run inside the bump; what it changed is put back as
+    HEAD has it if the bump fails after it (the tree was clean, unless --allow-dirty)."""
+
+    def __init__(self, root: Path, command: tuple[str, ...], git: Git, in_git: bool) -> None:
+        self.root, self.command, self.git, self.in_git = root, command, git, in_git
+        self.before: set[str] = set(git.changed_paths()) if in_git else set()
+        self.snapshot: dict[Path, bytes] = {} if in_git else _tree_bytes(root)
+        self.ran = False
+
+    def run(self) -> list[Path]:
+        """Run the tool; the paths it changed, staged for the release commit."""
+        self.ran = True
+        self.git.runner.log(f"Writing the changelog: {' '.join(self.command[1:])}...")
+        self.git.runner.run(list(self.command), cwd=self.root)
+        if not self.in_git:
+            return []
+        changed = [p for p in self.git.changed_paths() if p not in self.before]
+        self.git.stage(changed)
+        top = self.git.work_tree_top()
+        return [top / p for p in changed]
+
+    def restore(self) -> None:
+        if not self.ran:
+            return
+        if not self.in_git:
+            for path in set(_tree_bytes(self.root)) - set(self.snapshot):
+                path.unlink()
+            for path, data in self.snapshot.items():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            return
+        self.git.restore_paths([p for p in self.git.changed_paths() if p not in self.before])
+
+
+def _tree_bytes(root: Path) -> dict[Path, bytes]:
+    """The project's files outside git, without hidden directories (.venv, .nox) and
+    build output, which a changelog tool never writes."""
+    skipped = {"dist", "build", "node_modules", "__pycache__"}
+    return {
+        path: path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part in skipped for part in path.relative_to(root).parts[:-1]
+        )
+    }

@@ -21,12 +21,13 @@ from releasekit.artifacts import (
     find_artifacts,
     read_metadata,
 )
+from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.errors import CheckError, CommandError
 from releasekit.plan import ReleasePlan
-from releasekit.preflight import git_problems, policy_problems
-from releasekit.project import normalize_name
+from releasekit.preflight import build_byproducts, git_problems, policy_problems
+from releasekit.project import Project, normalize_name
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
 from releasekit.vcs import Git
@@ -59,7 +60,7 @@ def check_release(
     artifacts = find_artifacts(outdir)
     failures: list[str] = []
     passed: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = list(project.notes)
     warnings: list[str] = []
 
     def record(name: str, problems: list[str]) -> None:
@@ -91,9 +92,22 @@ def check_release(
         record("PyPI upload rules", rules.failures)
         warnings.extend(rules.warnings)
         notes.extend(rules.notes)
+    if any(location.detected for location in project.locations):
+        record("__version__ in the package", project.stale_locations(str(version)))
+    changelog_problems = _changelog_problems(project, str(version))
+    if config.changelog_required:
+        record("changelog", changelog_problems)
+    else:
+        warnings.extend(changelog_problems)
     git = Git(runner, root)
     if git.is_repository():
-        record("git", git_problems(git, config, project.name, version))
+        byproducts = build_byproducts(git)
+        if byproducts:
+            notes.append(
+                f"{', '.join(byproducts)}: build by-products, not counted as uncommitted "
+                "changes; add them to .gitignore (*.egg-info/ and /build/)."
+            )
+        record("git", git_problems(git, config, project.name, version, set(byproducts)))
     else:
         notes.append(f"{root} is not a git repository: git checks skipped.")
     on_index = compare_with_index(
@@ -198,3 +212,19 @@ def _target_problems(
                     f"never to reach a public index like {repository.name}"
                 )
     return problems
+
+
+def _changelog_problems(project: Project, version: str) -> list[str]:
+    if project.changelog is None:
+        return []
+    text = project.changelog.read_bytes().decode("utf-8", errors="replace")
+    if mentions_version(text, version):
+        return []
+    return [
+        f"{project.changelog.name} does not mention {version}"
+        + (
+            f" (run {project.changelog_style} to write its entry, or bump-version)"
+            if project.changelog_style in ("towncrier", "scriv")
+            else ""
+        )
+    ]

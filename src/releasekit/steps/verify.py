@@ -354,19 +354,19 @@ def install_and_check(
     """Install ``name==version`` from the repository alone into a fresh venv, import it
     and check its metadata version.
 
-    Dependencies come from ``verify.dependencies-index`` or, when the target is a test
-    index, from the ``prod`` repository's index: the release itself is installed with
-    ``--no-deps``, so a name squatted on the test index can never stand in for one.
+    The release comes only from the repository's index, pinned and hash-checked against
+    the local artifacts; its dependencies from :func:`~releasekit.repositories.dependencies_index`,
+    with the release constrained to its version, so a same-named project there is never
+    installed, and a name squatted on a test index never stands in for a dependency.
     """
+    from releasekit.repositories import dependencies_index
     from releasekit.tools import find_uv
 
     uv = find_uv()
     index_url = _with_auth(repository.index_url, credentials)
-    deps_index = config.verify_dependencies_index or (
-        config.repositories["prod"].index_url
-        if repository.name == "test" and "prod" in config.repositories
-        else index_url
-    )
+    deps_index = dependencies_index(repository, config)
+    if deps_index == repository.index_url:
+        deps_index = index_url
     modules = config.verify_import or _top_level_modules(artifacts, name)
     with tempfile.TemporaryDirectory(prefix="releasekit-verify-") as scratch:
         venv = Path(scratch) / "venv"
@@ -385,18 +385,26 @@ def install_and_check(
                 "--no-cache-dir",
                 "--disable-pip-version-check",
             ]
+        # The release itself: only from the target index, exactly this version, and only
+        # a file with the sha256 of one built here.
+        pinned = Path(scratch) / "release.txt"
+        hashes = " ".join(f"--hash=sha256:{a.sha256}" for a in artifacts)
+        pinned.write_text(f"{name}=={version} {hashes}\n", encoding="utf-8")
         # Index URLs travel in the environment: they may carry credentials.
         _install(
             runner,
-            [*install, "--no-deps", f"{name}=={version}"],
+            [*install, "--no-deps", "--require-hashes", "-r", str(pinned)],
             _index_env(uv is not None, index_url),
             repository,
         )
         requirements = json.loads(runner.run([str(python), "-c", _REQUIRES, name]))
         if requirements:
+            # A project of the same name on the dependencies index never replaces it.
+            constraint = Path(scratch) / "constraints.txt"
+            constraint.write_text(f"{name}=={version}\n", encoding="utf-8")
             _install(
                 runner,
-                [*install, *requirements],
+                [*install, "-c", str(constraint), *requirements],
                 _index_env(uv is not None, deps_index),
                 repository,
             )
