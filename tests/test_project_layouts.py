@@ -241,10 +241,11 @@ def test_check_warns_when_the_changelog_lacks_the_version_and_fails_if_required(
 
     code, summary = run_json(capsys, "check", "--project", root, *url)
     assert code == ExitCode.OK
-    notes = summary["notes"]
-    assert "warning: CHANGES.rst does not mention 1.2.4" in notes
+    assert "CHANGES.rst does not mention 1.2.4" in summary["warnings"]
     # setuptools left src/rk_cachetools.egg-info/ behind: not an uncommitted change.
-    assert any(n.startswith("src/rk_cachetools.egg-info/: build by-products") for n in notes)
+    assert any(
+        n.startswith("src/rk_cachetools.egg-info/: build by-products") for n in summary["notes"]
+    )
 
     required = write(tmp_path, {"strict.toml": "changelog-required = true\n"}) / "strict.toml"
     code, summary = run_json(capsys, "check", "--project", root, "--config", required, *url)
