@@ -327,3 +327,25 @@ def test_vcs_project_outside_git_is_refused(
     subprocess.run(["rm", "-rf", str(root / ".git")], check=True)
     assert run(root, "bump-version", "patch") == ExitCode.VCS
     assert "takes its version from git tags" in capsys.readouterr().err
+
+
+def test_a_bump_notes_an_empty_unreleased_section_and_a_missing_changelog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = CHANGELOG.replace("### Added\n- A feature nobody asked for.\n", "### Added\n\n")
+    with_empty = write(static_pep621(tmp_path / "empty"), {"CHANGELOG.md": empty})
+    without = static_pep621(tmp_path / "none")
+
+    assert run(with_empty, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert (
+        "The [Unreleased] section of CHANGELOG.md is empty: the 1.2.4 section says nothing "
+        "about what changed." in notes
+    )
+    assert run(without, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any(n.startswith("No changelog was found (CHANGELOG.md, CHANGES.md") for n in notes)
+
+    full = write(static_pep621(tmp_path / "full"), {"CHANGELOG.md": CHANGELOG})
+    assert run(full, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
+    assert not any("empty" in n for n in json.loads(capsys.readouterr().out)["notes"])

@@ -20,6 +20,22 @@ def _unreleased_heading(title: str) -> re.Pattern[str]:
     )
 
 
+def unreleased_is_empty(text: str, unreleased: str = "Unreleased") -> bool:
+    """Whether the Unreleased section holds no entry (empty ``### Added`` headings and
+    blank lines are not entries)."""
+    match = _unreleased_heading(unreleased).search(text)
+    if match is None:
+        return False
+    level = len(match.group("hashes"))
+    for line in text[match.end() :].splitlines():
+        heading = re.match(r"^(#{1,6})[ \t]", line)
+        if heading and len(heading.group(1)) <= level:
+            break  # the next release's section
+        if line.strip() and not heading and not re.match(r"^\[[^\]]+\]:", line):
+            return False
+    return True
+
+
 def roll_changelog(
     text: str,
     *,

@@ -17,6 +17,7 @@ from releasekit.changelog import (
     OTHER,
     changelog_tool_command,
     roll_changelog,
+    unreleased_is_empty,
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
@@ -130,6 +131,20 @@ def bump_version(
             + " ".join(changelog_command[1:])
             + "."
         )
+    elif project.changelog is None and config.changelog is True:
+        notes.append(
+            "No changelog was found (CHANGELOG.md, CHANGES.md or HISTORY.md), so none was "
+            "written; set changelog = false to say there is none, or a path to use another."
+        )
+    elif project.changelog_style == KEEP_A_CHANGELOG and project.changelog is not None:
+        if unreleased_is_empty(
+            project.changelog.read_bytes().decode("utf-8", errors="replace"),
+            config.changelog_unreleased,
+        ):
+            notes.append(
+                f"The [{config.changelog_unreleased}] section of {project.changelog.name} is "
+                f"empty: the {version} section says nothing about what changed."
+            )
     elif project.changelog_style == OTHER and project.changelog is not None:
         notes.append(
             f"{project.changelog.name} has no '## [{config.changelog_unreleased}]' section and "
