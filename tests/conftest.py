@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from sample_release import PypiServers
 
 # Real package indexes (pypiserver, devpi-server), a fault-injecting proxy, and
 # `releasekit` (the command through cli.main).
@@ -26,6 +29,17 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Release Tester")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[PypiServers]:
+    """pypiservers started on demand by the test (``servers.start(name)``), all stopped
+    after it."""
+    started = PypiServers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 # The unit tier (`-m "not slow"`, under 15 s) leaves out what starts indexes, builds,

@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,6 @@ from sample_release import (
 PUBLISH_TEST_STEPS = ["build", "check (test)", "upload (test)", "verify (test)"]
 FILES_1_0_0 = {"rk_sample-1.0.0-py3-none-any.whl", "rk_sample-1.0.0.tar.gz"}
 FILES_1_0_1 = {"rk_sample-1.0.1-py3-none-any.whl", "rk_sample-1.0.1.tar.gz"}
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[PypiServers]:
-    started = PypiServers(tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 def released_project(

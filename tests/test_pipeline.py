@@ -7,7 +7,7 @@ import dataclasses
 import io
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,15 +42,6 @@ GIT_DATE = "2024-05-01T12:00:00+00:00"
 def fixed_git_dates(monkeypatch: pytest.MonkeyPatch) -> None:
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_DATE", GIT_DATE)
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[PypiServers]:
-    started = PypiServers(tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +33,6 @@ from sample_release import (
 
 Capsys = pytest.CaptureFixture[str]
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[PypiServers]:
-    started = PypiServers(tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 def project(tmp_path: Path, releasekit: str, files: dict[str, str] | None = None) -> Path:
