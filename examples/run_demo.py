@@ -55,6 +55,9 @@ def main() -> int:
             indexes.write_text(
                 f'[repositories.test]\nupload-url = "{test}/"\nindex-url = "{test}/simple/"\n'
                 f'[repositories.prod]\nupload-url = "{prod}/"\nindex-url = "{prod}/simple/"\n'
+                # PyPI is production by its host; a stand-in says so (confirmation, no
+                # dev or local versions).
+                "production = true\n"
             )
             print(f"\ntest index: {test}/simple/\nprod index: {prod}/simple/")
             # uv makes the session's virtualenv in a second; plain venv works too.
