@@ -97,6 +97,10 @@ class ReleaseConfig:
     release_test_first: bool = True
     release_push: bool = True
     release_remote: str = "origin"
+    # Files in flight at once, and one bound for a whole upload step (every retry and
+    # wait included).
+    upload_jobs: int = 4
+    upload_timeout: float = 900.0
     verify_timeout: float = 300.0
     verify_install: bool = False
     verify_import: tuple[str, ...] = ()
@@ -182,6 +186,15 @@ def _parse_seconds(value: Any, key: str, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise _fail(key, source, "a number of seconds (0 or more)", value)
     return float(value)
+
+
+def _parse_jobs(value: Any, key: str, source: str) -> int:
+    if isinstance(value, str) and _from_text(source):
+        with contextlib.suppress(ValueError):
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
+        raise _fail(key, source, "a whole number from 1 to 32", value)
+    return value
 
 
 def _choice(*choices: str) -> Parser:
@@ -309,6 +322,8 @@ SCHEMA: Mapping[str, Parser] = {
     "release.test-first": _parse_bool,
     "release.push": _parse_bool,
     "release.remote": _parse_str,
+    "upload.jobs": _parse_jobs,
+    "upload.timeout": _parse_seconds,
     "verify.timeout": _parse_seconds,
     "verify.install": _parse_bool,
     "verify.import": _parse_str_list,
