@@ -59,7 +59,8 @@ def timed(release: Release, capsys: Capsys, *argv: str) -> tuple[Outcome, float]
     [
         ("Invalid value for classifiers. Error: Classifier 'Foo' is not a valid classifier.",
          "use only classifiers from https://pypi.org/classifiers/"),
-        ("The description failed to render for 'text/x-rst'. See https://pypi.org/help/#description-content-type for more information.",
+        ("The description failed to render for 'text/x-rst'. See "
+         "https://pypi.org/help/#description-content-type for more information.",
          "The long description does not render"),
     ],
 )  # fmt: skip
@@ -162,14 +163,17 @@ def test_a_clash_with_a_different_file_names_both_hashes(
 @pytest.mark.parametrize(
     ("reason", "says"),
     [
-        ("Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information.",
+        ("Invalid or non-existent authentication information. See "
+         "https://pypi.org/help/#invalid-auth for more information.",
          "the token is invalid"),
         ("Invalid API Token: token is expired", "the token has expired"),
-        (f"The user 'alice' isn't allowed to upload to project '{NAME}'. See https://pypi.org/help/#project-name for more information.",
+        (f"The user 'alice' isn't allowed to upload to project '{NAME}'. See "
+         "https://pypi.org/help/#project-name for more information.",
          "the token's owner is not an owner or maintainer"),
         (f"Invalid API Token: project-scoped token is not valid for project: '{NAME}'",
          "the token is scoped to another project"),
-        ("User 'alice' has two factor auth enabled, an API Token or Trusted Publisher must be used to upload in place of password.",
+        ("User 'alice' has two factor auth enabled, an API Token or Trusted Publisher must "
+         "be used to upload in place of password.",
          "this project takes uploads only with an API token or trusted publishing"),
     ],
 )  # fmt: skip
@@ -261,14 +265,14 @@ def test_5xx_are_retried_with_backoff_each_retry_on_stderr_also_with_json(
 
 
 def test_files_go_up_in_parallel_after_the_first_wheel(
-    through_proxy: Setup, capsys: Capsys, tmp_path: Path
+    through_proxy: Setup, capsys: Capsys
 ) -> None:
-    release, test, proxy = through_proxy()
+    release, _, proxy = through_proxy()
     outcome = release.run(capsys, "upload-test", "--json")
 
     assert outcome.code == ExitCode.OK, outcome.text
     assert [name for name, _ in proxy.posts()] == [WHEEL, SDIST]
-    assert "2 files to test" in outcome.err and "at a time" in outcome.err
+    assert "uploading 2 files to test" in outcome.err
     assert [f["state"] for f in outcome.json["files"]] == ["uploaded", "uploaded"]
 
     rerun = release.run(capsys, "upload-test", "--json")  # resumable: nothing left to send
@@ -279,7 +283,7 @@ def test_files_go_up_in_parallel_after_the_first_wheel(
 def test_credentials_echoed_by_the_index_are_never_shown(
     through_proxy: Setup, capsys: Capsys
 ) -> None:
-    release, test, proxy = through_proxy()
+    release, _, proxy = through_proxy()
     proxy.echo_credentials_next(1, 400, methods={"POST"})
 
     outcome = release.run(capsys, "upload-test", "--json")

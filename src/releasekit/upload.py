@@ -129,6 +129,7 @@ class UploadSettings:
     retries: int = 3
     backoff: float = 2.0
     secrets: tuple[str, ...] = ()
+    credentials_source: str = ""
     # What to do when an index wants credentials and none were sent.
     missing_credentials_hint: str = (
         "Set the repository's token-env variable (or TWINE_PASSWORD), keyring or .pypirc."
@@ -511,6 +512,8 @@ class _FileUploader:
         self.sleep = sleep
         self.jitter = jitter
         self.listing_bound = 30.0
+        # filename -> (last status, attempts so far), for the outcome of a failure
+        self._last: dict[str, tuple[int, int]] = {}
 
     def upload(self, dist: DistFile) -> FileOutcome:
         started = time.monotonic()
@@ -520,7 +523,8 @@ class _FileUploader:
             outcome = self._upload(dist)
         except ReleaseError as exc:
             self.stop.set()
-            outcome = FileOutcome(dist.filename, "failed", exc.message, error=exc)
+            status, attempts = self._last.get(dist.filename, (0, 0))
+            outcome = FileOutcome(dist.filename, "failed", exc.message, status, attempts, error=exc)
         return replace(outcome, seconds=time.monotonic() - started)
 
     def _upload(self, dist: DistFile) -> FileOutcome:
@@ -546,6 +550,8 @@ class _FileUploader:
                     reason=scrub(result.reason, forms),
                     body=scrub(result.body, forms),
                 )
+            status = result.status if isinstance(result, Answer) else 0
+            self._last[dist.filename] = (status, attempts)
             decision = self._decide(dist, result)
             if isinstance(decision, FileOutcome):
                 return replace(decision, attempts=attempts)
@@ -566,6 +572,21 @@ class _FileUploader:
                 f"{self.deadline.seconds:g} s upload timeout)"
             )
             self.sleep(wait)
+            if decision == "retry" and self._listed(dist) == dist.sha256:
+                # The index stored it before failing (a 500 after the store, an answer lost
+                # on the way): do not send it again.
+                return FileOutcome(
+                    dist.filename,
+                    "already there",
+                    f"after {self._describe(result)}: the index has this very file",
+                    attempts=attempts,
+                )
+
+    def _listed(self, dist: DistFile) -> str | None:
+        try:
+            return self.lookup().get(dist.filename)
+        except ReleaseError:
+            return None
 
     def _describe(self, result: Answer | Dropped) -> str:
         if isinstance(result, Dropped):
@@ -654,13 +675,13 @@ class _FileUploader:
             if time.monotonic() + wait > ends:
                 raise UploadError(
                     f"{self.settings.where} answered {status} {said} for {dist.filename}, "
-                    f"but its listing did not show that file within {bound:g} s.",
+                    f"but its listing did not show that file within {bound:.0f} s.",
                     "PyPI refuses names of deleted files too: if it was deleted, bump the "
                     "version. Otherwise run the same command again in a few minutes.",
                 )
             self.log(
                 f"{dist.filename}: {self.settings.repository} says it exists; waiting "
-                f"{wait:g} s for its listing to show it (up to {bound:g} s)"
+                f"{wait:g} s for its listing to show it (up to {bound:.0f} s)"
             )
             self.sleep(wait)
             wait = min(wait * 2, 5.0)
@@ -767,7 +788,10 @@ def credentials_refused(
             "the credentials may not upload this project",
             "Check the token's scope and which index it was created on.",
         )
-    return CredentialsError(f"{said_part}: {problem}.", hint)
+    source = f" (credentials from {settings.credentials_source})"
+    return CredentialsError(
+        f"{said_part}: {problem}{source if settings.credentials_source else ''}.", hint
+    )
 
 
 # --- attestations (PEP 740) ------------------------------------------------------------

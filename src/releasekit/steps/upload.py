@@ -157,6 +157,7 @@ def upload_release(
         deadline=config.upload_timeout,
         retries=retries,
         backoff=backoff,
+        credentials_source=credentials.source if credentials.password else "",
         secrets=(*credentials.secrets(), *((url_auth[1],) if url_auth else ())),
         missing_credentials_hint=(
             f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's username "
