@@ -271,8 +271,9 @@ def test_nox_usage_errors_become_session_errors_with_the_usage(tmp_path: Path) -
     result = nox(root, "-s", "publish", "--", "--tset")
 
     assert result.returncode == 1, result
-    assert "Session publish aborted: nox -s publish --: unrecognized arguments: --tset." in (
-        result.stderr
+    assert (
+        "Session publish aborted: [exit 2] nox -s publish --: unrecognized arguments: --tset."
+        in (result.stderr)
     )
     assert "Usage: nox -s publish -- [flags of 'releasekit publish']" in result.stderr
     assert_no_traceback(result)
@@ -284,7 +285,10 @@ def test_nox_release_without_a_part_is_a_session_error(tmp_path: Path) -> None:
     result = nox(root, "-s", "release")
 
     assert result.returncode == 1, result
-    assert "Session release aborted: release needs the version part to bump" in result.stderr
+    # releasekit's exit code (2: usage) stays visible in nox's message.
+    assert "Session release aborted: [exit 2] release needs the version part to bump" in (
+        result.stderr
+    )
     assert_no_traceback(result)
     assert version_in(root) == "1.0.0"
 
@@ -310,8 +314,8 @@ def test_nox_publish_test_builds_checks_uploads_and_verifies_on_the_test_index(
     assert list(outcomes) == PUBLISH_TEST_STEPS
     assert outcomes["upload-test"] == "uploaded 2, skipped 0 already there"
     assert outcomes["verify (test)"].startswith("2 files match sha256")
-    # The tools ran from the session's virtualenv, shown the nox way.
-    assert f"nox > {root}/.nox/publish/bin/python -m twine upload" in result.stderr
+    # The upload's progress is told the nox way.
+    assert "nox > uploading 2 files to test (" in result.stderr
     assert git(root, "status", "--porcelain") == ""
     assert git(root, "tag") == ""
 
@@ -477,7 +481,7 @@ def test_invoke_publish_test_uploads_to_the_test_index_only(
     assert sha256_files(test.packages_dir) == dist
     assert sha256_files(prod.packages_dir) == {}
     assert list(step_outcomes(result.stderr, "publish")) == PUBLISH_TEST_STEPS
-    assert "-m twine upload --non-interactive" in result.stdout  # echoed the Invoke way
+    assert "uploading 2 files to test (" in result.stdout + result.stderr
     assert git(root, "status", "--porcelain") == ""
 
 

@@ -104,7 +104,7 @@ def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
         try:
             args = parse_command(command, session.posargs, usage=f"nox -s {name} --")
         except UsageError as exc:
-            session.error(exc.describe())
+            session.error(_with_exit_code(exc))
         resume = resume_argv(session.posargs) if command == "release" else session.posargs
         args.resume_command = f"nox -s {name}" + (f" -- {shlex.join(resume)}" if resume else "")
         adapter = ("nox register() settings", layer)
@@ -117,6 +117,11 @@ def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
 
             run_command(args, runner=NoxRunner(session, python), adapter=adapter)
         except ReleaseError as exc:
-            session.error(exc.describe())
+            session.error(_with_exit_code(exc))
 
     return session
+
+
+def _with_exit_code(exc: ReleaseError) -> str:
+    """nox exits 1 on any session.error: releasekit's exit code stays visible in front."""
+    return f"[exit {int(exc.exit_code)}] {exc.describe()}"
