@@ -313,3 +313,26 @@ def test_credentials_in_the_upload_url_are_used_for_the_upload_and_never_shown(
     assert sent == {"uploader:s3cr@t-pass"}
     assert "s3cr" not in outcome.text
     assert test.files(NAME) == release.local_files()
+
+
+# 11. verify's reads are uncached; a refusing index fails verify at once.
+def test_verify_asks_caches_to_revalidate_and_a_refusing_index_fails_at_once(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    release, test, proxy = through_proxy()
+    assert release.run(capsys, "upload-test").code == ExitCode.OK
+
+    verified = release.run(capsys, "verify", "--timeout", "30")
+
+    assert verified.code == ExitCode.OK, verified.text
+    reads = [r for r in proxy.requests if r.method == "GET"]
+    assert reads
+    assert {r.headers.get("Cache-Control") for r in reads} == {"max-age=0"}
+
+    nowhere = refusing_url()
+    started = time.monotonic()
+    refused = release.run(capsys, "verify", "--timeout", "300", "--index-url", nowhere + "simple/")
+
+    assert refused.code == ExitCode.INDEX
+    assert f"Could not read {nowhere}simple/{NAME}/: the connection was refused" in refused.err
+    assert time.monotonic() - started < 10  # not the 300 s of polling

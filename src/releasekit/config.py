@@ -563,6 +563,10 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
         for field in ("upload-url", "index-url", "token-env", "username"):
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
+            if field.endswith("-url"):
+                from releasekit.index import redact_url
+
+                value = redact_url(value)  # user:password@ in a URL is a secret too
             rows.append((key, value, config.sources.get(key, "default")))
     return rows
 

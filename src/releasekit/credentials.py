@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from releasekit.config import Repository
-from releasekit.errors import CredentialsError
+from releasekit.errors import ConfigError, CredentialsError
+from releasekit.files import read_utf8
 
 PYPI_UPLOAD_HOSTS = {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
 # Placeholder for indexes that accept anonymous uploads (pypiserver -a . -P .): twine
@@ -168,7 +169,7 @@ def pypirc_repository_url(section: str, env: Mapping[str, str] | None = None) ->
         return ""
     parser = configparser.RawConfigParser()
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(read_utf8(path, ConfigError, "The credentials file"), str(path))
     except configparser.Error:
         return ""  # resolving the credentials says what is wrong with it
     return parser.get(section, "repository", fallback="") if parser.has_section(section) else ""
@@ -179,7 +180,7 @@ def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
         return None
     parser = configparser.RawConfigParser()
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(read_utf8(path, ConfigError, "The credentials file"), str(path))
     except configparser.Error as exc:
         raise CredentialsError(
             f"{path} cannot be read: {exc.__class__.__name__}.", "Fix its syntax."

@@ -14,7 +14,7 @@ from packaging.version import Version
 from releasekit.changelog import roll_changelog
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
-from releasekit.files import transaction
+from releasekit.files import read_utf8, transaction
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
@@ -176,7 +176,7 @@ def _planned_changes(
         FileChange(path, originals[path], texts[path], ", ".join(whats[path])) for path in texts
     ]
     if project.changelog is not None:
-        before = project.changelog.read_bytes().decode("utf-8")
+        before = read_utf8(project.changelog, ProjectError, "The changelog")
         after = roll_changelog(
             before,
             path=project.changelog,
