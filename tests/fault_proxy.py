@@ -35,6 +35,7 @@ _SHA256 = re.compile(rb'(sha256=|"sha256"\s*:\s*")([0-9a-fA-F]{64})')
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 # The file part of a multipart upload (twine's "content" field).
 _UPLOADED_NAME = re.compile(rb'name="content"; filename="([^"]+)"')
+_ATTESTATIONS = re.compile(rb'name="attestations"\r\n\r\n(.*?)\r\n--', re.S)
 
 
 def corrupt_sha256(digest: str) -> str:
@@ -55,6 +56,8 @@ class ProxiedRequest:
     uploaded: str = ""
     # True if the request reached the index (a fault may still have hidden its answer).
     forwarded: bool = False
+    # The "attestations" form field of an upload (a JSON list), else "".
+    attestations: str = ""
 
 
 FaultAction = Literal["fail", "drop", "pass", "redirect", "hang", "echo"]
@@ -248,6 +251,7 @@ class FaultProxy:
         forwarded: bool = False,
     ) -> None:
         found = _UPLOADED_NAME.search(body or b"")
+        attested = _ATTESTATIONS.search(body or b"")
         entry = ProxiedRequest(
             handler.command,
             handler.path,
@@ -256,6 +260,7 @@ class FaultProxy:
             content_type,
             uploaded=found.group(1).decode() if found else "",
             forwarded=forwarded,
+            attestations=attested.group(1).decode() if attested else "",
         )
         with self._lock:
             self._log.append(entry)

@@ -319,7 +319,7 @@ def test_credentials_in_the_upload_url_are_used_for_the_upload_and_never_shown(
 def test_verify_asks_caches_to_revalidate_and_a_refusing_index_fails_at_once(
     through_proxy: Setup, capsys: Capsys
 ) -> None:
-    release, test, proxy = through_proxy()
+    release, _, proxy = through_proxy()
     assert release.run(capsys, "upload-test").code == ExitCode.OK
 
     verified = release.run(capsys, "verify", "--timeout", "30")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote, urlsplit
 
+from releasekit.artifacts import ATTESTATION_SUFFIX
 from releasekit.errors import CredentialsError, PackageIndexError, ReleaseError, UploadError
 from releasekit.index import redact_url
 
@@ -795,8 +796,6 @@ def credentials_refused(
 
 
 # --- attestations (PEP 740) ------------------------------------------------------------
-
-ATTESTATION_SUFFIX = ".publish.attestation"
 
 
 def attestation_path(path: Path) -> Path:

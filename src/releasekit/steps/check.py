@@ -109,6 +109,22 @@ class CheckResult:
             raise error
 
 
+def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
+    """The attestation files beside the artifacts, and what is wrong with them."""
+    from releasekit.upload import attestation_path, load_attestation
+
+    names, problems = [], []
+    for artifact in artifacts:
+        path = attestation_path(artifact.path)
+        if path.is_file():
+            names.append(path.name)
+            try:
+                load_attestation(path, artifact.filename, artifact.sha256)
+            except ReleaseError as exc:
+                problems.append(str(exc))
+    return names, problems
+
+
 def check_release(
     root: Path,
     config: ReleaseConfig,
@@ -151,6 +167,10 @@ def check_release(
         ),
     )
     record("target rules", _target_problems(artifacts, version, repository, config))
+    attested, problems = _attestations(artifacts)
+    if attested:
+        record("attestations", problems)
+        notes.extend(f"{name} is uploaded with its file" for name in attested)
     git = Git(runner, root)
     if git.is_repository():
         record("git", _git_problems(git, config, project.name, version))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from releasekit.artifacts import Artifact
+from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.credentials import (
     ANONYMOUS,
@@ -33,7 +33,6 @@ from releasekit.repositories import index_client
 from releasekit.runner import Runner
 from releasekit.steps.check import CheckResult, check_release
 from releasekit.upload import (
-    ATTESTATION_SUFFIX,
     DistFile,
     FileOutcome,
     UploadSettings,
