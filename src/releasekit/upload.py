@@ -309,6 +309,9 @@ def post(
         stage = "send"
         if connection.sock is not None:
             connection.sock.settimeout(read_timeout)
+            # The small last part after the large ones must not wait for a delayed ACK
+            # (Nagle): that costs 40 ms a file.
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         target = url if _via_plain_proxy(connection, parts.hostname) else _path(url)
         connection.putrequest("POST", target, skip_accept_encoding=True)
         headers = {
