@@ -95,16 +95,22 @@ def config_file(path: Path, url: str) -> Path:
     return path
 
 
-def commands(root: Path, packages: Path, url: str, config: Path) -> tuple[str, str]:
-    """(releasekit, uv) as shell commands that first empty the index."""
+def commands(
+    root: Path, packages: Path, url: str, config: Path, with_check: bool = False
+) -> tuple[str, str]:
+    """(releasekit, uv) as shell commands that first empty the index; ``with_check``: uv
+    after ``twine check --strict``, as releasekit checks before it uploads."""
     clear = f"rm -f {packages}/*"
     releasekit = (
         f"{clear}; exec {BIN / 'releasekit'} upload --repository local --yes "
         f"--project {root} --config {config}"
     )
     wheels = " ".join(str(p) for p in sorted((root / "dist").iterdir()))
+    check = (
+        f"{BIN / 'python'} -m twine check --strict {wheels} >/dev/null && " if with_check else ""
+    )
     uv = (
-        f"{clear}; exec {shutil.which('uv') or BIN / 'uv'} publish --publish-url {url}/ "
+        f"{clear}; {check}exec {shutil.which('uv') or BIN / 'uv'} publish --publish-url {url}/ "
         f"--username bench --password bench {wheels}"
     )
     return releasekit, uv
@@ -166,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=float, default=2.0, help="MB per file")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--memory", type=int, default=0, help="MB: measure one upload's peak")
+    parser.add_argument(
+        "--with-check", action="store_true", help="B is twine check --strict, then uv publish"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rk-upload-bench-") as scratch_name:
         scratch = Path(scratch_name)
@@ -177,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         packages = scratch / "packages"
         with pypiserver(packages) as url:
             config = config_file(scratch / "releasekit.toml", url)
-            releasekit, uv = commands(root, packages, url, config)
+            releasekit, uv = commands(root, packages, url, config, args.with_check)
             print(f"{args.files} files of {args.size:g} MB to pypiserver at {url}")
             if shutil.which("farm-bench"):
                 subprocess.run(

@@ -232,9 +232,9 @@ def test_nox_settings_with_an_unknown_key_fail_the_session_naming_key_and_source
     result = nox(root, "-s", "bump-version", "--", "patch")
 
     assert result.returncode == 1, result
-    assert "Session bump-version aborted: nox register() settings: unknown key 'tag-fromat'" in (
-        result.stderr
-    )
+    assert (
+        "Session bump-version aborted: [exit 3] nox register() settings: unknown key 'tag-fromat'"
+    ) in result.stderr
     assert_no_traceback(result)
     assert version_in(root) == "1.0.0"
 
@@ -369,7 +369,7 @@ def test_nox_release_stopped_at_upload_prod_resumes_with_the_printed_command(
     assert failed.returncode == 1, failed
     assert_no_traceback(failed)
     assert (
-        "Session release aborted: release stopped at step 'upload-prod' (steps done: "
+        "Session release aborted: [exit 9] release stopped at step 'upload-prod' (steps done: "
         "bump-version, build, check (test), upload-test, verify (test))." in failed.stderr
     )
     assert "could not ask prod what it has" in failed.stderr

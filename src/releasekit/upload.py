@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from releasekit.artifacts import ATTESTATION_SUFFIX
-from releasekit.errors import CredentialsError, PackageIndexError, ReleaseError, UploadError
+from releasekit.errors import CredentialsError, IndexUnreachableError, ReleaseError, UploadError
 from releasekit.index import redact_url
 
 if TYPE_CHECKING:
@@ -351,8 +351,8 @@ def post(
         return Dropped("tls", f"the TLS handshake failed ({exc.reason})")
     except TimeoutError:
         if stage == "connect":
-            return Dropped("connect-timeout", f"no connection within {connect_timeout:g} s")
-        return Dropped("timeout", f"no answer within {read_timeout:g} s")
+            return Dropped("connect-timeout", f"no connection within {connect_timeout:.1f} s")
+        return Dropped("timeout", f"no answer within {read_timeout:.1f} s")
     except (ConnectionError, http.client.HTTPException) as exc:
         return Dropped("reset", f"the index closed the connection without answering ({exc!r})")
     except OSError as exc:
@@ -545,7 +545,7 @@ class _FileUploader:
                 settings.url,
                 body,
                 auth=auth,
-                connect_timeout=min(settings.connect_timeout, self.deadline.remaining()),
+                connect_timeout=max(0.1, min(settings.connect_timeout, self.deadline.remaining())),
                 read_timeout=max(0.1, min(settings.read_timeout, self.deadline.remaining())),
             )
             if isinstance(result, Answer):
@@ -603,7 +603,7 @@ class _FileUploader:
         where = settings.where
         if isinstance(result, Dropped):
             if result.unreachable:
-                raise PackageIndexError(
+                raise IndexUnreachableError(
                     f"Could not reach {where} to upload {dist.filename}: {result.text}.",
                     "Check the repository's upload-url, your network and the index's "
                     "certificate; then run the same command again (files already there "
@@ -611,9 +611,7 @@ class _FileUploader:
                 )
             if result.kind == "timeout":
                 raise UploadError(
-                    f"{where} gave no answer to the upload of {dist.filename} within "
-                    f"{settings.read_timeout if self.deadline.remaining() > 0 else 0:g} s "
-                    f"({result.text}).",
+                    f"{where} gave no answer to the upload of {dist.filename}: {result.text}.",
                     "The file may or may not have landed: run the same command again; "
                     "files already there are skipped. Raise upload.timeout for a slow index.",
                 )
