@@ -227,23 +227,23 @@ def form_fields(dist: DistFile) -> list[tuple[str, str]]:
         fields += [("filetype", "bdist_wheel"), ("pyversion", dist.filename.split("-")[-3])]
     else:
         fields += [("filetype", "sdist"), ("pyversion", "source")]
-    md5, sha256, blake2 = _digests(dist.path)
-    fields += [("md5_digest", md5), ("sha256_digest", sha256), ("blake2_256_digest", blake2)]
+    md5, blake2 = _digests(dist.path)
+    fields += [("md5_digest", md5), ("sha256_digest", dist.sha256), ("blake2_256_digest", blake2)]
     if dist.attestations:
         fields.append(("attestations", json.dumps(list(dist.attestations))))
     return fields
 
 
-def _digests(path: Path) -> tuple[str, str, str]:
+def _digests(path: Path) -> tuple[str, str]:
+    """md5 and blake2-256 in one pass (sha256 is known already: it was compared with the
+    index)."""
     md5 = hashlib.md5(usedforsecurity=False)
-    sha256 = hashlib.sha256()
     blake2 = hashlib.blake2b(digest_size=32)
     with path.open("rb") as f:
         for block in iter(lambda: f.read(BLOCK), b""):
             md5.update(block)
-            sha256.update(block)
             blake2.update(block)
-    return md5.hexdigest(), sha256.hexdigest(), blake2.hexdigest()
+    return md5.hexdigest(), blake2.hexdigest()
 
 
 @dataclass(frozen=True)
