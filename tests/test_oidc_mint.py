@@ -17,9 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from index_servers import NewIndex, StartProxy, sha256_of
+from release_project import NAME, SDIST, WHEEL, built_template
 from releasekit.config import Repository
 from releasekit.credentials import TrustedPublishingToken, resolve_credentials
 from releasekit.errors import CredentialsError, ExitCode
+from releasekit.upload import DistFile, UploadSettings, upload_files
 
 REQUEST_TOKEN = "gh-request-token-7f1e"
 CLAIMS = {
@@ -248,3 +251,39 @@ def test_gitlabs_id_token_variable_is_exchanged_directly(fake_pypi: FakePyPI) ->
 
     assert token.reveal() == "pypi-minted-1"
     assert fake_pypi.seen_identity == [IDENTITY]
+
+
+def test_a_long_upload_sends_a_freshly_minted_token_once_the_first_would_expire(
+    fake_pypi: FakePyPI,
+    new_index: NewIndex,
+    fault_proxy: StartProxy,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The token is asked for before every request: the files sent after the clock passed
+    the first token's margin carry the second one."""
+    test = new_index("pypiserver", "test")
+    proxy = fault_proxy(test.url)
+    dist = built_template(tmp_path_factory) / "dist"
+    files = [DistFile(dist / name, sha256_of(dist / name)) for name in (WHEEL, SDIST)]
+    tokens = minter(fake_pypi, [])
+
+    def auth() -> tuple[str, str]:
+        pair = ("__token__", tokens.current().reveal())
+        fake_pypi.now += 800  # each file takes 800 s of the token's 900
+        return pair
+
+    outcomes = upload_files(
+        files,
+        UploadSettings(url=proxy.proxied(test.upload_url), repository="test", auth=auth),
+        lookup=dict,
+        log=lambda _: None,
+    )
+
+    assert [o.state for o in outcomes] == ["uploaded", "uploaded"]
+    sent = [
+        base64.b64decode(r.headers["Authorization"].split()[1]).decode()
+        for r in proxy.requests
+        if r.method == "POST"
+    ]
+    assert sent == ["__token__:pypi-minted-1", "__token__:pypi-minted-2"]
+    assert test.files(NAME) == {f.filename: f.sha256 for f in files}
