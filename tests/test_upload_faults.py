@@ -16,7 +16,7 @@ import pytest
 
 from fault_proxy import FaultProxy, refusing_url
 from index_servers import Index, NewIndex, StartProxy, upload
-from release_project import NAME, SDIST, WHEEL, Outcome, Release, new_release
+from release_project import NAME, SDIST, WHEEL, Outcome, Release, new_release, write_config
 from releasekit.errors import ExitCode
 
 Capsys = pytest.CaptureFixture[str]
@@ -96,6 +96,25 @@ def test_a_refused_connection_is_unreachable_at_once_not_a_redirect(
     assert "redirect" not in outcome.err
     assert outcome.json["exit_code"] == ExitCode.INDEX
     assert elapsed < 10
+    assert test.files(NAME) == {}
+
+
+def test_a_tls_handshake_that_fails_is_unreachable_not_a_server_error(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    release, test, proxy = through_proxy()
+    # https:// to a server that speaks plain HTTP: the handshake fails.
+    tls_url = proxy.proxied(test.upload_url).replace("http://", "https://")
+    table = {**test.repository(through=proxy), "token-env": "RK_TEST_TOKEN"}
+    write_config(release.config_file, {"test": {**table, "upload-url": tls_url}})
+
+    outcome = release.run(capsys, "upload-test")
+
+    assert outcome.code == ExitCode.INDEX
+    assert f"Could not reach test ({tls_url}) to upload {WHEEL}: the TLS handshake failed" in (
+        outcome.err
+    )
+    assert not [r for r in proxy.requests if r.method == "POST" and r.uploaded]
     assert test.files(NAME) == {}
 
 
