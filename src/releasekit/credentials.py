@@ -14,10 +14,10 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from releasekit.config import Repository
 from releasekit.errors import ConfigError, CredentialsError
@@ -73,6 +73,26 @@ class Credentials:
     def secrets(self) -> list[str]:
         """Values that must never appear in any output (for scrubbing and tests)."""
         return [self.password.reveal()] if self.password else []
+
+
+def secret_forms(secret_values: Sequence[str], username: str = "") -> list[str]:
+    """Every shape a secret can take in text echoed back by an index: itself, URL-quoted,
+    base64 of itself and of ``user:secret`` (a Basic Authorization header)."""
+    forms: set[str] = set()
+    for value in secret_values:
+        if len(value) < 4:
+            continue
+        forms.update({value, quote(value, safe=""), quote(value)})
+        for raw in (value, f"{username}:{value}"):
+            encoded = base64.b64encode(raw.encode()).decode()
+            forms.update({encoded, encoded.rstrip("="), quote(encoded, safe="")})
+    return sorted(forms, key=len, reverse=True)
+
+
+def scrub(text: str, forms: Sequence[str]) -> str:
+    for form in forms:
+        text = text.replace(form, "********")
+    return text
 
 
 def is_pypi(repository: Repository) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from releasekit.credentials import secret_forms
 from releasekit.errors import IndexUnreachableError, PackageIndexError, VersionError
 from releasekit.project import normalize_name
 
@@ -106,8 +107,8 @@ class IndexClient:
         self._sleep = sleep
         # Told before each retry, so a slow index is not a silent wait.
         self._log = log
-        # Too short a password would be "scrubbed" out of ordinary words too.
-        self._secrets = [auth[1]] if auth and len(auth[1]) >= 4 else []
+        # Every shape an index may echo it in: itself, URL-quoted, base64 (Basic auth).
+        self._secrets = secret_forms([auth[1]], auth[0]) if auth else []
 
     def release_files(self, name: str, version: str) -> list[IndexFile]:
         """Files of release ``version`` of project ``name``; ``[]`` if either is missing.

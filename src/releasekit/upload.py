@@ -26,9 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from releasekit.artifacts import ATTESTATION_SUFFIX
+from releasekit.credentials import scrub, secret_forms
 from releasekit.errors import CredentialsError, IndexUnreachableError, ReleaseError, UploadError
 from releasekit.index import redact_url
 
@@ -428,26 +429,6 @@ def _plain_text(body: str, standard: str = "") -> str:
 
 
 # --- secrets -------------------------------------------------------------------------
-
-
-def secret_forms(secret_values: Sequence[str], username: str = "") -> list[str]:
-    """Every shape a secret can take in text echoed back by an index: itself, URL-quoted,
-    base64 of itself and of ``user:secret`` (a Basic Authorization header)."""
-    forms: set[str] = set()
-    for value in secret_values:
-        if len(value) < 4:
-            continue
-        forms.update({value, quote(value, safe=""), quote(value)})
-        for raw in (value, f"{username}:{value}"):
-            encoded = base64.b64encode(raw.encode()).decode()
-            forms.update({encoded, encoded.rstrip("="), quote(encoded, safe="")})
-    return sorted(forms, key=len, reverse=True)
-
-
-def scrub(text: str, forms: Sequence[str]) -> str:
-    for form in forms:
-        text = text.replace(form, "********")
-    return text
 
 
 def split_url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
