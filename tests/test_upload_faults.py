@@ -118,6 +118,22 @@ def test_a_tls_handshake_that_fails_is_unreachable_not_a_server_error(
     assert test.files(NAME) == {}
 
 
+def test_an_unreadable_ca_bundle_is_a_configuration_error_before_any_upload(
+    through_proxy: Setup, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    release, test, proxy = through_proxy()
+    tls_url = proxy.proxied(test.upload_url).replace("http://", "https://")
+    table = {**test.repository(through=proxy), "token-env": "RK_TEST_TOKEN"}
+    write_config(release.config_file, {"test": {**table, "upload-url": tls_url}})
+    monkeypatch.setenv("TWINE_CERT", str(tmp_path / "missing-ca.pem"))
+
+    outcome = release.run(capsys, "upload-test")
+
+    assert outcome.code == ExitCode.CONFIG
+    assert f"The CA bundle {tmp_path / 'missing-ca.pem'} (TWINE_CERT" in outcome.err
+    assert not [r for r in proxy.requests if r.method == "POST"]
+
+
 # 3. A hanging upload had no cap.
 def test_a_hanging_upload_ends_at_the_upload_timeout_and_says_so(
     through_proxy: Setup, capsys: Capsys

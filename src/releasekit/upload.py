@@ -17,6 +17,7 @@ import base64
 import email.utils
 import hashlib
 import json
+import os
 import random
 import secrets
 import threading
@@ -30,7 +31,13 @@ from urllib.parse import unquote, urlsplit
 
 from releasekit.artifacts import ATTESTATION_SUFFIX
 from releasekit.credentials import scrub, secret_forms
-from releasekit.errors import CredentialsError, IndexUnreachableError, ReleaseError, UploadError
+from releasekit.errors import (
+    ConfigError,
+    CredentialsError,
+    IndexUnreachableError,
+    ReleaseError,
+    UploadError,
+)
 from releasekit.index import redact_url
 
 if TYPE_CHECKING:
@@ -375,7 +382,15 @@ def _connection(url: str, timeout: float) -> http.client.HTTPConnection:
     if proxy and urllib.request.proxy_bypass(host):
         proxy = None
     if parts.scheme == "https":
-        context = ssl.create_default_context()
+        # The CA bundles twine and requests users already point at their index's CA.
+        cafile = os.environ.get("TWINE_CERT") or os.environ.get("REQUESTS_CA_BUNDLE") or None
+        try:
+            context = ssl.create_default_context(cafile=cafile)
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                f"The CA bundle {cafile} (TWINE_CERT or REQUESTS_CA_BUNDLE) cannot be read.",
+                "Point the variable at a PEM file of your index's CA certificates, or unset it.",
+            ) from None
         if proxy:
             proxied = urlsplit(proxy)
             connection = http.client.HTTPSConnection(
