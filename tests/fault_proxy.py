@@ -1,9 +1,12 @@
 """A small HTTP proxy in front of a real index, to inject the faults real indexes have.
 
 ``FaultProxy(upstream).start()`` listens on 127.0.0.1 (free port) and forwards every
-request to ``upstream``, except that it can answer the next N requests with a 5xx,
-drop the next N connections without an answer, answer slowly, or rewrite the sha256
-values in answers. Each fault may apply to some methods only (``methods={"POST"}``:
+request to ``upstream``, except that it can answer the next N requests with any status
+(with PyPI's kind of reason phrase, a body, extra headers such as Retry-After), drop the
+next N connections without an answer (a reset), hang without answering, echo the
+request's credentials back, answer slowly, hide freshly uploaded files from listings for
+a while (a lagging CDN), or rewrite the sha256 values in answers. :func:`refusing_url`
+is an address where connections are refused. Each fault may apply to some methods only (``methods={"POST"}``:
 uploads, leaving the index's GETs alone), and may strike after the request was
 forwarded (``after_forwarding=True``: the index stored the file, the client sees a 500
 or a dropped connection). Faults are queued in the order they are asked for; a request
