@@ -273,7 +273,7 @@ def _upload(
         width = max(len(f.filename) for f in result.files)
         lines += [
             f"  {f.filename:<{width}}  {f.state:<13}  HTTP {f.status or '-'}  "
-            f"{f.attempts} attempt{'s' * (f.attempts != 1)}  {f.seconds:.1f} s"
+            f"{f.attempts} attempt{'s' * (f.attempts != 1)}  {f.seconds:.2f} s"
             for f in result.files
         ]
     else:

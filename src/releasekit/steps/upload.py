@@ -163,9 +163,16 @@ def upload_release(
             "if the index wants one) in the environment, or add them to keyring or .pypirc."
         ),
     )
+    wheel_first = any(d.filename.endswith(".whl") for d in dists)
+    parallel = min(settings.jobs, len(dists) - wheel_first)
+    order = (
+        f": {'the first wheel alone, then ' if wheel_first else ''}{parallel} at a time"
+        if parallel > 1
+        else ""
+    )
     runner.log(
-        f"uploading {len(dists)} file{'s' * (len(dists) != 1)} to {repository.name} ({url}), "
-        f"{min(settings.jobs, len(dists))} at a time, within {settings.deadline:g} s"
+        f"uploading {len(dists)} file{'s' * (len(dists) != 1)} to {repository.name} ({url})"
+        f"{order}; {settings.deadline:g} s at most (upload.timeout)"
     )
 
     def lookup() -> dict[str, str | None]:
