@@ -485,9 +485,17 @@ def upload_files(
     if first is not None:
         outcomes[first.filename] = uploader.upload(first)
     if ordered:
-        with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
+        try:
             for outcome in pool.map(uploader.upload, ordered):
                 outcomes[outcome.filename] = outcome
+        except BaseException:
+            # Ctrl-C: no file starts (or retries) any more; those in flight end with
+            # their request, which their timeouts bound.
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     return [outcomes[f.filename] for f in files]
 
 
@@ -534,6 +542,15 @@ class _FileUploader:
         while True:
             if self.deadline.remaining() <= 0:
                 raise self._deadline_error(dist)
+            if attempts and self.stop.is_set():
+                # Not an error of its own: the failure (or Ctrl-C) that stopped it is reported.
+                return FileOutcome(
+                    dist.filename,
+                    "failed",
+                    "not retried: stopped by an earlier failure",
+                    self._last[dist.filename][0],
+                    attempts,
+                )
             attempts += 1
             auth = settings.auth()
             forms = secret_forms([*settings.secrets, auth[1]], auth[0]) if auth else self.forms
