@@ -6,10 +6,10 @@ request to ``upstream``, except that it can answer the next N requests with any 
 next N connections without an answer (a reset), hang without answering, echo the
 request's credentials back, answer slowly, hide freshly uploaded files from listings for
 a while (a lagging CDN), or rewrite the sha256 values in answers. :func:`refusing_url`
-is an address where connections are refused. Each fault may apply to some methods only (``methods={"POST"}``:
-uploads, leaving the index's GETs alone), and may strike after the request was
-forwarded (``after_forwarding=True``: the index stored the file, the client sees a 500
-or a dropped connection). Faults are queued in the order they are asked for; a request
+is an address where connections are refused. Each fault may apply to some methods only
+(``methods={"POST"}``: uploads, leaving the index's GETs alone), and may strike after
+the request was forwarded (``after_forwarding=True``: the index stored the file, the
+client sees a 500 or a dropped connection). Faults are queued in the order they are asked for; a request
 takes the first queued fault that applies to its method. Redirects are passed on (not
 followed) with the upstream address rewritten to the proxy's, as are absolute links in
 text answers.

@@ -477,8 +477,9 @@ def upload_files(
     deadline = Deadline(settings.deadline)
     stop = threading.Event()
     forms = secret_forms(settings.secrets)
-    uploader = _FileUploader(settings, deadline, stop, forms, lookup, log, sleep, jitter)
-    uploader.listing_bound = listing_bound
+    uploader = _FileUploader(
+        settings, deadline, stop, forms, lookup, log, sleep, jitter, listing_bound
+    )
     first = next((f for f in files if f.filename.endswith(".whl")), None)
     ordered = [f for f in files if f is not first]
     outcomes: dict[str, FileOutcome] = {}
@@ -510,6 +511,7 @@ class _FileUploader:
         log: Callable[[str], object],
         sleep: Callable[[float], object],
         jitter: Callable[[], float],
+        listing_bound: float,
     ) -> None:
         self.settings = settings
         self.deadline = deadline
@@ -519,7 +521,7 @@ class _FileUploader:
         self.log = log
         self.sleep = sleep
         self.jitter = jitter
-        self.listing_bound = 30.0
+        self.listing_bound = listing_bound
         # filename -> (last status, attempts so far), for the outcome of a failure
         self._last: dict[str, tuple[int, int]] = {}
 
