@@ -9,10 +9,10 @@ a while (a lagging CDN), or rewrite the sha256 values in answers. :func:`refusin
 is an address where connections are refused. Each fault may apply to some methods only
 (``methods={"POST"}``: uploads, leaving the index's GETs alone), and may strike after
 the request was forwarded (``after_forwarding=True``: the index stored the file, the
-client sees a 500 or a dropped connection). Faults are queued in the order they are asked for; a request
-takes the first queued fault that applies to its method. Redirects are passed on (not
-followed) with the upstream address rewritten to the proxy's, as are absolute links in
-text answers.
+client sees a 500 or a dropped connection). Faults are queued in the order they are
+asked for; a request takes the first queued fault that applies to its method. Redirects
+are passed on (not followed) with the upstream address rewritten to the proxy's, as are
+absolute links in text answers.
 """
 
 from __future__ import annotations
