@@ -80,6 +80,25 @@ def test_a_400_that_is_not_a_clash_shows_the_index_reason_and_its_hint(
     assert test.files(NAME) == {}
 
 
+def test_the_name_of_a_deleted_file_is_refused_at_once_with_bump_the_version(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    release, test, proxy = through_proxy()
+    reason = (
+        "This filename has already been used, use a different version. See "
+        "https://pypi.org/help/#file-name-reuse for more information."
+    )
+    proxy.fail_next(1, 400, reason=reason, methods={"POST"})
+
+    outcome, elapsed = timed(release, capsys)
+
+    assert outcome.code == ExitCode.UPLOAD
+    assert f"refused {WHEEL}: 400 {reason}" in outcome.err
+    assert "bump the version" in outcome.err
+    assert elapsed < 10  # no polling for a file that will never be listed
+    assert test.files(NAME) == {}
+
+
 # 2. Connection refused was reported as "redirected the upload", and not told apart.
 def test_a_refused_connection_is_unreachable_at_once_not_a_redirect(
     through_proxy: Setup, capsys: Capsys

@@ -648,6 +648,14 @@ class _FileUploader:
             return "wait"
         if status >= 500:
             return "retry"
+        if status == 400 and "already been used" in said.lower():
+            # PyPI's words for the name of a deleted file: never listed, never reusable.
+            raise UploadError(
+                f"{where} refused {dist.filename}: {status} {said}",
+                "A file of that name was uploaded and deleted before; its name can never be "
+                "used again: bump the version (releasekit bump-version patch), build and "
+                "upload again.",
+            )
         if status in (400, 409) and _says_exists(status, said):
             return self._settle_existing(dist, status, said)
         if status in (401, 403):
