@@ -1,36 +1,44 @@
 """A small HTTP proxy in front of a real index, to inject the faults real indexes have.
 
 ``FaultProxy(upstream).start()`` listens on 127.0.0.1 (free port) and forwards every
-request to ``upstream``, except that it can answer the next N requests with a 5xx,
-drop the next N connections without an answer, answer slowly, or rewrite the sha256
-values in answers. Each fault may apply to some methods only (``methods={"POST"}``:
-uploads, leaving the index's GETs alone), and may strike after the request was
-forwarded (``after_forwarding=True``: the index stored the file, the client sees a 500
-or a dropped connection). Faults are queued in the order they are asked for; a request
-takes the first queued fault that applies to its method. Redirects are passed on (not
-followed) with the upstream address rewritten to the proxy's, as are absolute links in
-text answers.
+request to ``upstream``, except that it can answer the next N requests with any status
+(with PyPI's kind of reason phrase, a body, extra headers such as Retry-After), drop the
+next N connections without an answer (a reset), hang without answering, echo the
+request's credentials back, answer slowly, hide freshly uploaded files from listings for
+a while (a lagging CDN), or rewrite the sha256 values in answers. :func:`refusing_url`
+is an address where connections are refused. Each fault may apply to some methods only
+(``methods={"POST"}``: uploads, leaving the index's GETs alone), and may strike after
+the request was forwarded (``after_forwarding=True``: the index stored the file, the
+client sees a 500 or a dropped connection). Faults are queued in the order they are
+asked for; a request takes the first queued fault that applies to its method. Redirects
+are passed on (not followed) with the upstream address rewritten to the proxy's, as are
+absolute links in text answers.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
 import http.client
 import re
+import socket
 import socketserver
 import sys
 import threading
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 # A sha256 after "sha256=" (PEP 503 fragment) or as a JSON value ("sha256": "...").
 _SHA256 = re.compile(rb'(sha256=|"sha256"\s*:\s*")([0-9a-fA-F]{64})')
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 # The file part of a multipart upload (twine's "content" field).
 _UPLOADED_NAME = re.compile(rb'name="content"; filename="([^"]+)"')
+_ATTESTATIONS = re.compile(rb'name="attestations"\r\n\r\n(.*?)\r\n--', re.S)
 
 
 def corrupt_sha256(digest: str) -> str:
@@ -51,9 +59,11 @@ class ProxiedRequest:
     uploaded: str = ""
     # True if the request reached the index (a fault may still have hidden its answer).
     forwarded: bool = False
+    # The "attestations" form field of an upload (a JSON list), else "".
+    attestations: str = ""
 
 
-FaultAction = Literal["fail", "drop", "pass", "redirect"]
+FaultAction = Literal["fail", "drop", "pass", "redirect", "hang", "echo"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,9 @@ class _Fault:
     status: int = 0
     after_forwarding: bool = False
     location: str = ""
+    reason: str = ""  # the reason phrase ("" : the standard one)
+    body: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
     def applies_to(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -83,6 +96,8 @@ class FaultProxy:
         self._delay_methods: frozenset[str] | None = None
         self._mounts: list[tuple[str, str]] = []  # (proxy path prefix, upstream path prefix)
         self._corrupt = False
+        self._lag = 0.0
+        self._uploaded_at: dict[str, float] = {}
         self._log: list[ProxiedRequest] = []
         self._stopping = threading.Event()
         self._server = _ProxyServer(("127.0.0.1", 0), self._handler_class())
@@ -115,11 +130,41 @@ class FaultProxy:
         *,
         methods: Collection[str] | None = None,
         after_forwarding: bool = False,
+        reason: str = "",
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Answer the next ``count`` requests with ``status``; with ``after_forwarding``,
         the request reaches the index first (an upload is stored, the client sees
-        ``status``)."""
-        self._queue(count, _Fault("fail", _methods(methods), status, after_forwarding))
+        ``status``). ``reason`` replaces the standard reason phrase (PyPI puts its message
+        there), ``body`` the standard error page; ``headers`` are added (Retry-After)."""
+        fault = _Fault(
+            "fail",
+            _methods(methods),
+            status,
+            after_forwarding,
+            reason=reason,
+            body=body,
+            headers=tuple((headers or {}).items()),
+        )
+        self._queue(count, fault)
+
+    def hang_next(self, count: int, *, methods: Collection[str] | None = None) -> None:
+        """Read the next ``count`` requests and never answer them (until the proxy stops)."""
+        self._queue(count, _Fault("hang", _methods(methods)))
+
+    def echo_credentials_next(
+        self, count: int, status: int = 400, *, methods: Collection[str] | None = None
+    ) -> None:
+        """Answer the next ``count`` requests with ``status`` and a body that repeats their
+        Authorization header and its decoded form, as careless indexes do."""
+        self._queue(count, _Fault("echo", _methods(methods), status))
+
+    def lag_listing(self, seconds: float) -> None:
+        """Hide every file uploaded through the proxy from GET answers until ``seconds``
+        after its upload (a CDN's cached listing)."""
+        with self._lock:
+            self._lag = seconds
 
     def drop_next(
         self,
@@ -173,6 +218,7 @@ class FaultProxy:
             self._faults.clear()
             self._delay = 0.0
             self._corrupt = False
+            self._lag = 0.0
 
     def _queue(self, count: int, fault: _Fault) -> None:
         with self._lock:
@@ -208,6 +254,7 @@ class FaultProxy:
         forwarded: bool = False,
     ) -> None:
         found = _UPLOADED_NAME.search(body or b"")
+        attested = _ATTESTATIONS.search(body or b"")
         entry = ProxiedRequest(
             handler.command,
             handler.path,
@@ -216,6 +263,7 @@ class FaultProxy:
             content_type,
             uploaded=found.group(1).decode() if found else "",
             forwarded=forwarded,
+            attestations=attested.group(1).decode() if attested else "",
         )
         with self._lock:
             self._log.append(entry)
@@ -248,19 +296,24 @@ class FaultProxy:
             ]
         finally:
             upstream.close()
+        found = _UPLOADED_NAME.search(body or b"")
+        if found and 200 <= response.status < 300:
+            with self._lock:
+                self._uploaded_at[found.group(1).decode()] = time.monotonic()
         if fault is not None and fault.action == "drop":
             self._record(handler, 0, "", body, forwarded=True)
             handler.close_connection = True  # the index has it; the client hears nothing
             return
         if fault is not None and fault.action == "fail":
             self._record(handler, fault.status, "text/plain", body, forwarded=True)
-            handler.send_error(fault.status)
+            _send_fault(handler, fault)
             return
         content_type = response.getheader("Content-Type", "")
         if "json" in content_type or "html" in content_type:
             payload = payload.replace(self.upstream_origin.encode(), self.url.encode())
             if corrupt:
                 payload = _SHA256.sub(_corrupt_match, payload)
+            payload = self._hide_lagging(payload)
         # Logged before answering, so that a client that got its answer finds it logged.
         self._record(handler, response.status, content_type, body, forwarded=True)
         handler.send_response(response.status, response.reason)
@@ -291,9 +344,37 @@ class FaultProxy:
             return
         if fault is not None and fault.action == "fail" and not fault.after_forwarding:
             self._record(handler, fault.status, "text/plain", body)
-            handler.send_error(fault.status)
+            _send_fault(handler, fault)
+            return
+        if fault is not None and fault.action == "hang":
+            self._record(handler, 0, "", body)
+            self._stopping.wait(120)
+            handler.close_connection = True
+            return
+        if fault is not None and fault.action == "echo":
+            self._record(handler, fault.status, "text/plain", body)
+            sent = handler.headers.get("Authorization", "")
+            decoded = ""
+            with contextlib.suppress(ValueError):
+                decoded = base64.b64decode(sent.partition(" ")[2]).decode()
+            echo = f"Bad request from {sent} ({decoded}, {quote(decoded, safe='')})"
+            _send_fault(handler, _Fault("fail", None, fault.status, body=echo))
             return
         self._forward(handler, body, fault if fault and fault.after_forwarding else None, corrupt)
+
+    def _hide_lagging(self, payload: bytes) -> bytes:
+        with self._lock:
+            now, lag = time.monotonic(), self._lag
+            hidden = [n for n, at in self._uploaded_at.items() if lag and now - at < lag]
+        for name in hidden:
+            quoted = re.escape(name.encode())
+            payload = re.sub(rb"<a [^>]*" + quoted + rb"[^>]*>.*?</a>", b"", payload)
+            payload = re.sub(
+                rb'\{[^{}]*"filename"\s*:\s*"' + quoted + rb'"[^{}]*(\{[^{}]*\}[^{}]*)*\},?',
+                b"",
+                payload,
+            )
+        return payload
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -320,6 +401,28 @@ class _ProxyServer(ThreadingHTTPServer):
         # A client that gives up (a timeout test) leaves a broken pipe: expected, not news.
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def refusing_url() -> str:
+    """An http://127.0.0.1 URL where nothing listens: connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def _send_fault(handler: BaseHTTPRequestHandler, fault: _Fault) -> None:
+    if not fault.reason and not fault.body and not fault.headers:
+        handler.send_error(fault.status)
+        return
+    payload = (fault.body or fault.reason).encode()
+    handler.send_response(fault.status, fault.reason or None)
+    for key, value in fault.headers:
+        handler.send_header(key, value)
+    handler.send_header("Content-Type", "text/plain; charset=utf-8")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
 
 
 def _methods(methods: Collection[str] | None) -> frozenset[str] | None:

@@ -150,7 +150,11 @@ def test_the_first_source_found_is_used_even_when_a_later_one_is_right(
     outcome = release.run(capsys, "upload-test")
 
     assert outcome.code == ExitCode.CREDENTIALS
-    assert "answered 401: the credentials from RK_TEST_TOKEN are invalid" in outcome.err
+    assert "answered 401 " in outcome.err
+    assert (
+        "the token is invalid (mistyped, revoked, or made for another index) (credentials "
+        "from RK_TEST_TOKEN)"
+    ) in outcome.err
     assert test.files(NAME) == {}
 
 
@@ -252,7 +256,7 @@ def test_an_index_that_needs_no_credentials_works_with_none_and_never_prompts(
     assert process.returncode == ExitCode.OK, process.stdout + process.stderr
     assert f"to test ({url}), credentials: none (anonymous upload)" in process.stdout
     assert test.files(NAME) == release.local_files()
-    assert basic_credentials(proxy) == {"anonymous:anonymous"}  # twine's placeholder only
+    assert basic_credentials(proxy) == set()  # nothing was sent, not even a placeholder
     verified = release.run_process("verify", "--repository-url", url, "--timeout", "0")
     assert verified.code == ExitCode.OK, verified.text
 
@@ -354,7 +358,6 @@ def test_a_planted_token_appears_in_no_argv_output_or_json_of_a_real_process(
     assert f"{WHEEL} is already on test with sha256" in seen[-1]
 
     argvs = argv_log.read_text().splitlines()
-    assert any('"twine", "upload"' in argv for argv in argvs)
     assert any('"pip", "install"' in argv for argv in argvs)
     assert leaks(*argvs, *seen) == []
     # And yet it was in use: index reads, uploads and installs sent it.
@@ -385,7 +388,7 @@ def test_a_planted_token_appears_in_no_log_record_message_or_exception(
     with pytest.raises(CredentialsError) as refused:
         upload_release(plan, RecordingRunner(), repository, checked)
     errors.append(refused.value)
-    proxy.fail_next(10, 503, methods={"POST"})  # twine tries 5 times, releasekit twice
+    proxy.fail_next(2, 503, methods={"POST"})  # tried twice (retries=1), then given up
     with pytest.raises(ReleaseError) as failing:
         upload_release(
             plan,

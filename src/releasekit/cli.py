@@ -90,7 +90,7 @@ def run_command(
         )
 
     config = configure(root)
-    runner = runner or SubprocessRunner(echo=not args.json)
+    runner = runner or SubprocessRunner()
     packages = find_packages(
         root,
         config,

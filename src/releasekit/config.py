@@ -95,6 +95,10 @@ class ReleaseConfig:
     release_test_first: bool = True
     release_push: bool = True
     release_remote: str = "origin"
+    # Files in flight at once, and one bound for a whole upload step (every retry and
+    # wait included).
+    upload_jobs: int = 4
+    upload_timeout: float = 900.0
     verify_timeout: float = 300.0
     verify_install: bool = False
     verify_import: tuple[str, ...] = ()
@@ -204,6 +208,15 @@ def _parse_size(value: Any, key: str, source: str) -> int:
         value = int(float(match[1]) * _SIZE_UNITS[(match[2] or "b").lower()])
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _fail(key, source, 'a size in bytes, or like "150 MiB"', value)
+    return value
+
+
+def _parse_jobs(value: Any, key: str, source: str) -> int:
+    if isinstance(value, str) and _from_text(source):
+        with contextlib.suppress(ValueError):
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
+        raise _fail(key, source, "a whole number from 1 to 32", value)
     return value
 
 
@@ -359,6 +372,8 @@ SCHEMA: Mapping[str, Parser] = {
     "release.test-first": _parse_bool,
     "release.push": _parse_bool,
     "release.remote": _parse_str,
+    "upload.jobs": _parse_jobs,
+    "upload.timeout": _parse_seconds,
     "verify.timeout": _parse_seconds,
     "verify.install": _parse_bool,
     "verify.import": _parse_str_list,
@@ -604,6 +619,10 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
         for field in ("upload-url", "index-url", "token-env", "username", "dependencies-index-url"):
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
+            if field.endswith("-url"):
+                from releasekit.index import redact_url
+
+                value = redact_url(value)  # user:password@ in a URL is a secret too
             rows.append((key, value, config.sources.get(key, "default")))
         key = f"repositories.{name}.production"
         rows.append((key, repository.production, config.sources.get(key, "from the upload host")))

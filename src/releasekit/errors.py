@@ -113,6 +113,11 @@ class PackageIndexError(ReleaseError):
     exit_code = ExitCode.INDEX
 
 
+class IndexUnreachableError(PackageIndexError):
+    """Nothing answers at the index's address (connection refused, unknown host, TLS
+    refused): waiting longer will not help, so nobody polls it."""
+
+
 class CredentialsError(ReleaseError):
     """No usable credentials, or a token that cannot work for this upload."""
 

@@ -38,3 +38,27 @@ def transaction(contents: Mapping[Path, bytes]) -> Iterator[None]:
         for path in written:
             write_atomic(path, originals[path])
         raise
+
+
+def read_utf8(path: Path, error: type[Exception], what: str = "") -> str:
+    """The text of ``path``, which must be UTF-8; otherwise ``error`` naming the file and
+    what its bytes look like (``error`` is a ReleaseError subclass: message, hint)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            looks = "UTF-16 (it starts with a UTF-16 byte-order mark)"
+        elif b"\x00" in data[:200]:
+            looks = "UTF-16 or another two-byte encoding (it has NUL bytes)"
+        else:
+            looks = (
+                f"Latin-1 or cp1252 (byte 0x{data[exc.start]:02x} at offset {exc.start} is "
+                "not UTF-8)"
+            )
+        raise error(
+            f"{what or path.name} {path} is not UTF-8: it looks like {looks}. Nothing was changed.",
+            f"Convert it to UTF-8 (for example: iconv -f LATIN1 -t UTF-8 {path.name} > "
+            f"{path.name}.utf8 && mv {path.name}.utf8 {path.name}) and run the same "
+            "command again.",
+        ) from None

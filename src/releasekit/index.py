@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from releasekit.errors import PackageIndexError, VersionError
+from releasekit.credentials import secret_forms
+from releasekit.errors import IndexUnreachableError, PackageIndexError, VersionError
 from releasekit.project import normalize_name
 from releasekit.repositories import PYPI_HOSTS
 
@@ -122,8 +123,8 @@ class IndexClient:
         self._sleep = sleep
         # Told before each retry, so a slow index is not a silent wait.
         self._log = log
-        # Too short a password would be "scrubbed" out of ordinary words too.
-        self._secrets = [auth[1]] if auth and len(auth[1]) >= 4 else []
+        # Every shape an index may echo it in: itself, URL-quoted, base64 (Basic auth).
+        self._secrets = secret_forms([auth[1]], auth[0]) if auth else []
 
     def release_files(self, name: str, version: str) -> list[IndexFile]:
         """Files of release ``version`` of project ``name``; ``[]`` if either is missing.
@@ -191,7 +192,10 @@ class IndexClient:
         import urllib.error
         import urllib.request
 
-        request = urllib.request.Request(url, headers={"Accept": accept})
+        # Like pip: a cache (PyPI's CDN, a proxy) must ask the index again.
+        request = urllib.request.Request(
+            url, headers={"Accept": accept, "Cache-Control": "max-age=0"}
+        )
         request.add_header("User-Agent", "releasekit (urllib)")
         if self._auth is not None:
             token = base64.b64encode(":".join(self._auth).encode()).decode("ascii")
@@ -245,9 +249,11 @@ class IndexClient:
         if isinstance(reason, http.client.IncompleteRead):
             return "the index closed the connection in the middle of its answer", True
         if isinstance(reason, ConnectionRefusedError):
-            return "the connection was refused (nothing listens at that host and port)", True
+            return "the connection was refused (nothing listens at that host and port)", False
         if isinstance(reason, socket.gaierror):
-            return "the host name could not be resolved", True
+            return "the host name could not be resolved", False
+        if isinstance(reason, ssl.SSLError):
+            return f"the TLS handshake failed ({reason.reason})", False
         return f"the connection failed ({reason})", True
 
     def _scrub(self, text: str) -> str:
@@ -260,14 +266,17 @@ class IndexClient:
         self, url: str, failure: str, attempts: int, *, retryable: bool = True
     ) -> PackageIndexError:
         tries = "" if attempts == 1 else f" (tried {attempts} times)"
-        hint = (
-            "Check that the index URL is right and the index is up, then run the same "
-            "command again; an index may be down or overloaded for a while."
-            if retryable
-            else "Fix the URL's host name, or trust the index's CA certificate "
-            "(set SSL_CERT_FILE to a bundle that contains it)."
+        if retryable:
+            return PackageIndexError(
+                self._scrub(f"Could not read {url}: {failure}{tries}."),
+                "Check that the index URL is right and the index is up, then run the same "
+                "command again; an index may be down or overloaded for a while.",
+            )
+        return IndexUnreachableError(
+            self._scrub(f"Could not read {url}: {failure}{tries}."),
+            "Check the URL's host and port and that the index is running, or trust the "
+            "index's CA certificate (set SSL_CERT_FILE to a bundle that contains it).",
         )
-        return PackageIndexError(self._scrub(f"Could not read {url}: {failure}{tries}."), hint)
 
     def _refused(self, url: str, code: int, reason: str) -> PackageIndexError:
         message = f"{url} answered HTTP {code} {reason}"

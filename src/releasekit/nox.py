@@ -120,9 +120,11 @@ def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
             quiet_tool_loggers()
             run_command(args, runner=NoxRunner(session, python), adapter=adapter)
         except ReleaseError as exc:
-            # nox exits 1 for every error: the message keeps releasekit's exit code. nox
-            # ends the line with its own period.
-            described = exc.describe().rstrip(".")
-            session.error(f"[releasekit exit {int(exc.exit_code)}] {described}")
+            session.error(_with_exit_code(exc))
 
     return session
+
+
+def _with_exit_code(exc: ReleaseError) -> str:
+    """nox exits 1 on any session.error: releasekit's exit code stays visible in front."""
+    return f"[exit {int(exc.exit_code)}] {exc.describe().rstrip('.')}"

@@ -65,8 +65,17 @@ def upload(result: UploadResult) -> str:
         f"{verb} {result.project} {result.version} to {result.repository} "
         f"({result.upload_url}), credentials: {result.credentials}"
     ]
-    lines += [f"  {verb}: {name}" for name in result.uploaded]
+    if result.files:
+        width = max(len(f.filename) for f in result.files)
+        lines += [
+            f"  {f.filename:<{width}}  {f.state:<13}  HTTP {f.status or '-'}  "
+            f"{f.attempts} attempt{'s' * (f.attempts != 1)}  {f.seconds:.2f} s"
+            for f in result.files
+        ]
+    else:
+        lines += [f"  {verb}: {name}" for name in result.uploaded]
     lines += [f"  skipped (already there, same sha256): {name}" for name in result.skipped]
+    lines += [f"  with attestation: {name}" for name in result.attestations]
     if not result.uploaded:
         lines.append("  nothing to upload: every file is already there")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from packaging.version import Version
 
 from releasekit.artifacts import (
     ARTIFACT_SUFFIXES,
+    ATTESTATION_SUFFIX,
     Artifact,
     artifact_kind,
     artifact_paths,
@@ -410,7 +411,7 @@ def _replace_artifacts(
     for path in stale:
         if path.name not in {p.name for p in built}:
             path.unlink(missing_ok=True)
-    # A PEP 740 attestation signs one exact file: none outlives a rebuild (upload signs anew).
-    for path in (*stale, *built):
-        (target / (path.name + ".publish.attestation")).unlink(missing_ok=True)
+    # An attestation signs the bytes of an earlier build: after a rebuild every one is stale.
+    for path in target.glob("*" + ATTESTATION_SUFFIX):
+        path.unlink(missing_ok=True)
     return tuple(artifacts)

@@ -21,7 +21,7 @@ from releasekit.changelog import (
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
-from releasekit.files import transaction
+from releasekit.files import read_utf8, transaction
 from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
@@ -222,7 +222,7 @@ def _planned_changes(
         FileChange(path, originals[path], texts[path], ", ".join(whats[path])) for path in texts
     ]
     if project.changelog is not None and project.changelog_style == KEEP_A_CHANGELOG:
-        before = project.changelog.read_bytes().decode("utf-8")
+        before = read_utf8(project.changelog, ProjectError, "The changelog")
         after = roll_changelog(
             before,
             path=project.changelog,

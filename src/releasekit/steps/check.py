@@ -24,7 +24,7 @@ from releasekit.artifacts import (
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig, Repository
-from releasekit.errors import CheckError, CommandError
+from releasekit.errors import CheckError, CommandError, ReleaseError
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
 from releasekit.project import Project, normalize_name
@@ -34,6 +34,22 @@ from releasekit.vcs import Git
 
 # What reading a damaged wheel (zip) or sdist (tar) raises.
 UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, tarfile.TarError)
+
+
+def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
+    """The attestation files beside the artifacts, and what is wrong with them."""
+    from releasekit.upload import attestation_path, load_attestation
+
+    names, problems = [], []
+    for artifact in artifacts:
+        path = attestation_path(artifact.path)
+        if path.is_file():
+            names.append(path.name)
+            try:
+                load_attestation(path, artifact.filename, artifact.sha256)
+            except ReleaseError as exc:
+                problems.append(str(exc))
+    return names, problems
 
 
 def check_release(
@@ -99,17 +115,13 @@ def check_release(
         record("changelog", changelog_problems)
     else:
         warnings.extend(changelog_problems)
-    git = Git(runner, root)
-    if git.is_repository():
-        byproducts = build_byproducts(git)
-        if byproducts:
-            notes.append(
-                f"{', '.join(byproducts)}: build by-products, not counted as uncommitted "
-                "changes; add them to .gitignore (*.egg-info/ and /build/)."
-            )
-        record("git", git_problems(git, config, project.name, version, set(byproducts)))
-    else:
-        notes.append(f"{root} is not a git repository: git checks skipped.")
+    attested, problems = _attestations(artifacts)
+    if attested:
+        record("attestations", problems)
+        notes.extend(f"{name} is uploaded with its file" for name in attested)
+    git_found = _git_findings(Git(runner, root), plan, notes)
+    if git_found is not None:
+        record("git", git_found)
     on_index = compare_with_index(
         index,
         repository,
@@ -135,6 +147,20 @@ def check_release(
         notes=tuple(notes),
         warnings=tuple(warnings),
     )
+
+
+def _git_findings(git: Git, plan: ReleasePlan, notes: list[str]) -> list[str] | None:
+    """The git guard's problems (None outside git); notes on what it passed over."""
+    if not git.is_repository():
+        notes.append(f"{plan.root} is not a git repository: git checks skipped.")
+        return None
+    byproducts = build_byproducts(git)
+    if byproducts:
+        notes.append(
+            f"{', '.join(byproducts)}: build by-products, not counted as uncommitted "
+            "changes; add them to .gitignore (*.egg-info/ and /build/)."
+        )
+    return git_problems(git, plan.config, plan.name, plan.version, set(byproducts))
 
 
 def _twine_check(runner: Runner, artifacts: tuple[Artifact, ...]) -> list[str]:

@@ -1,37 +1,47 @@
-"""upload-test / upload-prod: twine upload, resumable on every index.
+"""upload-test / upload-prod: releasekit's own upload client, resumable on every index.
 
 Before uploading, the index is asked what it already has: identical files are skipped,
 a different file under the same name stops everything. So an interrupted upload is
 finished by running the same command again, on PyPI, devpi, pypiserver or GitLab alike.
+The exchange itself (releasekit.upload) decides each file's outcome from the index's
+HTTP answer; this step chooses the files, the credentials and the attestations.
 """
 
 from __future__ import annotations
 
-import re
+import random
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from releasekit.artifacts import Artifact
-from releasekit.comparison import CheckResult, compare_with_index
+from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
+from releasekit.comparison import CheckResult
 from releasekit.config import Repository
 from releasekit.credentials import (
     ANONYMOUS,
     Credentials,
+    TrustedPublishingToken,
     check_token_scope,
+    is_pypi,
     resolve_credentials,
 )
-from releasekit.errors import CommandError, CredentialsError, UploadError
+from releasekit.errors import CredentialsError, ReleaseError, UploadError
 from releasekit.index import redact_url
 from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import index_client
 from releasekit.runner import Runner
-
-RETRYABLE = "retryable"
+from releasekit.upload import (
+    DistFile,
+    FileOutcome,
+    UploadSettings,
+    attestation_path,
+    load_attestation,
+    split_url_credentials,
+    upload_files,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class UploadResult:
     dry_run: bool
     attempts: int = 0
     notes: tuple[str, ...] = field(default=())
+    files: tuple[FileOutcome, ...] = field(default=())
+    attestations: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +72,8 @@ class UploadResult:
             "skipped_identical": list(self.skipped),
             "credentials": self.credentials,
             "attempts": self.attempts,
+            "files": [f.to_json() for f in self.files],
+            "attestations": list(self.attestations),
             "notes": list(self.notes),
         }
 
@@ -73,24 +87,26 @@ def upload_release(
     yes: bool = False,
     dry_run: bool = False,
     env: Mapping[str, str] | None = None,
-    credentials: Credentials | None = None,
     confirm: Callable[[str], bool] | None = None,
     retries: int = 3,
     backoff: float = 2.0,
     sleep: Callable[[float], object] = time.sleep,
+    jitter: Callable[[], float] = random.random,
     signer: SignerFactory | None = None,
 ) -> UploadResult:
     """Upload the built artifacts to ``repository`` (wheels first), skipping what is there.
 
     ``check`` is check's verdict on the same artifacts against ``repository``: upload starts
     from what it found on the index. A production repository asks ``confirm`` unless
-    ``yes`` or the ``CI`` variable is set.
+    ``yes`` or the ``CI`` variable is set. Each 5xx or dropped connection is tried again up
+    to ``retries`` times, after ``backoff`` seconds, then twice as long (with jitter).
     """
     import os
 
+    config = plan.config
     env = os.environ if env is None else env
-    if credentials is None:
-        credentials = resolve_credentials(repository, env=env)
+    upload_url, url_auth = split_url_credentials(repository.upload_url)
+    credentials = resolve_credentials(repository, env=env)
     for warning in credentials.warnings:
         runner.log(f"warning: {warning}")
     index = index_client(repository, credentials, log=runner.log)
@@ -100,9 +116,9 @@ def upload_release(
     skipped = check.already_uploaded
     pending = [a for a in check.artifacts if a.filename not in skipped]
     # PEP 740 (releasekit.provenance): sign before anything is sent; writes
-    # <file>.publish.attestation next to each pending file.
+    # <file>.publish.attestation next to each pending file, which goes up with it.
     _, attest_note = attest_for_upload(
-        plan.config,
+        config,
         repository,
         [a.path for a in pending],
         trusted_publishing=credentials.trusted_publishing,
@@ -110,6 +126,16 @@ def upload_release(
         signer=signer,
         log=runner.log,
     )
+    dists = [_dist_file(a) for a in pending]
+    attested = [d for d in dists if d.attestations]
+    if attested and is_pypi(repository) and not credentials.trusted_publishing:
+        names = ", ".join(attestation_path(d.path).name for d in attested)
+        raise CredentialsError(
+            f"{names}: {repository.name} takes attestations only from trusted publishing, "
+            f"not with the credentials from {credentials.source}.",
+            "Upload from CI with trusted publishing, or delete the "
+            f"*{ATTESTATION_SUFFIX} files to upload without them.",
+        )
     url = redact_url(repository.upload_url)
     result = UploadResult(
         project=check.project,
@@ -120,98 +146,106 @@ def upload_release(
         skipped=skipped,
         credentials=credentials.source,
         dry_run=dry_run,
-        # The warnings again: with --json, the log above is silent.
+        # The warnings again: a --json reader may not look at stderr.
         notes=(
             *(f"warning: {warning}" for warning in credentials.warnings),
             *(f"{name} is already on {repository.name} (same sha256): skipped" for name in skipped),
             *((attest_note,) if attest_note else ()),
         ),
+        attestations=tuple(attestation_path(d.path).name for d in attested),
     )
     if dry_run or not pending:
         return result
     if repository.production and not yes and not env.get("CI"):
         _confirm_production(check, repository, [a.filename for a in pending], confirm)
 
-    attempts = _upload_until_done(
-        runner,
-        repository,
-        credentials,
-        index,
-        check,
-        pending,
-        allow_other_files=plan.config.allow_other_files,
+    settings = UploadSettings(
+        url=upload_url,
+        repository=repository.name,
+        auth=_auth(credentials, repository, url_auth, env, runner),
+        jobs=config.upload_jobs,
+        deadline=config.upload_timeout,
         retries=retries,
         backoff=backoff,
-        sleep=sleep,
+        credentials_source=credentials.source if credentials.password else "",
+        secrets=(*credentials.secrets(), *((url_auth[1],) if url_auth else ())),
+        missing_credentials_hint=(
+            f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's username "
+            "if the index wants one) in the environment, or add them to keyring or .pypirc."
+        ),
     )
-    return UploadResult(**{**result.__dict__, "attempts": attempts})
+    wheel_first = any(d.filename.endswith(".whl") for d in dists)
+    parallel = min(settings.jobs, len(dists) - wheel_first)
+    order = (
+        f": {'the first wheel alone, then ' if wheel_first else ''}{parallel} at a time"
+        if parallel > 1
+        else ""
+    )
+    runner.log(
+        f"uploading {len(dists)} file{'s' * (len(dists) != 1)} to {repository.name} ({url})"
+        f"{order}; {settings.deadline:g} s at most (upload.timeout)"
+    )
+
+    def lookup() -> dict[str, str | None]:
+        return {f.filename: f.sha256 for f in index.release_files(check.project, check.version)}
+
+    outcomes = upload_files(
+        dists, settings, lookup=lookup, log=runner.log, sleep=sleep, jitter=jitter
+    )
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise _with_state(outcome.error, outcomes, skipped, repository)
+    return UploadResult(
+        **{
+            **result.__dict__,
+            "attempts": sum(o.attempts for o in outcomes),
+            "files": tuple(outcomes),
+        }
+    )
 
 
-def _upload_until_done(
-    runner: Runner,
-    repository: Repository,
+def _dist_file(artifact: Artifact) -> DistFile:
+    attestation = attestation_path(artifact.path)
+    if not attestation.is_file():
+        return DistFile(artifact.path, artifact.sha256)
+    loaded = load_attestation(attestation, artifact.filename, artifact.sha256)
+    return DistFile(artifact.path, artifact.sha256, (loaded,))
+
+
+def _auth(
     credentials: Credentials,
-    index: Any,
-    check: CheckResult,
-    pending: list[Artifact],
-    *,
-    allow_other_files: Sequence[str],
-    retries: int,
-    backoff: float,
-    sleep: Callable[[float], object],
-) -> int:
-    """Upload ``pending``, retrying what the index failed to take; the number of attempts.
-
-    Before each retry the index is asked again what it has, so a file that landed despite
-    an error is not sent twice.
-    """
-    attempts = retried = 0
-    while True:
-        attempts += 1
-        try:
-            _twine_upload(runner, repository, credentials, [a.path for a in pending])
-            return attempts
-        except CommandError as exc:
-            failure = _classify(exc, repository, credentials)
-            if failure is not RETRYABLE and _already_exists(exc, credentials):
-                # twine retries a 5xx at once: when the index stored the file before
-                # answering 500, the retry meets "File already exists". If what is there
-                # is this very file, that is progress, not a conflict.
-                remaining = _still_pending(index, repository, check, pending, allow_other_files)
-                if len(remaining) < len(pending):
-                    pending = remaining
-                    if not pending:
-                        return attempts
-                    continue
-            if failure is not RETRYABLE or retried >= retries:
-                raise _with_state(failure, index, repository, check) from None
-            retried += 1
-            runner.log(
-                f"upload to {repository.name} failed ({_last_line(exc, credentials)}); "
-                f"retrying in {backoff * 2 ** (retried - 1):g} s"
-            )
-            sleep(backoff * 2 ** (retried - 1))
-            # Some files may have landed (a 500 after storing, a dropped answer): ask again.
-            pending = _still_pending(index, repository, check, pending, allow_other_files)
-            if not pending:
-                return attempts
-
-
-def _still_pending(
-    index: Any,
     repository: Repository,
-    check: CheckResult,
-    pending: list[Artifact],
-    allow_other_files: Sequence[str],
-) -> list[Artifact]:
-    """The ``pending`` artifacts the index does not have yet; a conflict stops everything."""
-    on_index = compare_with_index(
-        index, repository, check.project, check.version, check.artifacts, allow_other_files
+    url_auth: tuple[str, str] | None,
+    env: Mapping[str, str],
+    runner: Runner,
+) -> Callable[[], tuple[str, str] | None]:
+    """What each request authenticates with: the resolved credentials, else those in the
+    upload URL; with trusted publishing a token minted (and re-minted) on demand."""
+    if credentials.trusted_publishing:
+        minter = TrustedPublishingToken(repository.upload_url, env, log=runner.log)
+        return lambda: ("__token__", minter.current().reveal())
+    if credentials.password and credentials.username != ANONYMOUS:
+        pair = (credentials.username, credentials.password.reveal())
+        return lambda: pair
+    return lambda: url_auth
+
+
+def _with_state(
+    error: ReleaseError,
+    outcomes: Sequence[FileOutcome],
+    skipped: Sequence[str],
+    repository: Repository,
+) -> ReleaseError:
+    """The first failure, completed with which files are on the index now and which not."""
+    there = [*skipped, *(o.filename for o in outcomes if o.state in ("uploaded", "already there"))]
+    missing = [o.filename for o in outcomes if o.state in ("failed", "not attempted")]
+    state = (
+        f" On {repository.name} now: {', '.join(there) or 'none of the files'}; "
+        f"not uploaded: {', '.join(missing) or 'none'}."
     )
-    if on_index.problems:
-        raise UploadError("After a failed attempt: " + "; ".join(on_index.problems), "")
-    there = {s.filename for s in on_index.statuses if s.state == "identical"}
-    return [a for a in pending if a.filename not in there]
+    completed = type(error)(error.message + state, error.hint)
+    completed.details = {"files": [o.to_json() for o in outcomes]}
+    return completed
 
 
 def _confirm_production(
@@ -240,127 +274,3 @@ def _confirm_production(
 
 def _ask(question: str) -> bool:
     return input(question).strip().lower() in {"y", "yes"}
-
-
-def _twine_upload(
-    runner: Runner, repository: Repository, credentials: Credentials, files: list[Path]
-) -> None:
-    argv = [
-        runner.python,
-        "-m",
-        "twine",
-        "upload",
-        "--non-interactive",
-        "--disable-progress-bar",
-        "--repository-url",
-        redact_url(repository.upload_url),
-        *(str(f) for f in files),
-    ]
-    # A wide console: twine's messages stay one line each, as _classify reads them.
-    runner.run(argv, env={**credentials.twine_env(), "COLUMNS": "1000"})
-
-
-_STATUS = re.compile(r"HTTPError: (\d{3})")
-_REDIRECT_TARGET = re.compile(r"attempted to redirect to\s+(\S+?)\.?(?:\s|$)")
-# twine colours its messages even into a pipe.
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _classify(
-    exc: CommandError, repository: Repository, credentials: Credentials
-) -> UploadError | CredentialsError | str:
-    output = _scrub(exc.output, credentials)
-    match = _STATUS.search(output)
-    status = int(match.group(1)) if match else None
-    where = f"{repository.name} ({redact_url(repository.upload_url)})"
-    if _already_exists(exc, credentials):
-        return UploadError(
-            f"{where} refused the upload: a file with that name already exists or was used "
-            "before (deleted files' names can never be reused).",
-            "Bump the version (releasekit bump-version patch), build and upload again.",
-        )
-    if status in (401, 403) and credentials.username == ANONYMOUS:
-        return CredentialsError(
-            f"{where} answered {status}: it needs credentials to upload, and none were "
-            f"found for the repository {repository.name!r}.",
-            f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's username "
-            "if the index wants one) in the environment, or add them to keyring or .pypirc.",
-        )
-    if status in (401, 403):
-        return CredentialsError(
-            f"{where} answered {status}: the credentials from {credentials.source} are "
-            "invalid, for another index, or not allowed to upload this project.",
-            "Check the token's scope and which index it was created on.",
-        )
-    if (
-        "RedirectDetected" in output
-        or "redirect" in output.lower()
-        or status in (301, 302, 307, 308)
-    ):
-        target = _REDIRECT_TARGET.search(output)
-        # twine masks a password in the target as ********@; show no user part at all.
-        to = f" to {redact_url(target.group(1))}" if target else ""
-        return UploadError(
-            f"{where} redirected the upload{to}; releasekit does not follow upload redirects.",
-            "If that is where the index takes uploads, set the repository's upload-url to "
-            "it; otherwise check the upload-url (a missing trailing slash, http instead of "
-            "https).",
-        )
-    if status is None or status >= 500:
-        return RETRYABLE
-    return UploadError(f"{where} refused the upload: {_last_line(exc, credentials)}.", "")
-
-
-def _already_exists(exc: CommandError, credentials: Credentials) -> bool:
-    output = _scrub(exc.output, credentials)
-    match = _STATUS.search(output)
-    return (
-        (match is not None and int(match.group(1)) in (400, 409))
-        or "File already exists" in output
-        or "previously used" in output
-    )
-
-
-def _last_line(exc: CommandError, credentials: Credentials) -> str:
-    lines = [line.strip() for line in _scrub(exc.output, credentials).splitlines() if line.strip()]
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    # twine's log lines start with their level: "ERROR    HTTPError: 413 ...".
-    return (errors or lines or [f"exit code {exc.returncode}"])[-1].removeprefix("ERROR").strip()
-
-
-def _scrub(text: str, credentials: Credentials) -> str:
-    text = _ANSI_ESCAPE.sub("", text)
-    for secret in credentials.secrets():
-        text = text.replace(secret, "********")
-    return text
-
-
-def _with_state(
-    failure: UploadError | CredentialsError | str,
-    index: Any,
-    repository: Repository,
-    check: CheckResult,
-) -> UploadError | CredentialsError:
-    """The failure, completed with which files are and are not on the index now."""
-    if isinstance(failure, CredentialsError):
-        return failure
-    try:
-        statuses = compare_with_index(
-            index, repository, check.project, check.version, check.artifacts
-        ).statuses
-        there = [s.filename for s in statuses if s.state == "identical"]
-        missing = [s.filename for s in statuses if s.state != "identical"]
-        state = (
-            f" On {repository.name} now: {', '.join(there) or 'none of the files'}; "
-            f"not uploaded: {', '.join(missing) or 'none'}."
-        )
-    except Exception:
-        state = f" Could not ask {repository.name} which files landed."
-    if isinstance(failure, UploadError):
-        return UploadError(failure.message + state, failure.hint)
-    return UploadError(
-        f"Uploading to {repository.name} kept failing (5xx answers or dropped connections)."
-        + state,
-        "Run the same command again when the index is healthy: files already there are "
-        "skipped, so the upload resumes where it stopped.",
-    )

@@ -25,7 +25,7 @@ from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
 from releasekit.comparison import is_allowed_other
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.credentials import ANONYMOUS, Credentials
-from releasekit.errors import CommandError, ReleaseError, VerifyError
+from releasekit.errors import CommandError, IndexUnreachableError, ReleaseError, VerifyError
 from releasekit.index import IndexFile, redact_url
 from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
@@ -270,6 +270,8 @@ def _wait_for_release(
         try:
             remote = index.release_files(name, version)
             last_error = None
+        except IndexUnreachableError:
+            raise  # nothing listens there: polling for minutes would not change that
         except ReleaseError as exc:  # the index is down for a moment: keep asking
             last_error = exc
         found = {f.filename for f in remote}

@@ -1,0 +1,62 @@
+"""The upload form releasekit sends: what PyPI's legacy API reads, built from the file."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from release_project import MODULE, NAME, SDIST, VERSION, WHEEL, built_template
+from releasekit.upload import DistFile, MultipartBody, form_fields
+
+
+def digests(path: Path) -> dict[str, str]:
+    data = path.read_bytes()
+    return {
+        "md5_digest": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "sha256_digest": hashlib.sha256(data).hexdigest(),
+        "blake2_256_digest": hashlib.blake2b(data, digest_size=32).hexdigest(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("filename", "filetype", "pyversion"),
+    [(WHEEL, "bdist_wheel", "py3"), (SDIST, "sdist", "source")],
+)
+def test_the_form_carries_protocol_metadata_and_the_three_digests(
+    tmp_path_factory: pytest.TempPathFactory, filename: str, filetype: str, pyversion: str
+) -> None:
+    path = built_template(tmp_path_factory) / "dist" / filename
+    dist = DistFile(path, hashlib.sha256(path.read_bytes()).hexdigest())
+
+    fields = form_fields(dist)
+    values = dict(fields)
+
+    assert fields[:2] == [(":action", "file_upload"), ("protocol_version", "1")]
+    assert (values["name"], values["version"]) == (NAME, VERSION)
+    assert (values["filetype"], values["pyversion"]) == (filetype, pyversion)
+    assert values["summary"] == "A project released by releasekit's tests"
+    assert values["description"].startswith("# rk-demo")
+    assert values["description_content_type"] == "text/markdown"
+    assert values["requires_python"] == ">=3.10"
+    assert {k: values[k] for k in digests(path)} == digests(path)
+    assert "attestations" not in values
+    assert MODULE in filename
+
+
+def test_the_body_streams_the_file_between_the_fields_and_the_closing_boundary(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    path = built_template(tmp_path_factory) / "dist" / WHEEL
+    body = MultipartBody.build([("name", NAME)], path)
+
+    sent = b"".join(body.chunks())
+
+    assert len(sent) == body.length
+    assert sent.startswith(
+        f'--{body.boundary}\r\nContent-Disposition: form-data; name="name"'.encode()
+    )
+    assert f'name="content"; filename="{WHEEL}"'.encode() in sent
+    assert path.read_bytes() in sent
+    assert sent.endswith(f"\r\n--{body.boundary}--\r\n".encode())
