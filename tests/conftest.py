@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from sample_release import PypiServers
+if TYPE_CHECKING:  # imported after the plugins below, so that pytest rewrites them
+    from sample_release import PypiServers
 
 # Real package indexes (pypiserver, devpi-server), a fault-injecting proxy, and
 # `releasekit` (the command through cli.main).
@@ -35,6 +37,8 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def servers(tmp_path: Path) -> Iterator[PypiServers]:
     """pypiservers started on demand by the test (``servers.start(name)``), all stopped
     after it."""
+    from sample_release import PypiServers
+
     started = PypiServers(tmp_path)
     try:
         yield started
