@@ -448,3 +448,23 @@ def test_a_keyring_that_fails_is_reported_not_taken_for_no_credentials() -> None
         "locked)."
     )
     assert "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring" in raised.value.hint
+
+
+def test_a_shallow_clone_without_the_release_tags_is_refused_not_read_as_0_0_0(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    """A CI checkout of depth 1: the version would come out as 0.0.0 (the backend builds
+    0.1.dev1); releasekit says to fetch the tags."""
+    from layouts import LAYOUTS
+
+    origin = LAYOUTS["hatch-vcs"](tmp_path / "origin")  # a git repository, tagged v1.2.3
+    git(origin, "commit", "--quiet", "--allow-empty", "-m", "after the release")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{origin}", str(clone))
+
+    code, _, err = run(capsys, clone, "version")
+
+    assert code == ExitCode.VCS, err
+    assert "this shallow clone has no tag matching 'v{version}'" in err
+    assert "fetch-depth: 0" in err
+    assert run(capsys, origin, "version")[1].strip() == "1.2.3"

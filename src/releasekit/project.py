@@ -685,6 +685,14 @@ def current_version(project: Project, config: ReleaseConfig, runner: Runner) -> 
             "Run releasekit inside the project's git checkout.",
         )
     latest = git.latest_version_tag(config.tag_format, project.name)
+    if latest is None and git.is_shallow():
+        # A CI checkout of depth 1 has no tags: the backend would build 0.1.dev1.
+        raise VcsError(
+            f"{project.name} takes its version from git tags, and this shallow clone has no "
+            f"tag matching {config.tag_format!r}.",
+            "Fetch the history and tags (actions/checkout with fetch-depth: 0; GitLab "
+            "GIT_DEPTH: 0; or git fetch --tags --unshallow), then run releasekit again.",
+        )
     return latest[1] if latest else Version("0.0.0")
 
 

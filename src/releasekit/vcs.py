@@ -28,6 +28,10 @@ class Git:
         except CommandError:
             return False
 
+    def is_shallow(self) -> bool:
+        """A clone with part of the history (``--depth``): tags may be missing."""
+        return self._git("rev-parse", "--is-shallow-repository") == "true"
+
     def git_dir(self) -> Path:
         """The repository's .git directory (a file's target in a worktree)."""
         return (self.root / self._git("rev-parse", "--git-dir")).resolve()
