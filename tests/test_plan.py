@@ -468,3 +468,16 @@ def test_a_shallow_clone_without_the_release_tags_is_refused_not_read_as_0_0_0(
     assert "this shallow clone has no tag matching 'v{version}'" in err
     assert "fetch-depth: 0" in err
     assert run(capsys, origin, "version")[1].strip() == "1.2.3"
+
+
+def test_a_usage_error_with_json_is_a_json_object_too(capsys: Capsys) -> None:
+    code = main(["--json", "release", "patch", "--no-such-flag"])
+
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    error = json.loads(out)
+    assert error["ok"] is False
+    assert error["exit_code"] == ExitCode.USAGE
+    assert error["step"] == "release"
+    assert "unrecognized arguments: --no-such-flag" in error["error"]
+    assert "unrecognized arguments: --no-such-flag" in err
