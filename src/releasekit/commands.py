@@ -86,7 +86,7 @@ class Command:
 PROJECT = Option(
     "project",
     "path",
-    "the project's directory (default: the current directory)",
+    "the project's directory (default: the nearest project at or above the current directory)",
     metavar="DIR",
     default=Path("."),
 )
@@ -272,7 +272,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "release",
-        "Bump, build, check, upload-test, verify, upload-prod, verify, tag, push.",
+        "Pre-flight, bump, build, check/upload/verify on test then prod, tag, push.",
         (
             Option(
                 "part", "positional", "the version bump (not with --resume)", metavar="PART|X.Y.Z"
