@@ -335,7 +335,7 @@ def test_release_interrupted_inside_a_step_says_how_to_resume(
 
     assert re.search(
         r"^releasekit: release: upload \(prod\) INTERRUPTED \(\d+\.\d s\)\. "
-        rf"Then resume with: {RESUME}$",
+        rf"Resume with: {RESUME}$",
         log_of(runner),
         re.M,
     )

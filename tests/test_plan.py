@@ -138,7 +138,9 @@ def test_a_dev_release_to_a_repository_named_pypi_at_pypis_host_is_refused_in_th
     monkeypatch.setenv("PYPI_TOKEN", "pypi-not-a-macaroon")
     before = snapshot(root)
 
-    code, out, err = run(capsys, root, "publish", "--repository", "pypi", "--dry-run", "--json")
+    code, out, err = run(
+        capsys, root, "publish", "--repository", "pypi", "--dry-run", "--json", "--yes"
+    )
 
     assert code == ExitCode.CHECK, err
     summary = json.loads(out)
@@ -194,10 +196,10 @@ def test_release_dry_run_prints_the_plan_runs_the_pre_flight_and_changes_nothing
     assert out.splitlines()[:4] == [
         "release rk-sample 1.0.0 -> 1.1.0 (dry run: nothing was changed)",
         "plan:",
-        "  1. bump-version     1.0.0 -> 1.1.0 in pyproject.toml; commit",
-        f"  2. build            sdist and wheel of 1.1.0 into {root / 'dist'}",
+        "  1.  bump-version     1.0.0 -> 1.1.0 in pyproject.toml; commit",
+        f"  2.  build            sdist and wheel of 1.1.0 into {root / 'dist'}",
     ]
-    assert f"upload (prod)    the artifacts not yet there to {prod.url}/" in out
+    assert f"  7.  upload (prod)    the artifacts not yet there to {prod.url}/" in out
     assert "  10. push             the branch and v1.1.0 to origin" in out
     assert "  ok: credentials for prod" in out
     assert "releasekit: release: pre-flight: passed" in err
@@ -481,3 +483,76 @@ def test_a_usage_error_with_json_is_a_json_object_too(capsys: Capsys) -> None:
     assert error["step"] == "release"
     assert "unrecognized arguments: --no-such-flag" in error["error"]
     assert "unrecognized arguments: --no-such-flag" in err
+
+
+def test_a_production_upload_that_cannot_ask_is_refused_in_the_pre_flight(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    """No terminal, no --yes, no CI: the prod upload could only fail after the bump; the
+    pre-flight says so first, and --yes gets past it."""
+    test, prod = servers.start("test"), servers.start("prod")
+    root = project(tmp_path, repositories(test, prod) + "production = true\n")
+    before = snapshot(root)
+
+    code, _, err = run(capsys, root, "release", "patch")  # pytest's stdin is no terminal
+
+    assert code == ExitCode.CHECK, err
+    assert (
+        "uploading to prod, a production repository, needs a confirmation and there is no "
+        "terminal to ask: pass --yes" in err
+    )
+    assert snapshot(root) == before
+    assert run(capsys, root, "release", "patch", "--dry-run", "--yes")[0] == ExitCode.OK
+
+
+def test_resume_after_a_finished_release_says_there_is_nothing_to_resume(
+    tmp_path: Path, servers: PypiServers, capsys: Capsys
+) -> None:
+    root = project(tmp_path, repositories(servers.start("test"), servers.start("prod")))
+    assert run(capsys, root, "release", "patch", "--yes")[0] == ExitCode.OK
+    git(root, "commit", "--quiet", "--allow-empty", "-m", "work after the release")
+
+    code, _, err = run(capsys, root, "release", "--resume", "--yes")
+
+    assert code == ExitCode.USAGE, err
+    assert (
+        "There is no started release of rk-sample to resume: 1.0.1 was released (the tag "
+        "v1.0.1 exists) and no release was started since." in err
+    )
+    assert "Start the next one with release PART" in err
+
+
+def test_list_rules_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    listing = subprocess.run(
+        f"{sys.executable} -m releasekit check --list-rules | head -1",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert listing.stdout.strip()
+    assert "Traceback" not in listing.stderr, listing.stderr
+
+
+@pytest.mark.slow
+def test_invoke_task_help_and_stdout_are_the_invoke_way_and_the_clis(tmp_path: Path) -> None:
+    root = write_sample_project(tmp_path / "project")
+
+    helped = invoke(root, "release", "--help")
+    bumped = invoke(root, "bump-version", "patch")
+
+    assert helped.returncode == 0, helped
+    assert helped.stdout.startswith("Usage: invoke [--core-opts] release [--options] [PART|X.Y.Z]")
+    assert "  -y, --yes" in helped.stdout
+    assert "usage: releasekit" not in helped.stdout
+    assert bumped.returncode == 0, bumped
+    # stdout: the result alone, as with the CLI; what changed git is told on stderr.
+    assert bumped.stdout.startswith("bumped rk-sample 1.0.0 -> 1.0.1"), bumped.stdout
+    assert "\x1b[" not in bumped.stdout
+    assert "$ git commit" in bumped.stderr
+    assert "git tag --merged" not in bumped.stdout + bumped.stderr

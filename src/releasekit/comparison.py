@@ -148,7 +148,7 @@ class CheckResult:
             error = CheckError(
                 f"{len(self.failures)} check(s) failed for {self.project} {self.version} "
                 f"(target: {self.repository}):\n{listed}",
-                "Fix each of them, rebuild if an artifact was involved, and run check again.",
+                "Fix each of them (rebuild if an artifact was involved).",
             )
             error.details = self.to_json()
             raise error

@@ -272,10 +272,13 @@ class IndexClient:
                 "Check that the index URL is right and the index is up, then run the same "
                 "command again; an index may be down or overloaded for a while.",
             )
+        tls = "TLS" in failure
         return IndexUnreachableError(
             self._scrub(f"Could not read {url}: {failure}{tries}."),
-            "Check the URL's host and port and that the index is running, or trust the "
-            "index's CA certificate (set SSL_CERT_FILE to a bundle that contains it).",
+            "Trust the index's CA certificate (set SSL_CERT_FILE to a bundle that contains "
+            "it), or check the URL."
+            if tls
+            else "Check the URL's host and port and that the index is running.",
         )
 
     def _refused(self, url: str, code: int, reason: str) -> PackageIndexError:

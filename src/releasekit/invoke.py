@@ -33,6 +33,8 @@ from releasekit.runner import SubprocessRunner, describe_failure
 
 __all__ = ["release_tasks"]
 
+CHANGES_GIT = frozenset({"commit", "tag", "push"})
+
 
 class InvokeRunner(SubprocessRunner):
     """Runs commands with ``Context.run`` (echoed the Invoke way), argv quoted once."""
@@ -49,17 +51,19 @@ class InvokeRunner(SubprocessRunner):
         cwd: Path | None = None,
         capture: bool = True,
     ) -> str:
-        quiet = argv[0] == "git" and argv[1] not in {"commit", "tag", "push"}
+        # Like the CLI, stdout holds only the result: what runs is told on stderr, and
+        # only what changes something (git commit, tag, push) or is not captured.
+        if self.echo and (not capture or (argv[0] == "git" and argv[1] in CHANGES_GIT)):
+            self.log("$ " + shlex.join(argv))
         command = shlex.join(argv)
         if cwd is not None:
             command = f"cd {shlex.quote(str(cwd))} && {command}"
         result = self.context.run(
             command,
             env=dict(env or {}),
-            # Not hide=True: Invoke turns echo off for that.
-            hide="both" if capture else None,
+            hide="both" if capture else "out",
             warn=True,
-            echo=self.echo and not quiet,
+            echo=False,
             in_stream=False,
         )
         if result is None or result.failed:
@@ -109,6 +113,11 @@ def _key(option: Option) -> str:
 def _run(context: Context, command: Command, values: Mapping[str, Any]) -> None:
     from releasekit.cli import run_command
 
+    positional = command.positional
+    if positional is not None and values.get(positional.attr) in ("-h", "--help"):
+        # Invoke gives a task's first positional argument whatever follows the task name.
+        print(_help(command))
+        return
     argv = _argv(command, values)
     try:
         args = parse_command(command.name, argv, usage=f"invoke {command.name}")
@@ -126,6 +135,31 @@ def _run(context: Context, command: Command, values: Mapping[str, Any]) -> None:
         )
     except ReleaseError as exc:
         raise Exit(exc.describe(), code=int(exc.exit_code)) from None
+
+
+def _help(command: Command) -> str:
+    """``invoke COMMAND --help`` where Invoke took ``--help`` for the positional argument:
+    the task's flags, the Invoke way, from the command table."""
+    positional = command.positional
+    lines = [
+        f"Usage: invoke [--core-opts] {command.name} [--options]"
+        + (f" [{positional.metavar or positional.attr}]" if positional else ""),
+        "",
+        "Docstring:",
+        f"  {command.summary}",
+        "",
+        "Options:",
+    ]
+    for option in (*command.options, *GLOBAL):
+        if option.kind == "positional":
+            continue
+        flags = ", ".join(
+            [*([f"-{option.short}"] if option.short else []), f"--{option.name}"]
+            + ([f"--no-{option.name}"] if option.kind == "switch" else [])
+        )
+        value = "" if option.kind in ("flag", "switch") else f"={option.metavar or 'STRING'}"
+        lines.append(f"  {flags + value:<36} {option.help}")
+    return "\n".join(lines)
 
 
 def _tasks_directory(context: Context) -> Path:

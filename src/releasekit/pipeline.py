@@ -125,9 +125,10 @@ class _Pipeline:
             )
             raise PipelineError(self.name, name, exc, self.resume, self.done) from exc
         except KeyboardInterrupt:
+            move = f"Resume with: {self.resume}" if self.resume else "Nothing was changed."
             self.runner.log(
                 f"releasekit: {self.name}: {name} INTERRUPTED "
-                f"({time.perf_counter() - start:.1f} s). {_next_move(self.resume)}"
+                f"({time.perf_counter() - start:.1f} s). {move}"
             )
             raise
         seconds = time.perf_counter() - start
@@ -238,7 +239,7 @@ def _preflight(
 
     runner.log(f"releasekit: {command}: pre-flight ...")
     start = time.perf_counter()
-    result = run_preflight(plan, runner, command=command, env=delivery.env)
+    result = run_preflight(plan, runner, command=command, env=delivery.env, confirmed=delivery.yes)
     verdict = "passed" if result.ok else f"{len(result.failures)} problem(s)"
     runner.log(
         f"releasekit: {command}: pre-flight: {verdict} ({time.perf_counter() - start:.1f} s)"
@@ -309,7 +310,9 @@ def release(
     state = ReleaseState(git) if git.is_repository() else None
     if plan.bump and state is not None:
         state.refuse_if_unfinished(plan)
-    plan = pipeline_steps(plan, "release")
+    elif state is not None:
+        state.refuse_if_nothing_to_resume(plan, git)
+    plan = pipeline_steps(plan, "release", remotes=git.remotes() if state is not None else None)
     preflight = _preflight(plan, runner, "release", delivery)
     what = f"release {plan.name} {plan.version}"
     if dry_run:
@@ -372,6 +375,19 @@ class ReleaseState:
             f"and is not finished: the tag {data.get('tag')} does not exist yet. Running "
             f"release {plan.bump} now would release {plan.version} instead.",
             f"Finish it with: {data.get('resume')}",
+        )
+
+    def refuse_if_nothing_to_resume(self, plan: ReleasePlan, git: Git) -> None:
+        """``release --resume`` after the release finished (its tag exists, no note of a
+        started one) has nothing to do: saying "bump the version" would mislead."""
+        if self._read().get("project") == plan.name or git.tag_commit(plan.tag) is None:
+            return
+        if git.tag_commit(plan.tag) == git.head():
+            return  # the release's own commit: resuming re-checks and re-verifies it
+        raise UsageError(
+            f"There is no started release of {plan.name} to resume: {plan.version} was "
+            f"released (the tag {plan.tag} exists) and no release was started since.",
+            "Start the next one with release PART (e.g. release patch).",
         )
 
     def started(self, plan: ReleasePlan, resume: str) -> None:

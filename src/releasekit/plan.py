@@ -143,7 +143,13 @@ def resolve_plan(
     )
 
 
-def pipeline_steps(plan: ReleasePlan, command: str, *, build: bool = True) -> ReleasePlan:
+def pipeline_steps(
+    plan: ReleasePlan,
+    command: str,
+    *,
+    build: bool = True,
+    remotes: Sequence[str] | None = None,
+) -> ReleasePlan:
     """The plan with the steps of ``publish`` or ``release`` listed, in the order they run."""
     config = plan.config
     steps: list[PlannedStep] = []
@@ -177,7 +183,14 @@ def pipeline_steps(plan: ReleasePlan, command: str, *, build: bool = True) -> Re
     if command == "release":
         steps.append(PlannedStep("tag", does=f"create {plan.tag}"))
         if config.release_push:
+            remote = config.release_remote
+            missing = remotes is not None and remote not in remotes
             steps.append(
-                PlannedStep("push", does=f"the branch and {plan.tag} to {config.release_remote}")
+                PlannedStep(
+                    "push",
+                    does=f"no git remote {remote!r}: nothing will be pushed"
+                    if missing
+                    else f"the branch and {plan.tag} to {remote}",
+                )
             )
     return dataclasses.replace(plan, steps=tuple(steps))

@@ -11,6 +11,8 @@ no tag, no file. check runs the git and version rules again on the built artifac
 from __future__ import annotations
 
 import fnmatch
+import os
+import sys
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -65,8 +67,13 @@ def run_preflight(
     command: str,
     env: Mapping[str, str] | None = None,
     index_timeout: float = 10.0,
+    confirmed: bool = False,
+    can_ask: bool | None = None,
 ) -> PreflightResult:
-    """Every check of ``plan`` that needs no artifact; all failures listed at once."""
+    """Every check of ``plan`` that needs no artifact; all failures listed at once.
+
+    ``confirmed`` (``--yes``) or ``CI`` in ``env``: production uploads need not ask;
+    otherwise they must be able to (``can_ask``, default: stdin is a terminal)."""
     from releasekit.vcs import Git
 
     passed: list[str] = []
@@ -89,10 +96,17 @@ def run_preflight(
         record("git", [f"{plan.root} is not in a git repository: release commits and tags"])
     else:
         notes.append(f"{plan.root} is not a git repository: git checks skipped.")
+    environment = os.environ if env is None else env
     for repository in plan.targets:
-        record(
-            f"version for {repository.name}", policy_problems(plan.version, repository, plan.config)
-        )
+        policy = policy_problems(plan.version, repository, plan.config)
+        asks = repository.production and not (confirmed or environment.get("CI"))
+        if asks and not (sys.stdin.isatty() if can_ask is None else can_ask):
+            policy.append(
+                f"uploading to {repository.name}, a production repository, needs a "
+                "confirmation and there is no terminal to ask: pass --yes (or run in CI, "
+                "where the CI variable is set)"
+            )
+        record(f"version for {repository.name}", policy)
         record(f"credentials for {repository.name}", _credential_problems(plan, repository, env))
         record(
             f"index {repository.name}",
@@ -131,6 +145,8 @@ def git_problems(
             "the working tree has uncommitted changes: "
             + ", ".join(dirty[:5])
             + (" ..." if len(dirty) > 5 else "")
+            + " (a release is built from committed files only: commit, stash or .gitignore "
+            "them; allow-dirty is for bump-version alone)"
         )
     tag = config.format_tag(str(version), name)
     tag_commit = git.tag_commit(tag)

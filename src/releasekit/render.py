@@ -61,8 +61,9 @@ def check(result: CheckResult) -> str:
 
 def upload(result: UploadResult) -> str:
     verb = "would upload" if result.dry_run else "uploaded"
+    headline = verb if result.uploaded else "nothing to upload of"
     lines = [
-        f"{verb} {result.project} {result.version} to {result.repository} "
+        f"{headline} {result.project} {result.version} to {result.repository} "
         f"({result.upload_url}), credentials: {result.credentials}"
     ]
     if result.files:
@@ -114,9 +115,10 @@ def pipeline(result: PipelineResult) -> str:
             "plan:",
         ]
         width = max((len(s.name) + len(s.repository) for s in plan.steps), default=0) + 3
+        digits = len(str(len(plan.steps)))
         for number, step in enumerate(plan.steps, 1):
             where = f"{step.name} ({step.repository})" if step.repository else step.name
-            lines.append(f"  {number}. {where:<{width}}  {step.does}")
+            lines.append(f"  {f'{number}.':<{digits + 1}} {where:<{width}}  {step.does}")
         if result.preflight is not None:
             lines += ["pre-flight:", *preflight(result.preflight)]
         return "\n".join(lines)
