@@ -308,6 +308,7 @@ def _pipeline(
     build: bool = True,
 ) -> tuple[dict[str, Any], str]:
     from releasekit import pipeline
+    from releasekit.repositories import select_repository
 
     delivery = pipeline.Delivery(yes=args.yes)
     resume = resume_command(args)
@@ -318,7 +319,7 @@ def _pipeline(
                 "--test is --repository test.",
             )
         name = args.repository or ("test" if args.test else "prod")
-        plan = _plan(args, root, config, runner, targets=[_select(args, config, name)])
+        plan = _plan(args, root, config, runner, targets=[select_repository(config, name)])
         result = pipeline.publish(
             plan, runner, delivery, resume=resume, build=build, dry_run=args.dry_run
         )
@@ -330,17 +331,11 @@ def _pipeline(
                 "Example: releasekit release minor",
             )
         targets = pipeline.release_targets(
-            lambda name: _select(args, config, name), test_first=config.release_test_first
+            lambda name: select_repository(config, name), test_first=config.release_test_first
         )
         plan = _plan(args, root, config, runner, bump=args.part, targets=targets)
         result = pipeline.release(plan, runner, delivery, resume=resume, dry_run=args.dry_run)
     return result.to_json(), render.pipeline(result)
-
-
-def _select(args: argparse.Namespace, config: ReleaseConfig, name: str) -> Repository:
-    from releasekit.repositories import select_repository
-
-    return select_repository(config, name)
 
 
 def _config(

@@ -60,10 +60,6 @@ class ReleasePlan:
     def tag(self) -> str:
         return self.config.format_tag(str(self.version), self.name)
 
-    def with_outdir(self, outdir: Path | None) -> ReleasePlan:
-        """The same plan reading or writing artifacts in ``outdir`` (``--outdir``)."""
-        return self if outdir is None else dataclasses.replace(self, outdir=outdir)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "project": self.name,
