@@ -233,7 +233,10 @@ def test_git_guards_dirty_tree_branch_and_stale_tag_all_listed(
     code, summary = check(root, pypiserver)
     assert code == ExitCode.CHECK
     problems = failures(summary)
-    assert "the working tree has uncommitted changes: src/check_me/__init__.py" in problems
+    assert any(
+        p.startswith("the working tree has uncommitted changes: src/check_me/__init__.py (")
+        for p in problems
+    )
     assert any(
         "the branch 'feature/x' is not a release branch (main, release/*" in p for p in problems
     )
