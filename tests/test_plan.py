@@ -556,3 +556,22 @@ def test_invoke_task_help_and_stdout_are_the_invoke_way_and_the_clis(tmp_path: P
     assert "\x1b[" not in bumped.stdout
     assert "$ git commit" in bumped.stderr
     assert "git tag --merged" not in bumped.stdout + bumped.stderr
+
+
+def test_a_command_that_hangs_is_stopped_at_the_runners_bound() -> None:
+    import sys
+    import time
+
+    from releasekit.errors import CommandError
+    from releasekit.runner import SubprocessRunner
+
+    runner = SubprocessRunner(echo=False, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(CommandError) as stopped:
+        runner.run([sys.executable, "-c", "import time; time.sleep(30)"])
+
+    assert time.monotonic() - started < 10
+    assert stopped.value.message.endswith("did not finish within 0.5 s and was stopped.")
+    # Nothing it runs can wait for an answer: stdin is closed, git may not prompt.
+    script = "import os, sys; print(sys.stdin.read() == '', os.environ['GIT_TERMINAL_PROMPT'])"
+    assert runner.run([sys.executable, "-c", script]).split() == ["True", "0"]

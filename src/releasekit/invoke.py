@@ -17,19 +17,20 @@ loaded. A ``ReleaseError`` becomes ``invoke.Exit(message, code)``.
 from __future__ import annotations
 
 import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.exceptions import Exit
+from invoke.exceptions import CommandTimedOut, Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
 from releasekit.commands import ADAPTED, GLOBAL, Command, Option, parse_command
-from releasekit.errors import ReleaseError
-from releasekit.runner import SubprocessRunner, describe_failure
+from releasekit.errors import CommandError, ReleaseError
+from releasekit.runner import NO_PROMPTS, SubprocessRunner, describe_failure
 
 __all__ = ["release_tasks"]
 
@@ -58,18 +59,31 @@ class InvokeRunner(SubprocessRunner):
         command = shlex.join(argv)
         if cwd is not None:
             command = f"cd {shlex.quote(str(cwd))} && {command}"
-        result = self.context.run(
-            command,
-            env=dict(env or {}),
-            hide="both" if capture else "out",
-            warn=True,
-            echo=False,
-            in_stream=False,
-        )
+        try:
+            result = self._run(command, env, capture)
+        except CommandTimedOut:
+            raise CommandError(
+                f"`{shlex.join(argv)}` did not finish within {self.timeout:g} s and was stopped.",
+                "Find out why it hangs (run it by hand).",
+                returncode=-1,
+            ) from None
         if result is None or result.failed:
             output = (result.stdout + result.stderr) if result is not None else ""
             raise describe_failure(argv, result.exited if result is not None else 1, output)
         return str(result.stdout) if capture else ""
+
+    def _run(self, command: str, env: Mapping[str, str] | None, capture: bool) -> Any:
+        return self.context.run(
+            command,
+            env={**NO_PROMPTS, **(env or {})},
+            hide="both" if capture else None,
+            # What is not captured (a build's output) is shown on stderr, as the CLI does.
+            out_stream=None if capture else sys.stderr,
+            warn=True,
+            echo=False,
+            in_stream=False,
+            timeout=self.timeout,
+        )
 
 
 def _plain(value: Any) -> Any:

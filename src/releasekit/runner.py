@@ -58,15 +58,27 @@ def describe_failure(argv: Sequence[str], returncode: int, output: str) -> Comma
     )
 
 
+# The longest any one command may run (a C extension's build included), in seconds.
+COMMAND_TIMEOUT = 1800.0
+# git and the tools it calls must fail, not ask, when they need credentials.
+NO_PROMPTS = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
+
+
 class SubprocessRunner:
     """Runs commands with :mod:`subprocess`; logs to ``stream`` (stderr by default)."""
 
     def __init__(
-        self, *, stream: TextIO | None = None, echo: bool = True, python: str = sys.executable
+        self,
+        *,
+        stream: TextIO | None = None,
+        echo: bool = True,
+        python: str = sys.executable,
+        timeout: float = COMMAND_TIMEOUT,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.echo = echo
         self.python = python
+        self.timeout = timeout
 
     def run(
         self,
@@ -76,7 +88,7 @@ class SubprocessRunner:
         cwd: Path | None = None,
         capture: bool = True,
     ) -> str:
-        full_env = {**os.environ, **env} if env else None
+        full_env = {**os.environ, **NO_PROMPTS, **(env or {})}
         if not capture and self.echo:
             self.log("$ " + shlex.join(argv))
         try:
@@ -85,10 +97,20 @@ class SubprocessRunner:
                 env=full_env,
                 cwd=cwd,
                 text=True,
+                # Nothing releasekit runs may wait for an answer nobody will type.
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE if capture else self.stream,
                 stderr=subprocess.PIPE if capture else subprocess.STDOUT,
                 check=False,
+                timeout=self.timeout,
             )
+        except subprocess.TimeoutExpired:
+            raise CommandError(
+                f"`{shlex.join(argv)}` did not finish within {self.timeout:g} s and was stopped.",
+                "Find out why it hangs (run it by hand); a build that really needs longer can "
+                "run outside releasekit, then releasekit check/upload/verify the artifacts.",
+                returncode=-1,
+            ) from None
         except FileNotFoundError:
             raise CommandError(
                 f"`{argv[0]}` is not installed or not on PATH.",
