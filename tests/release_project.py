@@ -27,8 +27,8 @@ from layouts import git_init, write
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig, Repository, load_config
 from releasekit.plan import ReleasePlan, resolve_plan
-from releasekit.repositories import select_repository
 from releasekit.runner import SubprocessRunner
+from releasekit.targets import select_repository
 
 NAME = "rk-demo"
 MODULE = "rk_demo"

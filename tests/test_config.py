@@ -212,7 +212,7 @@ def test_command_line_module_runs(tmp_path: Path) -> None:
 def test_dependencies_index_defaults_to_pypi_for_testpypi_and_the_target_otherwise(
     tmp_path: Path,
 ) -> None:
-    from releasekit.repositories import dependencies_index
+    from releasekit.targets import dependencies_index
 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\nversion = "1"\n\n'

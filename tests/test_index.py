@@ -30,7 +30,8 @@ from index_servers import (
     upload,
 )
 from releasekit.errors import ExitCode, PackageIndexError, VersionError
-from releasekit.index import IndexClient, IndexFile, redact_url
+from releasekit.index import IndexClient, IndexFile
+from releasekit.repositories import redact_url
 from static_index import StaticIndex
 
 SECRET = "s3cret-Token-value"

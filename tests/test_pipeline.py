@@ -20,8 +20,8 @@ from releasekit.config import Repository, load_config
 from releasekit.errors import ExitCode, ReleaseError
 from releasekit.pipeline import Delivery, PipelineError, PipelineResult, Steps
 from releasekit.plan import ReleasePlan, resolve_plan
-from releasekit.repositories import select_repository
 from releasekit.runner import SubprocessRunner
+from releasekit.targets import select_repository
 from sample_release import (
     RELEASE_STEPS,
     PypiServers,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     """The repository a step targets: ``--repository``/``--repository-url``, or the one
     its name implies (upload-test: test, upload-prod: prod)."""
-    from releasekit.repositories import select_repository
+    from releasekit.targets import select_repository
 
     name = getattr(args, "repository", None) or DEFAULT_REPOSITORY.get(args.command)
     repository = select_repository(
@@ -254,8 +254,8 @@ def _checked(
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
     from releasekit.credentials import read_credentials
-    from releasekit.repositories import index_client
     from releasekit.steps.check import check_release
+    from releasekit.targets import index_client
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
@@ -308,7 +308,7 @@ def _pipeline(
     build: bool = True,
 ) -> tuple[dict[str, Any], str]:
     from releasekit import pipeline
-    from releasekit.repositories import select_repository
+    from releasekit.targets import select_repository
 
     delivery = pipeline.Delivery(yes=args.yes)
     resume = resume_command(args)
@@ -363,9 +363,25 @@ def _init_ci(
 def _trusted_publisher(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit import trusted_publisher
+    workflow = args.workflow.resolve() if args.workflow else None
+    if args.check:  # in the publishing job: the OIDC token's claims
+        from releasekit.ci.trusted_publishing import check_trusted_publisher_token
 
-    return trusted_publisher.run_trusted_publisher(args, root, config, runner)
+        check = check_trusted_publisher_token(
+            root,
+            config,
+            runner,
+            audience=args.audience,
+            workflow=workflow,
+            repository=args.github_repository,
+        )
+        return check.to_json(), render.token_check(check)
+    from releasekit.trusted_publisher import check_trusted_publishing
+
+    report = check_trusted_publishing(
+        root, config, runner, workflow=workflow, repository=args.github_repository
+    )
+    return report.to_json(), report.describe()
 
 
 STEPS: dict[str, Step] = {

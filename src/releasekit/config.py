@@ -620,7 +620,7 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
             if field.endswith("-url"):
-                from releasekit.index import redact_url
+                from releasekit.repositories import redact_url
 
                 value = redact_url(value)  # user:password@ in a URL is a secret too
             rows.append((key, value, config.sources.get(key, "default")))

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from releasekit.config import Repository
 from releasekit.errors import ConfigError, CredentialsError
 from releasekit.files import read_utf8
-from releasekit.repositories import PYPI_UPLOAD_HOSTS
+from releasekit.repositories import PYPI_UPLOAD_HOSTS, Repository
 
 # Placeholder for indexes that accept anonymous uploads (pypiserver -a . -P .): twine
 # refuses to run non-interactively without some username and password.
@@ -306,7 +305,7 @@ def inspect_pypi_token(token: str) -> TokenScope | None:
 
 
 def _narrow(current: tuple[str, ...] | None, names: list[object]) -> tuple[str, ...]:
-    from releasekit.project import normalize_name
+    from packaging.utils import canonicalize_name as normalize_name
 
     allowed = tuple(normalize_name(str(n)) for n in names)
     return allowed if current is None else tuple(n for n in current if n in allowed)
@@ -359,7 +358,7 @@ def check_token_scope(credentials: Credentials, repository: Repository, project:
             f"repository {repository.name!r} is {host}; it would be refused.",
             f"Use a token created on {host}: tokens of PyPI and TestPyPI are not interchangeable.",
         )
-    from releasekit.project import normalize_name
+    from packaging.utils import canonicalize_name as normalize_name
 
     if scope.projects is not None and normalize_name(project) not in scope.projects:
         raise CredentialsError(

@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
+
+from packaging.utils import canonicalize_name
 
 from releasekit.credentials import secret_forms
 from releasekit.errors import IndexUnreachableError, PackageIndexError, VersionError
-from releasekit.project import normalize_name
-from releasekit.repositories import PYPI_HOSTS
+from releasekit.repositories import PYPI_HOSTS, redact_url
 
 if TYPE_CHECKING:
     import urllib.request
@@ -60,14 +61,6 @@ class ProjectPage:
     files: list[IndexFile]
     status: str | None  # "active", "archived", "quarantined", "deprecated"; None if unsaid
     api_version: str  # "" for an HTML page
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its ``user:password@`` part, safe to show and log."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 @dataclass(frozen=True)
@@ -132,7 +125,7 @@ class IndexClient:
         Versions compare as PEP 440 versions, so ``1.0`` finds ``pkg-1.0.0.tar.gz``.
         """
         wanted = _parse_version(version)
-        project = normalize_name(name)
+        project = canonicalize_name(name)
         if self.pypi_json_api:
             parts = urlsplit(self.index_url)
             origin = f"{parts.scheme}://{parts.netloc}"
@@ -157,7 +150,7 @@ class IndexClient:
         if not url or _origin(url) != _origin(self.index_url):
             parts = urlsplit(self.index_url)
             url = (
-                f"{parts.scheme}://{parts.netloc}/integrity/{normalize_name(name)}/"
+                f"{parts.scheme}://{parts.netloc}/integrity/{canonicalize_name(name)}/"
                 f"{quote(version)}/{quote(file.filename)}/provenance"
             )
         page = self._get(url, "application/vnd.pypi.integrity.v1+json, application/json")
@@ -170,7 +163,7 @@ class IndexClient:
 
     def project_page(self, name: str) -> ProjectPage | None:
         """Project ``name``'s simple page; ``None`` if the index does not know it."""
-        page = self._get(f"{self.index_url}{normalize_name(name)}/", SIMPLE_ACCEPT)
+        page = self._get(f"{self.index_url}{canonicalize_name(name)}/", SIMPLE_ACCEPT)
         if page is None:
             return None
         if page.content_type == _PEP691_JSON:

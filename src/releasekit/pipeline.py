@@ -190,7 +190,7 @@ def _deliver(
     """check, upload and verify against one repository. The artifact checks (twine,
     names, metadata) run for the first repository only: the files are the same."""
     from releasekit.credentials import read_credentials
-    from releasekit.repositories import index_client
+    from releasekit.targets import index_client
 
     runner = pipeline.runner
     checked: CheckResult | None = None

@@ -94,7 +94,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _redacted(url: str) -> str:
-    from releasekit.index import redact_url
+    from releasekit.repositories import redact_url
 
     return redact_url(url)
 

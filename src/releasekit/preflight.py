@@ -227,7 +227,7 @@ def _index_problems(
 ) -> list[str]:
     """The index answers; a version about to be bumped to is not on it already."""
     from releasekit.credentials import read_credentials
-    from releasekit.repositories import index_client
+    from releasekit.targets import index_client
 
     try:
         credentials = read_credentials(repository, env=env)

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from releasekit.errors import ConfigError, CredentialsError, UploadError
 
 if TYPE_CHECKING:
-    from releasekit.config import ReleaseConfig, Repository
+    from releasekit.config import ReleaseConfig
+    from releasekit.repositories import Repository
     from releasekit.runner import Runner
 
 ATTESTATION_SUFFIX = ".publish.attestation"

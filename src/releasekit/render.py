@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from releasekit.ci.trusted_publishing import TokenCheck
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
     from releasekit.preflight import PreflightResult
@@ -125,6 +126,12 @@ def pipeline(result: PipelineResult) -> str:
     width = max((len(s.name) for s in result.steps), default=0)
     lines = [f"{result.pipeline}: {result.project} {result.version}"]
     lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]
+    return "\n".join(lines)
+
+
+def token_check(check: TokenCheck) -> str:
+    lines = [f"This job's OIDC token matches the trusted publisher ({check.provider}):"]
+    lines += [f"  {name}: {value}" for name, value in check.claims.items() if value]
     return "\n".join(lines)
 
 

@@ -13,7 +13,6 @@ what it does not handle).
 
 from __future__ import annotations
 
-import argparse
 import re
 import shlex
 from collections.abc import Iterator, Sequence
@@ -407,7 +406,7 @@ def check_trusted_publishing(
     when the workflow is absent, unreadable, uploads to neither PyPI nor TestPyPI, or has
     a publishing job without ``id-token: write`` or a GitHub environment.
     """
-    from releasekit.ci import git_top, workflow_path
+    from releasekit.ci.paths import git_top, workflow_path
     from releasekit.project import load_project
 
     project = load_project(root, config)
@@ -493,31 +492,3 @@ def _publishers(
 
 
 # --- the command -----------------------------------------------------------------------
-
-
-def run_trusted_publisher(
-    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
-) -> tuple[dict[str, Any], str]:
-    """The ``trusted-publisher`` step of the CLI: ``(json_summary, human_text)``."""
-    if getattr(args, "check", False):
-        from releasekit.ci.trusted_publishing import check_trusted_publisher_token
-
-        check = check_trusted_publisher_token(
-            root,
-            config,
-            runner,
-            audience=args.audience,
-            workflow=args.workflow.resolve() if args.workflow else None,
-            repository=args.github_repository,
-        )
-        lines = [f"This job's OIDC token matches the trusted publisher ({check.provider}):"]
-        lines += [f"  {name}: {value}" for name, value in check.claims.items() if value]
-        return check.to_json(), "\n".join(lines)
-    report = check_trusted_publishing(
-        root,
-        config,
-        runner,
-        workflow=args.workflow.resolve() if args.workflow else None,
-        repository=args.github_repository,
-    )
-    return report.to_json(), report.describe()

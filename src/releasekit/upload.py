@@ -38,7 +38,7 @@ from releasekit.errors import (
     ReleaseError,
     UploadError,
 )
-from releasekit.index import redact_url
+from releasekit.repositories import redact_url
 
 if TYPE_CHECKING:
     import http.client

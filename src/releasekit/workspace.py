@@ -131,7 +131,7 @@ class PlanEntry:
 def plan_package(package: Package, workspace: Path, repository_name: str, runner: Any) -> PlanEntry:
     """Whether ``package``'s current version is already on the target index."""
     from releasekit.project import current_version, load_project
-    from releasekit.repositories import index_client
+    from releasekit.targets import index_client
 
     project = load_project(package.root, package.config)
     version = str(current_version(project, package.config, runner))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci
+from releasekit.ci.paths import GITHUB_WORKFLOW, git_top, workflow_path
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
 from releasekit.errors import ConfigError, UsageError
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 PROVIDERS, TRIGGERS, WHEELS = CI_PROVIDERS, CI_TRIGGERS, CI_WHEELS
-GITHUB_WORKFLOW = Path(".github/workflows/release.yml")
 GITLAB_CI = Path(".gitlab-ci.yml")
 GITLAB_INCLUDED = Path(".gitlab/releasekit.yml")
 DEFAULT_PYTHON = CI_PYTHON
@@ -133,26 +133,6 @@ def _local_repositories(config: ReleaseConfig, names: tuple[str, ...]) -> list[s
 
 
 # --- writing ---------------------------------------------------------------------------
-
-
-def workflow_path(top: Path, root: Path, name: str) -> Path:
-    """Where the GitHub release workflow of the project in ``root`` lives.
-
-    A project in a subdirectory (one package of a monorepo) gets a workflow of its own,
-    ``release-<name>.yml``, so that every package can have one.
-    """
-    from releasekit.project import normalize_name
-
-    if root.resolve() == top.resolve():
-        return top / GITHUB_WORKFLOW
-    return top / GITHUB_WORKFLOW.parent / f"release-{normalize_name(name)}.yml"
-
-
-def git_top(runner: Runner, root: Path) -> Path | None:
-    """The top directory of the git repository holding ``root``; None outside git."""
-    from releasekit.vcs import Git
-
-    return Git(runner, root).top()
 
 
 def _unignored_outdir(runner: Runner, top: Path, outdir: str) -> bool:

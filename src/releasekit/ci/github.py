@@ -19,7 +19,8 @@ from releasekit.ci.trusted_publishing import github_permissions, title
 from releasekit.ci.yaml_text import comment, github_tag_pattern, release_branch, yaml_scalar
 
 if TYPE_CHECKING:
-    from releasekit.config import ReleaseConfig, Repository
+    from releasekit.config import ReleaseConfig
+    from releasekit.repositories import Repository
 
 # Every action the workflows use, pinned to the commit of a release: a tag can be moved to
 # other code, a commit cannot. Dependabot (package-ecosystem "github-actions") updates the

@@ -22,7 +22,8 @@ from releasekit.errors import CheckError, ConfigError, CredentialsError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from releasekit.config import ReleaseConfig, Repository
+    from releasekit.config import ReleaseConfig
+    from releasekit.repositories import Repository
     from releasekit.runner import Runner
 
 PYPI_TITLES = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}

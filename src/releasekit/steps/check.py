@@ -23,13 +23,14 @@ from releasekit.artifacts import (
 )
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
-from releasekit.config import ReleaseConfig, Repository
+from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, CommandError, ReleaseError
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
 from releasekit.project import Project, normalize_name
-from releasekit.repositories import index_client
+from releasekit.repositories import Repository
 from releasekit.runner import Runner
+from releasekit.targets import index_client
 from releasekit.vcs import Git
 
 # What reading a damaged wheel (zip) or sdist (tar) raises.

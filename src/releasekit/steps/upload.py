@@ -18,7 +18,6 @@ from typing import Any
 
 from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
 from releasekit.comparison import CheckResult
-from releasekit.config import Repository
 from releasekit.credentials import (
     ANONYMOUS,
     Credentials,
@@ -28,11 +27,11 @@ from releasekit.credentials import (
     resolve_credentials,
 )
 from releasekit.errors import CredentialsError, ReleaseError, UploadError
-from releasekit.index import redact_url
 from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
-from releasekit.repositories import index_client
+from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.targets import index_client
 from releasekit.upload import (
     DistFile,
     FileOutcome,

@@ -23,14 +23,15 @@ from packaging.version import Version
 
 from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
 from releasekit.comparison import is_allowed_other
-from releasekit.config import ReleaseConfig, Repository
+from releasekit.config import ReleaseConfig
 from releasekit.credentials import ANONYMOUS, Credentials
 from releasekit.errors import CommandError, IndexUnreachableError, ReleaseError, VerifyError
-from releasekit.index import IndexFile, redact_url
+from releasekit.index import IndexFile
 from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
-from releasekit.repositories import index_client
+from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.targets import index_client
 
 if TYPE_CHECKING:
     from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
@@ -357,11 +358,11 @@ def install_and_check(
     and check its metadata version.
 
     The release comes only from the repository's index, pinned and hash-checked against
-    the local artifacts; its dependencies from :func:`~releasekit.repositories.dependencies_index`,
+    the local artifacts; its dependencies from :func:`~releasekit.targets.dependencies_index`,
     with the release constrained to its version, so a same-named project there is never
     installed, and a name squatted on a test index never stands in for a dependency.
     """
-    from releasekit.repositories import dependencies_index
+    from releasekit.targets import dependencies_index
     from releasekit.tools import find_uv
 
     uv = find_uv()

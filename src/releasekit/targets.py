@@ -1,0 +1,104 @@
+"""Choosing the repository a command targets (the configuration, a ``.pypirc`` section or
+URLs from the command line) and reaching its index: a read client with the right
+credentials, and where verify takes the release's dependencies from."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from releasekit.repositories import Repository
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from releasekit.config import ReleaseConfig
+    from releasekit.credentials import Credentials
+    from releasekit.index import IndexClient
+
+
+def select_repository(
+    config: ReleaseConfig,
+    name: str | None,
+    *,
+    repository_url: str | None = None,
+    index_url: str | None = None,
+) -> Repository:
+    """The repository ``name`` from config, a ``.pypirc`` section ``name``, or one given
+    by URLs on the command line.
+
+    ``--repository-url`` alone, or a ``.pypirc`` section (which has no index URL), implies
+    a pypiserver-style index (simple API under ``/simple/``); give ``--index-url`` for
+    any other layout.
+    """
+    known = config.repositories.get(name or "")
+    if repository_url:
+        # The named repository's token goes with it only to the same host: an upload to
+        # some other URL must not carry, say, the TestPyPI token there.
+        same_host = known and _host(known.upload_url) == _host(repository_url)
+        return Repository(
+            name=name or "command-line",
+            upload_url=repository_url,
+            index_url=index_url or repository_url.rstrip("/") + "/simple/",
+            token_env=known.token_env if known and same_host else "",
+            username=known.username if known and same_host else "__token__",
+        )
+    if name and known is None:
+        from releasekit.credentials import pypirc_repository_url
+
+        url = pypirc_repository_url(name)
+        if url:
+            return Repository(
+                name=name, upload_url=url, index_url=index_url or url.rstrip("/") + "/simple/"
+            )
+    repository = config.repository(name or "test")
+    if index_url:
+        return dataclasses.replace(repository, index_url=index_url)
+    return repository
+
+
+def _host(url: str) -> tuple[str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.hostname, parts.port
+
+
+# A test index's dependencies come from its production sibling (TestPyPI carries almost none).
+_DEPENDENCIES_OF = {"test.pypi.org": "https://pypi.org/simple/"}
+
+
+def dependencies_index(repository: Repository, config: ReleaseConfig) -> str:
+    """Where verify --install resolves the release's dependencies: the repository's
+    ``dependencies-index-url``, else ``verify.dependencies-index``, else PyPI for
+    TestPyPI and the repository's own index for any other."""
+    hosts = (urlsplit(repository.index_url).hostname, urlsplit(repository.upload_url).hostname)
+    default = next((_DEPENDENCIES_OF[h] for h in hosts if h in _DEPENDENCIES_OF), "")
+    return (
+        repository.dependencies_index_url
+        or config.verify_dependencies_index
+        or default
+        or repository.index_url
+    )
+
+
+def index_client(
+    repository: Repository,
+    credentials: Credentials | None = None,
+    *,
+    timeout: float = 10.0,
+    retries: int = 3,
+    log: Callable[[str], object] | None = None,
+) -> IndexClient:
+    """A client for the repository's index, authenticated when the credentials are real;
+    each request waits ``timeout`` seconds and is tried ``retries`` more times (``log``
+    hears of each retry)."""
+    from releasekit.credentials import ANONYMOUS
+    from releasekit.index import IndexClient
+
+    auth = None
+    # Reading PyPI needs no credentials: an upload token is never sent where it is not needed.
+    if repository.public:
+        credentials = None
+    if credentials and credentials.password and credentials.username != ANONYMOUS:
+        auth = (credentials.username, credentials.password.reveal())
+    return IndexClient(repository.index_url, auth=auth, timeout=timeout, retries=retries, log=log)
