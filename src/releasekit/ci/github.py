@@ -93,10 +93,11 @@ _READ = """\
 
 _PLAN = """\
   plan:
-    name: Is there a new version to release?
+    name: {title}
     runs-on: ubuntu-latest
 {read}\
     outputs:
+{matrix_output}\
       release: ${{{{ steps.plan.outputs.release }}}}
     steps:
 {setup}\
@@ -107,10 +108,27 @@ _PLAN = """\
           import json, sys
           with open(sys.argv[1], encoding="utf-8") as plan:
               pending = json.load(plan)["include"]
+{matrix_print}\
           print("release=" + ("true" if pending else "false"))
           PLAN
 
 """
+
+
+def _plan_job(setup: str, *, matrix: bool) -> str:
+    """The job that says whether (and, in a monorepo, which packages) to release."""
+    return _PLAN.format(
+        title="Which packages have a new version?"
+        if matrix
+        else "Is there a new version to release?",
+        read=_READ,
+        setup=setup,
+        matrix_output="      matrix: ${{ steps.plan.outputs.matrix }}\n" if matrix else "",
+        matrix_print='          print("matrix=" + json.dumps({"include": pending}))\n'
+        if matrix
+        else "",
+    )
+
 
 _BUILD = """\
   build:
@@ -224,7 +242,7 @@ def github_workflow(
     )
     gate = ""
     if trigger == "branch":
-        text += _PLAN.format(read=_READ, setup=setup)
+        text += _plan_job(setup, matrix=False)
         gate = "    needs: plan\n    if: needs.plan.outputs.release == 'true'\n"
     checks = "".join(
         f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
@@ -341,29 +359,6 @@ def _publish_job(
 
 # --- a monorepo: one workflow, the jobs over `releasekit plan`'s matrix ------------------
 
-_MATRIX_PLAN = """\
-  plan:
-    name: Which packages have a new version?
-    runs-on: ubuntu-latest
-{read}\
-    outputs:
-      matrix: ${{{{ steps.plan.outputs.matrix }}}}
-      release: ${{{{ steps.plan.outputs.release }}}}
-    steps:
-{setup}\
-      - id: plan
-        run: |
-          releasekit plan --repository prod --json > "$RUNNER_TEMP/plan.json"
-          python - "$RUNNER_TEMP/plan.json" >> "$GITHUB_OUTPUT" <<'PLAN'
-          import json, sys
-          with open(sys.argv[1], encoding="utf-8") as plan:
-              pending = json.load(plan)["include"]
-          print("matrix=" + json.dumps({{"include": pending}}))
-          print("release=" + ("true" if pending else "false"))
-          PLAN
-
-"""
-
 _MATRIX = """\
     strategy:
       fail-fast: false
@@ -451,7 +446,7 @@ def github_matrix_workflow(
         install=install
         or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
     )
-    text += _MATRIX_PLAN.format(read=_READ, setup=setup)
+    text += _plan_job(setup, matrix=True)
     text += _MATRIX_BUILD.format(
         matrix=_MATRIX,
         read=_READ,
