@@ -39,8 +39,10 @@ class Option:
     default: Any = None
     # The configuration key the flag overrides ("" for none).
     config_key: str = ""
-    # For --fresh: sets build.cache to False, under another name.
+    # Where the value goes, if not under the flag's own name (--fresh: cache).
     dest: str = ""
+    # What a flag stores when given (--fresh: False, build.cache off).
+    stores: Any = True
     # A positional argument that must be given (init-ci's PROVIDER).
     required: bool = False
 
@@ -51,14 +53,12 @@ class Option:
     def to_argv(self, value: Any) -> list[str]:
         """The flags that give this option ``value`` (nothing for its default)."""
         flag = f"--{self.name}"
-        if self.name == "fresh":
-            return [flag] if value is False else []  # --fresh stores build.cache = False
+        if self.kind == "flag":
+            return [flag] if value == self.stores else []
         if value is None or value == self.default:
             return []
         if self.kind == "positional":
             return [str(value)]
-        if self.kind == "flag":
-            return [flag] if value else []
         if self.kind == "switch":
             return [flag if value else f"--no-{self.name}"]
         if self.kind == "paths":
@@ -164,6 +164,7 @@ FRESH = Option(
     "flag",
     "build in a new isolated environment, bypassing the cached one (build.cache)",
     dest="cache",
+    stores=False,
     config_key="build.cache",
 )
 COMMIT = Option(
@@ -454,16 +455,10 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     if command is None:
         return {}
     return {
-        option.config_key: _config_value(option, getattr(args, option.attr, None))
+        option.config_key: getattr(args, option.attr, None)
         for option in command.options
         if option.config_key
     }
-
-
-def _config_value(option: Option, value: Any) -> Any:
-    if option.name == "fresh":
-        return False if value is False else None  # --fresh stored cache = False
-    return value
 
 
 def to_argv(command: str, values: Mapping[str, Any]) -> list[str]:
@@ -501,17 +496,15 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
         )
         return
     if option.kind == "flag":
-        if option.name == "fresh":
-            parser.add_argument(
-                *names, dest="cache", action="store_false", **{"default": None, **extra}
-            )
-        else:
-            parser.add_argument(
-                *names,
-                dest=option.attr,
-                action="store_true",
-                **{"default": False if option.name != "allow-dirty" else None, **extra},
-            )
+        # A flag that overrides a configuration key is None when not given: the layers
+        # below decide.
+        parser.add_argument(
+            *names,
+            dest=option.attr,
+            action="store_const",
+            const=option.stores,
+            **{"default": None if option.config_key else False, **extra},
+        )
         return
     if option.kind == "switch":
         parser.add_argument(

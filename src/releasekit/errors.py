@@ -139,5 +139,3 @@ class VerifyError(ReleaseError):
 class DryRunFailed(CheckError):
     """A dry run whose pre-flight found problems: its output (the plan and each problem)
     was printed already; the command exits as check does."""
-
-    printed = True
