@@ -196,7 +196,9 @@ def test_public_index_refuses_local_versions_and_private_classifiers(
         "(https://test.pypi.org/legacy/)" in p
         for p in problems
     )
-    assert sum("'Private ::' classifier" in p for p in problems) == 2  # wheel and sdist
+    # Said once per file, by PyPI's own rule (no second wording from another check).
+    private = [p for p in problems if "'Private :: Do Not Upload' is not a valid classifier" in p]
+    assert len(private) == 2  # wheel and sdist
 
 
 def test_dev_release_is_refused_for_a_production_repository_only(

@@ -251,6 +251,10 @@ def test_without_trove_classifiers_the_classifier_rules_say_they_did_not_run(
     outcome = check(REFUSED["pypi-classifier-unknown"][0](tmp_path))
     assert outcome.failures == []
     assert any("pip install 'releasekit[pypi]'" in note for note in outcome.notes)
+    # A Private classifier needs no list to be refused.
+    (tmp_path / "private").mkdir()
+    private = with_meta(add=[("Classifier", "Private :: Do Not Upload")])(tmp_path / "private")
+    assert [f for f in check(private).failures if "Private :: Do Not Upload" in f]
 
 
 def test_the_readme_has_a_row_for_every_rule() -> None:

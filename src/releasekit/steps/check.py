@@ -23,7 +23,6 @@ from releasekit.artifacts import (
 )
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
-from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, CommandError, ReleaseError
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
@@ -95,7 +94,7 @@ def check_release(
         record("artifact names", _name_problems(artifacts, project.name, version))
         record("artifact metadata", _metadata_problems(artifacts, project.name, version))
         record("PEP 440 version", version_form_problems(plan))
-    record("target rules", _target_problems(artifacts, version, repository, config))
+    record("target rules", policy_problems(version, repository, config))
     index = index or index_client(repository, log=runner.log)
     if config.pypi_rules or repository.public:
         rules = check_pypi_rules(
@@ -218,27 +217,6 @@ def version_form_problems(plan: ReleasePlan) -> list[str]:
             "which is what the tag, the filenames and the index use — write that"
         ]
     return []
-
-
-def _target_problems(
-    artifacts: tuple[Artifact, ...],
-    version: Version,
-    repository: Repository,
-    config: ReleaseConfig,
-) -> list[str]:
-    problems = policy_problems(version, repository, config)
-    if repository.public:
-        for artifact in artifacts:
-            try:
-                classifiers = read_metadata(artifact).get_all("Classifier") or []
-            except UNREADABLE:
-                continue  # already reported by the metadata check
-            if any(c.startswith("Private ::") for c in classifiers):
-                problems.append(
-                    f"{artifact.filename} has a 'Private ::' classifier: it is meant "
-                    f"never to reach a public index like {repository.name}"
-                )
-    return problems
 
 
 def _changelog_problems(project: Project, version: str) -> list[str]:
