@@ -101,8 +101,11 @@ def commands(
     """(releasekit, uv) as shell commands that first empty the index; ``with_check``: uv
     after ``twine check --strict``, as releasekit checks before it uploads."""
     clear = f"rm -f {packages}/*"
+    # The same credentials for both (uv on its command line, releasekit from the
+    # environment, where it takes them without asking the keyring).
     releasekit = (
-        f"{clear}; exec {BIN / 'releasekit'} upload --repository local --yes "
+        f"{clear}; TWINE_USERNAME=bench TWINE_PASSWORD=bench exec {BIN / 'releasekit'} "
+        "upload --repository local --yes "
         f"--project {root} --config {config}"
     )
     wheels = " ".join(str(p) for p in sorted((root / "dist").iterdir()))

@@ -144,11 +144,13 @@ def filename_standard_problems(filename: str) -> list[str]:
 
 def read_metadata(artifact: Artifact) -> Message:
     """The core metadata (METADATA / PKG-INFO) inside a wheel or sdist."""
-    raw = _read_metadata_bytes(artifact.path, artifact.kind)
+    raw = metadata_bytes(artifact.path, artifact.kind)
     return email.parser.BytesParser().parsebytes(raw)
 
 
-def _read_metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
+def metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
+    """The core metadata file of a wheel or sdist, as written; raises what reading a
+    damaged archive raises, or ValueError when there is not exactly one."""
     if kind == "wheel":
         with zipfile.ZipFile(path) as wheel:
             names = [

@@ -306,16 +306,23 @@ def _readme_problems(plan: ReleasePlan, readme: Any) -> list[str]:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return [f"the readme {path} is not UTF-8 text"]
+    errors = rst_errors(text)
+    if errors is not None:
+        return [
+            f"the readme {path} does not render as reStructuredText, so PyPI would refuse "
+            f"the upload ({errors}); fix it (python -m readme_renderer {path} shows the errors)"
+        ]
+    return []
+
+
+def rst_errors(text: str, **params: str) -> str | None:
+    """None if ``text`` renders as reStructuredText the way PyPI renders a description
+    (readme_renderer), else docutils' errors on one line."""
     import io
 
     from readme_renderer.rst import render
 
     warnings = io.StringIO()
-    if render(text, stream=warnings) is None:
-        detail = " ".join(warnings.getvalue().split())[:300]
-        return [
-            f"the readme {path} does not render as reStructuredText, so PyPI would refuse "
-            f"the upload ({detail or 'no detail'}); fix it (python -m readme_renderer "
-            f"{path} shows the errors)"
-        ]
-    return []
+    if render(text, stream=warnings, **params) is not None:
+        return None
+    return " ".join(warnings.getvalue().split())[:300] or "no detail"

@@ -6,24 +6,24 @@ public-index rules, git guards, and what the target index already has of this ve
 
 from __future__ import annotations
 
-import shlex
+import email.parser
 import tarfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from releasekit.artifacts import (
     Artifact,
     artifact_problems,
     filename_standard_problems,
     find_artifacts,
-    read_metadata,
+    metadata_bytes,
 )
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
-from releasekit.errors import CheckError, CommandError, ReleaseError
+from releasekit.errors import CheckError, ReleaseError
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
 from releasekit.project import Project, normalize_name
@@ -90,9 +90,10 @@ def check_release(
             "Build first: releasekit build.",
         )
     if artifact_checks:
-        record("twine check --strict", _twine_check(runner, artifacts))
+        metadata = _read_metadata(artifacts)
+        record("twine check --strict", _twine_check(metadata))
         record("artifact names", _name_problems(artifacts, project.name, version))
-        record("artifact metadata", _metadata_problems(artifacts, project.name, version))
+        record("artifact metadata", _metadata_problems(metadata, project.name, version))
         record("PEP 440 version", version_form_problems(plan))
     record("target rules", policy_problems(version, repository, config))
     index = index or index_client(repository, log=runner.log)
@@ -163,18 +164,74 @@ def _git_findings(git: Git, plan: ReleasePlan, notes: list[str]) -> list[str] | 
     return git_problems(git, plan.config, plan.name, plan.version, set(byproducts))
 
 
-def _twine_check(runner: Runner, artifacts: tuple[Artifact, ...]) -> list[str]:
-    argv = [runner.python, "-m", "twine", "check", "--strict", *(str(a.path) for a in artifacts)]
+def _read_metadata(artifacts: tuple[Artifact, ...]) -> dict[str, bytes | str]:
+    """Each artifact's core metadata file, or why it cannot be read (by filename)."""
+    found: dict[str, bytes | str] = {}
+    for artifact in artifacts:
+        try:
+            found[artifact.filename] = metadata_bytes(artifact.path, artifact.kind)
+        except UNREADABLE as exc:
+            found[artifact.filename] = str(exc)
+    return found
+
+
+def _twine_check(metadata: dict[str, bytes | str]) -> list[str]:
+    """What ``twine check --strict`` fails on, found in-process: the metadata as twine
+    validates it (packaging's parser) and the long description rendered as twine and PyPI
+    render it (readme_renderer). Running twine itself costs a Python start-up and its
+    imports, a third of a second on every check."""
+    problems: list[str] = []
+    for filename, data in metadata.items():
+        found = _twine_problems(data) if isinstance(data, bytes) else [f"cannot be read ({data})"]
+        problems.extend(f"twine check --strict failed: {filename}: {p}" for p in found)
+    return problems
+
+
+def _twine_problems(data: bytes) -> list[str]:
+    """One metadata file's failures under twine check --strict (twine 6-7's rules)."""
+    import email.message
+
+    from packaging.metadata import ExceptionGroup, Metadata, parse_email
+
+    from releasekit.preflight import rst_errors
+
+    raw, unparsed = parse_email(data)
+    if _older_than(raw.get("metadata_version", "0"), "2.4"):
+        # twine drops setuptools' License-File under older metadata versions.
+        raw.pop("license_files", None)
+        unparsed.pop("license-file", None)
+    if unparsed:
+        fields = "; ".join(f"unrecognized or malformed field {key!r}" for key in unparsed)
+        return [f"invalid distribution metadata: {fields}"]
     try:
-        # A wide console: twine's messages stay one line each (rich wraps at 80 columns).
-        runner.run(argv, env={"COLUMNS": "1000"})
-    except CommandError as exc:
-        lines = [line.strip() for line in exc.output.splitlines() if line.strip()]
-        if any("Traceback (most recent call last):" in line for line in lines):
-            lines = lines[-1:]  # twine crashed (a damaged file): its last line says why
-        detail = "; ".join(line for line in lines if not line.startswith("Checking "))
-        return [f"twine check --strict failed: {detail or exc.message} (run: {shlex.join(argv)})"]
-    return []
+        Metadata.from_raw(raw)
+    except ExceptionGroup as group:
+        return ["invalid distribution metadata: " + "; ".join(sorted(map(str, group.exceptions)))]
+    problems = []
+    declared = raw.get("description_content_type")
+    if declared is None:
+        problems.append("`long_description_content_type` missing (twine defaults to text/x-rst)")
+    header = email.message.EmailMessage()
+    header["content-type"] = declared or "text/x-rst"
+    description = raw.get("description", "")
+    if not description or description.rstrip() == "UNKNOWN":
+        problems.append("`long_description` missing (declare the readme in [project])")
+    elif header.get_content_type() not in ("text/plain", "text/markdown"):
+        # reStructuredText, also for an unknown content type (as twine and PyPI).
+        errors = rst_errors(description, **header["content-type"].params)
+        if errors is not None:
+            problems.append(
+                "`long_description` has syntax errors in markup and would not be rendered "
+                f"on PyPI: {errors}"
+            )
+    return problems
+
+
+def _older_than(metadata_version: str, than: str) -> bool:
+    try:
+        return Version(metadata_version) < Version(than)
+    except InvalidVersion:
+        return False
 
 
 def _name_problems(artifacts: tuple[Artifact, ...], name: str, version: Version) -> list[str]:
@@ -184,23 +241,19 @@ def _name_problems(artifacts: tuple[Artifact, ...], name: str, version: Version)
     return problems
 
 
-def _metadata_problems(artifacts: tuple[Artifact, ...], name: str, version: Version) -> list[str]:
+def _metadata_problems(metadata: dict[str, bytes | str], name: str, version: Version) -> list[str]:
     problems = []
-    for artifact in artifacts:
-        try:
-            metadata = read_metadata(artifact)
-        except UNREADABLE as exc:
-            problems.append(f"{artifact.filename}: cannot read its metadata ({exc})")
+    for filename, data in metadata.items():
+        if isinstance(data, str):
+            problems.append(f"{filename}: cannot read its metadata ({data})")
             continue
-        found_name, found_version = metadata.get("Name", ""), metadata.get("Version", "")
+        parsed = email.parser.BytesParser().parsebytes(data)
+        found_name, found_version = parsed.get("Name", ""), parsed.get("Version", "")
         if normalize_name(found_name) != normalize_name(name):
-            problems.append(
-                f"{artifact.filename}: metadata Name is {found_name!r}, the project is {name!r}"
-            )
+            problems.append(f"{filename}: metadata Name is {found_name!r}, the project is {name!r}")
         if found_version != str(version):
             problems.append(
-                f"{artifact.filename}: metadata Version is {found_version!r}, "
-                f"the project is {version}"
+                f"{filename}: metadata Version is {found_version!r}, the project is {version}"
             )
     return problems
 
