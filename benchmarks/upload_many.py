@@ -4,14 +4,16 @@ large upload takes.
     python benchmarks/upload_many.py                    # 40 files of 2 MB, 5 paired runs
     python benchmarks/upload_many.py --files 4 --size 1 --runs 1   # a quick look
     python benchmarks/upload_many.py --memory 200       # peak memory of a 200 MB upload
+    python benchmarks/upload_many.py --jobs 4           # releasekit 4 files at a time
 
 A release of ``--files`` wheels of ``--size`` MB (incompressible bytes) of a static
 project, uploaded to a local pypiserver on 127.0.0.1. Before each run the server's
 package directory is emptied, so both tools upload everything every time. releasekit's
-time includes its index reads (check before, the listing after a clash) and its
-``twine check``; uv's is the upload alone. Runs are paired (A B A B ...) by
-``farm-bench --vs`` when it is installed, else timed here the same way. Standard library
-only, plus releasekit, uv and pypiserver from the environment.
+time includes its start-up, its check (twine check --strict's rules, the sha256 of every
+file, the index read) and the uploads; uv's is the upload alone. Both get the same
+credentials (releasekit from TWINE_USERNAME/TWINE_PASSWORD, so no keyring lookup). Runs
+are paired (A B A B ...) by ``farm-bench --vs`` when it is installed, else timed here the
+same way. Standard library only, plus releasekit, uv and pypiserver from the environment.
 """
 
 from __future__ import annotations
@@ -90,8 +92,11 @@ def make_project(root: Path, files: int, megabytes: float) -> list[Path]:
     return paths
 
 
-def config_file(path: Path, url: str) -> Path:
-    path.write_text(f'[repositories.local]\nupload-url = "{url}/"\nindex-url = "{url}/simple/"\n')
+def config_file(path: Path, url: str, jobs: int = 0) -> Path:
+    """releasekit's --config: the local index, and ``upload.jobs`` if given (else "auto":
+    one file at a time, as the index is on this machine)."""
+    table = f'[repositories.local]\nupload-url = "{url}/"\nindex-url = "{url}/simple/"\n'
+    path.write_text(table + (f"\n[upload]\njobs = {jobs}\n" if jobs else ""))
     return path
 
 
@@ -178,7 +183,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--with-check", action="store_true", help="B is twine check --strict, then uv publish"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help='releasekit\'s upload.jobs (default: "auto", one at a time to this machine)',
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="3 files of 0.2 MB, one run, timed here (CI: the script keeps working)",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.files, args.size, args.runs = 3, 0.2, 1
     with tempfile.TemporaryDirectory(prefix="rk-upload-bench-") as scratch_name:
         scratch = Path(scratch_name)
         if args.memory:
@@ -188,10 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         make_project(root, args.files, args.size)
         packages = scratch / "packages"
         with pypiserver(packages) as url:
-            config = config_file(scratch / "releasekit.toml", url)
+            config = config_file(scratch / "releasekit.toml", url, args.jobs)
             releasekit, uv = commands(root, packages, url, config, args.with_check)
-            print(f"{args.files} files of {args.size:g} MB to pypiserver at {url}")
-            if shutil.which("farm-bench"):
+            jobs = f"upload.jobs = {args.jobs}" if args.jobs else 'upload.jobs = "auto"'
+            print(f"{args.files} files of {args.size:g} MB to pypiserver at {url} ({jobs})")
+            if shutil.which("farm-bench") and not args.smoke:
                 subprocess.run(
                     [
                         "farm-bench", "-n", str(args.runs), "--timeout", "1800",

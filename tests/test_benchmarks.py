@@ -57,3 +57,18 @@ def test_smoke_run_writes_every_section_and_the_targets(tmp_path: Path) -> None:
     ):
         assert re.search(rf"^\| {re.escape(name)}.* \| \d+\.\d\d \|", text, re.M), name
     assert re.search(r"^\| uv \| \d", text, re.M)
+
+
+def test_the_upload_benchmark_runs_in_its_smoke_mode() -> None:
+    script = BENCHMARK.with_name("upload_many.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "3 files of 0.2 MB to pypiserver at http://127.0.0.1:" in done.stdout
+    assert re.search(r"^ratio releasekit/uv, pair by pair: median \d+\.\d\d$", done.stdout, re.M)

@@ -236,3 +236,42 @@ def test_dependencies_index_defaults_to_pypi_for_testpypi_and_the_target_otherwi
         dependencies_index(config.repository("mirrored"), config)
         == "https://mirror.example.invalid/simple/"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "here"),
+    [
+        ("http://127.0.0.1:8080/", True),
+        ("http://127.0.0.2/", True),
+        ("http://[::1]:3141/root/dev/", True),
+        ("http://localhost:8080/", True),
+        ("https://upload.pypi.org/legacy/", False),
+        ("https://pkgs.example.invalid/upload/", False),
+        ("http://10.0.0.5:8080/", False),
+    ],
+)
+def test_upload_jobs_auto_is_one_for_an_index_on_this_machine_else_four(
+    tmp_path: Path, url: str, here: bool
+) -> None:
+    from releasekit.steps.upload import upload_jobs
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\n\n'
+        f"[tool.releasekit.repositories.x]\nupload-url = {url!r}\nindex-url = {url!r}\n"
+    )
+    auto = load_config(tmp_path, env={})
+    repository = auto.repository("x")
+    assert repository.on_this_machine is here
+    assert auto.upload_jobs == "auto"
+    assert upload_jobs(auto, repository) == (1 if here else 4)
+    # A number always wins, from any layer.
+    assert upload_jobs(load_config(tmp_path, env={"RELEASEKIT_UPLOAD_JOBS": "6"}), repository) == 6
+    assert upload_jobs(
+        load_config(tmp_path, env={"RELEASEKIT_UPLOAD_JOBS": "auto"}), repository
+    ) == (1 if here else 4)
+
+
+def test_upload_jobs_out_of_range_says_what_is_allowed(tmp_path: Path) -> None:
+    root = project(tmp_path, "[tool.releasekit.upload]\njobs = 0\n")
+    with pytest.raises(ConfigError, match=r"'upload.jobs' must be \"auto\" or a whole number"):
+        load_config(root, env={})

@@ -8,6 +8,7 @@ the waits) the elapsed time against the configured bound, generously.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -318,19 +319,54 @@ def test_5xx_are_retried_with_backoff_each_retry_on_stderr_also_with_json(
     assert elapsed < 30
 
 
+def _more_wheels(release: Release, count: int) -> list[str]:
+    """``count`` more wheels of the release (build tags 1..count): a release of many files."""
+    wheel = release.root / "dist" / WHEEL
+    names = [WHEEL.replace("-py3-", f"-{build}-py3-") for build in range(1, count + 1)]
+    for name in names:
+        shutil.copyfile(wheel, wheel.with_name(name))
+    return names
+
+
 def test_files_go_up_in_parallel_after_the_first_wheel(
-    through_proxy: Setup, capsys: Capsys
+    through_proxy: Setup, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release, _, proxy = through_proxy()
+    monkeypatch.setenv("RELEASEKIT_UPLOAD_JOBS", "3")
+    release, test, proxy = through_proxy()
+    extra = _more_wheels(release, 4)
+    proxy.delay(0.3, methods={"POST"})  # each upload takes a while: they overlap
+
     outcome = release.run(capsys, "upload-test", "--json")
 
     assert outcome.code == ExitCode.OK, outcome.text
-    assert [name for name, _ in proxy.posts()] == [WHEEL, SDIST]
-    assert "uploading 2 files to test" in outcome.err
-    assert [f["state"] for f in outcome.json["files"]] == ["uploaded", "uploaded"]
+    assert "uploading 6 files to test" in outcome.err
+    assert "the first wheel alone, then 3 at a time" in outcome.err
+    assert proxy.posts_at_start[0] == 1  # the first wheel creates the release alone
+    assert max(proxy.posts_at_start) == 3  # then never more than upload.jobs at once
+    sent = [name for name, _ in proxy.posts()]
+    assert sorted(sent) == sorted([WHEEL, SDIST, *extra])
+    assert sent[0].endswith(".whl")
+    assert test.files(NAME) == release.local_files()
+    assert {f["state"] for f in outcome.json["files"]} == {"uploaded"}
 
     rerun = release.run(capsys, "upload-test", "--json")  # resumable: nothing left to send
-    assert (rerun.code, rerun.json["skipped_identical"]) == (ExitCode.OK, [WHEEL, SDIST])
+    assert rerun.code == ExitCode.OK
+    assert sorted(rerun.json["skipped_identical"]) == sorted(sent)
+
+
+def test_an_index_on_this_machine_gets_one_file_at_a_time_by_default(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    release, test, proxy = through_proxy()
+    _more_wheels(release, 2)
+    proxy.delay(0.1, methods={"POST"})
+
+    outcome = release.run(capsys, "upload-test")
+
+    assert outcome.code == ExitCode.OK, outcome.text
+    assert "one at a time, as the index is on this machine (upload.jobs sets it)" in outcome.err
+    assert proxy.posts_at_start == [1, 1, 1, 1]
+    assert test.files(NAME) == release.local_files()
 
 
 # 8. Secrets echoed by an index, in any encoding.

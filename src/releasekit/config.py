@@ -16,7 +16,7 @@ import string
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from releasekit.errors import ConfigError
 from releasekit.repositories import Repository
@@ -97,7 +97,8 @@ class ReleaseConfig:
     release_remote: str = "origin"
     # Files in flight at once, and one bound for a whole upload step (every retry and
     # wait included).
-    upload_jobs: int = 4
+    # "auto": 4, or 1 for an index on this machine (releasekit.steps.upload.upload_jobs).
+    upload_jobs: int | Literal["auto"] = "auto"
     upload_timeout: float = 900.0
     verify_timeout: float = 300.0
     verify_install: bool = False
@@ -211,12 +212,14 @@ def _parse_size(value: Any, key: str, source: str) -> int:
     return value
 
 
-def _parse_jobs(value: Any, key: str, source: str) -> int:
+def _parse_jobs(value: Any, key: str, source: str) -> int | Literal["auto"]:
+    if value == "auto":
+        return "auto"
     if isinstance(value, str) and _from_text(source):
         with contextlib.suppress(ValueError):
             value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
-        raise _fail(key, source, "a whole number from 1 to 32", value)
+        raise _fail(key, source, '"auto" or a whole number from 1 to 32', value)
     return value
 
 

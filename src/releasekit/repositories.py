@@ -47,6 +47,19 @@ class Repository:
         return bool(hosts & PUBLIC_HOSTS)
 
     @property
+    def on_this_machine(self) -> bool:
+        """The upload URL's host is a loopback address (``localhost``, 127.x, ``::1``)."""
+        import ipaddress
+
+        host = urlsplit(self.upload_url).hostname or ""
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
     def pypi_host(self) -> str:
         """``pypi.org`` or ``test.pypi.org`` when this uploads to PyPI or TestPyPI, else ""."""
         return PYPI_UPLOAD_HOSTS.get(urlsplit(self.upload_url).hostname or "", "")

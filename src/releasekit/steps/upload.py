@@ -18,6 +18,7 @@ from typing import Any
 
 from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
 from releasekit.comparison import CheckResult
+from releasekit.config import ReleaseConfig
 from releasekit.credentials import (
     ANONYMOUS,
     Credentials,
@@ -162,7 +163,7 @@ def upload_release(
         url=upload_url,
         repository=repository.name,
         auth=_auth(credentials, repository, url_auth, env, runner),
-        jobs=config.upload_jobs,
+        jobs=upload_jobs(config, repository),
         deadline=config.upload_timeout,
         retries=retries,
         backoff=backoff,
@@ -180,6 +181,8 @@ def upload_release(
         if parallel > 1
         else ""
     )
+    if len(dists) > 1 and config.upload_jobs == "auto" and repository.on_this_machine:
+        order = ": one at a time, as the index is on this machine (upload.jobs sets it)"
     runner.log(
         f"uploading {len(dists)} file{'s' * (len(dists) != 1)} to {repository.name} ({url})"
         f"{order}; {settings.deadline:g} s at most (upload.timeout)"
@@ -201,6 +204,21 @@ def upload_release(
             "files": tuple(outcomes),
         }
     )
+
+
+# Files in flight at once when upload.jobs is "auto" and the index is elsewhere.
+REMOTE_JOBS = 4
+
+
+def upload_jobs(config: ReleaseConfig, repository: Repository) -> int:
+    """How many files go up at once: ``upload.jobs``; when "auto", 4, or 1 for an index on
+    this machine. A remote index answers each file after network time and its own work,
+    which parallel files overlap; a local Python index (pypiserver, devpi) does the work
+    under one interpreter lock on the CPUs the uploader uses, so parallel files only make
+    it slower (benchmarks/RESULTS.md, section 5)."""
+    if config.upload_jobs != "auto":
+        return config.upload_jobs
+    return 1 if repository.on_this_machine else REMOTE_JOBS
 
 
 def _dist_file(artifact: Artifact) -> DistFile:
