@@ -197,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.files, args.size, args.runs = 3, 0.2, 1
+    # Bytecode caches are written and used, as for an installed package (a
+    # PYTHONDONTWRITEBYTECODE=1 shell would compile every changed module on every run).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory(prefix="rk-upload-bench-") as scratch_name:
         scratch = Path(scratch_name)
         if args.memory:

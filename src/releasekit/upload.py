@@ -281,6 +281,21 @@ class MultipartBody:
             yield from iter(lambda: f.read(BLOCK), b"")
         yield self.tail
 
+    def send(self, connection: http.client.HTTPConnection) -> None:
+        """Write the body to ``connection``: the file by sendfile(2) on a plain socket (the
+        kernel copies it; no block passes through Python), block by block through TLS."""
+        import ssl
+
+        sock = connection.sock
+        if sock is None or isinstance(sock, ssl.SSLSocket):
+            for chunk in self.chunks():
+                connection.send(chunk)
+            return
+        sock.sendall(self.head)
+        with self.path.open("rb") as f:
+            sock.sendfile(f)
+        sock.sendall(self.tail)
+
 
 # --- one exchange --------------------------------------------------------------------
 
@@ -324,8 +339,7 @@ def post(
             connection.putheader(key, value)
         connection.endheaders()
         try:
-            for chunk in body.chunks():
-                connection.send(chunk)
+            body.send(connection)
         except (BrokenPipeError, ConnectionResetError):
             pass  # an index may answer (413, 403) before it read the body: read that answer
         stage = "answer"

@@ -181,8 +181,15 @@ def _twine_check(metadata: dict[str, bytes | str]) -> list[str]:
     render it (readme_renderer). Running twine itself costs a Python start-up and its
     imports, a third of a second on every check."""
     problems: list[str] = []
+    # The wheels of a release mostly carry the same METADATA: each text is checked once.
+    verdicts: dict[bytes, list[str]] = {}
     for filename, data in metadata.items():
-        found = _twine_problems(data) if isinstance(data, bytes) else [f"cannot be read ({data})"]
+        if isinstance(data, bytes):
+            found = verdicts.get(data)
+            if found is None:
+                found = verdicts[data] = _twine_problems(data)
+        else:
+            found = [f"cannot be read ({data})"]
         problems.extend(f"twine check --strict failed: {filename}: {p}" for p in found)
     return problems
 
