@@ -14,6 +14,7 @@ imported when a request is made.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import json
 import os
@@ -338,10 +339,9 @@ def post(
         for key, value in headers.items():
             connection.putheader(key, value)
         connection.endheaders()
-        try:
+        # An index may answer (413, 403) before it read the body: read that answer.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             body.send(connection)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # an index may answer (413, 403) before it read the body: read that answer
         stage = "answer"
         response = connection.getresponse()
         text = response.read(BODY_LIMIT).decode("utf-8", errors="replace")
