@@ -169,8 +169,8 @@ def memory(megabytes: int, scratch: Path) -> None:
         stored = sum(p.stat().st_size for p in packages.iterdir()) / 1e6
         print(
             f"upload of one {megabytes} MB wheel: releasekit process peak RSS "
-            f"{peak[0].split()[1]} MB ({stored:.0f} MB stored on the index; twine check "
-            "runs in its own process and is not counted)"
+            f"{peak[0].split()[1]} MB ({stored:.0f} MB stored on the index; check "
+            "included)"
         )
 
 

@@ -35,7 +35,7 @@ RELEASE_STEPS = (
     "tag",
     "push",
 )
-# nox's virtualenvs install build, twine, uv and hatchling from the package registry:
+# nox's virtualenvs install build, uv and hatchling from the package registry:
 # keep uv's cache where it was before the tests moved HOME, so that happens once.
 UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uv"

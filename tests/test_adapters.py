@@ -117,7 +117,8 @@ def test_register_passes_its_options_to_every_session(empty_nox_registry: dict[s
         assert session.__doc__ == description
         assert session.tags == ["ship"]
         assert session.default is True
-        if command == "bump-version":  # runs no build or twine: needs no virtualenv
+        # Only building and verify's fresh virtualenvs need the tools (build, uv).
+        if command in ("bump-version", "check", "upload-test", "upload-prod"):
             assert (session.venv_backend, session.python) == ("none", None)
         else:
             assert (session.venv_backend, session.python) == ("uv", ["3.11", "3.12"])
@@ -248,7 +249,7 @@ def test_nox_build_installs_the_build_backend_when_settings_turn_isolation_off(
     result = nox(root, "-s", "build")
 
     assert result.returncode == 0, result
-    assert re.search(r"^nox > .*uv pip install .*'twine[^']*'.* hatchling$", result.stderr, re.M)
+    assert re.search(r"^nox > .*uv pip install .*'uv[^']*'.* hatchling$", result.stderr, re.M)
     assert "-m build" in result.stderr
     assert "--no-isolation" in result.stderr
     assert set(sha256_files(root / "dist")) == FILES_1_0_0

@@ -51,11 +51,8 @@ def test_repository_token_variable_comes_first(tmp_path: Path) -> None:
     env = {"PYPI_TOKEN": PLANTED, "TWINE_PASSWORD": "other"}
     found = resolve_credentials(PROD, env=env, pypirc=tmp_path / "none", keyring_lookup=no_keyring)
     assert (found.username, found.source) == ("__token__", "PYPI_TOKEN")
-    assert found.twine_env() == {
-        "TWINE_USERNAME": "__token__",
-        "TWINE_PASSWORD": PLANTED,
-        "TWINE_NON_INTERACTIVE": "1",
-    }
+    assert found.password is not None
+    assert found.password.reveal() == PLANTED
     assert PLANTED not in repr(found)
 
 
@@ -108,7 +105,7 @@ def test_trusted_publishing_when_ci_offers_an_oidc_token(tmp_path: Path) -> None
     env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
     found = resolve_credentials(PROD, env=env, pypirc=tmp_path / "n", keyring_lookup=no_keyring)
     assert found.trusted_publishing
-    assert found.twine_env() == {"TWINE_USERNAME": "__token__", "TWINE_NON_INTERACTIVE": "1"}
+    assert (found.username, found.password) == ("__token__", None)  # minted when uploading
 
 
 def test_pypi_without_any_credentials_is_refused(tmp_path: Path) -> None:

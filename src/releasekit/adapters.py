@@ -6,9 +6,10 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-# Installed into the virtualenv of every session that runs build or twine: the ranges
-# releasekit is tested with. uv makes isolated builds and verify's fresh venvs fast.
-TOOLS = ("build>=1.2,<2", "twine>=5,<8", "uv>=0.4")
+# Installed into the virtualenv of every session that builds: the ranges releasekit is
+# tested with. uv makes isolated builds and verify's fresh venvs fast. (No twine: check
+# runs its rules in-process and releasekit uploads with its own client.)
+TOOLS = ("build>=1.2,<2", "uv>=0.4")
 
 
 def build_requirements(

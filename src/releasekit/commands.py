@@ -71,7 +71,8 @@ class Command:
     name: str
     summary: str  # one line: argparse help, nox -l, invoke -l
     options: tuple[Option, ...] = ()
-    # Runs build or twine: the nox session gets a virtualenv with the tools.
+    # Runs python -m build, or makes verify's fresh virtualenvs (uv): the nox session gets
+    # a virtualenv with the tools. check and upload run in releasekit's own process.
     needs_tools: bool = True
     # Offered as a nox session and an Invoke task.
     adapted: bool = True
@@ -244,16 +245,19 @@ COMMANDS: tuple[Command, ...] = (
             Option("list-rules", "flag", "list PyPI's upload rules (ids for skip-checks) and exit"),
             PACKAGE,
         ),
+        needs_tools=False,
     ),
     Command(
         "upload-test",
         "Upload to the test index; files already there are skipped.",
         (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        needs_tools=False,
     ),
     Command(
         "upload-prod",
         "Upload to the production index (asks unless --yes or CI).",
         (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        needs_tools=False,
     ),
     Command(
         "verify",
@@ -300,6 +304,7 @@ COMMANDS: tuple[Command, ...] = (
         "Upload to --repository NAME; files already there are skipped.",
         (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
         adapted=False,
+        needs_tools=False,
     ),
     Command(
         "version",

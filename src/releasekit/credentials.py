@@ -1,9 +1,10 @@
 """Upload credentials: where they come from, how they are held, and what a token allows.
 
 A secret lives in :class:`Secret`, whose ``str`` and ``repr`` never show it; it leaves
-releasekit only in the environment of the twine process (never argv, which nox and
-Invoke print). PyPI API tokens are macaroons: their caveats are read offline so that a
-token for the wrong index or project is refused before a single byte is uploaded.
+releasekit only in the Authorization header of its own requests (never argv, which nox
+and Invoke print, nor an environment). PyPI API tokens are macaroons: their caveats are
+read offline so that a token for the wrong index or project is refused before a single
+byte is uploaded.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from releasekit.errors import ConfigError, CredentialsError
 from releasekit.files import read_utf8
 from releasekit.repositories import PYPI_UPLOAD_HOSTS, Repository
 
-# Placeholder for indexes that accept anonymous uploads (pypiserver -a . -P .): twine
-# refuses to run non-interactively without some username and password.
+# The username of an anonymous upload (pypiserver -a . -P .): no Authorization is sent.
 ANONYMOUS = "anonymous"
 
 
@@ -61,13 +61,6 @@ class Credentials:
     source: str
     trusted_publishing: bool = False
     warnings: tuple[str, ...] = field(default=())
-
-    def twine_env(self) -> dict[str, str]:
-        """The environment that hands these credentials to twine."""
-        env = {"TWINE_USERNAME": self.username, "TWINE_NON_INTERACTIVE": "1"}
-        if self.password is not None:
-            env["TWINE_PASSWORD"] = self.password.reveal()
-        return env
 
     def secrets(self) -> list[str]:
         """Values that must never appear in any output (for scrubbing and tests)."""

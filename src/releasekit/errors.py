@@ -85,7 +85,7 @@ class VcsError(ReleaseError):
 
 
 class CommandError(ReleaseError):
-    """An external command (git, python -m build, twine) failed."""
+    """An external command (git, python -m build, a changelog tool) failed."""
 
     exit_code = ExitCode.COMMAND
 

@@ -7,8 +7,9 @@
 
 Importing this module registers nothing and imports neither nox nor the heavy parts of
 releasekit; ``register()`` does the work, once. The sessions translate only: their
-arguments after ``--`` are the ``releasekit`` command's flags, the session's virtualenv
-provides build and twine, and a ``ReleaseError`` becomes ``session.error(...)``.
+arguments after ``--`` are the ``releasekit`` command's flags, the virtualenv of a session
+that builds or verifies provides build and uv, and a ``ReleaseError`` becomes
+``session.error(...)``.
 """
 
 from __future__ import annotations

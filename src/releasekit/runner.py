@@ -20,7 +20,7 @@ from releasekit.errors import CommandError
 
 
 class Runner(Protocol):
-    # The interpreter that has build and twine (``python -m build``, ``python -m twine``).
+    # The interpreter that has build (``python -m build``).
     python: str
 
     def run(

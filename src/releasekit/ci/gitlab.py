@@ -3,7 +3,7 @@
 Build and check, then upload and verify: to the project's own package registry with the
 CI job token (``--target registry``), or to PyPI / TestPyPI by trusted publishing
 (``--target pypi|testpypi``): the job's ``id_tokens`` carry an OIDC token with PyPI's
-audience, which twine trades for a short-lived upload token, and one for Sigstore, which
+audience, which releasekit trades for a short-lived upload token, and one for Sigstore, which
 signs the PEP 740 attestations. With ``--include`` the jobs go into a file of their own
 that the project's existing ``.gitlab-ci.yml`` includes.
 """
