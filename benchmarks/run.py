@@ -775,6 +775,20 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+UPLOAD_SECTION = "## 5. Uploading many files"
+
+
+def keep_upload_section(report: str, previous: Path) -> str:
+    """Section 5 is written by hand from benchmarks/upload_many.py: carried over from the
+    report being replaced, before "Machine and tools"."""
+    old = previous.read_text() if previous.is_file() else ""
+    if UPLOAD_SECTION not in old:
+        return report
+    kept = old[old.index(UPLOAD_SECTION) :].split("\n## Machine and tools", 1)[0].rstrip()
+    head, machine = report.split("\n## Machine and tools", 1)
+    return f"{head}\n{kept}\n\n## Machine and tools{machine}"
+
+
 def highlighted(name: str) -> bool:
     """releasekit's own rows, with releasekit registered, or in parallel: orange."""
     return (
@@ -868,6 +882,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sections.append(make())
     found = targets(sections, args.jobs)
     report = render(sections, found, args, time.perf_counter() - started)
+    report = keep_upload_section(report, args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print()

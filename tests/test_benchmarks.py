@@ -72,3 +72,25 @@ def test_the_upload_benchmark_runs_in_its_smoke_mode() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "3 files of 0.2 MB to pypiserver at http://127.0.0.1:" in done.stdout
     assert re.search(r"^ratio releasekit/uv, pair by pair: median \d+\.\d\d$", done.stdout, re.M)
+
+
+def test_a_full_run_keeps_the_hand_written_upload_section(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCHMARK.parent))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(BENCHMARK.parent))
+    previous = tmp_path / "RESULTS.md"
+    previous.write_text(
+        "# old\n\n## 4. Scaling\n\nold rows\n\n## 5. Uploading many files, and more\n\n"
+        "kept text\n\n## Machine and tools\n\n| old | machine |\n"
+    )
+    new = "# new\n\n## 4. Scaling\n\nnew rows\n\n## Machine and tools\n\n| new | machine |\n"
+
+    report = run.keep_upload_section(new, previous)
+
+    assert report == (
+        "# new\n\n## 4. Scaling\n\nnew rows\n\n## 5. Uploading many files, and more\n\n"
+        "kept text\n\n## Machine and tools\n\n| new | machine |\n"
+    )
+    assert run.keep_upload_section(new, tmp_path / "absent.md") == new
