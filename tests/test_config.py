@@ -275,3 +275,19 @@ def test_upload_jobs_out_of_range_says_what_is_allowed(tmp_path: Path) -> None:
     root = project(tmp_path, "[tool.releasekit.upload]\njobs = 0\n")
     with pytest.raises(ConfigError, match=r"'upload.jobs' must be \"auto\" or a whole number"):
         load_config(root, env={})
+
+
+def test_every_bad_key_of_a_table_is_reported_at_once(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        "commit = 'yes'\ntag_format = 'v{version}'\n[tool.releasekit.upload]\njobs = 99\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(root, env={})
+    message = info.value.message
+    assert message.startswith(f"{root / 'pyproject.toml'} [tool.releasekit]: 3 problems: ")
+    assert "key 'commit' must be true or false, got 'yes'" in message
+    assert "unknown key 'tag_format'" in message
+    assert "key 'upload.jobs' must be \"auto\" or a whole number from 1 to 32, got 99" in message
+    assert info.value.hint.startswith("Fix each of them in ")
+    assert "Known keys: allow-dev-to-prod" in info.value.hint

@@ -399,26 +399,51 @@ def env_settable_keys() -> list[str]:
     return [key for key in SCHEMA if key not in _NOT_FROM_ENV]
 
 
+class _UnknownKeyError(ConfigError):
+    """A key the schema does not have (its hint lists the known keys)."""
+
+
 def _unknown_key(key: str, source: str, known: Iterable[str]) -> ConfigError:
-    return ConfigError(
+    return _UnknownKeyError(
         f"{source}: unknown key {key!r}.",
         "Known keys: " + ", ".join(sorted(known)) + ". Check the spelling (keys use dashes).",
     )
 
 
 def validate_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Check one layer's keys and types; return the parsed values (dashed keys)."""
+    """Check one layer's keys and types; return the parsed values (dashed keys). Every
+    bad key of the layer is reported at once, in one error."""
+    errors: list[ConfigError] = []
+    parsed = _validate(table, source, errors)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        prefix = f"{source}: "
+        problems = "; ".join(e.message.removeprefix(prefix).rstrip(".") for e in errors)
+        known = next((e.hint for e in errors if isinstance(e, _UnknownKeyError)), "")
+        raise ConfigError(
+            f"{prefix}{len(errors)} problems: {problems}.",
+            f"Fix each of them in {source}; see the Configuration section of the README. " + known,
+        )
+    return parsed
+
+
+def _validate(table: Mapping[str, Any], source: str, errors: list[ConfigError]) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for key, value in table.items():
-        if key in SECTIONS:
-            if not isinstance(value, dict):
-                raise _fail(key, source, "a table", value)
-            parsed.update(validate_table({f"{key}.{k}": v for k, v in value.items()}, source))
-            continue
-        parser = SCHEMA.get(key)
-        if parser is None:
-            raise _unknown_key(key, source, SCHEMA)
-        parsed[key] = parser(value, key, source)
+        try:
+            if key in SECTIONS:
+                if not isinstance(value, dict):
+                    raise _fail(key, source, "a table", value)
+                section = {f"{key}.{k}": v for k, v in value.items()}
+                parsed.update(_validate(section, source, errors))
+                continue
+            parser = SCHEMA.get(key)
+            if parser is None:
+                raise _unknown_key(key, source, SCHEMA)
+            parsed[key] = parser(value, key, source)
+        except ConfigError as exc:
+            errors.append(exc)
     return parsed
 
 
