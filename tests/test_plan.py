@@ -333,9 +333,9 @@ def test_one_publish_reads_pyproject_and_asks_git_for_the_version_once(
 
     version_calls = [a for a in runner.argvs if a[:2] in (["git", "tag"], ["git", "describe"])]
     assert len(version_calls) == 1, version_calls
-    # load_config reads it for [tool.releasekit]; the plan reads the project once; the
-    # pre-flight reads [project] for the metadata it checks from the source.
-    assert reads.count("pyproject.toml") <= 3, reads
+    # load_config reads it for [tool.releasekit]; the plan reads the project once (the
+    # pre-flight checks the [project] table the plan carries).
+    assert reads.count("pyproject.toml") == 2, reads
     assert json.loads(capsys.readouterr().out)["plan"]["version_written_in"] == ["git tags"]
 
 

@@ -250,10 +250,7 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
     """What PyPI would refuse in the static ``[project]`` metadata: a readme that does not
     render, unknown classifiers, ``Private ::`` for a public index. Notes when it
     cannot tell (dynamic metadata, no classifier list installed)."""
-    from releasekit.config import read_toml
-
-    pyproject = plan.root / "pyproject.toml"
-    table = read_toml(pyproject).get("project", {}) if pyproject.is_file() else {}
+    table = plan.project.table
     problems: list[str] = []
     notes: list[str] = []
     dynamic = set(table.get("dynamic", []))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,9 @@ class Project:
     metadata_version: str | None = None
     # What the user should know about how name and version were found.
     notes: tuple[str, ...] = field(default=())
+    # pyproject.toml's [project] table as written (empty without one): the pre-flight's
+    # source metadata checks read it here, not from the file again.
+    table: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def normalized_name(self) -> str:
@@ -570,6 +574,7 @@ def load_project(root: Path, config: ReleaseConfig) -> Project:
         changelog_style=style,
         metadata_version=metadata_version,
         notes=tuple(notes),
+        table=project,
     )
 
 
