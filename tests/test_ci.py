@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from index_servers import PypiServer
 from release_project import Releasekit
 from releasekit import __version__ as releasekit_version
 from releasekit import cli
@@ -467,6 +468,79 @@ def test_gitlab_branch_trigger_checks_out_the_branch(
     assert template["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
     # GitLab checks out a detached HEAD; check wants to be on the release branch.
     assert template["before_script"][0] == 'git checkout -B "$CI_COMMIT_BRANCH"'
+
+
+def test_gitlab_branch_trigger_releases_only_a_new_version(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p", table='release-branches = ["main"]')
+
+    code, out, _ = releasekit("init-ci", "gitlab", "--trigger", "branch", "--project", project)
+
+    assert code == 0
+    assert "(jobs: release-plan, release-build, release-publish)" in out
+    pipeline = load(project / ".gitlab-ci.yml")
+    plan, build, publish = (pipeline[f"release-{job}"] for job in ("plan", "build", "publish"))
+    assert (plan["stage"], plan["extends"]) == ("build", ".releasekit")
+    assert plan["script"][0].startswith("releasekit plan --repository gitlab ")
+    assert plan["artifacts"] == {"reports": {"dotenv": "plan.env"}}
+    assert build["needs"] == ["release-plan"]
+    assert publish["needs"] == ["release-plan", "release-build"]
+    for job in (build, publish):  # each ends at once, green, when there is nothing new
+        assert job["script"][0].startswith('if [ "$RELEASE" != "true" ]; then echo ')
+        assert job["script"][0].endswith("; exit 0; fi")
+    assert releasekit("init-ci", "gitlab", "--force", "--project", project)[0] == 0
+    assert "release-plan" not in load(project / ".gitlab-ci.yml")  # a tag is a release
+
+
+def test_the_gitlab_plan_job_and_gate_against_a_real_index(
+    tmp_path: Path, releasekit: Releasekit, pypiserver: PypiServer
+) -> None:
+    """The jobs' own shell lines, run by bash with the job's variables pointing at a local
+    pypiserver: a version on the index stops the build job at its first line, exit 0."""
+    import os
+    import shutil
+    import sys
+
+    from index_servers import make_wheel, upload
+
+    project = make_project(tmp_path / "p", name="gate-demo", table='release-branches = ["main"]')
+    assert releasekit("init-ci", "gitlab", "--trigger", "branch", "--project", project)[0] == 0
+    pipeline = load(project / ".gitlab-ci.yml")
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        "RELEASE_UPLOAD_URL": pypiserver.upload_url,
+        "RELEASE_INDEX_URL": pypiserver.simple_url,
+    }
+
+    def job(name: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        script = "set -e\n" + "\n".join(pipeline[name]["script"]) + "\n"
+        return subprocess.run(
+            ["bash", "-c", script],
+            cwd=project,
+            env={**env, **(extra or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert shutil.which("bash")
+    planned = job("release-plan")
+    assert planned.returncode == 0, planned.stderr
+    assert (project / "plan.env").read_text() == "RELEASE=true\n"
+
+    upload(pypiserver, make_wheel(tmp_path, "gate-demo", "1.0.0"))
+    planned = job("release-plan")
+    assert planned.returncode == 0, planned.stderr
+    assert (project / "plan.env").read_text() == "RELEASE=false\n"
+    for name in ("release-build", "release-publish"):
+        gated = job(name, {"RELEASE": "false"})
+        assert gated.returncode == 0, gated.stderr
+        assert gated.stdout == "This version is on the index already: nothing to release.\n"
+    assert not (project / "dist").exists()  # nothing was built
 
 
 def test_gitlab_refuses_github_only_options(tmp_path: Path, releasekit: Releasekit) -> None:

@@ -190,10 +190,10 @@ def _plan_packages(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.workspace import default_jobs, plan_package, run_parallel
 
-    repository = args.repository or "test"
+    repository = _repository(args, packages[0].config).name
     entries = run_parallel(
         packages,
-        lambda p: plan_package(p, workspace, repository, runner),
+        lambda p: plan_package(p, workspace, _repository(args, p.config), runner),
         args.jobs or default_jobs(),
     )
     pending = [e for e in entries if not e.on_index]

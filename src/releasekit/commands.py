@@ -316,7 +316,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "plan",
         "List the packages whose version is not yet on the target index (a CI matrix).",
-        (REPOSITORY, PACKAGE, JOBS),
+        (REPOSITORY, REPOSITORY_URL, INDEX_URL, PACKAGE, JOBS),
         adapted=False,
         needs_tools=False,
     ),

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from releasekit.config import ReleaseConfig, load_config
 from releasekit.errors import ConfigError, ReleaseError
+from releasekit.repositories import Repository
 
 T = TypeVar("T")
 
@@ -128,15 +129,19 @@ class PlanEntry:
         return self.__dict__.copy()
 
 
-def plan_package(package: Package, workspace: Path, repository_name: str, runner: Any) -> PlanEntry:
-    """Whether ``package``'s current version is already on the target index."""
+def plan_package(
+    package: Package, workspace: Path, repository: Repository, runner: Any
+) -> PlanEntry:
+    """Whether ``package``'s current version is already on the target index (read with
+    the repository's credentials, as check reads it: a private registry needs them)."""
+    from releasekit.credentials import read_credentials
     from releasekit.project import current_version, load_project
     from releasekit.targets import index_client
 
     project = load_project(package.root, package.config)
     version = str(current_version(project, package.config, runner))
-    repository = package.config.repository(repository_name)
-    files = index_client(repository).release_files(project.name, version)
+    client = index_client(repository, read_credentials(repository))
+    files = client.release_files(project.name, version)
     return PlanEntry(
         path=package.root.relative_to(workspace).as_posix() if package.root != workspace else ".",
         name=project.name,

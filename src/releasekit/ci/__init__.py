@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releasekit.ci.github import github_matrix_workflow, github_workflow
-from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci
+from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci, gitlab_jobs
 from releasekit.ci.paths import GITHUB_WORKFLOW, git_top, workflow_path
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
@@ -223,7 +223,7 @@ def init_ci(
             outdir=layout.outdir,
             include=include,
         )
-        jobs = ("release-build", "release-publish")
+        jobs = gitlab_jobs(trigger)
         if include:
             path = output or top / GITLAB_INCLUDED
             including = top / GITLAB_CI

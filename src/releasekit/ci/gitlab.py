@@ -49,10 +49,13 @@ _PIPELINE = """\
 {before}\
     - python -m pip install {install}
 
+{plan_job}\
 release-build:
   extends: .releasekit
   stage: build
+{build_needs}\
   script:
+{gate}\
     - releasekit build
     - releasekit check {repository}
   artifacts:
@@ -64,12 +67,41 @@ release-publish:
   extends: .releasekit
   stage: deploy
   needs:
+{plan_need}\
     - release-build
 {id_tokens}\
   script:
+{gate}\
     - releasekit upload {repository} --yes
     - releasekit verify {repository} --install
 """
+
+# --trigger branch: a push releases only a version the index does not have yet. The plan
+# job says so in a dotenv report (RELEASE=true|false); the other jobs end at once, green,
+# when it is false.
+_PLAN_JOB = """\
+release-plan:
+  extends: .releasekit
+  stage: build
+  script:
+    - releasekit plan {repository} --json > plan.json
+    - >-
+      python -c 'import json; pending = json.load(open("plan.json"))["include"];
+      print("RELEASE=" + ("true" if pending else "false"))' > plan.env
+    - cat plan.env
+  artifacts:
+    reports:
+      dotenv: plan.env
+
+"""
+_GATE = (
+    "    - "
+    + yaml_scalar(
+        'if [ "$RELEASE" != "true" ]; then echo "This version is on the index already: '
+        'nothing to release."; exit 0; fi'
+    )
+    + "\n"
+)
 
 _VARIABLES = """\
 variables:
@@ -100,8 +132,9 @@ def gitlab_ci(
         branch = release_branch(config)
         rule = gitlab_branch_rule(branch)
         when = (
-            f"It runs on every push to {branch}; a push that does not change the version "
-            "stops at `releasekit check`."
+            f"It runs on every push to {branch}; the release-plan job releases only a version "
+            "that is not on the index yet (any other push is a green pipeline that publishes "
+            "nothing)."
         )
         # GitLab checks out a detached HEAD; releasekit's check wants the release branch.
         before += '    - git checkout -B "$CI_COMMIT_BRANCH"\n'
@@ -143,7 +176,16 @@ def gitlab_ci(
         repository=repository,
         outdir=yaml_scalar(outdir),
         id_tokens=id_tokens,
+        plan_job=_PLAN_JOB.format(repository=repository) if trigger == "branch" else "",
+        build_needs="  needs:\n    - release-plan\n" if trigger == "branch" else "",
+        plan_need="    - release-plan\n" if trigger == "branch" else "",
+        gate=_GATE if trigger == "branch" else "",
     )
+
+
+def gitlab_jobs(trigger: str) -> tuple[str, ...]:
+    """The jobs :func:`gitlab_ci` writes for ``trigger``."""
+    return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish")
 
 
 def add_include(existing: str, path: str) -> str | None:
