@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.version import Version
 
 from fault_proxy import FaultProxy
 from index_servers import PypiServer, StartProxy
@@ -575,3 +576,62 @@ def test_a_command_that_hangs_is_stopped_at_the_runners_bound() -> None:
     # Nothing it runs can wait for an answer: stdin is closed, git may not prompt.
     script = "import os, sys; print(sys.stdin.read() == '', os.environ['GIT_TERMINAL_PROMPT'])"
     assert runner.run([sys.executable, "-c", script]).split() == ["True", "0"]
+
+
+# --- tags as the project writes them --------------------------------------------------------
+
+
+def _tag_versioned(tmp_path: Path, releasekit: str = "") -> Path:
+    """The sample project with its version from git tags (hatch-vcs), tagged 0.17.2: a
+    bare version, the way many projects tag (setuptools-scm and hatch-vcs take both)."""
+    root = project(
+        tmp_path,
+        releasekit,
+        files={
+            "pyproject.toml": pyproject(releasekit)
+            .replace('version = "1.0.0"\n', 'dynamic = ["version"]\n')
+            .replace('requires = ["hatchling"]', 'requires = ["hatchling", "hatch-vcs"]')
+            + '\n[tool.hatch.version]\nsource = "vcs"\n'
+        },
+    )
+    git(root, "tag", "-a", "0.17.2", "-m", "0.17.2")
+    return root
+
+
+def test_bare_version_tags_are_the_release_tags_when_tag_format_is_not_set(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    root = _tag_versioned(tmp_path)
+
+    assert run(capsys, root, "version")[:2] == (ExitCode.OK, "0.17.2\n")
+    git(root, "commit", "--quiet", "--allow-empty", "-m", "Work for the next release")
+    code, out, err = run(capsys, root, "bump-version", "patch", "--json")
+
+    assert code == ExitCode.OK, err
+    summary = json.loads(out)
+    assert (summary["previous"], summary["version"]) == ("0.17.2", "0.17.3")
+    assert "0.17.3" in git(root, "tag", "--list").split()  # the project's own form
+    assert "v0.17.3" not in git(root, "tag", "--list")
+    assert run(capsys, root, "version")[:2] == (ExitCode.OK, "0.17.3\n")
+
+
+def test_a_tag_format_that_is_set_is_kept_and_the_plan_says_where_it_came_from(
+    tmp_path: Path,
+) -> None:
+    from releasekit.config import load_config
+    from releasekit.plan import resolve_plan
+
+    root = _tag_versioned(tmp_path)
+    inferred = resolve_plan(root, load_config(root, env={}), RecordingRunner())
+    assert (inferred.current, inferred.config.tag_format) == (Version("0.17.2"), "{version}")
+    assert inferred.latest_tag == ("0.17.2", Version("0.17.2"))
+    assert any("bare versions (0.17.2)" in note for note in inferred.project.notes)
+    assert inferred.config.sources["tag-format"] == "the existing tags"
+
+    chosen = load_config(root, env={"RELEASEKIT_TAG_FORMAT": "v{version}"})
+    kept = resolve_plan(root, chosen, RecordingRunner())
+    assert (kept.current, kept.config.tag_format, kept.latest_tag) == (
+        Version("0.0.0"),
+        "v{version}",
+        None,
+    )

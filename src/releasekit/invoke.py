@@ -30,11 +30,9 @@ from invoke.tasks import Task
 
 from releasekit.commands import ADAPTED, GLOBAL, Command, Option, parse_command
 from releasekit.errors import CommandError, ReleaseError
-from releasekit.runner import NO_PROMPTS, SubprocessRunner, describe_failure
+from releasekit.runner import NO_PROMPTS, SubprocessRunner, changes_git, describe_failure
 
 __all__ = ["release_tasks"]
-
-CHANGES_GIT = frozenset({"commit", "tag", "push"})
 
 
 class InvokeRunner(SubprocessRunner):
@@ -54,7 +52,7 @@ class InvokeRunner(SubprocessRunner):
     ) -> str:
         # Like the CLI, stdout holds only the result: what runs is told on stderr, and
         # only what changes something (git commit, tag, push) or is not captured.
-        if self.echo and (not capture or (argv[0] == "git" and argv[1] in CHANGES_GIT)):
+        if self.echo and (not capture or changes_git(argv)):
             self.log("$ " + shlex.join(argv))
         command = shlex.join(argv)
         if cwd is not None:

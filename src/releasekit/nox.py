@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from releasekit.adapters import TOOLS, build_requirements, quiet_tool_loggers
 from releasekit.commands import ADAPTED, parse_command
 from releasekit.errors import ReleaseError
-from releasekit.runner import SubprocessRunner
+from releasekit.runner import SubprocessRunner, changes_git
 
 if TYPE_CHECKING:
     import nox
@@ -44,7 +44,7 @@ class NoxRunner(SubprocessRunner):
         self.session = session
 
     def run(self, argv: Sequence[str], **kwargs: Any) -> str:
-        if argv[0] != "git" or argv[1] in {"commit", "tag", "push"}:
+        if argv[0] != "git" or changes_git(argv):
             self.session.log(shlex.join(argv))
         return super().run(argv, **kwargs)
 

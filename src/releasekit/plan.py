@@ -51,6 +51,10 @@ class ReleasePlan:
     targets: tuple[Repository, ...] = ()
     bump: str | None = None
     steps: tuple[PlannedStep, ...] = ()
+    # The highest release tag reachable from HEAD, in config.tag_format (None: none, or
+    # not in git): read once, for the version of a tag-versioned project and the
+    # pre-flight's "greater than every tag".
+    latest_tag: tuple[str, Version] | None = None
 
     @property
     def name(self) -> str:
@@ -114,12 +118,17 @@ def resolve_plan(
     it is refused here, before anything runs, if it is not strictly greater.
     """
     from releasekit.project import current_version, load_project
+    from releasekit.vcs import latest_version_tag
     from releasekit.versioning import next_version, parse_version
 
     root = root.resolve()
     project = load_project(root, config)
+    config, tags, note = release_tags(root, config, project.name, runner)
+    if note:
+        project = dataclasses.replace(project, notes=(*project.notes, note))
+    latest_tag = latest_version_tag(tags or (), config.tag_format, project.name)
     if project.vcs_versioned:
-        current = current_version(project, config, runner)
+        current = current_version(project, config, runner, tags=tags)
         written = str(current)
     else:
         written = project.read_version()
@@ -136,7 +145,47 @@ def resolve_plan(
         outdir=chosen if chosen.is_absolute() else root / chosen,
         targets=tuple(targets),
         bump=bump,
+        latest_tag=latest_tag,
     )
+
+
+# The other way projects tag releases (setuptools-scm, hatch-vcs and pdm take both).
+BARE_TAG_FORMAT = "{version}"
+
+
+def release_tags(
+    root: Path, config: ReleaseConfig, name: str, runner: Runner
+) -> tuple[ReleaseConfig, list[str] | None, str]:
+    """The tags reachable from HEAD (None outside git), read with one ``git tag`` call,
+    and the configuration whose tag-format they follow.
+
+    When tag-format is not set anywhere and no tag has its default form (``v1.2.3``) but
+    some are bare versions (``1.2.3``), the project tags that way: the configuration
+    returned uses ``{version}``, and a note says so. Never does a project's last tag go
+    unseen (a bump would go back to 0.0.1 and publish it).
+    """
+    from releasekit.vcs import Git, latest_version_tag
+
+    git = Git(runner, root)
+    if not git.is_repository():
+        return config, None, ""
+    tags = git.merged_tags()
+    latest = latest_version_tag(tags, config.tag_format, name)
+    if latest is not None or "tag-format" in config.sources:
+        return config, tags, ""
+    bare = latest_version_tag(tags, BARE_TAG_FORMAT, name)
+    if bare is None:
+        return config, tags, ""
+    note = (
+        f"the release tags here are bare versions ({bare[0]}), not {config.tag_format!r}: "
+        f'tag-format "{BARE_TAG_FORMAT}" is used (set tag-format to choose another)'
+    )
+    adjusted = dataclasses.replace(
+        config,
+        tag_format=BARE_TAG_FORMAT,
+        sources={**config.sources, "tag-format": "the existing tags"},
+    )
+    return adjusted, tags, note
 
 
 def pipeline_steps(

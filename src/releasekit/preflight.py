@@ -177,7 +177,7 @@ def _new_tag_problems(git: Git, plan: ReleasePlan) -> list[str]:
     problems = []
     if git.tag_commit(plan.tag) is not None:
         problems.append(f"the tag {plan.tag} already exists: {plan.version} was released before")
-    latest = git.latest_version_tag(plan.config.tag_format, plan.name)
+    latest = plan.latest_tag
     if latest and latest[1] >= plan.version:
         problems.append(
             f"{plan.version} is not greater than {latest[1]}, already tagged {latest[0]}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -676,11 +676,18 @@ def _changelog(root: Path, config: ReleaseConfig) -> Path | None:
     return path
 
 
-def current_version(project: Project, config: ReleaseConfig, runner: Runner) -> Version:
-    """The project's version: from its files, or from its latest tag if VCS-derived."""
+def current_version(
+    project: Project,
+    config: ReleaseConfig,
+    runner: Runner,
+    *,
+    tags: Sequence[str] | None = None,
+) -> Version:
+    """The project's version: from its files, or from its latest tag if VCS-derived
+    (among ``tags``, the tags reachable from HEAD, when the caller read them already)."""
     if not project.vcs_versioned:
         return parse_version(project.read_version(), what="current version")
-    from releasekit.vcs import Git
+    from releasekit.vcs import Git, latest_version_tag
 
     git = Git(runner, project.root)
     if not git.is_repository():
@@ -689,7 +696,9 @@ def current_version(project: Project, config: ReleaseConfig, runner: Runner) -> 
             "git repository.",
             "Run releasekit inside the project's git checkout.",
         )
-    latest = git.latest_version_tag(config.tag_format, project.name)
+    if tags is None:
+        tags = git.merged_tags()
+    latest = latest_version_tag(tags, config.tag_format, project.name)
     if latest is None and git.is_shallow():
         # A CI checkout of depth 1 has no tags: the backend would build 0.1.dev1.
         raise VcsError(

@@ -46,6 +46,14 @@ class Runner(Protocol):
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 
+def changes_git(argv: Sequence[str]) -> bool:
+    """A git command that changes the repository or a remote (commit, tag, push), not a
+    query such as ``git tag --list``: what the adapters show as it runs."""
+    if len(argv) < 2 or argv[0] != "git" or argv[1] not in ("commit", "tag", "push"):
+        return False
+    return not (argv[1] == "tag" and {"--list", "-l", "--merged", "--contains"} & set(argv))
+
+
 def describe_failure(argv: Sequence[str], returncode: int, output: str) -> CommandError:
     output = _ANSI.sub("", output)
     tail = "\n".join(output.strip().splitlines()[-15:])

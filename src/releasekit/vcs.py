@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -139,19 +139,25 @@ class Git:
         """The files under ``root`` that differ between ``commit`` and HEAD."""
         return self._git("diff", "--name-only", commit, "HEAD", "--", ".").splitlines()
 
+    def merged_tags(self) -> list[str]:
+        """Every tag reachable from HEAD (none before the first commit)."""
+        try:
+            return self._git("tag", "--merged", "HEAD", "--list").split()
+        except CommandError:
+            if not self._has_head():
+                return []  # no commit yet: nothing can be tagged
+            raise
+
+    def _has_head(self) -> bool:
+        try:
+            self._git("rev-parse", "--verify", "--quiet", "HEAD")
+        except CommandError:
+            return False
+        return True
+
     def latest_version_tag(self, tag_format: str, name: str = "") -> tuple[str, Version] | None:
         """The highest version among tags reachable from HEAD that fit ``tag_format``."""
-        prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-        best: tuple[str, Version] | None = None
-        for tag in self._git("tag", "--merged", "HEAD", "--list", f"{prefix}*{suffix}").split():
-            text = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
-            try:
-                version = Version(text)
-            except InvalidVersion:
-                continue
-            if best is None or version > best[1]:
-                best = (tag, version)
-        return best
+        return latest_version_tag(self.merged_tags(), tag_format, name)
 
     def commit(self, paths: Sequence[Path], message: str) -> str:
         # `commit -- PATHS` stages through a temporary index: if the commit fails (a hook,
@@ -205,3 +211,22 @@ class Git:
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
+
+
+def latest_version_tag(
+    tags: Iterable[str], tag_format: str, name: str = ""
+) -> tuple[str, Version] | None:
+    """The tag of the highest version among ``tags`` that fit ``tag_format``."""
+    prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
+    best: tuple[str, Version] | None = None
+    for tag in tags:
+        if not (tag.startswith(prefix) and tag.endswith(suffix)) or len(tag) <= len(prefix):
+            continue
+        text = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if best is None or version > best[1]:
+            best = (tag, version)
+    return best

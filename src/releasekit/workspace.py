@@ -135,17 +135,19 @@ def plan_package(
     """Whether ``package``'s current version is already on the target index (read with
     the repository's credentials, as check reads it: a private registry needs them)."""
     from releasekit.credentials import read_credentials
+    from releasekit.plan import release_tags
     from releasekit.project import current_version, load_project
     from releasekit.targets import index_client
 
     project = load_project(package.root, package.config)
-    version = str(current_version(project, package.config, runner))
+    config, tags, _ = release_tags(package.root, package.config, project.name, runner)
+    version = str(current_version(project, config, runner, tags=tags))
     client = index_client(repository, read_credentials(repository))
     files = client.release_files(project.name, version)
     return PlanEntry(
         path=package.root.relative_to(workspace).as_posix() if package.root != workspace else ".",
         name=project.name,
         version=version,
-        tag=package.config.format_tag(version, project.name),
+        tag=config.format_tag(version, project.name),
         on_index=bool(files),
     )

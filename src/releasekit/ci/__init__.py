@@ -172,11 +172,14 @@ def init_ci(
     jobs go to ``.gitlab/releasekit.yml`` and the existing ``.gitlab-ci.yml`` gains an
     ``include:`` of it.
     """
+    from releasekit.plan import release_tags
     from releasekit.project import load_project
 
     _check_options(provider, trigger, python, environment, test_environment, wheels, target)
     project = load_project(root, config)
-    notes: list[str] = []
+    # A project that tags bare versions (1.2.3) gets a pipeline triggered by those.
+    config, _, tags_note = release_tags(root, config, project.name, runner)
+    notes: list[str] = [tags_note] if tags_note else []
     top = git_top(runner, root)
     in_git = top is not None
     if top is None:
