@@ -131,6 +131,22 @@ def test_a_clean_release_passes_every_check(
     assert [s["state"] for s in summary["index"]] == ["absent", "absent"]  # type: ignore[attr-defined]
 
 
+def test_the_build_output_directory_is_not_an_uncommitted_change(
+    tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
+) -> None:
+    root = make_project(tmp_path / "p")
+    (root / ".gitignore").unlink()  # a project that never ignored dist/
+    subprocess.run(["git", "commit", "-qam", "No .gitignore"], cwd=root, check=True)
+
+    code, summary = check(root, pypiserver)
+
+    assert code == ExitCode.OK, failures(summary)
+    assert "git" in summary["passed"]  # type: ignore[operator]
+    notes = summary["notes"]
+    assert isinstance(notes, list)
+    assert any(n.startswith("dist/: build output and by-products") for n in notes), notes
+
+
 def test_twine_check_strict_failure_is_reported(
     tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
 ) -> None:

@@ -244,7 +244,8 @@ def test_check_warns_when_the_changelog_lacks_the_version_and_fails_if_required(
     assert "CHANGES.rst does not mention 1.2.4" in summary["warnings"]
     # setuptools left src/rk_cachetools.egg-info/ behind: not an uncommitted change.
     assert any(
-        n.startswith("src/rk_cachetools.egg-info/: build by-products") for n in summary["notes"]
+        n.startswith("src/rk_cachetools.egg-info/: build output and by-products")
+        for n in summary["notes"]
     )
 
     required = write(tmp_path, {"strict.toml": "changelog-required = true\n"}) / "strict.toml"

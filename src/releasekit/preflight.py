@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
@@ -87,7 +88,7 @@ def run_preflight(
 
     git = Git(runner, plan.root)
     if git.is_repository():
-        ignored = set(build_byproducts(git))
+        ignored = set(build_byproducts(git, plan.outdir))
         problems = git_problems(git, plan.config, plan.name, plan.version, ignored)
         if command == "release" and plan.bump:
             problems += _new_tag_problems(git, plan)
@@ -118,10 +119,18 @@ def run_preflight(
     return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
 
 
-def build_byproducts(git: Git) -> list[str]:
-    """What setuptools leaves untracked in the tree while building (``NAME.egg-info/``,
-    ``build/``): not uncommitted changes of the project."""
-    return [path for path in git.untracked_files() if is_build_byproduct(path)]
+def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
+    """What building leaves untracked in the tree: setuptools' ``NAME.egg-info/`` and
+    ``build/``, and the build's own output directory ``outdir`` (``dist/``). Not
+    uncommitted changes of the project."""
+    untracked = git.untracked_files()
+    output = ""
+    if outdir is not None and untracked:
+        try:
+            output = outdir.resolve().relative_to(git.work_tree_top().resolve()).as_posix()
+        except ValueError:
+            output = ""  # outside the work tree: git does not see it
+    return [p for p in untracked if is_build_byproduct(p) or (output and p == output + "/")]
 
 
 def is_build_byproduct(path: str) -> bool:

@@ -155,11 +155,11 @@ def _git_findings(git: Git, plan: ReleasePlan, notes: list[str]) -> list[str] | 
     if not git.is_repository():
         notes.append(f"{plan.root} is not a git repository: git checks skipped.")
         return None
-    byproducts = build_byproducts(git)
+    byproducts = build_byproducts(git, plan.outdir)
     if byproducts:
         notes.append(
-            f"{', '.join(byproducts)}: build by-products, not counted as uncommitted "
-            "changes; add them to .gitignore (*.egg-info/ and /build/)."
+            f"{', '.join(byproducts)}: build output and by-products, not counted as "
+            "uncommitted changes; add them to .gitignore."
         )
     return git_problems(git, plan.config, plan.name, plan.version, set(byproducts))
 
