@@ -15,6 +15,7 @@ from index_servers import PypiServer
 from layouts import LAYOUTS, git_init, with_readme, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
+from sample_release import PypiServers, repositories
 
 VERSIONED_BY_TAG = {"hatch-vcs"}
 
@@ -40,3 +41,72 @@ def test_build_and_check_every_layout(
 
     code = main(["check", "--project", str(root), "--repository-url", pypiserver.upload_url])
     assert code == ExitCode.OK, capsys.readouterr().err
+
+
+def test_release_of_a_project_versioned_by_its_git_tags(
+    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bump of a tag-versioned project is its tag: the build reads it, both indexes get
+    the new version, and the dry run agreed beforehand."""
+    root = with_readme(LAYOUTS["hatch-vcs"](tmp_path / "project"))
+    write(root, {".gitignore": "/dist/\n"})
+    subprocess.run(["git", "add", "--all"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "readme"], cwd=root, check=True)
+    test, prod = servers.start("test"), servers.start("prod")
+    config = write(tmp_path, {"releasekit.toml": repositories(test, prod, table="")})
+    argv = ["--project", str(root), "--config", str(config / "releasekit.toml")]
+
+    assert main(["release", "patch", "--yes", "--no-push", "--dry-run", *argv]) == ExitCode.OK
+    planned = capsys.readouterr().out
+    assert "bump-version     1.2.3 -> 1.2.4 in git tags; tag" in planned, planned
+    code = main(["release", "patch", "--yes", "--no-push", *argv])
+
+    assert code == ExitCode.OK, capsys.readouterr().err
+    for server in (test, prod):
+        names = sorted(p.name for p in server.packages_dir.iterdir())
+        assert [n.split("-")[1] for n in names] == ["1.2.4", "1.2.4.tar.gz"], names
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True
+        ).stdout
+
+    assert git("tag").split() == ["v1.2.3", "v1.2.4"]
+    assert git("rev-parse", "v1.2.4^{commit}") == git("rev-parse", "HEAD")
+
+
+def test_a_release_the_bump_would_refuse_fails_its_dry_run_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A version only the build backend computes cannot be bumped: the dry run says so."""
+    root = write(
+        tmp_path / "project",
+        {
+            "setup.py": "from setuptools import setup\n"
+            "VERSION = '.'.join(['1', '2', '3'])\n"
+            "setup(name='computed', version=VERSION, py_modules=['computed'])\n",
+            "computed.py": "",
+            ".gitignore": "/dist/\n*.egg-info/\n/build/\n",
+        },
+    )
+    git_init(root)
+    nowhere = "http://127.0.0.1:9/"  # refused at once: the pre-flight's index reads fail
+    config = write(
+        tmp_path,
+        {
+            "releasekit.toml": "".join(
+                f'[repositories.{name}]\nupload-url = "{nowhere}"\nindex-url = "{nowhere}"\n'
+                for name in ("test", "prod")
+            )
+        },
+    )
+
+    code = main(["release", "patch", "--yes", "--dry-run", "--project", str(root),
+                 "--config", str(config / "releasekit.toml")])  # fmt: skip
+
+    shown = capsys.readouterr()
+    assert code == ExitCode.CHECK, shown.err
+    assert (
+        "FAILED: bump-version: The version of computed (1.2.3) is computed when the build "
+        "backend runs" in shown.out
+    )

@@ -234,6 +234,10 @@ assert tuple(STEP_FUNCTIONS) == RELEASE_STEPS
 
 def failing(step: str, original: Callable[..., Any], repository: str | None) -> Callable[..., Any]:
     def fail(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("dry_run"):
+            # The pre-flight's dry run of the bump: the failure is one it cannot foresee
+            # (a commit hook, a full disk), in the real bump.
+            return original(*args, **kwargs)
         target = next((a for a in args if isinstance(a, Repository)), None)
         if repository is None or (target is not None and target.name == repository):
             raise ReleaseError(f"Injected failure in {step}.", "Fix the injected fault.")

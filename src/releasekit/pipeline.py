@@ -11,6 +11,7 @@ is finished, so running ``release PART`` again cannot release the next version i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -314,6 +315,18 @@ def release(
         state.refuse_if_nothing_to_resume(plan, git)
     plan = pipeline_steps(plan, "release", remotes=git.remotes() if state is not None else None)
     preflight = _preflight(plan, runner, "release", delivery)
+    # A version taken from git tags is bumped by its tag, which the build then reads;
+    # any other is tagged at the end, once every target has the release.
+    tag_at_bump = plan.project.vcs_versioned
+    if plan.bump and ("git" in preflight.passed or state is None):
+        # The bump's own refusals (nothing to rewrite, tagging off, ...), found by its dry
+        # run now, not after the pre-flight said the release would go through.
+        try:
+            steps.bump(plan, runner, dry_run=True, commit_override=True, tag_override=tag_at_bump)
+        except ReleaseError as exc:
+            preflight = dataclasses.replace(
+                preflight, failures=(*preflight.failures, f"bump-version: {exc}")
+            )
     what = f"release {plan.name} {plan.version}"
     if dry_run:
         return PipelineResult("release", plan, (), preflight, dry_run=True)
@@ -324,7 +337,7 @@ def release(
     if plan.bump:
 
         def bump() -> tuple[str, Mapping[str, Any]]:
-            result = steps.bump(plan, runner, commit_override=True, tag_override=False)
+            result = steps.bump(plan, runner, commit_override=True, tag_override=tag_at_bump)
             if state is not None:
                 state.started(plan, resume)
             return f"{result.previous} -> {result.version}", result.to_json()

@@ -188,6 +188,20 @@ def release_tags(
     return adjusted, tags, note
 
 
+def _bump_does(plan: ReleasePlan) -> str:
+    """A static version is committed (tagged at the end); a version from git tags is
+    its tag, made by the bump (after the changelog's commit, if there is one)."""
+    if not plan.project.vcs_versioned:
+        return "commit"
+    return "commit and tag" if plan.project.changelog else "tag"
+
+
+def _written_in(plan: ReleasePlan, files: str) -> str:
+    if plan.project.vcs_versioned:
+        return "git tags"
+    return files or "no file (the build backend computes it)"
+
+
 def pipeline_steps(
     plan: ReleasePlan,
     command: str,
@@ -207,7 +221,8 @@ def pipeline_steps(
         steps.append(
             PlannedStep(
                 "bump-version",
-                does=f"{plan.current} -> {plan.version} in {written or 'git tags'}{extra}; commit",
+                does=f"{plan.current} -> {plan.version} in {_written_in(plan, written)}{extra}; "
+                + _bump_does(plan),
             )
         )
     if build:
