@@ -160,6 +160,38 @@ def test_computed_version_comes_from_the_build_backend_with_a_note(
     assert snapshot(root) == before
 
 
+def test_a_version_setup_py_imports_from_the_module_is_bumped_in_the_module(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """six's way: setup.py imports the module and passes its __version__ on."""
+    root = write(
+        tmp_path / "project",
+        {
+            "setup.py": """\
+            from setuptools import setup
+
+            import rk_sixlike
+
+            setup(name="rk-sixlike", version=rk_sixlike.__version__, py_modules=["rk_sixlike"])
+            """,
+            "rk_sixlike.py": '"""Like six."""\n\n__version__ = "1.16.0"\n',
+            ".gitignore": "/dist/\n*.egg-info/\n/build/\n",
+        },
+    )
+    git_init(root)
+
+    code, bumped = run_json(capsys, "bump-version", "patch", "--project", root)
+
+    assert code == ExitCode.OK, bumped
+    assert (bumped["previous"], bumped["version"]) == ("1.16.0", "1.16.1")
+    assert "it is the __version__ in rk_sixlike.py, which is what is bumped" in " ".join(
+        bumped["notes"]
+    )
+    assert '__version__ = "1.16.1"' in (root / "rk_sixlike.py").read_text()
+    assert main(["version", "--project", str(root)]) == ExitCode.OK
+    assert capsys.readouterr().out == "1.16.1\n"
+
+
 def test_other_changelog_is_left_untouched_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -557,7 +557,8 @@ def load_project(root: Path, config: ReleaseConfig) -> Project:
         pattern = _template(extra.pattern) if extra.pattern else _assignment()
         described = f"version-files pattern {extra.pattern!r}" if extra.pattern else "version-files"
         locations.append(VersionLocation(root / extra.path, described, pattern))
-    if static:
+    if static or metadata_version is not None:
+        # Also where the backend computes it: setup.py often passes pkg.__version__ on.
         locations.extend(_detected_versions(root, name, {loc.path for loc in locations}))
     changelog = _changelog(root, config)
     style = changelog_style(root, document, changelog)

@@ -23,7 +23,7 @@ from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import read_utf8, transaction
 from releasekit.plan import ReleasePlan
-from releasekit.project import Project, load_project
+from releasekit.project import Project, VersionLocation, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
 from releasekit.versioning import find_version, replace_spans
@@ -105,17 +105,11 @@ def bump_version(
     )
     target = plan.bump or str(plan.version)
     version = str(plan.version)
+    notes = []
     if project.metadata_version is not None and not any(
         not loc.detected for loc in project.locations
     ):
-        raise ProjectError(
-            f"The version of {project.name} ({project.metadata_version}) is computed when the "
-            "build backend runs; releasekit found no file that holds it as a literal, so "
-            "it cannot rewrite it.",
-            "List the file that holds it in [tool.releasekit] version-files "
-            '(e.g. version-files = [{path = "setup.py", pattern = "VERSION = \'{version}\'"}]).',
-        )
-    notes = []
+        notes.append(_computed_version_source(project))
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
@@ -191,6 +185,45 @@ def bump_version(
         return result
     sha = _apply(project, config, result, git)
     return BumpResult(**{**result.__dict__, "commit_sha": sha})
+
+
+def _computed_version_source(project: Project) -> str:
+    """A version the build backend computes (``setup.py`` importing ``pkg.__version__``)
+    can be bumped where the package writes it: the ``__version__`` found in the package,
+    when it holds that very version. Else there is nothing releasekit can rewrite."""
+    holding = sorted(
+        {
+            _relative(loc.path, project.root)
+            for loc in project.locations
+            if _holds(loc, str(project.metadata_version))
+        }
+    )
+    if holding:
+        return (
+            f"The build backend computes the version ({project.metadata_version}); it is the "
+            f"__version__ in {', '.join(holding)}, which is what is bumped."
+        )
+    found = [_relative(loc.path, project.root) for loc in project.locations]
+    example = found[0] if found else "setup.py"
+    raise ProjectError(
+        f"The version of {project.name} ({project.metadata_version}) is computed when the "
+        "build backend runs; releasekit found no file that holds it as a literal, so "
+        "it cannot rewrite it.",
+        "List the file that holds it in [tool.releasekit] version-files "
+        f'(e.g. version-files = [{{path = "{example}", pattern = "VERSION = \'{{version}}\'"}}]).',
+    )
+
+
+def _holds(location: VersionLocation, version: str) -> bool:
+    text, spans = location.read()
+    return bool(spans) and all(text[span.start : span.end] == version for span in spans)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _planned_changes(
