@@ -455,7 +455,9 @@ def _install(
         raise VerifyError(
             f"Installing from {repository.name} in a fresh environment failed: "
             f"`{shlex.join(argv)}` said:\n{exc.output.strip()[-2000:]}",
-            "Check that the release and its dependencies can be installed from that index.",
+            "Check that the release and its dependencies can be installed from that index; "
+            "dependencies come from verify.dependencies-index (or the repository's "
+            "dependencies-index-url) when that index does not have them.",
         ) from None
 
 
