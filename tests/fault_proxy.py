@@ -27,7 +27,7 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
@@ -99,10 +99,6 @@ class FaultProxy:
         self._lag = 0.0
         self._uploaded_at: dict[str, float] = {}
         self._log: list[ProxiedRequest] = []
-        self._posting = 0
-        # For each upload, in the order they arrived: how many were being handled then,
-        # itself included.
-        self.posts_at_start: list[int] = []
         self._stopping = threading.Event()
         self._server = _ProxyServer(("127.0.0.1", 0), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -380,28 +376,12 @@ class FaultProxy:
             )
         return payload
 
-    @contextlib.contextmanager
-    def _in_flight(self, method: str) -> Iterator[None]:
-        """Counts the uploads (POSTs) being handled at once, in ``posts_at_start``."""
-        if method != "POST":
-            yield
-            return
-        with self._lock:
-            self._posting += 1
-            self.posts_at_start.append(self._posting)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._posting -= 1
-
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                with proxy._in_flight(self.command):
-                    proxy._handle(self)
+                proxy._handle(self)
 
             do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = do_GET
 

@@ -114,3 +114,54 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     assert _ours(path) == [
         f"twine check --strict failed: {path.name}: cannot be read (File is not a zip file)"
     ]
+
+
+def _sdist(directory: Path, pkg_info: str, *, mode: str = "w:gz") -> Path:
+    import io
+    import tarfile
+
+    path = directory / "demo-1.0.tar.gz"
+    with tarfile.open(path, mode) as sdist:  # type: ignore[call-overload]
+        for name, text in {"demo-1.0/PKG-INFO": pkg_info, "demo-1.0/demo.py": ""}.items():
+            data = text.encode()
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            sdist.addfile(member, io.BytesIO(data))
+    return path
+
+
+def _ours_sdist(path: Path) -> list[str]:
+    from releasekit.artifacts import Artifact
+
+    return _twine_check(_read_metadata((Artifact(path, "sdist", path.stat().st_size, ""),)))
+
+
+PKG_INFO = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+
+
+def test_a_truncated_sdist_is_named_not_a_traceback(tmp_path: Path) -> None:
+    path = _sdist(tmp_path, PKG_INFO + "Description-Content-Type: text/markdown\n\n# Demo\n")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+    problems = _ours_sdist(path)
+
+    assert len(problems) == 1
+    assert problems[0].startswith(f"twine check --strict failed: {path.name}: cannot be read (")
+
+
+def test_a_tar_gz_that_is_not_gzip_fails_as_with_twine(tmp_path: Path) -> None:
+    path = _sdist(tmp_path, PKG_INFO + "Description-Content-Type: text/markdown\n\n# D\n", mode="w")
+
+    assert _ours_sdist(path) == [
+        f"twine check --strict failed: {path.name}: cannot be read (not a gzip file)"
+    ]
+
+
+def test_a_renderer_that_fails_on_odd_parameters_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    headers = "Description-Content-Type: text/x-rst; stream=1\n"
+    path = _sdist(tmp_path, PKG_INFO + headers + "\n" + GOOD_RST)
+
+    problems = _ours_sdist(path)
+
+    assert len(problems) == 1
+    assert "the renderer failed: TypeError(" in problems[0]

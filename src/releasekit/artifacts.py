@@ -173,7 +173,8 @@ def metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
             if len(names) != 1:
                 raise ValueError(f"{path.name} has {len(names)} .dist-info/METADATA files")
             return wheel.read(names[0])
-    with tarfile.open(path) as sdist:
+    # gzip only, as twine and PyPI read a .tar.gz (a plain or xz tar under that name fails).
+    with tarfile.open(path, "r:gz" if path.name.endswith(".tar.gz") else "r:*") as sdist:
         members = [
             m for m in sdist.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
         ]

@@ -1,14 +1,14 @@
 """The write side: files sent with the legacy upload API, each outcome read from the exchange.
 
 releasekit speaks the upload protocol itself (a multipart POST with ``:action=file_upload``,
-``protocol_version=1``, the core metadata, three digests and the file) instead of running
+``protocol_version=1``, the core metadata, the sha256 digest and the file) instead of running
 ``twine upload`` and reading its console. The status line, reason phrase, body and
 ``Location`` of each answer decide what happens next, so a 400 for a bad classifier is
 never mistaken for "file exists", and a refused connection never for a redirect. Owning
 the exchange also gives what twine cannot: connect and read timeouts on the upload itself,
-one deadline for the whole step, several files in flight at once, and a body streamed from
-disk in 1 MiB blocks (a 200 MB file is never in memory). Only the standard library is used,
-imported when a request is made.
+one deadline for the whole step, several files in flight at once, and a body the kernel
+sends from disk (sendfile; 1 MiB blocks through TLS: a 200 MB file is never in memory).
+Only the standard library is used, imported when a request is made.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.parser
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ from releasekit.runner import Runner
 from releasekit.targets import index_client
 from releasekit.vcs import Git
 
-# What reading a damaged wheel (zip) or sdist (tar) raises.
-UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, tarfile.TarError)
+# What reading a damaged wheel (zip) or sdist (tar.gz) raises: a truncated one ends in
+# EOFError or a zlib error.
+UNREADABLE = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError)
 
 
 def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
@@ -225,7 +227,10 @@ def _twine_problems(data: bytes) -> list[str]:
         problems.append("`long_description` missing (declare the readme in [project])")
     elif header.get_content_type() not in ("text/plain", "text/markdown"):
         # reStructuredText, also for an unknown content type (as twine and PyPI).
-        errors = rst_errors(description, **header["content-type"].params)
+        try:
+            errors = rst_errors(description, **header["content-type"].params)
+        except Exception as exc:  # docutils fails on odd parameters (stream=1)
+            errors = f"the renderer failed: {exc!r}"
         if errors is not None:
             problems.append(
                 "`long_description` has syntax errors in markup and would not be rendered "
