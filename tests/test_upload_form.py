@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,24 @@ def test_the_body_streams_the_file_between_the_fields_and_the_closing_boundary(
     assert f'name="content"; filename="{WHEEL}"'.encode() in sent
     assert path.read_bytes() in sent
     assert sent.endswith(f"\r\n--{body.boundary}--\r\n".encode())
+
+
+@pytest.mark.parametrize(("metadata_version", "sent"), [("2.1", False), ("2.4", True)])
+def test_license_file_goes_up_only_from_metadata_2_4(
+    tmp_path: Path, metadata_version: str, sent: bool
+) -> None:
+    """setuptools wrote License-File under 2.1 with another meaning: left out, as twine
+    does (PyPI refuses the field below 2.4)."""
+    import zipfile
+
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr(
+            "demo-1.0.dist-info/METADATA",
+            f"Metadata-Version: {metadata_version}\nName: demo\nVersion: 1.0\n"
+            "License-File: LICENSE\n",
+        )
+
+    values = dict(form_fields(DistFile(path, hashlib.sha256(path.read_bytes()).hexdigest())))
+
+    assert ("license_file" in values) is sent

@@ -184,3 +184,12 @@ def metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
         if extracted is None:
             raise ValueError(f"{path.name}: PKG-INFO is not a regular file")
         return extracted.read()
+
+
+def license_files_dropped(metadata_version: str) -> bool:
+    """Metadata older than 2.4: setuptools wrote License-File there with another meaning,
+    and twine (and releasekit) leave those fields out of the upload."""
+    try:
+        return Version(metadata_version) < Version("2.4")
+    except InvalidVersion:
+        return False

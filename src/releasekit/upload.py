@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
-from releasekit.artifacts import ATTESTATION_SUFFIX
+from releasekit.artifacts import ATTESTATION_SUFFIX, license_files_dropped
 from releasekit.credentials import scrub, secret_forms
 from releasekit.errors import (
     ConfigError,
@@ -214,6 +214,10 @@ def form_fields(dist: DistFile) -> list[tuple[str, str]]:
     from packaging.metadata import parse_email
 
     raw, _unparsed = parse_email(read_metadata(dist.path))
+    if license_files_dropped(str(raw.get("metadata_version", ""))):
+        # setuptools wrote License-File under Metadata-Version 2.1 with another meaning:
+        # left out of the upload, as twine does (PyPI would refuse it there).
+        raw.pop("license_files", None)
     name = str(raw.get("name", ""))
     fields: list[tuple[str, str]] = [(":action", "file_upload"), ("protocol_version", "1")]
     for key, value in raw.items():

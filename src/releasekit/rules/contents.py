@@ -131,8 +131,10 @@ def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
         parse_email,
     )
 
+    from releasekit.artifacts import license_files_dropped
+
     raw, unparsed = parse_email(data)
-    if _older_than_2_4(raw.get("metadata_version", "")):
+    if license_files_dropped(raw.get("metadata_version", "")):
         # As twine does: setuptools wrote License-File under Metadata-Version 2.1 with
         # another meaning; twine drops it from the upload, so PyPI never sees it.
         raw.pop("license_files", None)
@@ -150,12 +152,3 @@ def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
         contents.metadata_errors += [e for e in group.exceptions if isinstance(e, InvalidMetadata)]
     if contents.metadata_errors:
         contents.metadata = None
-
-
-def _older_than_2_4(metadata_version: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(metadata_version) < Version("2.4")
-    except InvalidVersion:
-        return False

@@ -13,13 +13,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from releasekit.artifacts import (
     Artifact,
     artifact_problems,
     filename_standard_problems,
     find_artifacts,
+    license_files_dropped,
     metadata_bytes,
 )
 from releasekit.changelog import mentions_version
@@ -205,7 +206,7 @@ def _twine_problems(data: bytes) -> list[str]:
     from releasekit.preflight import rst_errors
 
     raw, unparsed = parse_email(data)
-    if _older_than(raw.get("metadata_version", "0"), "2.4"):
+    if license_files_dropped(raw.get("metadata_version", "0")):
         # twine drops setuptools' License-File under older metadata versions.
         raw.pop("license_files", None)
         unparsed.pop("license-file", None)
@@ -237,13 +238,6 @@ def _twine_problems(data: bytes) -> list[str]:
                 f"on PyPI: {errors}"
             )
     return problems
-
-
-def _older_than(metadata_version: str, than: str) -> bool:
-    try:
-        return Version(metadata_version) < Version(than)
-    except InvalidVersion:
-        return False
 
 
 def _name_problems(artifacts: tuple[Artifact, ...], name: str, version: Version) -> list[str]:
