@@ -148,7 +148,7 @@ def test_5xx_that_persist_say_which_files_landed_and_a_rerun_finishes(
     assert raised.value.message.endswith(
         f"(2 attempts). On test now: {WHEEL}; not uploaded: {SDIST}."
     )
-    assert "Run the same command again when the index is healthy" in raised.value.hint
+    assert "Retry the upload when the index is healthy" in raised.value.hint
     assert test.files(NAME) == {WHEEL: local[WHEEL]}
 
     proxy.clear_faults()

@@ -628,14 +628,14 @@ class _FileUploader:
                 raise IndexUnreachableError(
                     f"Could not reach {where} to upload {dist.filename}: {result.text}.",
                     "Check the repository's upload-url, your network and the index's "
-                    "certificate; then run the same command again (files already there "
-                    "are skipped).",
+                    "certificate; then retry the upload (files already there are "
+                    "skipped).",
                 )
             if result.kind == "timeout":
                 raise UploadError(
                     f"{where} gave no answer to the upload of {dist.filename}: {result.text}.",
-                    "The file may or may not have landed: run the same command again; "
-                    "files already there are skipped. Raise upload.timeout for a slow index.",
+                    "The file may or may not have landed: retry the upload; files "
+                    "already there are skipped. Raise upload.timeout for a slow index.",
                 )
             return "retry"
         status = result.status
@@ -709,7 +709,7 @@ class _FileUploader:
                     f"{self.settings.where} answered {status} {said} for {dist.filename}, "
                     f"but its listing did not show that file within {bound:.0f} s.",
                     "PyPI refuses names of deleted files too: if it was deleted, bump the "
-                    "version. Otherwise run the same command again in a few minutes.",
+                    "version. Otherwise retry the upload in a few minutes.",
                 )
             self.log(
                 f"{dist.filename}: {self.settings.repository} says it exists; waiting "
@@ -722,16 +722,16 @@ class _FileUploader:
         return UploadError(
             f"Uploading {dist.filename} to {self.settings.where} kept failing: "
             f"{self._describe(result)} ({attempts} attempts).",
-            "Run the same command again when the index is healthy: files already there are "
-            "skipped, so the upload resumes where it stopped.",
+            "Retry the upload when the index is healthy: files already there are skipped, "
+            "so it resumes where it stopped.",
         )
 
     def _deadline_error(self, dist: DistFile, why: str = "") -> UploadError:
         return UploadError(
             f"The upload timeout ({self.deadline.seconds:g} s, upload.timeout) ran out "
             f"before {dist.filename} was on {self.settings.where}{why}.",
-            "Run the same command again (files already there are skipped), or raise "
-            "upload.timeout for a slow index.",
+            "Retry the upload (files already there are skipped), or raise upload.timeout "
+            "for a slow index.",
         )
 
 
