@@ -32,6 +32,7 @@ from releasekit.artifacts import (
     artifact_problems,
     human_size,
 )
+from releasekit.build_record import BuildRecord, record_path, source_commit, write_record
 from releasekit.config import ReleaseConfig
 from releasekit.errors import BuildError, CommandError
 from releasekit.plan import ReleasePlan
@@ -130,6 +131,9 @@ def build_release(
         return replace(planned, notes=(*planned.notes, *extra))
     how = f"with {installer}" if installer else "without isolation"
     runner.log(f"Building {plan.name} {version} (sdist, then wheel from it) {how}...")
+    # Asked before building: the note says which source these files were built from.
+    git = Git(runner, root)
+    commit, record = source_commit(git), record_path(git, target)
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
@@ -143,6 +147,9 @@ def build_release(
             _run_build(runner, planned, result.command, root, build_env)
         checked = _checked_artifacts(planned, staging)
         artifacts = _replace_artifacts(target, checked, planned.removed)
+        if record is not None:
+            files = {a.filename: a.sha256 for a in artifacts}
+            write_record(record, target, BuildRecord(plan.name, str(version), commit, files))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(target.iterdir()):
