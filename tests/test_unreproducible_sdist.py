@@ -182,3 +182,24 @@ def test_publish_with_nothing_uploaded_yet_builds_again(
     assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
     assert "build: reused" not in capsys.readouterr().err
     assert sha256_files(test.packages_dir)[SDIST] != built[SDIST]
+
+
+def test_build_over_files_already_uploaded_says_the_index_keeps_the_earlier_bytes(
+    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """releasekit build always builds; over files whose upload began it says what that
+    costs with such a backend."""
+    root = setuptools_project(tmp_path / "project")
+    test, prod = servers.start("test"), servers.start("prod")
+    config = indexes(tmp_path / "indexes.toml", test, prod)
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    next_second()
+    capsys.readouterr()
+
+    assert releasekit(root, config, "build") == ExitCode.OK
+
+    out = capsys.readouterr().out
+    assert (
+        f"note: The output directory held the files of {NAME} 1.0.0 already sent to test, "
+        f"and this build's {SDIST} differ: those indexes keep the earlier bytes"
+    ) in out
