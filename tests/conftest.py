@@ -81,6 +81,7 @@ SLOW_MODULES = frozenset(
         "test_ci_lint",
         "test_rules_corpus",
         "test_corpus",
+        "test_unreproducible_sdist",
     }
 )
 

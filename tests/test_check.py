@@ -158,6 +158,30 @@ def test_twine_check_strict_failure_is_reported(
     )
 
 
+def test_skip_checks_twine_check_leaves_twine_check_out_and_says_so(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An old setup.py project without long_description_content_type: PyPI takes it,
+    twine check --strict does not."""
+    root = make_project(tmp_path / "p", readme=False)
+    monkeypatch.setenv("RELEASEKIT_SKIP_CHECKS", "twine-check")
+
+    code, summary = check(root, pypiserver)
+
+    assert code == ExitCode.OK, failures(summary)
+    assert "twine check --strict" not in summary["passed"]  # type: ignore[operator]
+    assert "artifact metadata" in summary["passed"]  # type: ignore[operator]
+    notes = summary["notes"]
+    assert isinstance(notes, list)
+    assert any(
+        n.startswith("skipped by skip-checks (twine-check): twine check --strict") for n in notes
+    )
+    assert not any("PyPI rules skipped" in n for n in notes)  # twine-check is no PyPI rule
+
+
 def test_stale_artifact_of_another_version_is_refused(
     tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
 ) -> None:

@@ -6,6 +6,7 @@ user sees: the files on the index, the exit code, the message, the --json summar
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pty
@@ -36,7 +37,7 @@ from release_project import (
     write_project,
 )
 from releasekit.cli import main
-from releasekit.errors import ExitCode
+from releasekit.errors import ExitCode, ReleaseError
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.verify import verify_release
 
@@ -400,6 +401,56 @@ def test_verify_polls_until_the_release_appears(
     assert result.polls == 3
     assert waits == [1.0, 1.5]  # backoff
     assert [(f.filename, f.state) for f in result.files] == [(WHEEL, "ok"), (SDIST, "ok")]
+
+
+def test_verify_on_an_index_on_this_machine_says_the_files_are_not_there_within_seconds(
+    to_test: ToTest, capsys: Capsys
+) -> None:
+    release, _ = to_test()  # built, never uploaded
+
+    started = time.monotonic()
+    outcome = release.run(capsys, "verify", "--repository", "test")
+    elapsed = time.monotonic() - started
+
+    assert outcome.code == ExitCode.VERIFY
+    assert elapsed < 10  # not verify.timeout's 300 s: nothing there can lag
+    assert f"{WHEEL}, {SDIST} of {NAME} {VERSION} are not on test (" in outcome.err
+    assert "lag" not in outcome.err
+    assert "CDN" not in outcome.err
+    assert "Upload them first" in outcome.err
+
+
+def test_verify_gives_a_remote_index_the_whole_timeout_to_list_the_files(
+    to_test: ToTest,
+) -> None:
+    release, _ = to_test()
+    remote = dataclasses.replace(
+        release.repository("test"),
+        upload_url="https://upload.example.org/legacy/",
+        index_url="https://example.org/simple/",
+    )
+    now = [0.0]
+
+    class EmptyIndex:
+        def release_files(self, name: str, version: str) -> list[Any]:
+            return []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(ReleaseError) as raised:
+        verify_release(
+            release.plan("test"),
+            SubprocessRunner(echo=False),
+            remote,
+            index=EmptyIndex(),
+            clock=lambda: now[0],
+            sleep=sleep,
+        )
+
+    assert now[0] == pytest.approx(300.0)  # verify.timeout: PyPI's CDN may lag for minutes
+    assert "did not appear on test" in raised.value.message
+    assert "Indexes behind a CDN can lag for minutes" in raised.value.hint
 
 
 def test_verify_reports_missing_and_extra_files_with_their_hashes(

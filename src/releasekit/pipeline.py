@@ -4,8 +4,10 @@ Both start from a resolved :class:`~releasekit.plan.ReleasePlan` and run the pre
 (:mod:`releasekit.preflight`) before anything changes. Each step announces itself and its
 outcome in one line with its timing. A failure stops the pipeline and says which step
 failed and the one command that resumes it; resuming is safe because every step is
-idempotent on a reproducible build (identical files on the index are skipped, an existing
-tag at HEAD is accepted). A started release leaves a note in the git directory until it
+idempotent (identical files on the index are skipped, an existing tag at HEAD is
+accepted), and the build is not redone once its files went to an index: the files sent
+are reused (:mod:`releasekit.build_record`), since not every backend rebuilds them byte
+for byte. A started release leaves a note in the git directory until it
 is finished, so running ``release PART`` again cannot release the next version instead.
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from releasekit.build_record import reusable_build
 from releasekit.errors import ReleaseError, UsageError, VcsError
 from releasekit.plan import ReleasePlan, pipeline_steps
 from releasekit.runner import Runner
@@ -275,6 +278,9 @@ def publish(
     pipeline = _Pipeline("publish", runner, resume)
 
     def build_step() -> tuple[str, Mapping[str, Any]]:
+        reused = reusable_build(plan, runner)
+        if reused is not None:
+            return reused.describe(), reused.to_json()
         result = steps.build(plan, runner)
         return (
             f"{result.project} {result.version}, {len(result.artifacts)} artifacts",
@@ -346,6 +352,9 @@ def release(
         pipeline.resume = resume
 
     def build() -> tuple[str, Mapping[str, Any]]:
+        reused = reusable_build(plan, runner)
+        if reused is not None:
+            return reused.describe(), reused.to_json()
         result = steps.build(plan, runner)
         return f"{len(result.artifacts)} artifacts", result.to_json()
 

@@ -49,15 +49,13 @@ class Repository:
     @property
     def on_this_machine(self) -> bool:
         """The upload URL's host is a loopback address (``localhost``, 127.x, ``::1``)."""
-        import ipaddress
+        return is_loopback(self.upload_url)
 
-        host = urlsplit(self.upload_url).hostname or ""
-        if host == "localhost" or host.endswith(".localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+    @property
+    def read_on_this_machine(self) -> bool:
+        """Both URLs are on this machine: the index is read where it is written, with no
+        CDN between that could serve an old listing."""
+        return self.on_this_machine and is_loopback(self.index_url)
 
     @property
     def pypi_host(self) -> str:
@@ -68,6 +66,19 @@ class Repository:
 def is_public(repository: Repository) -> bool:
     """True for PyPI and TestPyPI, where local versions and Private classifiers are refused."""
     return repository.public
+
+
+def is_loopback(url: str) -> bool:
+    """The URL's host is a loopback address (``localhost``, 127.x, ``::1``)."""
+    import ipaddress
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def redact_url(url: str) -> str:

@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from releasekit.index import IndexClient, ProjectPage
     from releasekit.rules.contents import ArtifactContents
 
-__all__ = ["RULES", "Release", "Rule", "RulesOutcome", "check_pypi_rules", "rule", "rules_summary"]
+__all__ = [
+    "CHECK_IDS",
+    "RULES",
+    "Release",
+    "Rule",
+    "RulesOutcome",
+    "check_pypi_rules",
+    "rule",
+    "rules_summary",
+]
 
 Severity = Literal["failure", "warning"]
 ONE_MIB = 1024 * 1024
@@ -104,11 +113,21 @@ class RulesOutcome:
     notes: list[str]
 
 
+# check's own checks that skip-checks can turn off too, with what leaving each out costs.
+CHECK_IDS = {
+    "twine-check": (
+        "twine check --strict: the metadata as twine validates it, a missing "
+        "long_description or long_description_content_type, and the long description "
+        "rendered as PyPI renders it (PyPI refuses one that does not render)"
+    ),
+}
+
+
 def check_rule_ids(ids: Sequence[str]) -> None:
     """Refuse ids (from ``skip-checks``) that name no rule: a typo would silently skip."""
     from releasekit.errors import ConfigError
 
-    unknown = sorted(set(ids) - set(all_rules()))
+    unknown = sorted(set(ids) - set(all_rules()) - set(CHECK_IDS))
     if unknown:
         raise ConfigError(
             f"skip-checks names unknown rule(s): {', '.join(unknown)}.",
@@ -162,8 +181,9 @@ def check_pypi_rules(
                 failures.append(f"{where}PyPI would refuse it: {finding.message} [{found.id}]")
             else:
                 warnings.append(f"{where}{finding.message} [{found.id}]")
-    if skip:
-        notes.append(f"PyPI rules skipped by skip-checks: {', '.join(skip)}.")
+    skipped = [rule_id for rule_id in skip if rule_id in rules]
+    if skipped:
+        notes.append(f"PyPI rules skipped by skip-checks: {', '.join(skipped)}.")
     if not {"pypi-classifier-unknown", "pypi-classifier-deprecated"} <= set(skip):
         from releasekit.rules.metadata import trove_classifiers_version
 
@@ -184,6 +204,7 @@ def rules_summary() -> tuple[dict[str, Any], str]:
         f"{'':<{width}}           fix: {r.what_to_do}"
         for r in rules
     ]
+    lines += [f"{check_id:<{width}}  check    {what}" for check_id, what in CHECK_IDS.items()]
     summary = {
         "step": "check",
         "ok": True,
@@ -196,5 +217,6 @@ def rules_summary() -> tuple[dict[str, Any], str]:
             }
             for r in rules
         ],
+        "checks": [{"id": check_id, "checks": what} for check_id, what in CHECK_IDS.items()],
     }
     return summary, "\n".join(lines)

@@ -30,7 +30,15 @@ from releasekit.artifacts import (
     artifact_kind,
     artifact_paths,
     artifact_problems,
+    find_artifacts,
     human_size,
+)
+from releasekit.build_record import (
+    BuildRecord,
+    read_record,
+    record_path,
+    source_commit,
+    write_record,
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import BuildError, CommandError
@@ -130,6 +138,10 @@ def build_release(
         return replace(planned, notes=(*planned.notes, *extra))
     how = f"with {installer}" if installer else "without isolation"
     runner.log(f"Building {plan.name} {version} (sdist, then wheel from it) {how}...")
+    # Asked before building: the note says which source these files were built from.
+    git = Git(runner, root)
+    commit, record = source_commit(git), record_path(git, target)
+    sent, replaced = _sent_files(record, plan.name, str(version), target), []
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
@@ -143,12 +155,44 @@ def build_release(
             _run_build(runner, planned, result.command, root, build_env)
         checked = _checked_artifacts(planned, staging)
         artifacts = _replace_artifacts(target, checked, planned.removed)
+        if record is not None:
+            files = {a.filename: a.sha256 for a in artifacts}
+            write_record(record, target, BuildRecord(plan.name, str(version), commit, files))
+            if sent is not None and dict(sent.files) != files:
+                replaced.append(_replaced_sent_files(sent, files))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(target.iterdir()):
             target.rmdir()  # a failed first build leaves no empty dist/ behind
     removed = tuple(path for path in planned.removed if not path.exists())
-    return replace(result, artifacts=artifacts, removed=removed)
+    return replace(result, artifacts=artifacts, removed=removed, notes=(*result.notes, *replaced))
+
+
+def _sent_files(record: Path | None, name: str, version: str, outdir: Path) -> BuildRecord | None:
+    """The note on ``outdir`` if it holds this version's files and their upload began."""
+    previous = read_record(record) if record is not None else None
+    if (
+        previous is None
+        or not previous.uploads
+        or (previous.project, previous.version)
+        != (
+            name,
+            version,
+        )
+    ):
+        return None
+    return previous if previous.describes(find_artifacts(outdir)) else None
+
+
+def _replaced_sent_files(sent: BuildRecord, files: Mapping[str, str]) -> str:
+    changed = sorted(f for f, sha256 in sent.files.items() if files.get(f) != sha256)
+    return (
+        f"The output directory held the files of {sent.project} {sent.version} already sent "
+        f"to {', '.join(sent.uploads)}, and this build's {', '.join(changed)} differ: those "
+        "indexes keep the earlier bytes and refuse these (the backend does not rebuild them "
+        "byte for byte). publish and release --resume would have sent the earlier files; "
+        "now only a new version can be released there."
+    )
 
 
 def pretend_version_env(name: str, version: str) -> dict[str, str]:

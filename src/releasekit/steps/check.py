@@ -71,7 +71,7 @@ def check_release(
     depends on the artifacts alone (twine check, names, metadata): a pipeline checking the
     same files for its second repository has done those.
     """
-    from releasekit.rules import check_pypi_rules, check_rule_ids
+    from releasekit.rules import CHECK_IDS, check_pypi_rules, check_rule_ids
 
     root, config, project, version = plan.root, plan.config, plan.project, plan.version
     check_rule_ids(config.skip_checks)  # a typo is an error for every target, at once
@@ -94,7 +94,13 @@ def check_release(
         )
     if artifact_checks:
         metadata = _read_metadata(artifacts)
-        record("twine check --strict", _twine_check(metadata))
+        if "twine-check" in config.skip_checks:
+            notes.append(
+                f"skipped by skip-checks (twine-check): {CHECK_IDS['twine-check']}; "
+                "nothing of it was checked."
+            )
+        else:
+            record("twine check --strict", _twine_check(metadata))
         record("artifact names", _name_problems(artifacts, project.name, version))
         record("artifact metadata", _metadata_problems(metadata, project.name, version))
         record("PEP 440 version", version_form_problems(plan))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
+from releasekit.build_record import note_upload
 from releasekit.comparison import CheckResult
 from releasekit.config import ReleaseConfig
 from releasekit.credentials import (
@@ -42,6 +43,7 @@ from releasekit.upload import (
     split_url_credentials,
     upload_files,
 )
+from releasekit.vcs import Git
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,14 @@ def upload_release(
         ),
         attestations=tuple(attestation_path(d.path).name for d in attested),
     )
-    if dry_run or not pending:
+    if dry_run:
         return result
-    if repository.production and not yes and not env.get("CI"):
+    if pending and repository.production and not yes and not env.get("CI"):
         _confirm_production(check, repository, [a.filename for a in pending], confirm)
+    # From here these bytes are the release: a rerun sends them, not a rebuild.
+    note_upload(Git(runner, plan.root), check.artifacts, repository.name)
+    if not pending:
+        return result
 
     settings = UploadSettings(
         url=upload_url,

@@ -1,6 +1,7 @@
 """verify: prove that what is on the index is exactly what was built.
 
-Polls the index until the version appears (PyPI's pages are CDN-cached), then compares
+Polls the index until the version appears (PyPI's pages are CDN-cached; an index on this
+machine is given a few seconds), then compares
 every file's sha256 with the local artifact. With ``install``, installs the release from
 that index alone into a fresh virtual environment and checks what got installed.
 """
@@ -250,6 +251,11 @@ def _not_what_was_built(
     return error
 
 
+# Seconds verify waits for an index on this machine to list the files: it has no CDN, so
+# what it does not list at once it does not have (verify.timeout is for remote indexes).
+LOCAL_WAIT = 3.0
+
+
 def _wait_for_release(
     index: Any,
     runner: Runner,
@@ -277,23 +283,38 @@ def _wait_for_release(
             last_error = exc
         found = {f.filename for f in remote}
         elapsed = clock() - start
-        if wanted <= found or (elapsed >= timeout and remote):
+        # An index on this machine that answers lists what it has: a few seconds settle
+        # it. One that answers with errors gets the whole timeout to recover.
+        listed = repository.read_on_this_machine and last_error is None
+        limit = min(timeout, LOCAL_WAIT) if listed else timeout
+        if wanted <= found or (elapsed >= limit and remote):
             return remote, elapsed, polls
-        if elapsed >= timeout:
+        missing = sorted(wanted - found)
+        if elapsed >= limit and listed:
+            raise VerifyError(
+                f"{', '.join(missing)} of {name} {version} are not on {repository.name} "
+                f"({redact_url(repository.index_url)}): it answered {polls} times in "
+                f"{elapsed:.1f} s without listing them, and an index on this machine lists a "
+                "file as soon as it has stored it.",
+                "Upload them first (releasekit upload-test, upload-prod or publish); if they "
+                "were uploaded, check that index-url reads the index upload-url sends to.",
+            )
+        if elapsed >= limit:
             detail = f" The last answer was an error: {last_error}" if last_error else ""
             raise VerifyError(
                 f"{name} {version} did not appear on {repository.name} "
                 f"({redact_url(repository.index_url)}) within {timeout:g} s "
                 f"({polls} polls).{detail}",
                 "Indexes behind a CDN can lag for minutes: run verify again with a longer "
-                "--timeout, and check that the upload really succeeded.",
+                "--timeout, and check that the upload really succeeded."
+                if not repository.read_on_this_machine
+                else "Run verify again once the index answers (--timeout waits longer).",
             )
-        missing = sorted(wanted - found)
         runner.log(
             f"waiting for {repository.name} to list {', '.join(missing)} "
-            f"({elapsed:.0f}/{timeout:g} s)"
+            f"({elapsed:.0f}/{limit:g} s)"
         )
-        sleep(min(delay, max(0.0, timeout - elapsed)))
+        sleep(min(delay, max(0.0, limit - elapsed)))
         delay = min(delay * 1.5, 15.0)
 
 
