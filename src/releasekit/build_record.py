@@ -95,8 +95,9 @@ class ReusedBuild:
         }
 
 
-def source_commit(git: Git) -> str | None:
-    """HEAD when the tree is clean (but for setuptools' by-products), else None."""
+def source_commit(git: Git, outdir: Path | None = None) -> str | None:
+    """HEAD when the tree is clean (but for build output in ``outdir`` and setuptools'
+    by-products), else None."""
     from releasekit.preflight import build_byproducts
 
     if not git.is_repository():
@@ -105,7 +106,7 @@ def source_commit(git: Git) -> str | None:
         head = git.head()
     except CommandError:  # a repository without commits
         return None
-    ignored = set(build_byproducts(git))
+    ignored = set(build_byproducts(git, outdir))
     return None if any(p not in ignored for p in git.dirty_files()) else head
 
 
@@ -184,7 +185,7 @@ def reusable_build(plan: ReleasePlan, runner: Runner) -> ReusedBuild | None:
     )
     if problems or not record.describes(artifacts):
         return None
-    now = source_commit(git)
+    now = source_commit(git, plan.outdir)
     if now is None:
         return None
     if now != record.commit:

@@ -140,7 +140,7 @@ def build_release(
     runner.log(f"Building {plan.name} {version} (sdist, then wheel from it) {how}...")
     # Asked before building: the note says which source these files were built from.
     git = Git(runner, root)
-    commit, record = source_commit(git), record_path(git, target)
+    commit, record = source_commit(git, target), record_path(git, target)
     sent, replaced = _sent_files(record, plan.name, str(version), target), []
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
