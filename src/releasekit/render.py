@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def bump(result: BumpResult) -> str:
     verb = "would bump" if result.dry_run else "bumped"
-    lines = [result.diff().rstrip("\n")] if result.dry_run else []
+    diff = result.diff().rstrip("\n") if result.dry_run else ""
+    lines = [diff] if diff else []  # a version in git tags alone changes no file
     lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
     lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
     if result.commit:

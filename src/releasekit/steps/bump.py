@@ -127,8 +127,9 @@ def bump_version(
         )
     elif project.changelog is None and config.changelog is True:
         notes.append(
-            "No changelog was found (CHANGELOG.md, CHANGES.md or HISTORY.md), so none was "
-            "written; set changelog = false to say there is none, or a path to use another."
+            "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+            "with .md, .rst, .txt or no suffix), so none was written; set changelog = false "
+            "to say there is none, or a path to use another."
         )
     elif project.changelog_style == KEEP_A_CHANGELOG and project.changelog is not None:
         if unreleased_is_empty(
