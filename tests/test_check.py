@@ -145,6 +145,9 @@ def test_the_build_output_directory_is_not_an_uncommitted_change(
     notes = summary["notes"]
     assert isinstance(notes, list)
     assert any(n.startswith("dist/: build output and by-products") for n in notes), notes
+    # Nor for the bump, which commits its own files only.
+    assert main(["bump-version", "patch", "--project", str(root)]) == ExitCode.OK
+    assert (root / "dist").is_dir()
 
 
 def test_twine_check_strict_failure_is_reported(

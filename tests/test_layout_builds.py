@@ -59,6 +59,7 @@ def test_release_of_a_project_versioned_by_its_git_tags(
     assert main(["release", "patch", "--yes", "--no-push", "--dry-run", *argv]) == ExitCode.OK
     planned = capsys.readouterr().out
     assert "bump-version     1.2.3 -> 1.2.4 in git tags; tag" in planned, planned
+    assert "tag              v1.2.4, made by the bump" in planned, planned
     code = main(["release", "patch", "--yes", "--no-push", *argv])
 
     assert code == ExitCode.OK, capsys.readouterr().err
@@ -106,6 +107,7 @@ def test_a_release_the_bump_would_refuse_fails_its_dry_run_too(
 
     shown = capsys.readouterr()
     assert code == ExitCode.CHECK, shown.err
+    assert "pre-flight: passed" not in shown.err  # its verdict counts the bump's refusal
     assert (
         "FAILED: bump-version: The version of computed (1.2.3) is computed when the build "
         "backend runs" in shown.out

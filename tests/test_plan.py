@@ -613,6 +613,9 @@ def test_bare_version_tags_are_the_release_tags_when_tag_format_is_not_set(
     assert "0.17.3" in git(root, "tag", "--list").split()  # the project's own form
     assert "v0.17.3" not in git(root, "tag", "--list")
     assert run(capsys, root, "version")[:2] == (ExitCode.OK, "0.17.3\n")
+    code, out, _ = run(capsys, root, "config", "--show", "--json")
+    shown = json.loads(out)["settings"]["tag-format"]
+    assert shown == {"value": "{version}", "source": "the existing tags"}
 
 
 def test_a_tag_format_that_is_set_is_kept_and_the_plan_says_where_it_came_from(

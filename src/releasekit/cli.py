@@ -343,13 +343,26 @@ def _config(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.config import effective_settings
 
-    rows = effective_settings(config)
+    rows = effective_settings(_as_used(root, config, runner))
     summary = {
         "step": "config",
         "ok": True,
         "settings": {key: {"value": value, "source": source} for key, value, source in rows},
     }
     return summary, render.settings(rows)
+
+
+def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig:
+    """The configuration as the commands use it: a tag-format the project's tags imply
+    (see releasekit.plan.release_tags). The settings as written when the project cannot
+    be read: config --show is where a broken configuration is looked at."""
+    from releasekit.plan import release_tags
+    from releasekit.project import load_project
+
+    try:
+        return release_tags(root, config, load_project(root, config).name, runner)[0]
+    except ReleaseError:
+        return config
 
 
 def _init_ci(

@@ -237,13 +237,20 @@ def _deliver(
 
 
 def _preflight(
-    plan: ReleasePlan, runner: Runner, command: str, delivery: Delivery
+    plan: ReleasePlan,
+    runner: Runner,
+    command: str,
+    delivery: Delivery,
+    also: Callable[[PreflightResult], list[str]] | None = None,
 ) -> PreflightResult:
+    """The pre-flight, and the failures ``also`` finds given its result."""
     from releasekit.preflight import run_preflight
 
     runner.log(f"releasekit: {command}: pre-flight ...")
     start = time.perf_counter()
     result = run_preflight(plan, runner, command=command, env=delivery.env, confirmed=delivery.yes)
+    if also is not None:
+        result = dataclasses.replace(result, failures=(*result.failures, *also(result)))
     verdict = "passed" if result.ok else f"{len(result.failures)} problem(s)"
     runner.log(
         f"releasekit: {command}: pre-flight: {verdict} ({time.perf_counter() - start:.1f} s)"
@@ -320,19 +327,22 @@ def release(
     elif state is not None:
         state.refuse_if_nothing_to_resume(plan, git)
     plan = pipeline_steps(plan, "release", remotes=git.remotes() if state is not None else None)
-    preflight = _preflight(plan, runner, "release", delivery)
     # A version taken from git tags is bumped by its tag, which the build then reads;
     # any other is tagged at the end, once every target has the release.
     tag_at_bump = plan.project.vcs_versioned
-    if plan.bump and ("git" in preflight.passed or state is None):
-        # The bump's own refusals (nothing to rewrite, tagging off, ...), found by its dry
-        # run now, not after the pre-flight said the release would go through.
+
+    def bump_refusals(found: PreflightResult) -> list[str]:
+        """The bump's own refusals (nothing to rewrite, tagging off, ...), by its dry run
+        now, not after the pre-flight said the release would go through."""
+        if not plan.bump or ("git" not in found.passed and state is not None):
+            return []  # a dirty tree or a taken tag is reported once, by the git check
         try:
             steps.bump(plan, runner, dry_run=True, commit_override=True, tag_override=tag_at_bump)
         except ReleaseError as exc:
-            preflight = dataclasses.replace(
-                preflight, failures=(*preflight.failures, f"bump-version: {exc}")
-            )
+            return [f"bump-version: {exc}"]
+        return []
+
+    preflight = _preflight(plan, runner, "release", delivery, also=bump_refusals)
     what = f"release {plan.name} {plan.version}"
     if dry_run:
         return PipelineResult("release", plan, (), preflight, dry_run=True)

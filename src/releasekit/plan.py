@@ -193,7 +193,18 @@ def _bump_does(plan: ReleasePlan) -> str:
     its tag, made by the bump (after the changelog's commit, if there is one)."""
     if not plan.project.vcs_versioned:
         return "commit"
-    return "commit and tag" if plan.project.changelog else "tag"
+    return "commit and tag" if _changelog_written(plan) else "tag"
+
+
+def _changelog_written(plan: ReleasePlan) -> Path | None:
+    """The changelog the bump writes (itself or through towncrier/scriv); one of another
+    form is left as it is."""
+    from releasekit.changelog import OTHER
+
+    project = plan.project
+    if plan.config.changelog is False or project.changelog_style == OTHER:
+        return None
+    return project.changelog
 
 
 def _written_in(plan: ReleasePlan, files: str) -> str:
@@ -216,7 +227,7 @@ def pipeline_steps(
         written = ", ".join(
             sorted({_relative(loc.path, plan.root) for loc in plan.project.locations})
         )
-        changelog = plan.project.changelog
+        changelog = _changelog_written(plan)
         extra = f", {_relative(changelog, plan.root)}" if changelog else ""
         steps.append(
             PlannedStep(
@@ -241,7 +252,12 @@ def pipeline_steps(
             PlannedStep("verify", repository.name, "every file's sha256 on the index"),
         ]
     if command == "release":
-        steps.append(PlannedStep("tag", does=f"create {plan.tag}"))
+        made = plan.project.vcs_versioned and plan.bump
+        steps.append(
+            PlannedStep(
+                "tag", does=f"{plan.tag}, made by the bump" if made else f"create {plan.tag}"
+            )
+        )
         if config.release_push:
             remote = config.release_remote
             missing = remotes is not None and remote not in remotes

@@ -79,6 +79,11 @@ class VersionLocation:
             )
         return text, spans
 
+    def holds(self, version: str) -> bool:
+        """Every occurrence here is exactly ``version``."""
+        text, spans = self.read()
+        return all(text[span.start : span.end] == version for span in spans)
+
 
 @dataclass(frozen=True)
 class Project:
@@ -559,7 +564,10 @@ def load_project(root: Path, config: ReleaseConfig) -> Project:
         locations.append(VersionLocation(root / extra.path, described, pattern))
     if static or metadata_version is not None:
         # Also where the backend computes it: setup.py often passes pkg.__version__ on.
-        locations.extend(_detected_versions(root, name, {loc.path for loc in locations}))
+        detected = _detected_versions(root, name, {loc.path for loc in locations})
+        locations.extend(detected)
+        if not static and metadata_version is not None:
+            notes = _computed_version_notes(root, notes, backend_notes, detected, metadata_version)
     changelog = _changelog(root, config)
     style = changelog_style(root, document, changelog)
     if changelog is None and style == "towncrier" and config.changelog is not False:
@@ -636,6 +644,24 @@ def _legacy_metadata(root: Path) -> _Static:
     return _Static(
         name=cfg.name or py.name, locations=cfg.locations or py.locations, vcs=cfg.vcs or py.vcs
     )
+
+
+def _computed_version_notes(
+    root: Path,
+    notes: list[str],
+    backend_notes: list[str],
+    detected: list[VersionLocation],
+    version: str,
+) -> list[str]:
+    """When the version the backend computes is a ``__version__`` in the package (six's
+    setup.py imports it), that file is what bump-version rewrites: say so instead."""
+    holding = [loc.path.relative_to(root).as_posix() for loc in detected if loc.holds(version)]
+    if not holding:
+        return notes
+    return [n for n in notes if n not in backend_notes] + [
+        f"The build backend computes the version ({version}); it is the __version__ in "
+        f"{', '.join(holding)}, which bump-version rewrites."
+    ]
 
 
 def _ask_backend(

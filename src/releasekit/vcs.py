@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -99,8 +99,9 @@ class Git:
             found.append(tag)
         return found
 
-    def require_clean(self, what: str) -> None:
-        dirty = self.dirty_files()
+    def require_clean(self, what: str, ignored: Collection[str] = ()) -> None:
+        """No uncommitted change but for the ``ignored`` paths (build output)."""
+        dirty = [path for path in self.dirty_files() if path not in ignored]
         if dirty:
             shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
             raise VcsError(

@@ -23,7 +23,7 @@ from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import read_utf8, transaction
 from releasekit.plan import ReleasePlan
-from releasekit.project import Project, VersionLocation, load_project
+from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
 from releasekit.versioning import find_version, replace_spans
@@ -109,7 +109,7 @@ def bump_version(
     if project.metadata_version is not None and not any(
         not loc.detected for loc in project.locations
     ):
-        notes.append(_computed_version_source(project))
+        _require_computed_version_source(project)
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
@@ -160,7 +160,11 @@ def bump_version(
         notes.append(f"{root} is not in a git repository: no commit and no tag.")
     if commit or tag:
         if not config.allow_dirty:
-            git.require_clean("bump the version")
+            from releasekit.preflight import build_byproducts
+
+            # The bump commits its own files only: build output left untracked is no
+            # uncommitted change of the project (check passes over it too).
+            git.require_clean("bump the version", build_byproducts(git, plan.outdir))
         if tag and git.tag_commit(tag) is not None:
             raise VcsError(
                 f"The tag {tag} already exists.",
@@ -188,22 +192,13 @@ def bump_version(
     return BumpResult(**{**result.__dict__, "commit_sha": sha})
 
 
-def _computed_version_source(project: Project) -> str:
+def _require_computed_version_source(project: Project) -> None:
     """A version the build backend computes (``setup.py`` importing ``pkg.__version__``)
-    can be bumped where the package writes it: the ``__version__`` found in the package,
-    when it holds that very version. Else there is nothing releasekit can rewrite."""
-    holding = sorted(
-        {
-            _relative(loc.path, project.root)
-            for loc in project.locations
-            if _holds(loc, str(project.metadata_version))
-        }
-    )
-    if holding:
-        return (
-            f"The build backend computes the version ({project.metadata_version}); it is the "
-            f"__version__ in {', '.join(holding)}, which is what is bumped."
-        )
+    is bumped where the package writes it: the ``__version__`` found in the package, when
+    it holds that very version (the project's notes say so). Else there is nothing
+    releasekit can rewrite."""
+    if any(loc.holds(str(project.metadata_version)) for loc in project.locations):
+        return
     found = [_relative(loc.path, project.root) for loc in project.locations]
     example = found[0] if found else "setup.py"
     raise ProjectError(
@@ -213,11 +208,6 @@ def _computed_version_source(project: Project) -> str:
         "List the file that holds it in [tool.releasekit] version-files "
         f'(e.g. version-files = [{{path = "{example}", pattern = "VERSION = \'{{version}}\'"}}]).',
     )
-
-
-def _holds(location: VersionLocation, version: str) -> bool:
-    text, spans = location.read()
-    return bool(spans) and all(text[span.start : span.end] == version for span in spans)
 
 
 def _relative(path: Path, root: Path) -> str:
