@@ -344,7 +344,9 @@ def test_a_bump_notes_an_empty_unreleased_section_and_a_missing_changelog(
     )
     assert run(without, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
     notes = json.loads(capsys.readouterr().out)["notes"]
-    assert any(n.startswith("No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS") for n in notes)
+    assert any(
+        n.startswith("No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS") for n in notes
+    )
 
     full = write(static_pep621(tmp_path / "full"), {"CHANGELOG.md": CHANGELOG})
     assert run(full, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
