@@ -25,7 +25,8 @@ SDIST = f"{NAME}-1.0.0.tar.gz"
 WHEEL = f"{NAME}-1.0.0-py3-none-any.whl"
 
 
-def setuptools_project(root: Path) -> Path:
+def setuptools_project(root: Path, *, init: bool = True) -> Path:
+    """The project in ``root``, committed in a new git repository (``init``)."""
     write(
         root,
         {
@@ -46,7 +47,7 @@ def setuptools_project(root: Path) -> Path:
             f"src/{NAME}/__init__.py": '"""rksetup."""\n',
         },
     )
-    return git_init(root)
+    return git_init(root) if init else root
 
 
 def indexes(path: Path, test: PypiServer, prod: PypiServer, *, prod_upload: str = "") -> Path:
@@ -203,3 +204,29 @@ def test_build_over_files_already_uploaded_says_the_index_keeps_the_earlier_byte
         f"note: The output directory held the files of {NAME} 1.0.0 already sent to test, "
         f"and this build's {SDIST} differ: those indexes keep the earlier bytes"
     ) in out
+
+
+def test_a_monorepo_publish_runs_again_with_its_packages_own_files(
+    tmp_path: Path, servers: PypiServers
+) -> None:
+    """publish over every package builds them all first: a package whose upload began is
+    not rebuilt there either."""
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            ".gitignore": "dist/\nbuild/\n*.egg-info/\n",
+            "pyproject.toml": '[tool.releasekit]\npackages = ["packages/*"]\n'
+            'tag-format = "{name}-v{version}"\n',
+        },
+    )
+    setuptools_project(root / "packages" / "one", init=False)
+    git_init(root)
+    test, prod = servers.start("test"), servers.start("prod")
+    config = indexes(tmp_path / "indexes.toml", test, prod)
+
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    first = sha256_files(test.packages_dir)
+    next_second()
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    assert sha256_files(test.packages_dir) == first

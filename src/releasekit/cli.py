@@ -156,8 +156,20 @@ def _for_packages(
 
         return work
 
+    def build_or_reuse(package: Package) -> tuple[dict[str, Any], str]:
+        """publish sends a package's own files again once their upload began (as publish
+        of one project does: releasekit.build_record); anything else builds."""
+        if args.command == "publish":
+            from releasekit.build_record import reusable_build
+
+            plan = _plan(args, package.root, package.config, runner)
+            reused = reusable_build(plan, runner)
+            if reused is not None:
+                return reused.to_json(), f"{plan.name}: {reused.describe()}"
+        return step("build")(package)
+
     if args.command in ("build", "publish") and not getattr(args, "dry_run", False):
-        built = run_parallel(packages, step("build"), jobs)
+        built = run_parallel(packages, build_or_reuse, jobs)
         if args.command == "build":
             results = built
         else:
