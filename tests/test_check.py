@@ -468,5 +468,8 @@ def test_skip_checks_with_a_typo_is_a_config_error_for_any_target(
     monkeypatch.setenv("RELEASEKIT_SKIP_CHECKS", "pypi-platfrom-tag")
     code, summary = check(root, pypiserver)
     assert code == ExitCode.CONFIG
-    assert "skip-checks names unknown rule(s): pypi-platfrom-tag." in str(summary["error"])
+    assert (
+        "skip-checks (set in environment variable RELEASEKIT_SKIP_CHECKS) names unknown "
+        "rule(s): pypi-platfrom-tag." in str(summary["error"])
+    )
     assert "--list-rules" in str(summary["hint"])

@@ -123,14 +123,16 @@ CHECK_IDS = {
 }
 
 
-def check_rule_ids(ids: Sequence[str]) -> None:
-    """Refuse ids (from ``skip-checks``) that name no rule: a typo would silently skip."""
+def check_rule_ids(ids: Sequence[str], source: str = "") -> None:
+    """Refuse ids (from ``skip-checks``, set in ``source``) that name no rule: a typo
+    would silently skip."""
     from releasekit.errors import ConfigError
 
     unknown = sorted(set(ids) - set(all_rules()) - set(CHECK_IDS))
     if unknown:
+        where = f" (set in {source})" if source else ""
         raise ConfigError(
-            f"skip-checks names unknown rule(s): {', '.join(unknown)}.",
+            f"skip-checks{where} names unknown rule(s): {', '.join(unknown)}.",
             "See the ids with: releasekit check --list-rules.",
         )
 

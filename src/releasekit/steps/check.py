@@ -25,6 +25,7 @@ from releasekit.artifacts import (
 )
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
+from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, ReleaseError
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
@@ -74,7 +75,8 @@ def check_release(
     from releasekit.rules import CHECK_IDS, check_pypi_rules, check_rule_ids
 
     root, config, project, version = plan.root, plan.config, plan.project, plan.version
-    check_rule_ids(config.skip_checks)  # a typo is an error for every target, at once
+    # A typo is an error for every target, at once.
+    check_rule_ids(config.skip_checks, _source_of(config, "skip-checks"))
     outdir = outdir or plan.outdir
     artifacts = find_artifacts(outdir)
     failures: list[str] = []
@@ -157,6 +159,14 @@ def check_release(
         notes=tuple(notes),
         warnings=tuple(warnings),
     )
+
+
+def _source_of(config: ReleaseConfig, key: str) -> str:
+    """Where ``key`` was set, as a user finds it (the variable, not just "environment")."""
+    from releasekit.config import env_variable
+
+    source = config.sources.get(key, "")
+    return f"environment variable {env_variable(key)}" if source == "environment" else source
 
 
 def _git_findings(git: Git, plan: ReleasePlan, notes: list[str]) -> list[str] | None:
