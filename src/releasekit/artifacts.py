@@ -186,6 +186,16 @@ def metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
         return extracted.read()
 
 
+# What packaging's Metadata.from_raw raises, every problem at once: the builtin
+# ExceptionGroup on 3.11+, packaging's own class before. packaging.metadata keeps the
+# name only "for a bit" since packaging.errors took it.
+try:
+    from packaging.errors import ExceptionGroup as _ExceptionGroup
+except ImportError:  # packaging < 25
+    from packaging.metadata import ExceptionGroup as _ExceptionGroup
+MetadataErrors = _ExceptionGroup
+
+
 def license_files_dropped(metadata_version: str) -> bool:
     """Metadata older than 2.4: setuptools wrote License-File there with another meaning,
     and twine (and releasekit) leave those fields out of the upload."""

@@ -125,13 +125,12 @@ def _common_path(names: tuple[str, ...]) -> str:
 def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
     from packaging.metadata import (
         _EMAIL_TO_RAW_MAPPING,
-        ExceptionGroup,  # the builtin on 3.11+, packaging's own before
         InvalidMetadata,
         Metadata,
         parse_email,
     )
 
-    from releasekit.artifacts import license_files_dropped
+    from releasekit.artifacts import MetadataErrors, license_files_dropped
 
     raw, unparsed = parse_email(data)
     if license_files_dropped(raw.get("metadata_version", "")):
@@ -148,7 +147,7 @@ def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
     ]
     try:
         contents.metadata = Metadata.from_raw(raw, validate=True)
-    except ExceptionGroup as group:
+    except MetadataErrors as group:
         contents.metadata_errors += [e for e in group.exceptions if isinstance(e, InvalidMetadata)]
     if contents.metadata_errors:
         contents.metadata = None

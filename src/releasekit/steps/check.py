@@ -17,6 +17,7 @@ from packaging.version import Version
 
 from releasekit.artifacts import (
     Artifact,
+    MetadataErrors,
     artifact_problems,
     filename_standard_problems,
     find_artifacts,
@@ -217,7 +218,7 @@ def _twine_problems(data: bytes) -> list[str]:
     """One metadata file's failures under twine check --strict (twine 6-7's rules)."""
     import email.message
 
-    from packaging.metadata import ExceptionGroup, Metadata, parse_email
+    from packaging.metadata import Metadata, parse_email
 
     from releasekit.preflight import rst_errors
 
@@ -231,7 +232,7 @@ def _twine_problems(data: bytes) -> list[str]:
         return [f"invalid distribution metadata: {fields}"]
     try:
         Metadata.from_raw(raw)
-    except ExceptionGroup as group:
+    except MetadataErrors as group:
         return ["invalid distribution metadata: " + "; ".join(sorted(map(str, group.exceptions)))]
     problems = []
     declared = raw.get("description_content_type")
