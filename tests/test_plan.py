@@ -42,6 +42,22 @@ def project(tmp_path: Path, releasekit: str, files: dict[str, str] | None = None
     )
 
 
+def tag_versioned(tmp_path: Path, releasekit: str, tag: str) -> Path:
+    """The sample project with its version from git tags (hatch-vcs), tagged ``tag``."""
+    root = project(
+        tmp_path,
+        releasekit,
+        files={
+            "pyproject.toml": pyproject(releasekit)
+            .replace('version = "1.0.0"\n', 'dynamic = ["version"]\n')
+            .replace('requires = ["hatchling"]', 'requires = ["hatchling", "hatch-vcs"]')
+            + '\n[tool.hatch.version]\nsource = "vcs"\n'
+        },
+    )
+    git(root, "tag", "-a", tag, "-m", tag)
+    return root
+
+
 def snapshot(root: Path) -> dict[str, Any]:
     """Everything a release could change: every file's bytes (git's own included), refs."""
     files = {
@@ -305,17 +321,7 @@ def test_one_publish_reads_pyproject_and_asks_git_for_the_version_once(
 
     test, prod = servers.start("test"), servers.start("prod")
     table = repositories(test, prod)
-    root = project(
-        tmp_path,
-        table,
-        files={
-            "pyproject.toml": pyproject(table)
-            .replace('version = "1.0.0"\n', 'dynamic = ["version"]\n')
-            .replace('requires = ["hatchling"]', 'requires = ["hatchling", "hatch-vcs"]')
-            + '\n[tool.hatch.version]\nsource = "vcs"\n'
-        },
-    )
-    git(root, "tag", "-a", "v1.0.0", "-m", "1.0.0")
+    root = tag_versioned(tmp_path, table, "v1.0.0")
     reads: list[str] = []
     # The TOML parser releasekit.config uses: every pyproject read goes through it.
     tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
@@ -581,21 +587,10 @@ def test_a_command_that_hangs_is_stopped_at_the_runners_bound() -> None:
 # --- tags as the project writes them --------------------------------------------------------
 
 
-def _tag_versioned(tmp_path: Path, releasekit: str = "") -> Path:
-    """The sample project with its version from git tags (hatch-vcs), tagged 0.17.2: a
-    bare version, the way many projects tag (setuptools-scm and hatch-vcs take both)."""
-    root = project(
-        tmp_path,
-        releasekit,
-        files={
-            "pyproject.toml": pyproject(releasekit)
-            .replace('version = "1.0.0"\n', 'dynamic = ["version"]\n')
-            .replace('requires = ["hatchling"]', 'requires = ["hatchling", "hatch-vcs"]')
-            + '\n[tool.hatch.version]\nsource = "vcs"\n'
-        },
-    )
-    git(root, "tag", "-a", "0.17.2", "-m", "0.17.2")
-    return root
+def _tag_versioned(tmp_path: Path) -> Path:
+    """Tagged 0.17.2: a bare version, the way many projects tag (setuptools-scm and
+    hatch-vcs take both)."""
+    return tag_versioned(tmp_path, "", "0.17.2")
 
 
 def test_bare_version_tags_are_the_release_tags_when_tag_format_is_not_set(

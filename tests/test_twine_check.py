@@ -74,9 +74,10 @@ def _wheel(directory: Path, case: str, headers: str, body: str) -> Path:
 
 
 def _ours(path: Path) -> list[str]:
-    from releasekit.artifacts import Artifact
+    from releasekit.artifacts import Artifact, artifact_kind
 
-    return _twine_check(_read_metadata((Artifact(path, "wheel", path.stat().st_size, ""),)))
+    artifact = Artifact(path, artifact_kind(path.name), path.stat().st_size, "")
+    return _twine_check(_read_metadata((artifact,)))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -130,12 +131,6 @@ def _sdist(directory: Path, pkg_info: str, *, mode: str = "w:gz") -> Path:
     return path
 
 
-def _ours_sdist(path: Path) -> list[str]:
-    from releasekit.artifacts import Artifact
-
-    return _twine_check(_read_metadata((Artifact(path, "sdist", path.stat().st_size, ""),)))
-
-
 PKG_INFO = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
 
 
@@ -143,7 +138,7 @@ def test_a_truncated_sdist_is_named_not_a_traceback(tmp_path: Path) -> None:
     path = _sdist(tmp_path, PKG_INFO + "Description-Content-Type: text/markdown\n\n# Demo\n")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
-    problems = _ours_sdist(path)
+    problems = _ours(path)
 
     assert len(problems) == 1
     assert problems[0].startswith(f"twine check --strict failed: {path.name}: cannot be read (")
@@ -152,7 +147,7 @@ def test_a_truncated_sdist_is_named_not_a_traceback(tmp_path: Path) -> None:
 def test_a_tar_gz_that_is_not_gzip_fails_as_with_twine(tmp_path: Path) -> None:
     path = _sdist(tmp_path, PKG_INFO + "Description-Content-Type: text/markdown\n\n# D\n", mode="w")
 
-    assert _ours_sdist(path) == [
+    assert _ours(path) == [
         f"twine check --strict failed: {path.name}: cannot be read (not a gzip file)"
     ]
 
@@ -161,7 +156,7 @@ def test_a_renderer_that_fails_on_odd_parameters_is_a_problem_not_a_crash(tmp_pa
     headers = "Description-Content-Type: text/x-rst; stream=1\n"
     path = _sdist(tmp_path, PKG_INFO + headers + "\n" + GOOD_RST)
 
-    problems = _ours_sdist(path)
+    problems = _ours(path)
 
     assert len(problems) == 1
     assert "the renderer failed: TypeError(" in problems[0]

@@ -199,7 +199,8 @@ def _require_computed_version_source(project: Project) -> None:
     releasekit can rewrite."""
     if any(loc.holds(str(project.metadata_version)) for loc in project.locations):
         return
-    found = [_relative(loc.path, project.root) for loc in project.locations]
+    # Only __version__ found in the package is here: under the project's root.
+    found = [loc.path.relative_to(project.root).as_posix() for loc in project.locations]
     example = found[0] if found else "setup.py"
     raise ProjectError(
         f"The version of {project.name} ({project.metadata_version}) is computed when the "
@@ -208,13 +209,6 @@ def _require_computed_version_source(project: Project) -> None:
         "List the file that holds it in [tool.releasekit] version-files "
         f'(e.g. version-files = [{{path = "{example}", pattern = "VERSION = \'{{version}}\'"}}]).',
     )
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _planned_changes(
