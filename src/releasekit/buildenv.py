@@ -1,47 +1,10 @@
 """The cached build environment: isolated builds without making a new environment each time.
 
-``python -m build`` and ``uv build`` make a new virtualenv and install the build
-requirements into it for every build; that is most of a build's time. releasekit keeps
-that environment and uses it again, but only when it is exactly the one a new build
-would make:
-
-What is reused: a virtualenv (no system site-packages) holding exactly the resolved
-versions of ``[build-system] requires`` — every distribution pinned ``name==version``
-with its sha256 hashes, installed with ``--no-deps --require-hashes`` and compiled to
-bytecode — made from the same interpreter the build would use. Nothing else is reused:
-every build calls the backend in new processes, in the project itself for the sdist,
-then in the sdist extracted to a new directory for the wheel; the output directory, the
-sdist extraction and everything the backend writes are new each time.
-
-Why it cannot give a wrong artifact: the environment's directory name is the sha256 of
-(format version, installer, every pin with its hashes, the interpreter's version
-string, implementation, ABI, platform and real path). A build uses the environment only
-if that key matches exactly, and only after checking that the environment is complete
-and unchanged: it is made in a temporary directory and renamed into place, a marker
-file written last records a fingerprint of every file in it (path, size, mtime;
-bytecode caches excluded, as Python checks those against their sources), and a
-missing marker or any difference means the directory is deleted and made again. So a
-build in the cached environment runs the same backend code, on the same interpreter,
-as a build in a new environment with the same pins, and gets the same artifacts (a
-test builds a hatchling project both ways and compares the bytes). The backend runs
-without the user's environment leaking in: ``PYTHONPATH``, ``PYTHONHOME``,
-``PYTHONSTARTUP``, ``PYTHONUSERBASE``, ``PIP_*`` and ``UV_*`` are removed, the build
-environment's ``bin`` is first on ``PATH`` and ``VIRTUAL_ENV`` names it.
-
-The one thing that can be older than in a new environment is the resolution: which
-versions "hatchling" means. Resolving takes a network round trip (~0.3 s), so the
-result is kept for ``build.cache-ttl`` seconds (600 by default, the time PyPI lets its
-simple pages be cached anyway). It is resolved again at once when the requirements in
-pyproject.toml, the interpreter, the ``UV_*``/``PIP_*`` variables or the project's
-``[tool.uv]`` table change; a build requirement released in the last ten minutes may be
-picked up only on the next resolution. ``--fresh`` (``build.cache = false``) bypasses
-all of this and builds with ``python -m build`` in a new environment.
-
-Requirements a backend asks for at build time (``get_requires_for_build_*``) are
-checked against the pins: if the environment already satisfies them the build goes on;
-if not, the build falls back to ``python -m build`` with a note. Folding them into the
-key would need a build hook call before every lookup, and they may depend on the host
-(scikit-build-core asks for cmake only when the system has none).
+A virtualenv holding exactly the hashed pins of ``[build-system] requires`` is kept under
+a key (the pins, the interpreter, the installer) and used again only while a fingerprint
+of its files is unchanged; the backend's hooks run in new processes each time, through
+pyproject_hooks and the caller's Runner. Why this gives the bytes of a fresh isolated
+build: README, "The cached build environment".
 """
 
 from __future__ import annotations
@@ -57,10 +20,17 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from pyproject_hooks import (
+    BackendUnavailable,
+    BuildBackendHookCaller,
+    HookMissing,
+    UnsupportedOperation,
+)
 
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
@@ -89,6 +59,36 @@ LEAKING = frozenset(
     }
 )
 LEAKING_PREFIXES = ("PIP_", "UV_")
+# The script each hook process starts with (copied beside nothing else, see _script).
+_SHIM = Path(__file__).with_name("backend_hooks.py")
+# Its exit code when a hook ran past its deadline.
+TIMED_OUT = 124
+# What builds leave in a source tree, by backend: setuptools (build/, NAME.egg-info/,
+# .eggs/), pdm-backend (.pdm-build/), scikit-build (_skbuild/), meson-python
+# (.mesonpy-*/), maturin and setuptools-rust (target/ beside Cargo.toml). hatchling,
+# flit_core and poetry-core leave nothing but the output directory.
+BYPRODUCT_DIRS = frozenset({"build", ".eggs", ".pdm-build", "_skbuild"})
+
+
+def is_byproduct(path: Path) -> bool:
+    """``path`` (a directory) is something a build leaves behind."""
+    name = path.name
+    return (
+        name in BYPRODUCT_DIRS
+        or name.endswith(".egg-info")
+        or name.startswith(".mesonpy-")
+        or (name == "target" and (path.parent / "Cargo.toml").is_file())
+    )
+
+
+def byproducts_in(root: Path) -> list[Path]:
+    """The build by-products in ``root`` and ``root/src`` (where setuptools puts the
+    egg-info of a src layout)."""
+    found = []
+    for directory in (root, root / "src"):
+        if directory.is_dir():
+            found += [p for p in directory.iterdir() if p.is_dir() and is_byproduct(p)]
+    return found
 
 
 class CacheUnusable(Exception):
@@ -218,39 +218,6 @@ def build_sdist_and_wheel(
     return CachedBuild(
         (outdir / sdist_name, outdir / wheel_name), tuple(environments), tuple(command)
     )
-
-
-def project_metadata(root: Path, config: Any, runner: Runner) -> dict[str, str]:
-    """Name and version from the backend's ``prepare_metadata_for_build_wheel`` hook,
-    run in the cached build environment (made with uv when found, else pip)."""
-    import email.parser
-
-    uv = shutil.which("uv")
-    try:
-        cache = BuildEnvCache(
-            cache_dir(config.build_cache_dir, root),
-            runner,
-            installer="uv" if uv else "pip",
-            uv=uv,
-            ttl=config.build_cache_ttl,
-            project=root,
-        )
-        system = BuildSystem.of(root)
-        environment = cache.environment(system.requires)
-        with tempfile.TemporaryDirectory(prefix="releasekit-metadata-") as scratch:
-            runner.log(f"Asking the build backend ({system.backend}) for the project's metadata...")
-            name, _ = cache.call_backend(environment, system, root, "metadata", Path(scratch), {})
-            text = (Path(scratch) / name / "METADATA").read_text(encoding="utf-8")
-    except (CacheUnusable, CommandError, OSError) as exc:
-        said = exc.output if isinstance(exc, CommandError) else str(exc)
-        raise ProjectError(
-            f"releasekit cannot read the name and version of the project in {root} from its "
-            f"files, and the build backend did not tell them either{_last_line(said)}",
-            'Add name = "..." and version = "..." to [project] in pyproject.toml (or list '
-            "the file holding the version in [tool.releasekit] version-files).",
-        ) from None
-    message = email.parser.Parser().parsestr(text, headersonly=True)
-    return {"name": message.get("Name", ""), "version": message.get("Version", "")}
 
 
 def extract_sdist(sdist: Path, destination: Path) -> Path:
@@ -405,7 +372,7 @@ class BuildEnvCache:
                 self.runner.run(argv, env=env, cwd=self.project)
             except CommandError as exc:
                 raise CacheUnusable(
-                    f"making it failed: {exc.message.splitlines()[0]}" + _last_line(exc.output)
+                    f"making it failed: {exc.message.splitlines()[0]}" + last_line(exc.output)
                 ) from None
 
     @contextlib.contextmanager
@@ -476,7 +443,7 @@ class BuildEnvCache:
                     pins = parse_pip_report(json.loads(report.read_text(encoding="utf-8")))
             except CommandError as exc:
                 raise CacheUnusable(
-                    f"resolving {', '.join(requires)} failed" + _last_line(exc.output)
+                    f"resolving {', '.join(requires)} failed" + last_line(exc.output)
                 ) from None
         return tuple(sorted(pins, key=lambda p: p.name))
 
@@ -513,76 +480,88 @@ class BuildEnvCache:
         kind: Kind,
         outdir: Path,
         env: Mapping[str, str],
+        timeout: float = 0,
     ) -> tuple[str, list[str]]:
-        """Run the backend's ``get_requires_for_build_KIND`` and ``build_KIND`` in one
-        new process of the environment's python, in ``tree``; the file name built, and
-        the command.
+        """The backend's ``get_requires_for_build_*`` then its ``build_KIND`` (or
+        ``prepare_metadata_for_build_wheel``), each in a new process of the environment's
+        python in ``tree``, through pyproject_hooks and the runner; the file name built,
+        and the command. Each hook is stopped after ``timeout`` seconds (0: no limit).
 
         Requirements the backend asks for are fine if the environment satisfies them;
         otherwise CacheUnusable.
         """
-        approved = list(system.requires)
-        while True:
-            name, requires, command = self._run_hooks(
-                environment, system, tree, kind, outdir, env, approved
+        paths = [_backend_path(tree, p) for p in system.backend_path]
+        shim = self._script("backend_hooks.py", _SHIM.read_text(encoding="utf-8"))
+        commands: list[list[str]] = []
+
+        def run_hook(
+            cmd: Sequence[str],
+            cwd: str | None = None,
+            extra_environ: Mapping[str, str] | None = None,
+        ) -> None:
+            command = [cmd[0], str(shim), f"{timeout:g}", *cmd[1:]]
+            commands.append(command)
+            self.runner.run(
+                command,
+                env=_backend_environment(environment, {**env, **(extra_environ or {})}),
+                cwd=Path(cwd) if cwd else tree,
+                capture=True,
             )
-            if name is not None:
-                return name, command
-            missing = unsatisfied(requires, environment.pins, environment.markers)
+
+        caller = BuildBackendHookCaller(
+            str(tree),
+            system.backend,
+            backend_path=paths or None,
+            runner=run_hook,
+            python_executable=str(environment.python),
+        )
+        hook_kind = "wheel" if kind == "metadata" else kind
+        try:
+            requires = list(getattr(caller, f"get_requires_for_build_{hook_kind}")({}))
+            missing = unsatisfied(
+                [r for r in requires if r not in system.requires],
+                environment.pins,
+                environment.markers,
+            )
             if missing:
                 raise CacheUnusable(
                     f"the backend asks for build requirements the environment lacks "
                     f"({', '.join(missing)})"
                 )
-            if set(requires) <= set(approved):  # pragma: no cover - the driver's contract
-                raise CacheUnusable("the backend's hook driver did not build")
-            approved += [r for r in requires if r not in approved]
+            if kind == "metadata":
+                name = caller.prepare_metadata_for_build_wheel(str(outdir), {})
+            else:
+                name = getattr(caller, f"build_{kind}")(str(outdir), {})
+        except CommandError as exc:
+            if exc.returncode == TIMED_OUT:
+                raise CommandError(
+                    f"The build backend ({system.backend}) did not answer within {timeout:g} s "
+                    "and was stopped.",
+                    "Find out why it hangs (run python -m build by hand).",
+                    returncode=exc.returncode,
+                    output=exc.output,
+                ) from None
+            raise
+        except (BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
+            raise CacheUnusable(f"the backend cannot be called this way ({exc!r})") from None
+        return str(name), commands[-1]
 
-    def _run_hooks(
-        self,
-        environment: BuildEnvironment,
-        system: BuildSystem,
-        tree: Path,
-        kind: Kind,
-        outdir: Path,
-        env: Mapping[str, str],
-        approved: Sequence[str],
-    ) -> tuple[str | None, list[str], list[str]]:
-        paths = [_backend_path(tree, p) for p in system.backend_path]
-        driver = self._script("backend_hooks.py", _DRIVER)
-        with _in_process_hooks() as hooks, tempfile.TemporaryDirectory() as scratch:
-            result_file = Path(scratch) / "result.json"
-            command = [str(environment.python), str(driver), kind, str(outdir), str(result_file)]
-            unset = sorted(
-                name
-                for name in {*os.environ, *env}
-                if name in LEAKING or name.startswith(LEAKING_PREFIXES)
-            )
-            path = env.get("PATH", os.environ.get("PATH", ""))
-            backend_env = {
-                **env,
-                # Empty is "unset" for the interpreter; the driver deletes them for the backend.
-                **dict.fromkeys(unset, ""),
-                "PATH": os.pathsep.join([str(environment.python.parent), path]),
-                "VIRTUAL_ENV": str(environment.path),
-                "_PYPROJECT_HOOKS_BUILD_BACKEND": system.backend,
-                "_RELEASEKIT_HOOKS": str(hooks),
-                "_RELEASEKIT_APPROVED": json.dumps(list(approved)),
-                "_RELEASEKIT_UNSET": json.dumps(unset),
-            }
-            if paths:  # how pyproject_hooks passes them (1.1+, and before)
-                backend_env["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(paths)
-                backend_env["_PYPROJECT_HOOKS_BACKEND_PATH"] = os.pathsep.join(paths)
-            self.runner.run(command, env=backend_env, cwd=tree, capture=True)
-            try:
-                result = json.loads(result_file.read_text(encoding="utf-8"))
-                status = result["status"]
-                requires = [str(r) for r in result.get("requires", [])]
-            except (OSError, ValueError, KeyError, TypeError):
-                raise CacheUnusable("the backend's hook driver gave no result") from None
-        if status == "built":
-            return str(result["filename"]), requires, command
-        return None, requires, command
+
+def _backend_environment(environment: BuildEnvironment, env: Mapping[str, str]) -> dict[str, str]:
+    """What a hook process gets: ``env`` with the build environment first on PATH, and
+    the user's settings that would change what the backend imports or installs named to
+    be removed (the shim removes them; empty is "unset" for the interpreter itself)."""
+    unset = sorted(
+        name for name in {*os.environ, *env} if name in LEAKING or name.startswith(LEAKING_PREFIXES)
+    )
+    path = env.get("PATH", os.environ.get("PATH", ""))
+    return {
+        **env,
+        **dict.fromkeys(unset, ""),
+        "PATH": os.pathsep.join([str(environment.python.parent), path]),
+        "VIRTUAL_ENV": str(environment.path),
+        "_RELEASEKIT_UNSET": json.dumps(unset),
+    }
 
 
 def unsatisfied(
@@ -769,71 +748,10 @@ def _backend_path(tree: Path, entry: str) -> str:
     return str(path)
 
 
-@contextlib.contextmanager
-def _in_process_hooks() -> Iterator[Path]:
-    """pyproject_hooks' ``_in_process.py``: the standard PEP 517 hook implementations
-    (backend loading with backend-path, default hooks), run by our driver in the build
-    environment's python."""
-    try:
-        from pyproject_hooks._in_process import _in_proc_script_path
-    except ImportError:
-        raise CacheUnusable("pyproject_hooks (a dependency of build) is not installed") from None
-    script_path: Callable[[], contextlib.AbstractContextManager[Any]] = _in_proc_script_path
-    with script_path() as path:
-        yield Path(path)
-
-
-def _last_line(output: str) -> str:
+def last_line(output: str) -> str:
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return f": {lines[-1].strip()}" if lines else ""
 
-
-# Run by the build environment's python (any version releasekit supports): stdlib only.
-_DRIVER = '''\
-"""releasekit: PEP 517 hooks of one source tree in one process (pyproject_hooks' own
-implementations, loaded from _RELEASEKIT_HOOKS). argv: KIND OUTDIR RESULT_JSON."""
-import importlib.util
-import json
-import os
-import sys
-import traceback
-
-
-def main():
-    kind, outdir, result_file = sys.argv[1:4]
-    hooks_file = os.environ.pop("_RELEASEKIT_HOOKS")
-    approved = json.loads(os.environ.pop("_RELEASEKIT_APPROVED", "[]"))
-    for name in json.loads(os.environ.pop("_RELEASEKIT_UNSET", "[]")):
-        os.environ.pop(name, None)
-    spec = importlib.util.spec_from_file_location("_releasekit_pep517_hooks", hooks_file)
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
-    result = {"kind": kind, "status": "failed"}
-    try:
-        hook_kind = "wheel" if kind == "metadata" else kind
-        requires = list(getattr(hooks, "get_requires_for_build_" + hook_kind)({}))
-        result["requires"] = requires
-        if any(r not in approved for r in requires):
-            result["status"] = "needs-requirements"
-        elif kind == "metadata":
-            result["filename"] = hooks.prepare_metadata_for_build_wheel(outdir, {}, True)
-            result["status"] = "built"
-        else:
-            result["filename"] = getattr(hooks, "build_" + kind)(outdir, {})
-            result["status"] = "built"
-    except Exception as exc:
-        details = getattr(exc, "traceback", None)
-        if details:
-            print(details, file=sys.stderr)
-        traceback.print_exc()
-    with open(result_file, "w", encoding="utf-8") as f:
-        json.dump(result, f)
-    return 1 if result["status"] == "failed" else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-'''
 
 # What identifies an interpreter, and its PEP 508 marker environment: stdlib only.
 _FACTS = """\

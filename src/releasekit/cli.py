@@ -372,7 +372,7 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
     from releasekit.project import load_project
 
     try:
-        return release_tags(root, config, load_project(root, config).name, runner)[0]
+        return release_tags(root, config, load_project(root, config, runner).name, runner).config
     except ReleaseError:
         return config
 

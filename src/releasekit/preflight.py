@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.buildenv import is_byproduct
 from releasekit.errors import CheckError, ReleaseError
 
 if TYPE_CHECKING:
@@ -120,22 +121,25 @@ def run_preflight(
 
 
 def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
-    """What building leaves untracked in the tree: setuptools' ``NAME.egg-info/`` and
-    ``build/``, and the build's own output directory ``outdir`` (``dist/``). Not
-    uncommitted changes of the project."""
+    """What building leaves untracked in the tree (every supported backend's, see
+    :func:`releasekit.buildenv.is_byproduct`: ``build/``, ``NAME.egg-info/``,
+    ``.pdm-build/``...), and the build's own output directory ``outdir`` (``dist/``).
+    Not uncommitted changes of the project."""
     untracked = git.untracked_files()
+    if not untracked:
+        return []
+    top = git.work_tree_top().resolve()
     output = ""
-    if outdir is not None and untracked:
+    if outdir is not None:
         try:
-            output = outdir.resolve().relative_to(git.work_tree_top().resolve()).as_posix()
+            output = outdir.resolve().relative_to(top).as_posix()
         except ValueError:
             output = ""  # outside the work tree: git does not see it
-    return [p for p in untracked if is_build_byproduct(p) or (output and p == output + "/")]
-
-
-def is_build_byproduct(path: str) -> bool:
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return path.endswith("/") and (last.endswith(".egg-info") or last == "build")
+    return [
+        p
+        for p in untracked
+        if (p.endswith("/") and is_byproduct(top / p.rstrip("/"))) or (output and p == output + "/")
+    ]
 
 
 def git_problems(

@@ -409,7 +409,7 @@ def check_trusted_publishing(
     from releasekit.ci.paths import git_top, workflow_path
     from releasekit.project import load_project
 
-    project = load_project(root, config)
+    project = load_project(root, config, runner)
     name = project.normalized_name
     top = git_top(runner, root) or root
     path = workflow or workflow_path(top, root, project.name)

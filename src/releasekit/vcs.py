@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-
-from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import CommandError, VcsError
 from releasekit.runner import Runner
+from releasekit.tags import tag_version
 
 
 class Git:
@@ -89,15 +88,11 @@ class Git:
 
     def release_tags_at_head(self, tag_format: str, name: str = "") -> list[str]:
         """The tags on HEAD that fit ``tag_format`` with a version."""
-        prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-        found = []
-        for tag in self._git("tag", "--points-at", "HEAD", "--list", f"{prefix}*{suffix}").split():
-            try:
-                Version(tag[len(prefix) : len(tag) - len(suffix) if suffix else None])
-            except InvalidVersion:
-                continue
-            found.append(tag)
-        return found
+        return [t for t in self.tags_at_head() if tag_version(t, tag_format, name) is not None]
+
+    def tags_at_head(self) -> list[str]:
+        """Every tag pointing at HEAD."""
+        return self._git("tag", "--points-at", "HEAD", "--list").split()
 
     def require_clean(self, what: str, ignored: Collection[str] = ()) -> None:
         """No uncommitted change but for the ``ignored`` paths (build output)."""
@@ -156,10 +151,6 @@ class Git:
             return False
         return True
 
-    def latest_version_tag(self, tag_format: str, name: str = "") -> tuple[str, Version] | None:
-        """The highest version among tags reachable from HEAD that fit ``tag_format``."""
-        return latest_version_tag(self.merged_tags(), tag_format, name)
-
     def commit(self, paths: Sequence[Path], message: str) -> str:
         # `commit -- PATHS` stages through a temporary index: if the commit fails (a hook,
         # no identity), the real index is untouched and restoring the files is enough.
@@ -212,22 +203,3 @@ class Git:
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
-
-
-def latest_version_tag(
-    tags: Iterable[str], tag_format: str, name: str = ""
-) -> tuple[str, Version] | None:
-    """The tag of the highest version among ``tags`` that fit ``tag_format``."""
-    prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-    best: tuple[str, Version] | None = None
-    for tag in tags:
-        if not (tag.startswith(prefix) and tag.endswith(suffix)) or len(tag) <= len(prefix):
-            continue
-        text = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
-        try:
-            version = Version(text)
-        except InvalidVersion:
-            continue
-        if best is None or version > best[1]:
-            best = (tag, version)
-    return best

@@ -139,9 +139,10 @@ def plan_package(
     from releasekit.project import current_version, load_project
     from releasekit.targets import index_client
 
-    project = load_project(package.root, package.config)
-    config, tags, _ = release_tags(package.root, package.config, project.name, runner)
-    version = str(current_version(project, config, runner, tags=tags))
+    project = load_project(package.root, package.config, runner)
+    tags = release_tags(package.root, package.config, project.name, runner)
+    config = tags.config
+    version = str(current_version(project, tags))
     client = index_client(repository, read_credentials(repository))
     files = client.release_files(project.name, version)
     return PlanEntry(
