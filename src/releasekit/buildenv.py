@@ -490,7 +490,8 @@ class BuildEnvCache:
         Requirements the backend asks for are fine if the environment satisfies them;
         otherwise CacheUnusable.
         """
-        paths = [_backend_path(tree, p) for p in system.backend_path]
+        for entry in system.backend_path:
+            _backend_path(tree, entry)  # inside the tree, or a clear error
         shim = self._script("backend_hooks.py", _SHIM.read_text(encoding="utf-8"))
         commands: list[list[str]] = []
 
@@ -511,7 +512,7 @@ class BuildEnvCache:
         caller = BuildBackendHookCaller(
             str(tree),
             system.backend,
-            backend_path=paths or None,
+            backend_path=list(system.backend_path) or None,
             runner=run_hook,
             python_executable=str(environment.python),
         )

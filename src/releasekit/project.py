@@ -311,11 +311,11 @@ def _computed_version_notes(
     """When the version the backend computes is a ``__version__`` (or a version tuple) in
     the package (six's setup.py imports it), that file is what bump-version rewrites: say
     so instead."""
-    holding = [loc.description.partition(" in ")[2] for loc in detected if loc.holds(version)]
+    holding = [loc.description for loc in detected if loc.holds(version)]
     if not holding:
         return notes
     return [n for n in notes if n not in backend_notes] + [
-        f"The build backend computes the version ({version}); it is written in "
+        f"The build backend computes the version ({version}); it is the "
         f"{', '.join(holding)}, which bump-version rewrites."
     ]
 

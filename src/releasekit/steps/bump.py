@@ -229,12 +229,12 @@ def _planned_changes(
             text, spans = location.read()
         else:  # a second location in a file already edited (pyproject.toml)
             spans = find_version(text, location.pattern)
-        after = replace_spans(
-            text, spans, location.render(version, text[spans[0].start : spans[0].end])
-        )
+        found = text[spans[0].start : spans[0].end] if spans else ""
+        after = replace_spans(text, spans, location.render(version, found))
         if after == text:
+            line = line_of(text, spans[0]) if spans else 1
             raise ProjectError(
-                f"Writing {version} into {location.where(project.root, line_of(text, spans[0]))} "
+                f"Writing {version} into {location.where(project.root, line)} "
                 f"({location.description}) would not change it.",
                 "Check that the file holds the current version in the expected form.",
             )
