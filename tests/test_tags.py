@@ -75,7 +75,8 @@ def test_the_plan_tags_the_way_the_existing_tags_are_written(
     plan = resolve_plan(root, load_config(root, env={}), RecordingRunner(), bump="patch")
 
     assert plan.tag == new_tag
-    assert plan.latest_tag is not None and plan.latest_tag[0] == tag
+    assert plan.latest_tag is not None
+    assert plan.latest_tag[0] == tag
     assert f"is learned from the tag {tag}," in plan.project.notes[-1]
 
 

@@ -31,6 +31,7 @@ from releasekit.errors import CommandError, ConfigError, ProjectError, VcsError
 from releasekit.runner import Runner, SubprocessRunner
 from releasekit.setup_files import legacy_metadata
 from releasekit.tags import tag_shape, tag_version
+from releasekit.tools import find_uv
 from releasekit.vcs import Git
 from releasekit.version_files import (
     WHOLE_FILE,
@@ -425,14 +426,14 @@ def backend_metadata(root: Path, config: ReleaseConfig, runner: Runner) -> dict[
     in the cached build environment (made with uv when found, else pip) through
     ``runner``, stopped after METADATA_TIMEOUT. What the hook leaves in the tree
     (setuptools' ``*.egg-info``) is removed: the tree stays as it was."""
-    uv = shutil.which("uv")
+    uv = find_uv()
     before = set(byproducts_in(root))
     try:
         cache = BuildEnvCache(
             cache_dir(config.build_cache_dir, root),
             runner,
             installer="uv" if uv else "pip",
-            uv=uv,
+            uv=uv.path if uv else None,
             ttl=config.build_cache_ttl,
             project=root,
         )

@@ -68,7 +68,9 @@ class VersionLocation:
             text = self.path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return False
-        return bool(find_version(text, self.pattern))
+        # A string that is no version at all ("." of ".".join(...)) is not a version.
+        spans = find_version(text, self.pattern)
+        return bool(spans) and all(text[s.start : s.end][:1].isdigit() for s in spans)
 
     def versions(self) -> list[tuple[str, int]]:
         """Each version written here, as a version string, with its line number."""
