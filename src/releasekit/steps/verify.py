@@ -425,10 +425,11 @@ def install_and_check(
         hashes = " ".join(f"--hash=sha256:{a.sha256}" for a in artifacts)
         pinned.write_text(f"{name}=={version} {hashes}\n", encoding="utf-8")
         # Index URLs travel in the environment: they may carry credentials.
+        release_only = ["--no-deps", "--require-hashes", "-r", str(pinned)]
         _install(
             runner,
-            [*install, "--no-deps", "--require-hashes", "-r", str(pinned)],
-            {**_index_env(uv is not None, index_url), **_no_cooldown()},
+            [*install, *_no_cooldown(uv is not None, name), *release_only],
+            {**_index_env(uv is not None, index_url), **_no_cooldown_env(uv is not None)},
             repository,
         )
         requirements = json.loads(runner.run([str(python), "-c", _REQUIRES, name]))
@@ -454,13 +455,22 @@ def install_and_check(
     return InstallCheck("uv" if uv else "pip", probe["version"], tuple(imported)), notes
 
 
-def _no_cooldown() -> dict[str, str]:
-    """Installer settings that accept files uploaded up to a day from now: a release-age
-    cooldown (pip's ``--uploaded-prior-to``, uv's ``exclude-newer``, in the user's
-    environment or configuration) would refuse the release just uploaded."""
+def _no_cooldown(uv: bool, name: str) -> list[str]:
+    """uv's options that exempt the release from a release-age cooldown (``exclude-newer``
+    in the user's environment; configuration files are not read, see _index_env): it was
+    uploaded a moment ago, and an index without upload times would hide it altogether."""
+    if uv and os.environ.get("UV_EXCLUDE_NEWER"):
+        return ["--exclude-newer-package", f"{name}=false"]
+    return []
+
+
+def _no_cooldown_env(uv: bool) -> dict[str, str]:
+    """pip's cooldown (``--uploaded-prior-to`` as PIP_UPLOADED_PRIOR_TO; pip.conf is not
+    read) moved to a day from now for the release's install."""
+    if uv or not os.environ.get("PIP_UPLOADED_PRIOR_TO"):
+        return {}
     tomorrow = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-    stamp = tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"PIP_UPLOADED_PRIOR_TO": stamp, "UV_EXCLUDE_NEWER": stamp}
+    return {"PIP_UPLOADED_PRIOR_TO": tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _under_extra(requirement: str) -> bool:
