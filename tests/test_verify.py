@@ -50,3 +50,21 @@ def test_install_notes_a_module_that_needs_an_extra_despite_a_release_age_cooldo
         "import rk_opt_server needs rk_not_installed_web, which rk-opt declares only as an "
         "optional dependency (rk-not-installed-web>=1; extra == 'server'): not imported"
     ]
+
+
+def test_install_imports_the_import_names_the_wheel_declares(
+    tmp_path: Path, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Import-Name (Metadata 2.5) says rk_named; the wheel's other top-level package is
+    not something a user imports."""
+    root = git_init(Path(shutil.copytree(PROJECTS / "import-names", tmp_path / "rk-named")))
+    common = ["--project", str(root), "--repository-url", pypiserver.upload_url]
+    assert main(["build", "--project", str(root)]) == ExitCode.OK
+    assert main(["upload", *common]) == ExitCode.OK
+    capsys.readouterr()
+
+    code = main(["verify", "--install", "--timeout", "30", "--json", *common])
+
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert json.loads(out)["install"]["imported"] == ["rk_named"]
