@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -460,6 +461,21 @@ class BuildEnvCache:
                 self._interpreter = json.loads(output)
         return self._interpreter
 
+    def _requires_file(
+        self, environment: BuildEnvironment, system: BuildSystem, tree: Path
+    ) -> Path:
+        """Where the backend's answer to get_requires_for_build_wheel is kept for these
+        build files (pyproject.toml, setup.py, setup.cfg) in this environment."""
+        digest = hashlib.sha256(
+            json.dumps([environment.key, system.backend, system.backend_path]).encode()
+        )
+        for name in ("pyproject.toml", "setup.py", "setup.cfg"):
+            with contextlib.suppress(OSError):
+                digest.update(name.encode() + b"\0" + (tree / name).read_bytes())
+        path = self.root / "requires" / f"{digest.hexdigest()[:32]}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
     def _script(self, name: str, source: str) -> Path:
         """``source`` as a file of its own directory (sys.path[0] of a script is its
         directory: nothing else there can shadow what the backend imports)."""
@@ -493,7 +509,7 @@ class BuildEnvCache:
         for entry in system.backend_path:
             _backend_path(tree, entry)  # inside the tree, or a clear error
         shim = self._script("backend_hooks.py", _SHIM.read_text(encoding="utf-8"))
-        commands: list[list[str]] = []
+        commands: dict[str, list[str]] = {}  # by hook name
 
         def run_hook(
             cmd: Sequence[str],
@@ -501,7 +517,7 @@ class BuildEnvCache:
             extra_environ: Mapping[str, str] | None = None,
         ) -> None:
             command = [cmd[0], str(shim), f"{timeout:g}", *cmd[1:]]
-            commands.append(command)
+            commands[cmd[2]] = command
             self.runner.run(
                 command,
                 env=_backend_environment(environment, {**env, **(extra_environ or {})}),
@@ -517,35 +533,70 @@ class BuildEnvCache:
             python_executable=str(environment.python),
         )
         hook_kind = "wheel" if kind == "metadata" else kind
-        try:
-            requires = list(getattr(caller, f"get_requires_for_build_{hook_kind}")({}))
-            missing = unsatisfied(
-                [r for r in requires if r not in system.requires],
-                environment.pins,
-                environment.markers,
-            )
-            if missing:
-                raise CacheUnusable(
-                    f"the backend asks for build requirements the environment lacks "
-                    f"({', '.join(missing)})"
-                )
+
+        def build() -> str:
             if kind == "metadata":
-                name = caller.prepare_metadata_for_build_wheel(str(outdir), {})
-            else:
-                name = getattr(caller, f"build_{kind}")(str(outdir), {})
-        except CommandError as exc:
-            if exc.returncode == TIMED_OUT:
-                raise CommandError(
-                    f"The build backend ({system.backend}) did not answer within {timeout:g} s "
-                    "and was stopped.",
-                    "Find out why it hangs (run python -m build by hand).",
-                    returncode=exc.returncode,
-                    output=exc.output,
-                ) from None
-            raise
-        except (BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
-            raise CacheUnusable(f"the backend cannot be called this way ({exc!r})") from None
-        return str(name), commands[-1]
+                return str(caller.prepare_metadata_for_build_wheel(str(outdir), {}))
+            return str(getattr(caller, f"build_{kind}")(str(outdir), {}))
+
+        # Asked side by side (each hook is a new process that imports the backend, ~1 s
+        # for setuptools): what the build makes is used only if the environment has
+        # every requirement the backend asks for. For metadata alone, the answer given
+        # for the same build files in the same environment is remembered.
+        remembered = self._requires_file(environment, system, tree) if kind == "metadata" else None
+        known = _read_requires(remembered) if remembered is not None else None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            asked = (
+                None
+                if known is not None
+                else pool.submit(getattr(caller, f"get_requires_for_build_{hook_kind}"), {})
+            )
+            failure: BaseException | None = None
+            try:
+                name = build()
+            except (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
+                failure = exc
+            requires = known or []
+            if asked is not None:
+                try:
+                    requires = list(asked.result())
+                except (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
+                    failure = failure or exc
+                else:
+                    if remembered is not None:
+                        _write_atomically(remembered, json.dumps(requires))
+        missing = unsatisfied(
+            [r for r in requires if r not in system.requires], environment.pins, environment.markers
+        )
+        if missing:
+            raise CacheUnusable(
+                f"the backend asks for build requirements the environment lacks "
+                f"({', '.join(missing)})"
+            )
+        if isinstance(failure, CommandError) and failure.returncode == TIMED_OUT:
+            raise CommandError(
+                f"The build backend ({system.backend}) did not answer within {timeout:g} s "
+                "and was stopped.",
+                "Find out why it hangs (run python -m build by hand).",
+                returncode=failure.returncode,
+                output=failure.output,
+            ) from None
+        if isinstance(failure, CommandError):
+            raise failure
+        if failure is not None:
+            raise CacheUnusable(f"the backend cannot be called this way ({failure!r})") from None
+        hook = "prepare_metadata_for_build_wheel" if kind == "metadata" else f"build_{kind}"
+        return name, commands[hook]
+
+
+def _read_requires(path: Path) -> list[str] | None:
+    try:
+        answer = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(answer, list) or not all(isinstance(r, str) for r in answer):
+        return None
+    return answer
 
 
 def _backend_environment(environment: BuildEnvironment, env: Mapping[str, str]) -> dict[str, str]:

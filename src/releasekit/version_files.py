@@ -6,7 +6,9 @@ and version tuples found in the package without being configured.
 from __future__ import annotations
 
 import ast
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -241,30 +243,32 @@ def detected_versions(root: Path, name: str, known: set[Path]) -> list[VersionLo
     """What the package writes the version in without it being configured: a literal
     ``__version__`` in its version modules, and version tuples (``version_info = (1, 2,
     3)``) there and in the ``known`` files (those configured)."""
-    files = [p / module for p in _packages(root, name) for module in _VERSION_MODULES]
     import_name = re.sub(r"[-.]+", "_", name)
-    files += [root / f"{import_name}.py", root / "src" / f"{import_name}.py"]
+    modules = [
+        p / module for p in _packages(root, name) for module in _entries(p, _VERSION_MODULES)
+    ]
+    modules += [
+        d / f"{import_name}.py" for d in (root, root / "src") if _entries(d, [f"{import_name}.py"])
+    ]
     detected = []
-    seen = {p.resolve() for p in known}
-    for file in files:
-        if not file.is_file() or file.resolve() in seen:
+    seen: set[str] = set()
+    for file in [*known, *modules]:
+        key = os.path.normpath(file)
+        if key in seen:
             continue
-        seen.add(file.resolve())
-        text = file.read_text(encoding="utf-8", errors="replace")
-        spans = find_version(text, _DUNDER_VERSION)
-        if spans and all(_is_version(text[s.start : s.end]) for s in spans):
-            where = file.relative_to(root).as_posix()
-            detected.append(
-                VersionLocation(file, f"__version__ in {where}", _DUNDER_VERSION, detected=True)
-            )
-    for file in sorted(seen):
-        text = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else ""
+        seen.add(key)
+        try:
+            text = file.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        where = _relative(file, root)
+        if file not in known:
+            spans = find_version(text, _DUNDER_VERSION)
+            if spans and all(_is_version(text[s.start : s.end]) for s in spans):
+                detected.append(
+                    VersionLocation(file, f"__version__ in {where}", _DUNDER_VERSION, detected=True)
+                )
         for match in _VERSION_TUPLE.finditer(text):
-            where = (
-                file.relative_to(root.resolve()).as_posix()
-                if file.is_relative_to(root.resolve())
-                else str(file)
-            )
             pattern = re.compile(r"^[ \t]*" + re.escape(match["name"]) + _TUPLE_VALUE, re.MULTILINE)
             detected.append(
                 VersionLocation(
@@ -272,6 +276,22 @@ def detected_versions(root: Path, name: str, known: set[Path]) -> list[VersionLo
                 )
             )
     return detected
+
+
+def _entries(directory: Path, names: Sequence[str]) -> list[str]:
+    """Those of ``names`` in ``directory`` (one listing instead of a stat per name)."""
+    try:
+        present = set(os.listdir(directory))
+    except OSError:
+        return []
+    return [n for n in names if n in present]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 _DUNDER_VERSION = re.compile(r"^__version__[ \t]*(?::[^=\n]*)?=[ \t]*" + QUOTED, re.MULTILINE)
@@ -291,22 +311,18 @@ def _packages(root: Path, name: str) -> list[Path]:
     a sub-package of a namespace package), and every package in src/, namespace
     packages (directories without ``__init__.py``) searched through."""
     import_name = re.sub(r"[-.]+", "_", name)
-    dotted = [part for part in re.split(r"[-_.]+", name) if part]
-    candidates: list[Path] = []
-    for base in (root / "src", root):
-        candidates += [
-            base / import_name,
-            base / import_name.lower(),
-            base.joinpath(*dotted),
-            base.joinpath(*(part.lower() for part in dotted)),
-        ]
-    packages = [c for c in candidates if c != root and (c / "__init__.py").is_file()]
-    packages += _packages_under(root / "src", depth=3)
-    unique: list[Path] = []
-    for package in packages:
-        if package not in unique:
-            unique.append(package)
-    return unique
+    dotted = "/".join(part for part in re.split(r"[-_.]+", name) if part)
+    relative = dict.fromkeys([import_name, import_name.lower(), dotted, dotted.lower()])
+    packages = [
+        base / r
+        for base in (root / "src", root)
+        for r in relative
+        if r and (base / r / "__init__.py").is_file()
+    ]
+    for package in _packages_under(root / "src", depth=3):
+        if package not in packages:
+            packages.append(package)
+    return packages
 
 
 def _packages_under(directory: Path, depth: int) -> list[Path]:
