@@ -561,7 +561,7 @@ class BuildEnvCache:
                 try:
                     requires = list(asked.result())
                 except (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
-                    failure = failure or exc
+                    failure = exc if failure is None or _timed_out(exc) else failure
                 else:
                     if remembered is not None:
                         _write_atomically(remembered, json.dumps(requires))
@@ -573,7 +573,7 @@ class BuildEnvCache:
                 f"the backend asks for build requirements the environment lacks "
                 f"({', '.join(missing)})"
             )
-        if isinstance(failure, CommandError) and failure.returncode == TIMED_OUT:
+        if isinstance(failure, CommandError) and _timed_out(failure):
             raise CommandError(
                 f"The build backend ({system.backend}) did not answer within {timeout:g} s "
                 "and was stopped.",
@@ -587,6 +587,10 @@ class BuildEnvCache:
             raise CacheUnusable(f"the backend cannot be called this way ({failure!r})") from None
         hook = "prepare_metadata_for_build_wheel" if kind == "metadata" else f"build_{kind}"
         return name, commands[hook]
+
+
+def _timed_out(failure: BaseException) -> bool:
+    return isinstance(failure, CommandError) and failure.returncode == TIMED_OUT
 
 
 def _read_requires(path: Path) -> list[str] | None:
