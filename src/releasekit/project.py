@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 # The files that make a directory a project, nearest first when looking upward.
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+# Files that hold metadata, not code: a version there may also be a package's __version__.
+METADATA_FILES = frozenset(PROJECT_FILES)
 # The changelog's usual names, the first found is used.
 CHANGELOG_NAMES = tuple(
     f"{stem}{suffix}"
@@ -197,9 +199,14 @@ def load_project(root: Path, config: ReleaseConfig, runner: Runner | None = None
         described = f"version-files pattern {extra.pattern!r}" if extra.pattern else "version-files"
         locations.append(VersionLocation(root / extra.path, described, pattern))
     if not vcs:
-        # Also where the backend computes it: setup.py often passes pkg.__version__ on.
+        # A version in a metadata file, or one the backend computes (setup.py often passes
+        # pkg.__version__ on), may also be a __version__ of the package; in a module it is
+        # that module's. Version tuples sit beside either.
         known = {loc.path for loc in locations} | {loc.path for loc in computed}
-        detected = detected_versions(root, name, known)
+        in_metadata = any(p.name in METADATA_FILES for p in known)
+        detected = detected_versions(
+            root, name, known, search_package=in_metadata or metadata_version is not None
+        )
         locations.extend(detected)
         if metadata_version is not None:
             notes = _computed_version_notes(root, notes, backend_notes, detected, metadata_version)

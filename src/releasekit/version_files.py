@@ -239,17 +239,19 @@ def assignment_location(path: Path, attribute: str, description: str) -> Version
 # --- __version__ found in the package ---------------------------------------------------
 
 
-def detected_versions(root: Path, name: str, known: set[Path]) -> list[VersionLocation]:
+def detected_versions(
+    root: Path, name: str, known: set[Path], *, search_package: bool = True
+) -> list[VersionLocation]:
     """What the package writes the version in without it being configured: a literal
-    ``__version__`` in its version modules, and version tuples (``version_info = (1, 2,
-    3)``) there and in the ``known`` files (those configured)."""
+    ``__version__`` in its version modules (with ``search_package``), and version tuples
+    (``version_info = (1, 2, 3)``) there and in the ``known`` files (those configured)."""
     import_name = re.sub(r"[-.]+", "_", name)
-    modules = [
-        p / module for p in _packages(root, name) for module in _entries(p, _VERSION_MODULES)
-    ]
-    modules += [
-        d / f"{import_name}.py" for d in (root, root / "src") if _entries(d, [f"{import_name}.py"])
-    ]
+    modules: list[Path] = []
+    if search_package:
+        for package in _packages(root, name):
+            modules += [package / module for module in _entries(package, _VERSION_MODULES)]
+        for directory in (root, root / "src"):
+            modules += [directory / m for m in _entries(directory, [f"{import_name}.py"])]
     detected = []
     seen: set[str] = set()
     for file in [*known, *modules]:
