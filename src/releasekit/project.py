@@ -30,7 +30,6 @@ from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ConfigError, ProjectError, VcsError
 from releasekit.runner import Runner, SubprocessRunner
 from releasekit.setup_files import legacy_metadata
-from releasekit.tags import tag_shape, tag_version
 from releasekit.tools import find_uv
 from releasekit.vcs import Git
 from releasekit.version_files import (
@@ -353,27 +352,22 @@ def _ask_backend(
 def _follows_tags(root: Path, version: str, runner: Runner) -> bool:
     """The version the backend computed comes from git: it carries HEAD's commit
     (``1.2.4.dev3+g1a2b3c4``, what setuptools-scm, hatch-vcs, versioneer, dunamai and
-    their kin build between releases), or it is the version of a tag on HEAD."""
+    their kin build between releases). At a tagged HEAD they say the tag's version alone,
+    which a version computed from a file could say too: not taken as proof."""
+    try:
+        local = Version(version).local or ""
+    except InvalidVersion:
+        return False
+    if not local:
+        return False
     git = Git(runner, root)
     if not git.is_repository():
         return False
     try:
         head = git.head()
-        at_head = git.tags_at_head()
     except CommandError:
         return False  # no commit yet
-    try:
-        parsed = Version(version)
-    except InvalidVersion:
-        return False
-    local = parsed.local or ""
-    if any(len(part) >= 7 and head.startswith(part) for part in _hex_runs(local)):
-        return True
-    for tag in at_head:
-        shape = tag_shape(tag, "")
-        if shape is not None and tag_version(tag, shape) == parsed:
-            return True
-    return False
+    return any(len(part) >= 7 and head.startswith(part) for part in _hex_runs(local))
 
 
 def _hex_runs(local: str) -> list[str]:
