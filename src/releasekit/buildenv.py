@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pyproject_hooks import (
     BackendUnavailable,
@@ -502,6 +502,8 @@ class BuildEnvCache:
         ``prepare_metadata_for_build_wheel``), each in a new process of the environment's
         python in ``tree``, through pyproject_hooks and the runner; the file name built,
         and the command. Each hook is stopped after ``timeout`` seconds (0: no limit).
+        pyproject_hooks' public API runs one hook per process; releasekit's shim
+        (backend_hooks.py) starts each, removing the user's settings that would leak in.
 
         Requirements the backend asks for are fine if the environment satisfies them;
         otherwise CacheUnusable.
@@ -539,54 +541,73 @@ class BuildEnvCache:
                 return str(caller.prepare_metadata_for_build_wheel(str(outdir), {}))
             return str(getattr(caller, f"build_{kind}")(str(outdir), {}))
 
-        # Asked side by side (each hook is a new process that imports the backend, ~1 s
-        # for setuptools): what the build makes is used only if the environment has
-        # every requirement the backend asks for. For metadata alone, the answer given
-        # for the same build files in the same environment is remembered.
-        remembered = self._requires_file(environment, system, tree) if kind == "metadata" else None
-        known = _read_requires(remembered) if remembered is not None else None
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            asked = (
-                None
-                if known is not None
-                else pool.submit(getattr(caller, f"get_requires_for_build_{hook_kind}"), {})
-            )
-            failure: BaseException | None = None
+        hooks = (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation)
+        ask = getattr(caller, f"get_requires_for_build_{hook_kind}")
+        failure: BaseException | None = None
+        name = ""
+        if kind != "metadata":
+            # One after the other: both run the backend in the tree (setuptools writes its
+            # egg-info there for each), and nothing is built for an environment that lacks
+            # what the backend asks for.
             try:
-                name = build()
-            except (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
+                requires = list(ask({}))
+                if not _lacking(requires, system, environment):
+                    name = build()
+            except hooks as exc:
                 failure = exc
-            requires = known or []
-            if asked is not None:
+                requires = []
+        else:
+            # Each hook is a new process that imports the backend (~1 s for setuptools):
+            # the answer to get_requires for the same build files in the same environment
+            # is remembered, and asked side by side with the metadata the first time.
+            remembered = self._requires_file(environment, system, tree)
+            known = _read_requires(remembered)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                asked = None if known is not None else pool.submit(ask, {})
                 try:
-                    requires = list(asked.result())
-                except (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation) as exc:
-                    failure = exc if failure is None or _timed_out(exc) else failure
-                else:
-                    if remembered is not None:
+                    name = build()
+                except hooks as exc:
+                    failure = exc
+                requires = known or []
+                if asked is not None:
+                    try:
+                        requires = list(asked.result())
+                    except hooks as exc:
+                        failure = exc if failure is None or _timed_out(exc) else failure
+                    else:
                         _write_atomically(remembered, json.dumps(requires))
-        missing = unsatisfied(
-            [r for r in requires if r not in system.requires], environment.pins, environment.markers
-        )
+        missing = _lacking(requires, system, environment)
         if missing:
             raise CacheUnusable(
                 f"the backend asks for build requirements the environment lacks "
                 f"({', '.join(missing)})"
             )
-        if isinstance(failure, CommandError) and _timed_out(failure):
-            raise CommandError(
-                f"The build backend ({system.backend}) did not answer within {timeout:g} s "
-                "and was stopped.",
-                "Find out why it hangs (run python -m build by hand).",
-                returncode=failure.returncode,
-                output=failure.output,
-            ) from None
-        if isinstance(failure, CommandError):
-            raise failure
         if failure is not None:
-            raise CacheUnusable(f"the backend cannot be called this way ({failure!r})") from None
+            _raise(failure, system, timeout)
         hook = "prepare_metadata_for_build_wheel" if kind == "metadata" else f"build_{kind}"
         return name, commands[hook]
+
+
+def _lacking(
+    requires: Sequence[str], system: BuildSystem, environment: BuildEnvironment
+) -> list[str]:
+    """What the backend asks for beyond [build-system] requires that the pins lack."""
+    extra = [r for r in requires if r not in system.requires]
+    return unsatisfied(extra, environment.pins, environment.markers)
+
+
+def _raise(failure: BaseException, system: BuildSystem, timeout: float) -> NoReturn:
+    if isinstance(failure, CommandError) and _timed_out(failure):
+        raise CommandError(
+            f"The build backend ({system.backend}) did not answer within {timeout:g} s "
+            "and was stopped.",
+            "Find out why it hangs (run python -m build by hand).",
+            returncode=failure.returncode,
+            output=failure.output,
+        ) from None
+    if isinstance(failure, CommandError):
+        raise failure
+    raise CacheUnusable(f"the backend cannot be called this way ({failure!r})") from None
 
 
 def _timed_out(failure: BaseException) -> bool:
