@@ -462,13 +462,13 @@ class BuildEnvCache:
         return self._interpreter
 
     def _requires_file(
-        self, environment: BuildEnvironment, system: BuildSystem, tree: Path
+        self, environment: BuildEnvironment, system: BuildSystem, tree: Path, kind: str
     ) -> Path:
-        """Where the backend's answer to get_requires_for_build_wheel is kept for these
-        build files (pyproject.toml, setup.py, setup.cfg) in this environment."""
-        digest = hashlib.sha256(
-            json.dumps([environment.key, system.backend, system.backend_path]).encode()
-        )
+        """Where the backend's answer to get_requires_for_build_KIND is kept for these
+        build files (pyproject.toml, setup.py, setup.cfg) in this environment, with this
+        PATH (a backend may ask for cmake only when there is none)."""
+        material = [environment.key, system.backend, system.backend_path, kind]
+        digest = hashlib.sha256(json.dumps([*material, os.environ.get("PATH", "")]).encode())
         for name in ("pyproject.toml", "setup.py", "setup.cfg"):
             with contextlib.suppress(OSError):
                 digest.update(name.encode() + b"\0" + (tree / name).read_bytes())
@@ -545,37 +545,39 @@ class BuildEnvCache:
         ask = getattr(caller, f"get_requires_for_build_{hook_kind}")
         failure: BaseException | None = None
         name = ""
-        if kind != "metadata":
+        # Each hook is a new process that imports the backend (~1 s for setuptools): the
+        # answer to get_requires for the same build files in the same environment is
+        # remembered, so a build runs the backend once per artifact.
+        remembered = self._requires_file(environment, system, tree, hook_kind)
+        known = _read_requires(remembered)
+        if known is not None or kind != "metadata":
             # One after the other: both run the backend in the tree (setuptools writes its
             # egg-info there for each), and nothing is built for an environment that lacks
             # what the backend asks for.
             try:
-                requires = list(ask({}))
+                requires = known if known is not None else list(ask({}))
+                if known is None:
+                    _write_atomically(remembered, json.dumps(requires))
                 if not _lacking(requires, system, environment):
                     name = build()
             except hooks as exc:
                 failure = exc
-                requires = []
+                requires = known or []
         else:
-            # Each hook is a new process that imports the backend (~1 s for setuptools):
-            # the answer to get_requires for the same build files in the same environment
-            # is remembered, and asked side by side with the metadata the first time.
-            remembered = self._requires_file(environment, system, tree)
-            known = _read_requires(remembered)
+            # The first time, asked side by side with the metadata (written elsewhere).
             with ThreadPoolExecutor(max_workers=1) as pool:
-                asked = None if known is not None else pool.submit(ask, {})
+                asked = pool.submit(ask, {})
                 try:
                     name = build()
                 except hooks as exc:
                     failure = exc
-                requires = known or []
-                if asked is not None:
-                    try:
-                        requires = list(asked.result())
-                    except hooks as exc:
-                        failure = exc if failure is None or _timed_out(exc) else failure
-                    else:
-                        _write_atomically(remembered, json.dumps(requires))
+                try:
+                    requires = list(asked.result())
+                except hooks as exc:
+                    failure = exc if failure is None or _timed_out(exc) else failure
+                    requires = []
+                else:
+                    _write_atomically(remembered, json.dumps(requires))
         missing = _lacking(requires, system, environment)
         if missing:
             raise CacheUnusable(
