@@ -33,6 +33,7 @@ from pyproject_hooks import (
     UnsupportedOperation,
 )
 
+from releasekit import interpreter_facts
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
 
@@ -456,7 +457,8 @@ class BuildEnvCache:
             if os.path.realpath(self.runner.python) == os.path.realpath(sys.executable):
                 self._interpreter = _this_interpreter()
             else:
-                script = self._script("interpreter.py", _FACTS + _PRINT_FACTS)
+                source = Path(interpreter_facts.__file__).read_text(encoding="utf-8")
+                script = self._script("interpreter.py", source)
                 output = self.runner.run([self.runner.python, "-I", "-S", str(script)])
                 self._interpreter = json.loads(output)
         return self._interpreter
@@ -741,9 +743,7 @@ def _this_interpreter() -> dict[str, Any]:
     first initialisation is not thread-safe, and parallel builds ask at once)."""
     with _THIS_INTERPRETER_LOCK:
         if not _THIS_INTERPRETER:
-            namespace: dict[str, Any] = {}
-            exec(_FACTS, namespace)
-            _THIS_INTERPRETER.append(namespace["facts"]())
+            _THIS_INTERPRETER.append(interpreter_facts.facts())
         return dict(_THIS_INTERPRETER[0])
 
 
@@ -830,38 +830,3 @@ def _backend_path(tree: Path, entry: str) -> str:
 def last_line(output: str) -> str:
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return f": {lines[-1].strip()}" if lines else ""
-
-
-# What identifies an interpreter, and its PEP 508 marker environment: stdlib only.
-_FACTS = """\
-def facts():
-    import os, platform, sys, sysconfig
-
-    impl = sys.implementation
-    version = "{0.major}.{0.minor}.{0.micro}".format(impl.version)
-    if impl.version.releaselevel != "final":
-        version += impl.version.releaselevel[0] + str(impl.version.serial)
-    markers = {
-        "implementation_name": impl.name,
-        "implementation_version": version,
-        "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
-        "sys_platform": sys.platform,
-    }
-    base = getattr(sys, "_base_executable", None) or sys.executable
-    return {
-        "version": sys.version,
-        "cache_tag": impl.cache_tag,
-        "platform": sysconfig.get_platform(),
-        "soabi": sysconfig.get_config_var("SOABI") or "",
-        "base": os.path.realpath(base),
-        "markers": markers,
-    }
-"""
-_PRINT_FACTS = "\nimport json\nprint(json.dumps(facts()))\n"

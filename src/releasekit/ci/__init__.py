@@ -427,7 +427,9 @@ def init_ci_workspace(
             "one workflow hands them on under one name.",
             "Give every package the same build.outdir (the default, dist, is simplest).",
         )
-    patterns = sorted({github_tag_pattern(c, load_project(root, c).name) for root, c in packages})
+    patterns = sorted(
+        {github_tag_pattern(c, load_project(root, c, runner).name) for root, c in packages}
+    )
     test_first = config.release_test_first if test_first is None else test_first
     content = github_matrix_workflow(
         config,
