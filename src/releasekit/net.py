@@ -200,7 +200,7 @@ def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
     if not proxy:
         return None
     no_proxy = proxies.get("no", "")
-    if no_proxy and _bypassed(parts.hostname or "", parts.port, no_proxy):
+    if no_proxy and _bypassed(parts.hostname or "", origin(url)[2], no_proxy):
         return None
     return proxy if "://" in proxy else f"http://{proxy}"
 
@@ -472,6 +472,9 @@ class Network:
             raise _failure(exc, watch, url, connect_timeout, answered=True) from None
         finally:
             response.close()
+        if watch.fired:
+            # Cut at the deadline: what arrived may parse as a short answer; it is not one.
+            raise _failure(TimeoutError(), watch, url, connect_timeout, answered=True)
         return Response(
             redact_url(url),
             response.status,
