@@ -420,10 +420,7 @@ def install_and_check(
     from releasekit.tools import find_uv
 
     uv = find_uv()
-    # A public index is read without credentials: its upload token goes nowhere else.
-    index_url = (
-        repository.index_url if repository.public else _with_auth(repository.index_url, credentials)
-    )
+    index_url = installer_index_url(repository, credentials)
     deps_index = dependencies_index(repository, config)
     if deps_index == repository.index_url:
         deps_index = index_url
@@ -518,8 +515,14 @@ def _install(
         ) from None
 
 
-def _with_auth(url: str, credentials: Credentials | None) -> str:
-    if not credentials or not credentials.password or credentials.username == ANONYMOUS:
+def installer_index_url(repository: Repository, credentials: Credentials | None) -> str:
+    """The index URL the installer gets (through its environment, never argv): with the
+    credentials for a private index, without for a public one, whose token is an upload
+    token that no read endpoint may see."""
+    url = repository.index_url
+    if repository.public or not credentials or not credentials.password:
+        return url
+    if credentials.username == ANONYMOUS:
         return url
     parts = urlsplit(url)
     userinfo = (
