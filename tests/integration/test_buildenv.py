@@ -418,7 +418,9 @@ def test_pip_makes_the_environment_when_uv_is_not_used(tmp_path: Path) -> None:
 
 
 def test_a_backend_that_does_not_answer_is_stopped_at_its_deadline(tmp_path: Path) -> None:
-    root = Path(shutil.copytree(Path(__file__).parent / "projects/hanging-backend", tmp_path / "p"))
+    root = Path(
+        shutil.copytree(Path(__file__).parents[1] / "projects/hanging-backend", tmp_path / "p")
+    )
     cache = BuildEnvCache(
         tmp_path / "cache",
         SubprocessRunner(echo=False),

@@ -13,7 +13,7 @@ from layouts import git_init
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
-PROJECTS = Path(__file__).parent / "projects"
+PROJECTS = Path(__file__).parents[1] / "projects"
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])

@@ -16,7 +16,7 @@ from releasekit.config import load_config
 from releasekit.plan import resolve_plan
 from releasekit.tags import tag_shape
 
-PROJECTS = Path(__file__).parent / "projects"
+PROJECTS = Path(__file__).parents[1] / "projects"
 Capsys = pytest.CaptureFixture[str]
 
 
