@@ -109,7 +109,7 @@ def check_release(
         record("PEP 440 version", version_form_problems(plan))
     record("target rules", policy_problems(version, repository, config))
     index = index or index_client(repository, log=runner.log)
-    if config.pypi_rules or repository.public:
+    if config.pypi_rules or repository.pypi_host:
         rules = check_pypi_rules(
             artifacts,
             project.name,
