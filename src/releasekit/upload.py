@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
-from releasekit.artifacts import ATTESTATION_SUFFIX, license_files_dropped
+from releasekit.artifacts import license_files_dropped
 from releasekit.credentials import scrub, secret_forms
 from releasekit.errors import (
     ConfigError,
@@ -824,36 +824,3 @@ def credentials_refused(
     return CredentialsError(
         f"{said_part}: {problem}{source if settings.credentials_source else ''}.", hint
     )
-
-
-# --- attestations (PEP 740) ------------------------------------------------------------
-
-
-def attestation_path(path: Path) -> Path:
-    return path.with_name(path.name + ATTESTATION_SUFFIX)
-
-
-def load_attestation(path: Path, filename: str, sha256: str) -> Mapping[str, object]:
-    """The attestation ``path`` for ``filename``, checked: JSON, and its statement's
-    subject names this very file (name and sha256)."""
-    try:
-        document = json.loads(path.read_bytes())
-        statement = json.loads(base64.b64decode(document["envelope"]["statement"]))
-        subjects = [
-            (s.get("name"), (s.get("digest") or {}).get("sha256")) for s in statement["subject"]
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UploadError(
-            f"{path.name} is not a PEP 740 attestation (JSON with an envelope whose statement "
-            f"names a subject): {exc.__class__.__name__}.",
-            "Delete it and create the attestation again, or build again (which removes it).",
-        ) from None
-    if (filename, sha256) not in subjects:
-        there = ", ".join(f"{n} sha256:{d}" for n, d in subjects) or "no subject"
-        raise UploadError(
-            f"{path.name} attests {there}, not {filename} sha256:{sha256}.",
-            "It belongs to another build: delete it and attest the current files again.",
-        )
-    if not isinstance(document, dict):
-        raise UploadError(f"{path.name} is not a JSON object.", "Create it again.")
-    return document

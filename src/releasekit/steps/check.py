@@ -24,6 +24,7 @@ from releasekit.artifacts import (
     license_files_dropped,
     metadata_bytes,
 )
+from releasekit.attestations import attestation_path, load_attestation
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig
@@ -43,8 +44,6 @@ UNREADABLE = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, tar
 
 def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
     """The attestation files beside the artifacts, and what is wrong with them."""
-    from releasekit.upload import attestation_path, load_attestation
-
     names, problems = [], []
     for artifact in artifacts:
         path = attestation_path(artifact.path)
