@@ -23,7 +23,7 @@ from urllib.parse import quote
 from releasekit.errors import ConfigError, CredentialsError
 from releasekit.files import read_utf8
 from releasekit.repositories import Repository
-from releasekit.trust.oidc import oidc_available
+from releasekit.trust.identity import oidc_available
 
 # The username of an anonymous upload (pypiserver -a . -P .): no Authorization is sent.
 ANONYMOUS = "anonymous"

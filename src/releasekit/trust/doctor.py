@@ -16,7 +16,8 @@ from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, ConfigError
 from releasekit.repositories import PYPI_AUDIENCES
 from releasekit.runner import Runner
-from releasekit.trust.oidc import JobClaims, ci_identity_token
+from releasekit.trust.identity import JobClaims
+from releasekit.trust.oidc import ci_identity_token
 from releasekit.trust.publisher import check_trusted_publishing
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"

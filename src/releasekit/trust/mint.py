@@ -14,14 +14,8 @@ from urllib.parse import urlsplit
 from releasekit.credentials import Secret
 from releasekit.errors import CredentialsError
 from releasekit.repositories import PYPI_AUDIENCES, pypi_host_of
-from releasekit.trust.oidc import (
-    GITHUB_REQUEST_VARIABLES,
-    Answer,
-    IdentityToken,
-    ci_identity_token,
-    exchange_json,
-    pypi_audience,
-)
+from releasekit.trust.identity import GITHUB_REQUEST_VARIABLES, IdentityToken
+from releasekit.trust.oidc import Answer, ci_identity_token, exchange_json, pypi_audience
 
 FAILED = "Trusted publishing failed"
 # Named in a refusal, in this order: what PyPI compared with its trusted publishers.
