@@ -1,21 +1,17 @@
 """The network side of trusted publishing: the job's OIDC token (GitHub's token service,
 or GitLab's ``id_tokens`` variable), PyPI's audience, and the one HTTP exchange all of it
-goes through (:func:`_exchange`): no redirects, a size limit, a deadline, and an answer
-that is not JSON read as such, never as a traceback.
+goes through (:func:`_exchange`, over :mod:`releasekit.net`): no redirects, a size limit,
+a deadline, and an answer that is not JSON read as such, never as a traceback.
 """
 
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.message import Message
-from typing import IO
 from urllib.parse import urlencode, urlsplit
 
+from releasekit.net import Network, NetworkFailure
 from releasekit.trust.identity import GITHUB_REQUEST_VARIABLES, IdentityToken, OidcError
 
 # An OIDC answer is a few kilobytes; anything past this is not one.
@@ -112,25 +108,6 @@ def exchange_json(
 # --- the one HTTP exchange -------------------------------------------------------------
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is answered as it is, never followed: a request of trusted publishing
-    carries a credential (the CI's bearer, the job's identity) meant for one origin."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Message,
-        newurl: str,
-    ) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects())
-
-
 def _exchange(
     url: str,
     *,
@@ -140,65 +117,51 @@ def _exchange(
     secrets: Sequence[str] = (),
     timeout: float = 10.0,
 ) -> Answer:
-    """One request: GET, or POST of ``data`` as JSON. Any status is an :class:`Answer`;
-    no answer at all, a redirect, an answer past :data:`MAX_ANSWER` or past ``timeout``
-    seconds in all is an :class:`OidcError` that names the URL without its query."""
-    deadline = time.monotonic() + timeout
+    """One request through :mod:`releasekit.net`: GET, or POST of ``data`` as JSON, within
+    ``timeout`` seconds in all and :data:`MAX_ANSWER` bytes. Any status is an
+    :class:`Answer`; no (whole) answer, or a redirect, is an :class:`OidcError` naming the
+    URL without its query. Redirects are never followed: each request carries a credential
+    (the CI's bearer, the job's identity) meant for one service."""
     shown = _scrubbed(url.partition("?")[0], secrets)
     body = json.dumps(dict(data)).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
-    request.add_header("Accept", "application/json")
+    sent = {"Accept": "application/json", **(headers or {})}
     if body is not None:
-        request.add_header("Content-Type", "application/json")
+        sent["Content-Type"] = "application/json"
     try:
-        try:
-            response = _OPENER.open(request, timeout=timeout)
-        except urllib.error.HTTPError as error:
-            response = error
-        with response:
-            status = response.status or 0
-            if 300 <= status < 400:
-                location = urlsplit(response.headers.get("Location") or "")
-                raise OidcError(
-                    f"{failed}: {shown} answered HTTP {status}, a redirect to "
-                    f"{_scrubbed(location.scheme + '://' + location.netloc, secrets)}, which "
-                    "releasekit does not follow with the job's credentials.",
-                    "Point the job at the service itself (no proxy or mirror that redirects).",
-                )
-            raw = _read_bounded(response, deadline, timeout, f"{failed}: {shown}")
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "reason", None) or error
+        response = Network().request(
+            "GET" if body is None else "POST",
+            url,
+            deadline=timeout,
+            limit=MAX_ANSWER,
+            headers=sent,
+            body=body,
+            redirects="never",
+            connect_timeout=timeout,
+        )
+    except NetworkFailure as failure:
+        if failure.kind == "too-large":
+            said = f"answered more than {MAX_ANSWER // 1024} KiB, which is no OIDC answer"
+            hint = "Check that the URL is the service itself and not a proxy's or portal's page."
+        elif failure.kind == "deadline":
+            said = f"gave {failure.text}"
+            hint = "Check the network of the CI job; run the job again."
+        else:
+            said = f"could not be reached ({_scrubbed(failure.text, secrets)})"
+            hint = "Check the network of the CI job and the repository's upload-url."
+        raise OidcError(f"{failed}: {shown} {said}.", hint) from None
+    if 300 <= response.status < 400:
+        location = urlsplit(response.location)
         raise OidcError(
-            f"{failed}: could not reach {shown} ({_scrubbed(str(reason), secrets)}).",
-            "Check the network of the CI job and the repository's upload-url.",
-        ) from None
+            f"{failed}: {shown} answered HTTP {response.status}, a redirect to "
+            f"{_scrubbed(f'{location.scheme}://{location.netloc}', secrets)}, which "
+            "releasekit does not follow with the job's credentials.",
+            "Point the job at the service itself (no proxy or mirror that redirects).",
+        )
     try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
+        document = response.json("the answer")
+    except ValueError:
         document = None  # an HTML error page, a proxy's answer: the caller says what was wanted
-    return Answer(status, document)
-
-
-def _read_bounded(response: IO[bytes], deadline: float, timeout: float, what: str) -> bytes:
-    """The body, read a piece at a time so that neither its size nor a trickle of bytes
-    goes past the bounds."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := response.read1(65536):  # type: ignore[attr-defined]
-        size += len(chunk)
-        if size > MAX_ANSWER:
-            raise OidcError(
-                f"{what} answered more than {MAX_ANSWER // 1024} KiB, which is no "
-                "OIDC answer; nothing more was read.",
-                "Check that the URL is the service itself and not a proxy's or portal's page.",
-            )
-        if time.monotonic() > deadline:
-            raise OidcError(
-                f"{what} was still answering after the {timeout:g} s allowed.",
-                "Check the network of the CI job; run the job again.",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return Answer(response.status, document)
 
 
 def _status_text(status: int) -> str:
