@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from release_project import Releasekit
 from releasekit.errors import CredentialsError, ExitCode
 from releasekit.trust.mint import TrustedPublishingToken
+from test_trusted_publisher import make_project
 
 BEARER = "gh-request-token-hostile"
 
@@ -252,3 +255,28 @@ def test_a_deadline_that_passed_before_the_connection_was_made_still_cuts_the_an
     assert raised.value.message.startswith(
         f"Trusted publishing failed: {server.url}/_/oidc/audience gave no"
     )
+
+
+def test_the_doctor_does_not_follow_a_redirect_with_the_bearer_either(
+    start_server: Callable[[], Server],
+    releasekit: Releasekit,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``trusted-publisher --check`` asks for the token through the same exchange."""
+    server, env = pypi_and_github(start_server)
+    elsewhere = start_server()
+    elsewhere.routes = {"/steal": json_answer({"value": IDENTITY})}
+    server.routes["/github-token"] = answer(302, b"", Location=f"{elsewhere.url}/steal")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    project = make_project(tmp_path / "p")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as pyproject:
+        pyproject.write('\n[tool.releasekit.provenance]\nrepository = "acme/widgets"\n')
+
+    code, out, err = releasekit("trusted-publisher", "--check", "--project", project)
+
+    assert code == ExitCode.CREDENTIALS
+    assert elsewhere.seen == []
+    assert "answered HTTP 302, a redirect to " + elsewhere.url in err
+    assert BEARER not in out + err
