@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from packaging.utils import canonicalize_name as normalize_name
+
 from releasekit.errors import ConfigError, CredentialsError
 from releasekit.files import read_utf8
 from releasekit.repositories import Repository
@@ -288,8 +290,6 @@ def inspect_pypi_token(token: str) -> TokenScope | None:
 
 
 def _narrow(current: tuple[str, ...] | None, names: list[object]) -> tuple[str, ...]:
-    from packaging.utils import canonicalize_name as normalize_name
-
     allowed = tuple(normalize_name(str(n)) for n in names)
     return allowed if current is None else tuple(n for n in current if n in allowed)
 
@@ -341,8 +341,6 @@ def check_token_scope(credentials: Credentials, repository: Repository, project:
             f"repository {repository.name!r} is {host}; it would be refused.",
             f"Use a token created on {host}: tokens of PyPI and TestPyPI are not interchangeable.",
         )
-    from packaging.utils import canonicalize_name as normalize_name
-
     if scope.projects is not None and normalize_name(project) not in scope.projects:
         raise CredentialsError(
             f"The token from {credentials.source} may upload only "
