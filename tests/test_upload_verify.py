@@ -38,6 +38,7 @@ from release_project import (
 )
 from releasekit.cli import main
 from releasekit.errors import ExitCode, ReleaseError
+from releasekit.index import IndexClient, ReleaseViews
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.verify import verify_release
 
@@ -431,9 +432,9 @@ def test_verify_gives_a_remote_index_the_whole_timeout_to_list_the_files(
     )
     now = [0.0]
 
-    class EmptyIndex:
-        def release_files(self, name: str, version: str) -> list[Any]:
-            return []
+    class EmptyIndex(IndexClient):
+        def release_views(self, name: str, version: str) -> ReleaseViews:
+            return ReleaseViews([], None)
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
@@ -443,7 +444,7 @@ def test_verify_gives_a_remote_index_the_whole_timeout_to_list_the_files(
             release.plan("test"),
             SubprocessRunner(echo=False),
             remote,
-            index=EmptyIndex(),
+            index=EmptyIndex(remote.index_url),
             clock=lambda: now[0],
             sleep=sleep,
         )

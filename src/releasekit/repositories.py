@@ -62,6 +62,12 @@ class Repository:
         """
         return pypi_host_of(self.upload_url)
 
+    @property
+    def index_is_public(self) -> bool:
+        """Reading is done without credentials: PyPI's pages, also when only the index URL
+        is PyPI's (an upload URL overridden alone), so an upload token never goes there."""
+        return bool(self.pypi_host or pypi_host_of(self.index_url))
+
 
 def pypi_host_of(url: str) -> str:
     """``pypi.org`` or ``test.pypi.org`` for a URL of PyPI or TestPyPI (upload or pages)."""

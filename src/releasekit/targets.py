@@ -8,7 +8,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from releasekit.repositories import Repository, pypi_host_of
+from releasekit.repositories import Repository
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,9 +96,8 @@ def index_client(
     from releasekit.index import IndexClient
 
     auth = None
-    # Reading PyPI needs no credentials: an upload token is never sent where it is not needed,
-    # nor to PyPI's pages when only the index URL is PyPI's (an upload URL overridden alone).
-    if repository.pypi_host or pypi_host_of(repository.index_url):
+    # Reading PyPI needs no credentials: an upload token is never sent where it is not needed.
+    if repository.index_is_public:
         credentials = None
     if credentials and credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
