@@ -267,14 +267,11 @@ def _checked(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
-    from releasekit.credentials import read_credentials
     from releasekit.steps.check import check_release
-    from releasekit.targets import index_client
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    credentials = read_credentials(repository)
-    index = index_client(repository, credentials, log=runner.log)
+    index = plan.target(repository).index(log=runner.log)
     return plan, repository, check_release(plan, runner, repository, index=index)
 
 
@@ -305,12 +302,11 @@ def _upload(
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import read_credentials
     from releasekit.steps.verify import verify_release
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
+    result = verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
 
 

@@ -33,7 +33,6 @@ from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 
 if TYPE_CHECKING:
     from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
@@ -128,9 +127,9 @@ def verify_release(
     timeout = config.verify_timeout if timeout is None else timeout
     # No request may outlast the wait (--timeout 5 ends after about 5 s, whatever the index
     # does), and the client does not retry: polling again is this step's job.
-    index = index or index_client(
-        repository, credentials, timeout=max(1.0, min(10.0, timeout)), retries=0
-    )
+    target = plan.target(repository)
+    credentials = credentials or target.read_credentials()
+    index = index or target.index(timeout=max(1.0, min(10.0, timeout)), retries=0)
     remote, waited, polls = _wait_for_release(
         index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
     )
@@ -418,12 +417,7 @@ def install_and_check(
     from releasekit.tools import find_uv
 
     uv = find_uv()
-    # A public index is read without credentials: its upload token goes nowhere else.
-    index_url = (
-        repository.index_url
-        if repository.index_is_public
-        else _with_auth(repository.index_url, credentials)
-    )
+    index_url = installer_index_url(repository, credentials)
     deps_index = dependencies_index(repository, config)
     if deps_index == repository.index_url:
         deps_index = index_url
@@ -518,8 +512,14 @@ def _install(
         ) from None
 
 
-def _with_auth(url: str, credentials: Credentials | None) -> str:
-    if not credentials or not credentials.password or credentials.username == ANONYMOUS:
+def installer_index_url(repository: Repository, credentials: Credentials | None) -> str:
+    """The index URL the installer gets (through its environment, never argv): with the
+    credentials for a private index, without for a public one, whose token is an upload
+    token that no read endpoint may see."""
+    url = repository.index_url
+    if repository.index_is_public or not credentials or not credentials.password:
+        return url
+    if credentials.username == ANONYMOUS:
         return url
     parts = urlsplit(url)
     userinfo = (
