@@ -351,7 +351,7 @@ def _trusted_publisher(
 ) -> tuple[dict[str, Any], str]:
     workflow = args.workflow.resolve() if args.workflow else None
     if args.check:  # in the publishing job: the OIDC token's claims
-        from releasekit.ci.trusted_publishing import check_trusted_publisher_token
+        from releasekit.trust.doctor import check_trusted_publisher_token
 
         check = check_trusted_publisher_token(
             root,
@@ -362,7 +362,7 @@ def _trusted_publisher(
             repository=args.github_repository,
         )
         return check.to_json(), render.token_check(check)
-    from releasekit.trusted_publisher import check_trusted_publishing
+    from releasekit.trust.publisher import check_trusted_publishing
 
     report = check_trusted_publishing(
         root, config, runner, workflow=workflow, repository=args.github_repository
