@@ -248,7 +248,8 @@ def _planned_changes(
             previous_tag=config.format_tag(str(current), project.name),
             new_tag=config.format_tag(version, project.name),
             unreleased=config.changelog_unreleased,
-            heading=config.changelog_heading,
+            # Set by the project: that form; else the file's own is learned.
+            heading=config.changelog_heading if "changelog-heading" in config.sources else None,
             today=today,
         )
         changes.append(FileChange(project.changelog, before, after, "changelog"))
