@@ -3,6 +3,7 @@ version's section, or find the project's own tool (towncrier, scriv) to write it
 
 from __future__ import annotations
 
+import configparser
 import datetime
 import re
 import shutil
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from releasekit.config import read_toml
 from releasekit.errors import ProjectError
 
 # --- headings ---------------------------------------------------------------------------
@@ -418,11 +420,131 @@ def _ini_has(path: Path, section: str) -> bool:
     return bool(header.search(path.read_text(encoding="utf-8", errors="replace")))
 
 
-def changelog_tool_command(style: str, root: Path, python: str, version: str) -> list[str]:
+# towncrier's fragment types when the configuration names none.
+_TOWNCRIER_TYPES = ("feature", "bugfix", "doc", "removal", "misc")
+# towncrier reads "package:resource" as a template shipped in a package.
+_RESOURCE = re.compile(r"[-\w.]+:[-\w.]+$")
+
+
+@dataclass(frozen=True)
+class ToolSetup:
+    """What the project's changelog tool (towncrier, scriv) will do, read from its
+    configuration without running it: the options that spare it importing the project,
+    the fragments waiting in its directory, and what would make it fail."""
+
+    style: str
+    options: tuple[str, ...]
+    fragment_dir: Path
+    fragments: tuple[Path, ...]
+    problems: tuple[str, ...]
+
+
+def tool_setup(style: str, root: Path) -> ToolSetup:
+    """The setup of towncrier or scriv (``style``) for the project in ``root``."""
+    pyproject = root / "pyproject.toml"
+    document = read_toml(pyproject) if pyproject.is_file() else {}
+    if style == TOWNCRIER:
+        return _towncrier_setup(root, document)
+    return _scriv_setup(root, document)
+
+
+def _towncrier_setup(root: Path, document: dict[str, Any]) -> ToolSetup:
+    own = root / "towncrier.toml"
+    config = read_toml(own) if own.is_file() else document
+    table = config.get("tool", {}).get("towncrier", {})
+    project_name = document.get("project", {}).get("name", "")
+    package = str(table.get("package", "") or "")
+    options: list[str] = []
+    if not table.get("name"):
+        # towncrier imports the package to learn the name (which fails in a src layout
+        # the session has not installed); say the name it would find: recent towncrier
+        # takes the package (or [project] name) as it is, older ones package.title().
+        name = package or project_name if project_name else package.title()
+        if name:
+            options += ["--name", name]
+    problems = []
+    template = str(table.get("template", "") or "")
+    if template and not _RESOURCE.match(template) and not (root / template).is_file():
+        problems.append(f"towncrier's template {template} (tool.towncrier.template) does not exist")
+    directory = table.get("directory")
+    if directory:
+        fragment_dir = root / str(directory)
+    else:
+        fragment_dir = (
+            root / str(table.get("package_dir", ".")) / (package or project_name) / "newsfragments"
+        )
+    types = {str(t.get("directory", "")) for t in table.get("type", []) if isinstance(t, dict)}
+    types |= set(table.get("fragment", {}) if isinstance(table.get("fragment"), dict) else ())
+    types = (types - {""}) or set(_TOWNCRIER_TYPES)
+    fragments = tuple(
+        path
+        for path in _files_under(fragment_dir)
+        if any(part in types for part in path.name.split(".")[1:])
+    )
+    return ToolSetup(TOWNCRIER, tuple(options), fragment_dir, fragments, tuple(problems))
+
+
+def _scriv_setup(root: Path, document: dict[str, Any]) -> ToolSetup:
+    settings: dict[str, str] = {
+        str(k): str(v) for k, v in document.get("tool", {}).get("scriv", {}).items()
+    }
+    for path, sections in (
+        (root / "setup.cfg", ("scriv", "tool:scriv")),
+        (root / "tox.ini", ("scriv", "tool:scriv")),
+        (root / "changelog.d" / "scriv.ini", ("scriv",)),
+    ):
+        if path.is_file():
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read(path, encoding="utf-8")
+            except (configparser.Error, UnicodeDecodeError):
+                continue
+            for section in sections:
+                if parser.has_section(section):
+                    settings.update(parser.items(section))
+    fragment_dir = root / settings.get("fragment_directory", "changelog.d")
+    skip = settings.get("skip_fragments", "README.*")
+    fragments = tuple(
+        path
+        for path in sorted(fragment_dir.glob("*.rst")) + sorted(fragment_dir.glob("*.md"))
+        if not path.match(skip)
+    )
+    problems = []
+    title = settings.get("entry_title_template", "")
+    if title.startswith("file:"):
+        name = title.partition(":")[2].strip()
+        if not (fragment_dir / name).is_file() and not (root / name).is_file():
+            problems.append(
+                f"scriv's entry_title_template names {name}, which is neither in "
+                f"{fragment_dir.relative_to(root).as_posix()}/ nor in the project"
+            )
+    # --no-edit: a git setting (scriv.collect.edit) would open an editor with no terminal;
+    # --no-add: releasekit stages what it changed for the release commit itself.
+    return ToolSetup(SCRIV, ("--no-edit", "--no-add"), fragment_dir, fragments, tuple(problems))
+
+
+def _files_under(directory: Path) -> list[Path]:
+    """The files of a fragment directory and of its section subdirectories."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        path
+        for path in [*directory.iterdir(), *directory.glob("*/*")]
+        if path.is_file()
+        and not path.name.startswith(".")
+        and not path.name.startswith("README")
+        and not path.name.startswith("template")
+    )
+
+
+def changelog_tool_command(
+    style: str, root: Path, python: str, version: str, options: tuple[str, ...] = ()
+) -> list[str]:
     """The command that writes ``version``'s section with the project's own tool.
 
     The tool is the project's, never releasekit's: looked up next to ``python`` (the
-    session's environment), then on PATH.
+    session's environment), then on PATH. ``options`` (from :func:`tool_setup`) spare it
+    importing the project, which a nox session need not have installed.
     """
     argv = {
         TOWNCRIER: ["build", "--version", version, "--yes"],
@@ -430,7 +552,7 @@ def changelog_tool_command(style: str, root: Path, python: str, version: str) ->
     }[style]
     for candidate in (Path(python).parent / style, shutil.which(style)):
         if candidate and Path(candidate).is_file():
-            return [str(candidate), *argv]
+            return [str(candidate), *argv, *options]
     raise ProjectError(
         f"{root.name} keeps its changelog with {style}, which is not installed here "
         f"(looked next to {python} and on PATH).",

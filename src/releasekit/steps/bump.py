@@ -15,8 +15,12 @@ from packaging.version import Version
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
+    SCRIV,
+    TOWNCRIER,
     changelog_tool_command,
+    mentions_version,
     roll_changelog,
+    tool_setup,
     unreleased_is_empty,
 )
 from releasekit.config import ReleaseConfig
@@ -115,37 +119,8 @@ def bump_version(
 
     changes = _planned_changes(project, config, current, version, today)
     notes.extend(project.notes)
-    changelog_command: list[str] = []
-    if project.changelog_style not in (KEEP_A_CHANGELOG, OTHER) and config.changelog is not False:
-        changelog_command = changelog_tool_command(
-            project.changelog_style, root, runner.python, version
-        )
-        notes.append(
-            f"The changelog is written by {project.changelog_style}: "
-            + " ".join(changelog_command[1:])
-            + "."
-        )
-    elif project.changelog is None and config.changelog is True:
-        notes.append(
-            "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
-            "with .md, .rst, .txt or no suffix), so none was written; set changelog = false "
-            "to say there is none, or a path to use another."
-        )
-    elif project.changelog_style == KEEP_A_CHANGELOG and project.changelog is not None:
-        if unreleased_is_empty(
-            project.changelog.read_bytes().decode("utf-8", errors="replace"),
-            config.changelog_unreleased,
-        ):
-            notes.append(
-                f"The [{config.changelog_unreleased}] section of {project.changelog.name} is "
-                f"empty: the {version} section says nothing about what changed."
-            )
-    elif project.changelog_style == OTHER and project.changelog is not None:
-        notes.append(
-            f"{project.changelog.name} has no '## [{config.changelog_unreleased}]' section and "
-            "no towncrier or scriv configuration: it is left as it is (write its entry "
-            "yourself; check warns when the version is not in it)."
-        )
+    changelog_command, said = _changelog_step(project, config, runner.python, version)
+    notes.extend(said)
     git = Git(runner, root)
     in_git = git.is_repository()
     commit = config.commit and in_git and (bool(changes) or bool(changelog_command))
@@ -190,6 +165,83 @@ def bump_version(
         return result
     sha = _apply(project, config, result, git)
     return BumpResult(**{**result.__dict__, "commit_sha": sha})
+
+
+def _changelog_step(
+    project: Project, config: ReleaseConfig, python: str, version: str
+) -> tuple[list[str], list[str]]:
+    """The changelog tool's command (none: the file is rolled here, or left), and notes.
+    Refuses, before anything changes, what would fail once the bump began (a tool's
+    missing template) and, with changelog-required, a release whose changelog would say
+    nothing (an empty or missing Unreleased section, no fragments)."""
+    changelog, style = project.changelog, project.changelog_style
+    if config.changelog is False:
+        return [], []
+    required = config.changelog_required
+    unreleased = config.changelog_unreleased
+    if style in (TOWNCRIER, SCRIV):
+        setup = tool_setup(style, project.root)
+        if setup.problems:
+            raise ProjectError(
+                f"{style} would fail writing the changelog: {'; '.join(setup.problems)}.",
+                f"Fix the {style} configuration (or set changelog = false).",
+            )
+        where = _relative(setup.fragment_dir, project.root)
+        if not setup.fragments:
+            if required:
+                raise ProjectError(
+                    f"There are no {style} fragments in {where}/ to write {version}'s "
+                    "changelog entry from, and changelog-required is set.",
+                    f"Add a fragment for what changed ({style} create), then release.",
+                )
+            if style == SCRIV:  # scriv collect fails on none; there is nothing to collect
+                return [], [f"No scriv fragments in {where}/: the changelog is left as it is."]
+        command = changelog_tool_command(style, project.root, python, version, setup.options)
+        said = [f"The changelog is written by {style}: {' '.join(command[1:])}."]
+        if not setup.fragments:
+            said.append(f"No towncrier fragments in {where}/: it writes 'No significant changes'.")
+        return command, said
+    if changelog is None:
+        if config.changelog is True:
+            return [], [
+                "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+                "with .md, .rst, .txt or no suffix), so none was written; set changelog = "
+                "false to say there is none, or a path to use another."
+            ]
+        return [], []
+    text = changelog.read_bytes().decode("utf-8", errors="replace")
+    if style == KEEP_A_CHANGELOG and unreleased_is_empty(text, unreleased):
+        empty = (
+            f"The [{unreleased}] section of {changelog.name} is empty: the {version} section "
+            "says nothing about what changed"
+        )
+        if required:
+            raise ProjectError(
+                f"{empty}, and changelog-required is set.",
+                f"Write what changed under [{unreleased}], commit it, then release.",
+            )
+        return [], [f"{empty}."]
+    if style == OTHER and not mentions_version(text, version):
+        if required:
+            raise ProjectError(
+                f"{changelog.name} has no '## [{unreleased}]' section and no entry for "
+                f"{version}, and changelog-required is set.",
+                f"Add an '## [{unreleased}]' section (releasekit turns it into {version}'s), "
+                f"or write {version}'s entry yourself; commit it, then release.",
+            )
+        return [], [
+            f"{changelog.name} has no '## [{unreleased}]' section and no towncrier or scriv "
+            "configuration: it is left as it is (write its entry yourself; check warns when "
+            "the version is not in it)."
+        ]
+    return [], []
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _require_computed_version_source(project: Project) -> None:
