@@ -23,7 +23,7 @@ def bump(result: BumpResult) -> str:
     diff = result.diff().rstrip("\n") if result.dry_run else ""
     lines = [diff] if diff else []  # a version in git tags alone changes no file
     lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
-    lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
+    lines += [f"  {c.shown(result.root)}: {c.what}" for c in result.changes]
     if result.commit:
         lines.append(f"  commit: {result.commit_sha or '(would commit)'}")
     if result.tag:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from releasekit.changelog import (
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import read_utf8, transaction
+from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
 from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
@@ -40,8 +42,12 @@ class FileChange:
     after: str
     what: str
 
+    def shown(self, root: Path) -> str:
+        """The path from ``root`` (a workspace's uv.lock is above the project: ../uv.lock)."""
+        return Path(os.path.relpath(self.path, root)).as_posix()
+
     def diff(self, root: Path) -> str:
-        name = self.path.relative_to(root).as_posix()
+        name = self.shown(root)
         return "".join(
             difflib.unified_diff(
                 self.before.splitlines(keepends=True),
@@ -78,10 +84,7 @@ class BumpResult:
             "project": self.project,
             "previous": self.previous,
             "version": self.version,
-            "files": [
-                {"path": c.path.relative_to(self.root).as_posix(), "what": c.what}
-                for c in self.changes
-            ],
+            "files": [{"path": c.shown(self.root), "what": c.what} for c in self.changes],
             "commit": self.commit_sha if not self.dry_run else self.commit,
             "tag": self.tag,
             "notes": list(self.notes),
@@ -117,7 +120,14 @@ def bump_version(
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
-    changes = _planned_changes(project, config, current, version, today)
+    locks = [] if project.vcs_versioned else find_lock_entries(root, project.name)
+    changes = _planned_changes(project, config, current, version, today, locks)
+    notes += [
+        f"{Path(os.path.relpath(lock.path, root)).as_posix()} recorded {project.name} "
+        f"{lock.version}, not {current}: it was stale, and now records {version}."
+        for lock in locks
+        if lock.version not in (str(current), version)
+    ]
     notes.extend(project.notes)
     changelog_command, said = _changelog_step(project, config, runner.python, version)
     notes.extend(said)
@@ -269,6 +279,7 @@ def _planned_changes(
     current: Version,
     version: str,
     today: datetime.date | None,
+    locks: list[LockEntry],
 ) -> list[FileChange]:
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
@@ -287,6 +298,16 @@ def _planned_changes(
             )
         texts[location.path] = after
         whats.setdefault(location.path, []).append(location.description)
+    for entry in locks:
+        if entry.version != version:
+            texts[entry.path] = set_locked_version(
+                read_utf8(entry.path, ProjectError, "The lockfile"),
+                entry.path,
+                project.root,
+                project.name,
+                version,
+            )
+            whats[entry.path] = [f"{project.name}'s own version in the lockfile"]
     originals = {path: path.read_bytes().decode("utf-8") for path in texts}
     changes = [
         FileChange(path, originals[path], texts[path], ", ".join(whats[path])) for path in texts
@@ -331,6 +352,11 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
             paths = list(contents)
             if tool is not None:
                 paths += [p for p in tool.run() if p not in paths]
+            for change in result.changes:
+                if change.path.name == "uv.lock":
+                    lock_with_uv(
+                        change.path, project.root, project.name, result.version, git.runner
+                    )
             if result.commit:
                 sha = git.commit(paths, config.commit_message.format(**fields))
                 committed = True
