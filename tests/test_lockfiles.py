@@ -10,7 +10,10 @@ import pytest
 
 from layouts import git_init, write
 from releasekit.cli import main
+from releasekit.config import load_config
 from releasekit.errors import ExitCode
+from releasekit.lockfiles import stale_locks
+from releasekit.project import load_project
 from releasekit.tools import find_uv
 
 PYPROJECT = """\
@@ -168,3 +171,12 @@ def test_a_lockfile_that_cannot_be_read_is_refused_before_anything_changes(
     assert "so the bump cannot keep the project's version in it in step" in err
     assert git(root, "status", "--porcelain") == ""
     assert 'version = "1.2.3"' in (root / "pyproject.toml").read_text()
+
+
+def test_check_says_a_lockfile_left_at_another_version(tmp_path: Path) -> None:
+    root = project(tmp_path, {"uv.lock": UV_LOCK.replace('"1.2.3"', '"1.2.2"', 1)})
+
+    assert stale_locks(load_project(root, load_config(root, env={})), "1.2.3") == [
+        "uv.lock records demo-lock 1.2.2, the release is 1.2.3: `uv sync --locked` (or "
+        "pdm/poetry's check) fails on it; lock again and commit it (bump-version does)"
+    ]

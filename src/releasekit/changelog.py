@@ -9,10 +9,13 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from releasekit.config import read_toml
 from releasekit.errors import ProjectError
+
+if TYPE_CHECKING:
+    from releasekit.project import Project
 
 # --- headings ---------------------------------------------------------------------------
 
@@ -567,3 +570,17 @@ def mentions_version(text: str, version: str) -> bool:
         re.search(r"(?<![0-9A-Za-z.])v?" + re.escape(version) + r"(?![0-9A-Za-z])", text)
         is not None
     )
+
+
+def changelog_mentions(project: Project, version: str) -> list[str]:
+    """What check says when the project's changelog does not mention ``version``."""
+    if project.changelog is None:
+        return []
+    text = project.changelog.read_bytes().decode("utf-8", errors="replace")
+    if mentions_version(text, version):
+        return []
+    tool = project.changelog_style in (TOWNCRIER, SCRIV)
+    return [
+        f"{project.changelog.name} does not mention {version}"
+        + (f" (run {project.changelog_style} to write its entry, or bump-version)" if tool else "")
+    ]

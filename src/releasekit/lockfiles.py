@@ -9,17 +9,21 @@ the file is parsed (tomllib) to find the entry and again to prove the edit.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
 from releasekit.tools import find_uv
+
+if TYPE_CHECKING:
+    from releasekit.project import Project
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -147,3 +151,17 @@ def lock_with_uv(path: Path, root: Path, name: str, version: str, runner: Runner
             f"After uv lock, {path} does not record {name} {version}; every file was restored.",
             "Run uv lock yourself to see why, then bump again.",
         )
+
+
+def stale_locks(project: Project, version: str) -> list[str]:
+    """What check says of lockfiles that record the project at another version than the
+    one released (the next ``uv sync --locked`` fails on them)."""
+    if project.vcs_versioned:
+        return []
+    return [
+        f"{Path(os.path.relpath(lock.path, project.root)).as_posix()} records "
+        f"{project.name} {lock.version}, the release is {version}: `uv sync --locked` (or "
+        "pdm/poetry's check) fails on it; lock again and commit it (bump-version does)"
+        for lock in find_lock_entries(project.root, project.name)
+        if lock.version != version
+    ]

@@ -116,6 +116,14 @@ def run_preflight(
     metadata, metadata_notes = source_metadata_problems(plan)
     notes.extend(metadata_notes)
     record("metadata from the source", metadata)
+    if not plan.bump:  # a bump writes both; its own refusals run in release's pre-flight
+        from releasekit.changelog import changelog_mentions
+        from releasekit.lockfiles import stale_locks
+
+        said = changelog_mentions(plan.project, str(plan.version))
+        if plan.config.changelog_required:
+            record("changelog", said)
+        notes.extend(stale_locks(plan.project, str(plan.version)))
     return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
 
 

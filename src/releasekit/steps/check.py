@@ -26,13 +26,14 @@ from releasekit.artifacts import (
     license_files_dropped,
     metadata_bytes,
 )
-from releasekit.changelog import mentions_version
+from releasekit.changelog import changelog_mentions
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, ReleaseError
+from releasekit.lockfiles import stale_locks
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
-from releasekit.project import Project, normalize_name
+from releasekit.project import normalize_name
 from releasekit.repositories import Repository
 from releasekit.rules.description import (
     DESCRIPTION_CHECKS,
@@ -127,11 +128,12 @@ def check_release(
         notes.extend(rules.notes)
     if any(location.detected for location in project.locations):
         record("__version__ in the package", project.stale_locations(str(version)))
-    changelog_problems = _changelog_problems(project, str(version))
+    changelog_problems = changelog_mentions(project, str(version))
     if config.changelog_required:
         record("changelog", changelog_problems)
     else:
         warnings.extend(changelog_problems)
+    warnings.extend(stale_locks(project, str(version)))
     attested, problems = _attestations(artifacts)
     if attested:
         record("attestations", problems)
@@ -335,19 +337,3 @@ def version_form_problems(plan: ReleasePlan) -> list[str]:
             "which is what the tag, the filenames and the index use — write that"
         ]
     return []
-
-
-def _changelog_problems(project: Project, version: str) -> list[str]:
-    if project.changelog is None:
-        return []
-    text = project.changelog.read_bytes().decode("utf-8", errors="replace")
-    if mentions_version(text, version):
-        return []
-    return [
-        f"{project.changelog.name} does not mention {version}"
-        + (
-            f" (run {project.changelog_style} to write its entry, or bump-version)"
-            if project.changelog_style in ("towncrier", "scriv")
-            else ""
-        )
-    ]
