@@ -47,6 +47,7 @@ def roll(text: str, version: str = "5.3.2", previous: str = "v5.3.1") -> str:
         ("## 5.3.1 (Nov 28, 2025)", "## 5.3.2 (Dec 2, 2026)"),
         ("## 5.3.1 / 18 May 2026", "## 5.3.2 / 2 December 2026"),
         ("## 5.3.1", "## 5.3.2"),
+        ("## 18.05.2026: 5.3.1", "## 02.12.2026: 5.3.2"),
         (
             "## [5.3.1](https://github.com/o/r/compare/v5.3.0...v5.3.1) (2026-05-18)",
             "## [5.3.2](https://github.com/o/r/compare/v5.3.1...v5.3.2) (2026-12-02)",
@@ -64,6 +65,28 @@ def test_the_new_heading_is_written_like_the_latest_version_heading(
 
     assert roll(text) == (
         f"# Changelog\n\n## Unreleased\n\n{expected}\n\n- Fixed it.\n\n{latest}\n\n- Older.\n"
+    )
+
+
+def test_a_calendar_versioned_heading_with_a_compare_link() -> None:
+    """structlog's form: the tags are the bare versions."""
+    text = (
+        "## [Unreleased](https://github.com/hynek/structlog/compare/26.1.0...HEAD)\n\n- It.\n\n"
+        "## [26.1.0](https://github.com/hynek/structlog/compare/25.5.0...26.1.0) - 2026-06-06\n"
+    )
+
+    rolled = roll_changelog(
+        text,
+        path=Path("CHANGELOG.md"),
+        version="26.2.0",
+        previous_tag="26.1.0",
+        new_tag="26.2.0",
+        today=TODAY,
+    )
+
+    assert rolled.startswith(
+        "## [Unreleased](https://github.com/hynek/structlog/compare/26.2.0...HEAD)\n\n"
+        "## [26.2.0](https://github.com/hynek/structlog/compare/26.1.0...26.2.0) - 2026-12-02\n"
     )
 
 

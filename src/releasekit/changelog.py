@@ -279,8 +279,10 @@ def _latest_version(
         if rank < level:
             return None
         if rank == level:
-            token = _VERSION_TOKEN.search(heading.title)
-            if token is not None:
+            date = _find_date(heading.title)
+            for token in _VERSION_TOKEN.finditer(heading.title):
+                if date is not None and date[0].start() <= token.start() < date[0].end():
+                    continue  # 18.05.2026 is a date, not a version
                 written = token.group(0)
                 return heading, written[1:] if written[:1] in "vV" else written
     return None
@@ -332,7 +334,7 @@ def roll_changelog(
     day = today or datetime.date.today()
     if heading is not None:
         new_heading = _escape_free_format(heading, fields, day)
-    elif latest is not None:
+    elif latest is not None and "{version}" in learn_heading(*latest).template:
         new_heading = learn_heading(*latest).heading(fields, day)
     elif section.markdown:
         new_heading = _escape_free_format("## [{version}] - {date}", fields, day)
