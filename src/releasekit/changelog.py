@@ -105,7 +105,10 @@ def _unreleased(text: str, title: str) -> tuple[Heading, list[Heading]] | None:
     found = headings(text)
     for position, heading in enumerate(found):
         if _is_unreleased(heading, title):
-            return heading, found[position + 1 :]
+            # Only headings of its own kind: a Markdown file's "---" under a line is more
+            # often a rule than a heading.
+            after = [h for h in found[position + 1 :] if h.markdown == heading.markdown]
+            return heading, after
     return None
 
 
