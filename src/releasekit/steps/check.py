@@ -44,7 +44,6 @@ from releasekit.rules.description import (
     skipped,
 )
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 from releasekit.vcs import Git
 
 # What reading a damaged wheel (zip) or sdist (tar.gz) raises: a truncated one ends in
@@ -54,7 +53,7 @@ UNREADABLE = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, tar
 
 def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
     """The attestation files beside the artifacts, and what is wrong with them."""
-    from releasekit.upload import attestation_path, load_attestation
+    from releasekit.upload.form import attestation_path, load_attestation
 
     names, problems = [], []
     for artifact in artifacts:
@@ -113,7 +112,7 @@ def check_release(
         warnings.extend(found.warnings)
         notes.extend(found.notes)
     record("target rules", policy_problems(version, repository, config))
-    index = index or index_client(repository, log=runner.log)
+    index = index or plan.target(repository).index(log=runner.log)
     if config.pypi_rules or repository.public:
         rules = check_pypi_rules(
             artifacts,
