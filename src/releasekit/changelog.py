@@ -240,18 +240,25 @@ class HeadingStyle:
 def learn_heading(example: Heading, version: str) -> HeadingStyle:
     """The style of ``example``, the heading of ``version``: the same brackets,
     separator, date format and link form for the next one."""
-    title = example.title
+    template, date = _learn_form(example.title, version)
+    longer = example.underline if example.underline > len(example.title) else 0
+    return HeadingStyle(template, example.marker, date, longer)
+
+
+def _learn_form(text: str, version: str) -> tuple[str, DateStyle | None]:
+    """``text`` (a heading's title, a link definition) written for ``version``, as a
+    template: its date, compare link and version replaced by fields."""
     marks: list[tuple[int, int, str]] = []
-    found = _find_date(title)
+    found = _find_date(text)
     date = None
     if found is not None:
         match, date = found
         marks.append((match.start(), match.end(), "{date}"))
-    for compare in _COMPARE.finditer(title):
+    for compare in _COMPARE.finditer(text):
         marks.append((compare.start("old"), compare.end("old"), "{previous_tag}"))
         marks.append((compare.start("new"), compare.end("new"), "{new_tag}"))
     taken = [(start, end) for start, end, _ in marks]
-    for token in _VERSION_TOKEN.finditer(title):
+    for token in _VERSION_TOKEN.finditer(text):
         inside = any(s <= token.start() < e for s, e in taken)
         written = token.group(0)
         bare = written[1:] if written[:1] in "vV" else written
@@ -261,11 +268,9 @@ def learn_heading(example: Heading, version: str) -> HeadingStyle:
     template = ""
     position = 0
     for start, end, field in sorted(marks):
-        template += _escape(title[position:start]) + field
+        template += _escape(text[position:start]) + field
         position = end
-    template += _escape(title[position:])
-    longer = example.underline if example.underline > len(title) else 0
-    return HeadingStyle(template, example.marker, date, longer)
+    return template + _escape(text[position:]), date
 
 
 def _escape(text: str) -> str:
@@ -335,12 +340,13 @@ def roll_changelog(
     latest = _latest_version(after, section, order)
     fields = {"version": version, "previous_tag": previous_tag, "new_tag": new_tag}
     day = today or datetime.date.today()
+    style = learn_heading(*latest) if latest is not None else None
     if heading is not None:
-        new_heading = _escape_free_format(heading, fields, day)
-    elif latest is not None and "{version}" in learn_heading(*latest).template:
-        new_heading = learn_heading(*latest).heading(fields, day)
+        new_heading = heading.format(date=day.isoformat(), **fields)
+    elif style is not None and "{version}" in style.template:
+        new_heading = style.heading(fields, day)
     elif section.markdown:
-        new_heading = _escape_free_format("## [{version}] - {date}", fields, day)
+        new_heading = f"## [{version}] - {day.isoformat()}"
     else:
         title = f"{version} ({day.isoformat()})"
         new_heading = f"{title}\n{section.marker * len(title)}"
@@ -350,10 +356,6 @@ def roll_changelog(
 
 
 _HEAD_LINK = re.compile(r"(?<=/compare/)[^\s/()\]]+?(?=\.\.\.HEAD\b)")
-
-
-def _escape_free_format(heading: str, fields: dict[str, str], day: datetime.date) -> str:
-    return heading.format(date=day.isoformat(), **fields)
 
 
 def _link_definitions(
@@ -377,10 +379,10 @@ def _link_definitions(
         label = re.escape(latest[1])
         example = re.search(r"^\[v?" + label + r"\]:[ \t]*\S+[ \t]*$", text, re.MULTILINE)
     new_line = None
-    if example is not None:
-        assert latest is not None
-        definition = Heading(example.group(0), 0, 0, "##")
-        new_line = learn_heading(definition, latest[1]).template.format(**fields, date="")
+    if example is not None and latest is not None:
+        template, _ = _learn_form(example.group(0), latest[1])
+        if "{version}" in template:
+            new_line = template.format(**fields, date="")
     match = head.search(text)
     if match is not None:
         base = match["base"]
