@@ -180,3 +180,35 @@ def test_check_says_a_lockfile_left_at_another_version(tmp_path: Path) -> None:
         "uv.lock records demo-lock 1.2.2, the release is 1.2.3: `uv sync --locked` (or "
         "pdm/poetry's check) fails on it; lock again and commit it (bump-version does)"
     ]
+
+
+def test_a_workspace_member_bump_updates_the_workspace_lock_at_the_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": """\
+            [project]
+            name = "workspace-root"
+            version = "0.1.0"
+            requires-python = ">=3.10"
+
+            [tool.uv.workspace]
+            members = ["packages/*"]
+            """,
+            "packages/demo-lock/pyproject.toml": PYPROJECT.format(dependencies=""),
+        },
+    )
+    uv(tmp_path, "lock", "--offline", "--quiet")
+    git_init(tmp_path, tag="v1.2.3")
+    member = tmp_path / "packages/demo-lock"
+
+    assert main(["bump-version", "patch", "--project", str(member)]) == ExitCode.OK
+
+    lock = (tmp_path / "uv.lock").read_text()
+    entry = 'name = "demo-lock"\nversion = "1.2.4"\nsource = { virtual = "packages/demo-lock" }'
+    assert entry in lock
+    assert 'name = "workspace-root"\nversion = "0.1.0"' in lock
+    assert "uv.lock" in git(tmp_path, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert "  ../../uv.lock: demo-lock's own version in the lockfile" in capsys.readouterr().out
