@@ -322,6 +322,23 @@ def test_changelog_required_refuses_a_release_with_no_fragments(
     assert git(root, "status", "--porcelain") == ""
 
 
+def test_changelog_required_refuses_a_project_without_a_changelog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write(
+        tmp_path,
+        {"pyproject.toml": '[project]\nname = "demo"\nversion = "1.2.3"\n' + REQUIRED},
+    )
+    root = git_init(root, tag="v1.2.3")
+
+    code, err = bump(root, capsys)
+
+    assert code == ExitCode.PROJECT
+    assert "No changelog was found" in err
+    assert "and changelog-required is set." in " ".join(err.split())
+    assert git(root, "status", "--porcelain") == ""
+
+
 def test_changelog_required_refuses_an_empty_unreleased_section(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -212,6 +212,13 @@ def _changelog_step(
             said.append(f"No towncrier fragments in {where}/: it writes 'No significant changes'.")
         return command, said
     if changelog is None:
+        if config.changelog is True and required:
+            raise ProjectError(
+                "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+                "with .md, .rst, .txt or no suffix), and changelog-required is set.",
+                "Add a CHANGELOG.md with an '## [Unreleased]' section saying what changed, "
+                "or set changelog to its path.",
+            )
         if config.changelog is True:
             return [], [
                 "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
