@@ -26,6 +26,7 @@ from releasekit.artifacts import (
     license_files_dropped,
     metadata_bytes,
 )
+from releasekit.attestations import attestation_path, load_attestation
 from releasekit.changelog import changelog_mentions
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig
@@ -53,8 +54,6 @@ UNREADABLE = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, tar
 
 def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
     """The attestation files beside the artifacts, and what is wrong with them."""
-    from releasekit.upload.form import attestation_path, load_attestation
-
     names, problems = [], []
     for artifact in artifacts:
         path = attestation_path(artifact.path)
@@ -113,7 +112,7 @@ def check_release(
         notes.extend(found.notes)
     record("target rules", policy_problems(version, repository, config))
     index = index or plan.target(repository).index(log=runner.log)
-    if config.pypi_rules or repository.public:
+    if config.pypi_rules or repository.pypi_host:
         rules = check_pypi_rules(
             artifacts,
             project.name,
