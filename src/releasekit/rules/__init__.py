@@ -234,4 +234,5 @@ def rules_summary() -> tuple[dict[str, Any], str]:
 
 
 def _check_severity(check_id: str) -> str:
-    return DESCRIPTION_CHECKS[check_id][0] if check_id in DESCRIPTION_CHECKS else "failure"
+    # twine-check is the failures and the warnings below it.
+    return DESCRIPTION_CHECKS[check_id][0] if check_id in DESCRIPTION_CHECKS else "mixed"
