@@ -15,10 +15,9 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from packaging.utils import canonicalize_name as normalize_name
 
@@ -72,26 +71,6 @@ class Credentials:
 
 class MissingCredentialsError(CredentialsError):
     """No credentials are configured for a repository that needs them."""
-
-
-def secret_forms(secret_values: Sequence[str], username: str = "") -> list[str]:
-    """Every shape a secret can take in text echoed back by an index: itself, URL-quoted,
-    base64 of itself and of ``user:secret`` (a Basic Authorization header)."""
-    forms: set[str] = set()
-    for value in secret_values:
-        if len(value) < 4:
-            continue
-        forms.update({value, quote(value, safe=""), quote(value)})
-        for raw in (value, f"{username}:{value}"):
-            encoded = base64.b64encode(raw.encode()).decode()
-            forms.update({encoded, encoded.rstrip("="), quote(encoded, safe="")})
-    return sorted(forms, key=len, reverse=True)
-
-
-def scrub(text: str, forms: Sequence[str]) -> str:
-    for form in forms:
-        text = text.replace(form, "********")
-    return text
 
 
 def resolve_credentials(
