@@ -257,6 +257,8 @@ def release_on(
     if prod is not None:
         # A local index stands in for PyPI: it takes PyPI's production policy by config.
         repositories["prod"] = {**prod.repository("RK_PROD_TOKEN"), "production": True}
+        if prod.kind == "pypiserver":  # it takes uploads from anyone (-a . -P .)
+            repositories["prod"]["anonymous-upload"] = True
         monkeypatch.setenv("RK_PROD_TOKEN", prod.password)
     return new_release(tmp_path_factory, tmp_path, repositories, version=version)
 

@@ -149,6 +149,17 @@ def resolve_credentials(
             "environment or your CI's secrets, never on the command line), add it to keyring "
             "or ~/.pypirc, or set up trusted publishing and run in CI.",
         )
+    in_url = "@" in urlsplit(repository.upload_url).netloc  # user:password@ in the URL
+    if repository.production and not repository.anonymous_upload and not in_url:
+        raise MissingCredentialsError(
+            f"No credentials for the repository {repository.name!r} "
+            f"({repository.upload_url}), a production repository: an anonymous upload to "
+            "production is refused.",
+            f"Set {repository.token_env or 'TWINE_PASSWORD'} (in the environment or your CI's "
+            "secrets), or add the credentials to keyring or ~/.pypirc. If this index takes "
+            "uploads from anyone, say so: anonymous-upload = true in "
+            f"[tool.releasekit.repositories.{repository.name}].",
+        )
     return Credentials(ANONYMOUS, Secret(ANONYMOUS), "none (anonymous upload)")
 
 

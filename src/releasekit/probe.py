@@ -1,0 +1,150 @@
+"""Proving upload credentials before anything changes: an upload request with no file.
+
+Every index checks who is asking before it reads the upload form, so a POST of
+``:action=file_upload`` without the file's part is answered 401/403 when credentials are
+missing or refused, and 400 (a form error: no file) when they are accepted or not
+needed; nothing is stored either way. What indexes answer (README, "Pre-flight"):
+pypiserver 401 none, 403 wrong, 400 right; devpi-server 401 none or wrong, 403 a user
+who may not upload there, 400 right; PyPI (warehouse's forklift) 403 "Invalid or
+non-existent authentication information" before the form is read, 400 after.
+
+The request goes through the upload's own transport (:func:`releasekit.upload.post`),
+in one call, so that it proves what the upload will send, through the same proxy and CA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from releasekit.upload import (
+    Answer,
+    Dropped,
+    MultipartBody,
+    UploadSettings,
+    credentials_refused,
+    post,
+)
+
+if TYPE_CHECKING:
+    import http.client
+
+    from releasekit.credentials import Credentials
+    from releasekit.repositories import Repository
+
+# The fields of an upload with nothing to upload: the action and protocol, no name, no file.
+PROBE_FIELDS = ((":action", "file_upload"), ("protocol_version", "1"))
+
+
+@dataclass(frozen=True)
+class _FormWithoutFile(MultipartBody):
+    """The upload form's fields and no file part (``path`` is unused)."""
+
+    @classmethod
+    def fields_only(cls, fields: tuple[tuple[str, str], ...]) -> _FormWithoutFile:
+        whole = MultipartBody.build(fields, Path("probe"))
+        head = whole.head.rpartition(f"--{whole.boundary}\r\n".encode())[0]
+        return cls(head, Path(), f"--{whole.boundary}--\r\n".encode(), whole.boundary)
+
+    @property
+    def length(self) -> int:
+        return len(self.head) + len(self.tail)
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.head
+        yield self.tail
+
+    def send(self, connection: http.client.HTTPConnection) -> None:
+        connection.send(self.head + self.tail)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What the index said to the credentials: ``problem`` is "" when it took them (or
+    needs none); ``note`` says where they came from and what the index answered."""
+
+    note: str
+    problem: str = ""
+
+
+def send_probe(
+    upload_url: str, auth: tuple[str, str] | None, *, timeout: float
+) -> Answer | Dropped:
+    """POST an upload form without a file to ``upload_url``: the index's answer."""
+    body = _FormWithoutFile.fields_only(PROBE_FIELDS)
+    return post(upload_url, body, auth=auth, connect_timeout=timeout, read_timeout=timeout)
+
+
+def prove_credentials(
+    repository: Repository,
+    credentials: Credentials,
+    *,
+    timeout: float = 10.0,
+) -> Proof:
+    """Ask ``repository``'s upload URL whether it takes ``credentials``, uploading nothing."""
+    from releasekit.credentials import ANONYMOUS, scrub, secret_forms
+    from releasekit.upload import split_url_credentials
+
+    name = repository.name
+    if credentials.trusted_publishing:
+        return Proof(
+            f"credentials for {name}: trusted publishing (a token is minted from the CI "
+            "job's identity at the upload; not proven before)"
+        )
+    url, url_auth = split_url_credentials(repository.upload_url)
+    auth = url_auth
+    source = "the upload URL"
+    if credentials.password and credentials.username != ANONYMOUS:
+        auth = (credentials.username, credentials.password.reveal())
+        source = credentials.source
+    answer = send_probe(url, auth, timeout=timeout)
+    if isinstance(answer, Dropped):
+        return Proof(
+            f"credentials for {name}: from {source}",
+            f"{name}'s upload URL {url} did not answer an upload request with no file "
+            f"({answer.text}), so its credentials could not be proven",
+        )
+    forms = secret_forms([auth[1]] if auth else [], auth[0] if auth else "")
+    said = "".join(c for c in scrub(answer.said, forms) if c.isprintable())
+    exchange = f"{answer.status} {said!r} to an upload request with no file; nothing was stored"
+    if answer.status in (401, 403):
+        settings = UploadSettings(
+            url=url,
+            repository=name,
+            credentials_source=source if auth is not None else "",
+            missing_credentials_hint=(
+                f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's "
+                "username if the index wants one) in the environment, or add them to "
+                "keyring or .pypirc."
+            ),
+        )
+        refused = credentials_refused(settings, answer.status, said, auth is not None)
+        return Proof(
+            f"credentials for {name}: {'from ' + source if auth else 'none'}",
+            f"{refused.message} {refused.hint} (asked with an upload request with no "
+            "file; nothing was stored)",
+        )
+    if 300 <= answer.status < 400:
+        return Proof(
+            f"credentials for {name}: from {source}",
+            f"{name}'s upload URL {url} redirects uploads to {answer.location or 'elsewhere'}; "
+            "set upload-url to the new address if that is right",
+        )
+    if answer.status in (404, 405):
+        return Proof(
+            f"credentials for {name}: from {source}",
+            f"{name}'s upload URL {url} takes no uploads (it answered {answer.status} "
+            f"{said!r}): check upload-url",
+        )
+    if answer.status >= 500:
+        return Proof(
+            f"credentials for {name}: from {source}; not proven: the index answered "
+            f"{answer.status} {said!r} to an upload request with no file"
+        )
+    verdict = "taken" if auth is not None else "not needed: the index takes anonymous uploads"
+    return Proof(
+        f"credentials for {name}: {'from ' + source if auth else 'none'}; {verdict} "
+        f"(it answered {exchange})"
+    )
