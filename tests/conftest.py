@@ -53,6 +53,7 @@ def servers(tmp_path: Path) -> Iterator[PypiServers]:
 SLOW_FIXTURES = frozenset(
     {
         "servers",
+        "start_pypiserver",
         "new_index",
         "fault_proxy",
         "to_test",
@@ -75,6 +76,7 @@ SLOW_MODULES = frozenset(
         "test_layout_builds",
         "test_monorepo",
         "test_pipeline",
+        "test_probe",
         "test_upload_verify",
         "test_faults",
         "test_check",

@@ -110,21 +110,9 @@ def prove_credentials(
     said = "".join(c for c in scrub(answer.said, forms) if c.isprintable())
     exchange = f"{answer.status} {said!r} to an upload request with no file; nothing was stored"
     if answer.status in (401, 403):
-        settings = UploadSettings(
-            url=url,
-            repository=name,
-            credentials_source=source if auth is not None else "",
-            missing_credentials_hint=(
-                f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's "
-                "username if the index wants one) in the environment, or add them to "
-                "keyring or .pypirc."
-            ),
-        )
-        refused = credentials_refused(settings, answer.status, said, auth is not None)
         return Proof(
             f"credentials for {name}: {'from ' + source if auth else 'none'}",
-            f"{refused.message} {refused.hint} (asked with an upload request with no "
-            "file; nothing was stored)",
+            _refused(repository, url, auth, source, answer.status, said),
         )
     if 300 <= answer.status < 400:
         return Proof(
@@ -147,4 +135,38 @@ def prove_credentials(
     return Proof(
         f"credentials for {name}: {'from ' + source if auth else 'none'}; {verdict} "
         f"(it answered {exchange})"
+    )
+
+
+def _refused(
+    repository: Repository,
+    url: str,
+    auth: tuple[str, str] | None,
+    source: str,
+    status: int,
+    said: str,
+) -> str:
+    """Why a 401/403 to the probe stops the release, and what to do (PyPI's reasons are
+    told apart as for an upload)."""
+    where = f"{repository.name} ({url})"
+    asked = (
+        f"it answered {status} to an upload request with no file ({said[:200]}); nothing was stored"
+    )
+    fix = (
+        f"Set {repository.token_env or 'TWINE_PASSWORD'} (and the repository's username if the "
+        "index wants one) in the environment, or add them to keyring or .pypirc."
+    )
+    if repository.pypi_host:
+        settings = UploadSettings(
+            url=url, repository=repository.name, credentials_source=source,
+            missing_credentials_hint=fix,
+        )  # fmt: skip
+        refused = credentials_refused(settings, status, said, auth is not None)
+        return f"{refused.message} {refused.hint} ({asked})"
+    if auth is None:
+        return f"{where} needs credentials to upload and none were found for it ({asked}). {fix}"
+    return (
+        f"{where} refused the credentials from {source} as user {auth[0]!r} "
+        f"({asked}). Check that user's password or token for this index, and who may upload "
+        "there."
     )
