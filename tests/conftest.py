@@ -77,6 +77,7 @@ SLOW_MODULES = frozenset(
         "test_monorepo",
         "test_pipeline",
         "test_probe",
+        "test_artifacts",
         "test_upload_verify",
         "test_faults",
         "test_check",
