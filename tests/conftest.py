@@ -82,6 +82,7 @@ SLOW_MODULES = frozenset(
         "test_faults",
         "test_check",
         "test_ci_lint",
+        "test_yaml_text",
         "test_rules_corpus",
         "test_corpus",
         "test_unreproducible_sdist",

@@ -42,7 +42,7 @@ def github_permissions(repository: Repository) -> str:
     """The publishing job's ``permissions`` (and ``env`` for a stored token)."""
     import re
 
-    from releasekit.ci.yaml_text import yaml_scalar
+    from releasekit.ci.yaml_text import quoted
 
     read = "    permissions:\n      contents: read  # check out the repository\n"
     if repository.pypi_host:
@@ -51,7 +51,7 @@ def github_permissions(repository: Repository) -> str:
             "no stored token\n"
         )
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", repository.token_env):
-        secret = yaml_scalar("${{ secrets." + repository.token_env + " }}")
+        secret = quoted("${{ secrets." + repository.token_env + " }}")  # an identifier
         return read + f"    env:\n      {repository.token_env}: {secret}\n"
     return read
 
