@@ -161,6 +161,11 @@ def git_problems(
             "them; allow-dirty is for bump-version alone)"
         )
     tag = config.format_tag(str(version), name)
+    for kind, value in (("tag", tag), ("remote", config.release_remote)):
+        if problem := git.ref_problem(kind, value):
+            problems.append(
+                problem + " (from " + ("tag-format" if kind == "tag" else "release.remote") + ")"
+            )
     tag_commit = git.tag_commit(tag)
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
