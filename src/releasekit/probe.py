@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from releasekit.upload import (
     Answer,
@@ -101,11 +102,14 @@ def prove_credentials(
         source = credentials.source
     answer = send_probe(url, auth, timeout=timeout)
     if isinstance(answer, Dropped):
-        return Proof(
-            f"credentials for {name}: from {source}",
+        not_proven = (
             f"{name}'s upload URL {url} did not answer an upload request with no file "
-            f"({answer.text}), so its credentials could not be proven",
+            f"({answer.text}), so its credentials could not be proven"
         )
+        if _same_server(url, repository.index_url):
+            # The index check reports that server once; here it is only a note.
+            return Proof(f"credentials for {name}: from {source}; {not_proven}")
+        return Proof(f"credentials for {name}: from {source}", not_proven)
     forms = secret_forms([auth[1]] if auth else [], auth[0] if auth else "")
     said = "".join(c for c in scrub(answer.said, forms) if c.isprintable())
     exchange = f"{answer.status} {said!r} to an upload request with no file; nothing was stored"
@@ -169,4 +173,13 @@ def _refused(
         f"{where} refused the credentials from {source} as user {auth[0]!r} "
         f"({asked}). Check that user's password or token for this index, and who may upload "
         "there."
+    )
+
+
+def _same_server(one: str, other: str) -> bool:
+    first, second = urlsplit(one), urlsplit(other)
+    return (first.scheme, first.hostname, first.port) == (
+        second.scheme,
+        second.hostname,
+        second.port,
     )
