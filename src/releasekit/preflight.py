@@ -227,15 +227,16 @@ def _credential_problems(
     """The credentials found for ``repository``, read offline (a PyPI token's scope),
     then proven against its upload URL with an upload request that carries no file; and
     a note saying where they came from and what the index said."""
-    from releasekit.credentials import check_token_scope, resolve_credentials
+    from releasekit.credentials import check_token_scope
     from releasekit.probe import prove_credentials
 
+    target = plan.target(repository, env)
     try:
-        credentials = resolve_credentials(repository, env=env)
+        credentials = target.credentials()
         check_token_scope(credentials, repository, plan.name)
     except ReleaseError as exc:
         return [f"{repository.name}: {exc}"], ""
-    proof = prove_credentials(repository, credentials, timeout=timeout)
+    proof = prove_credentials(repository, credentials, target.network, timeout=timeout)
     return ([proof.problem] if proof.problem else []), proof.note
 
 
@@ -248,14 +249,15 @@ def _index_problems(
     command: str,
 ) -> list[str]:
     """The index answers; a version about to be bumped to is not on it already."""
-    from releasekit.credentials import read_credentials
     from releasekit.targets import index_client
 
+    target = plan.target(repository, env)
     try:
-        credentials = read_credentials(repository, env=env)
+        target.read_credentials()
+        index = target.index(timeout=timeout, retries=1, log=runner.log)
     except ReleaseError:
-        credentials = None  # reported by the credentials check; the index may be public
-    index = index_client(repository, credentials, timeout=timeout, retries=1, log=runner.log)
+        # Reported by the credentials check; the index may be public.
+        index = index_client(repository, None, timeout=timeout, retries=1, log=runner.log)
     try:
         files = index.release_files(plan.name, str(plan.version))
     except ReleaseError as exc:

@@ -8,8 +8,9 @@ pypiserver 401 none, 403 wrong, 400 right; devpi-server 401 none or wrong, 403 a
 who may not upload there, 400 right; PyPI (warehouse's forklift) 403 "Invalid or
 non-existent authentication information" before the form is read, 400 after.
 
-The request goes through the upload's own transport (:func:`releasekit.upload.post`),
-in one call, so that it proves what the upload will send, through the same proxy and CA.
+The request goes through the upload's own transport (:func:`releasekit.upload.client.post`
+over the target's :class:`releasekit.net.Network`), in one call, so that it proves what
+the upload will send, through the same proxy, CA and client certificate.
 """
 
 from __future__ import annotations
@@ -20,18 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from releasekit.upload import (
-    Answer,
-    Dropped,
-    MultipartBody,
-    UploadSettings,
-    credentials_refused,
-    post,
-)
+from releasekit.upload.client import Answer, Dropped, UploadSettings, post
+from releasekit.upload.form import MultipartBody
+from releasekit.upload.hints import credentials_refused
 
 if TYPE_CHECKING:
-    import http.client
-
+    from releasekit import net
     from releasekit.credentials import Credentials
     from releasekit.repositories import Repository
 
@@ -53,12 +48,9 @@ class _FormWithoutFile(MultipartBody):
     def length(self) -> int:
         return len(self.head) + len(self.tail)
 
-    def chunks(self) -> Iterator[bytes]:
+    def _blocks(self) -> Iterator[bytes]:
         yield self.head
         yield self.tail
-
-    def send(self, connection: http.client.HTTPConnection) -> None:
-        connection.send(self.head + self.tail)
 
 
 @dataclass(frozen=True)
@@ -71,22 +63,32 @@ class Proof:
 
 
 def send_probe(
-    upload_url: str, auth: tuple[str, str] | None, *, timeout: float
+    network: net.Network, upload_url: str, auth: tuple[str, str] | None, *, timeout: float
 ) -> Answer | Dropped:
-    """POST an upload form without a file to ``upload_url``: the index's answer."""
+    """POST an upload form without a file to ``upload_url``: the index's answer, within
+    ``timeout`` seconds."""
     body = _FormWithoutFile.fields_only(PROBE_FIELDS)
-    return post(upload_url, body, auth=auth, connect_timeout=timeout, read_timeout=timeout)
+    return post(
+        network,
+        upload_url,
+        body,
+        auth=auth,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        deadline=timeout,
+    )
 
 
 def prove_credentials(
     repository: Repository,
     credentials: Credentials,
+    network: net.Network,
     *,
     timeout: float = 10.0,
 ) -> Proof:
     """Ask ``repository``'s upload URL whether it takes ``credentials``, uploading nothing."""
     from releasekit.credentials import ANONYMOUS, scrub, secret_forms
-    from releasekit.upload import split_url_credentials
+    from releasekit.upload.client import split_url_credentials
 
     name = repository.name
     if credentials.trusted_publishing:
@@ -100,7 +102,7 @@ def prove_credentials(
     if credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
         source = credentials.source
-    answer = send_probe(url, auth, timeout=timeout)
+    answer = send_probe(network, url, auth, timeout=timeout)
     if isinstance(answer, Dropped):
         not_proven = (
             f"{name}'s upload URL {url} did not answer an upload request with no file "
