@@ -112,8 +112,17 @@ def transaction(
 
 def read_utf8(path: Path, error: type[Exception], what: str = "") -> str:
     """The text of ``path``, which must be UTF-8; otherwise ``error`` naming the file and
-    what its bytes look like (``error`` is a ReleaseError subclass: message, hint)."""
-    data = path.read_bytes()
+    what its bytes look like, or that it cannot be read (``error`` is a ReleaseError
+    subclass: message, hint)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(
+            f"{what or path.name} {path} cannot be read: {exc.strerror or exc}. Nothing was "
+            "changed.",
+            f"Make it readable by you (ls -l {path}; chmod u+r {path}) and run the same "
+            "command again.",
+        ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
