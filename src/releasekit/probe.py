@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from releasekit.upload.client import Answer, Dropped, UploadSettings, post
+from releasekit.credentials import ANONYMOUS, scrub, secret_forms
+from releasekit.upload.client import Answer, Dropped, UploadSettings, post, split_url_credentials
 from releasekit.upload.form import MultipartBody
 from releasekit.upload.hints import credentials_refused
 
@@ -87,9 +88,6 @@ def prove_credentials(
     timeout: float = 10.0,
 ) -> Proof:
     """Ask ``repository``'s upload URL whether it takes ``credentials``, uploading nothing."""
-    from releasekit.credentials import ANONYMOUS, scrub, secret_forms
-    from releasekit.upload.client import split_url_credentials
-
     name = repository.name
     if credentials.trusted_publishing:
         return Proof(
@@ -102,6 +100,7 @@ def prove_credentials(
     if credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
         source = credentials.source
+    who = f"from {source}" if auth else "none"
     answer = send_probe(network, url, auth, timeout=timeout)
     if isinstance(answer, Dropped):
         not_proven = (
@@ -110,38 +109,35 @@ def prove_credentials(
         )
         if _same_server(url, repository.index_url):
             # The index check reports that server once; here it is only a note.
-            return Proof(f"credentials for {name}: from {source}; {not_proven}")
-        return Proof(f"credentials for {name}: from {source}", not_proven)
+            return Proof(f"credentials for {name}: {who}; {not_proven}")
+        return Proof(f"credentials for {name}: {who}", not_proven)
     forms = secret_forms([auth[1]] if auth else [], auth[0] if auth else "")
     said = "".join(c for c in scrub(answer.said, forms) if c.isprintable())
     exchange = f"{answer.status} {said!r} to an upload request with no file; nothing was stored"
     if answer.status in (401, 403):
         return Proof(
-            f"credentials for {name}: {'from ' + source if auth else 'none'}",
+            f"credentials for {name}: {who}",
             _refused(repository, url, auth, source, answer.status, said),
         )
     if 300 <= answer.status < 400:
         return Proof(
-            f"credentials for {name}: from {source}",
+            f"credentials for {name}: {who}",
             f"{name}'s upload URL {url} redirects uploads to {answer.location or 'elsewhere'}; "
             "set upload-url to the new address if that is right",
         )
     if answer.status in (404, 405):
         return Proof(
-            f"credentials for {name}: from {source}",
+            f"credentials for {name}: {who}",
             f"{name}'s upload URL {url} takes no uploads (it answered {answer.status} "
             f"{said!r}): check upload-url",
         )
     if answer.status >= 500:
         return Proof(
-            f"credentials for {name}: from {source}; not proven: the index answered "
+            f"credentials for {name}: {who}; not proven: the index answered "
             f"{answer.status} {said!r} to an upload request with no file"
         )
     verdict = "taken" if auth is not None else "not needed: the index takes anonymous uploads"
-    return Proof(
-        f"credentials for {name}: {'from ' + source if auth else 'none'}; {verdict} "
-        f"(it answered {exchange})"
-    )
+    return Proof(f"credentials for {name}: {who}; {verdict} (it answered {exchange})")
 
 
 def _refused(
