@@ -459,9 +459,10 @@ def test_a_keyring_that_fails_is_reported_not_taken_for_no_credentials() -> None
             )
     finally:
         keyring.set_keyring(previous)
-    assert raised.value.message == (
-        "The keyring could not be read for http://127.0.0.1:9/ (KeyringLocked: the keyring is "
-        "locked)."
+    assert raised.value.message.startswith("The keyring (test_plan.")  # the backend, named
+    assert raised.value.message.endswith(
+        "could not be read for http://127.0.0.1:9/, user '__token__' (KeyringLocked: the "
+        "keyring is locked)."
     )
     assert "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring" in raised.value.hint
 
