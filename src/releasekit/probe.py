@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from releasekit.credentials import ANONYMOUS, scrub, secret_forms
+from releasekit.credentials import ANONYMOUS
+from releasekit.net import scrub, secret_forms
 from releasekit.upload.client import Answer, Dropped, UploadSettings, post, split_url_credentials
 from releasekit.upload.form import MultipartBody
 from releasekit.upload.hints import credentials_refused
