@@ -26,7 +26,7 @@ from releasekit.changelog import (
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
-from releasekit.files import read_utf8, transaction
+from releasekit.files import read_utf8, transaction, write_problems
 from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
 from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
@@ -158,6 +158,13 @@ def bump_version(
         if tag and not commit:
             _refuse_second_release_tag(git, config, project.name)
 
+    unwritable = write_problems([c.path for c in changes], git.work_tree_top() if in_git else root)
+    if unwritable:
+        raise ProjectError(
+            "The bump cannot rewrite every file that holds the version; nothing was "
+            "changed:\n" + "\n".join(f"  - {problem}" for problem in unwritable),
+            "Fix each file named above, then run the same command again.",
+        )
     result = BumpResult(
         project=project.name,
         previous=str(current),
@@ -356,7 +363,9 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
                     )
             sha = None
             fields = {"version": result.version, "name": project.name, "tag": result.tag or ""}
-            paths = list(contents)
+            # A link written through changed its target: the commit takes both (the link
+            # itself is unchanged, and stays a link).
+            paths = list(contents) + [p.resolve() for p in contents if p.is_symlink()]
             if tool is not None:
                 paths += [p for p in tool.run() if p not in paths]
             for change in result.changes:
