@@ -155,6 +155,22 @@ def _get(table: Any, *keys: str) -> Any:
 # --- the project -----------------------------------------------------------------------
 
 
+# PEP 508's names: the name goes into tags, commit messages, file names and CI files, so
+# nothing else is taken (a newline or "${{ }}" would be code there, not a name).
+_VALID_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", re.ASCII)
+
+
+def _valid_name(name: str, root: Path) -> str:
+    if not _VALID_NAME.fullmatch(name):
+        raise ProjectError(
+            f"The project's name {name!r} (in {root}) is not a valid PEP 508 name; nothing "
+            "is written from it.",
+            "Use letters, digits, '.', '_' and '-', starting and ending with a letter or "
+            "digit ([project] name in pyproject.toml).",
+        )
+    return name
+
+
 def load_project(root: Path, config: ReleaseConfig, runner: Runner | None = None) -> Project:
     """Read the project in ``root`` and find every place its version is written.
 
@@ -217,7 +233,7 @@ def load_project(root: Path, config: ReleaseConfig, runner: Runner | None = None
         changelog = news if news.is_file() else None
     return Project(
         root=root,
-        name=name,
+        name=_valid_name(name, root),
         locations=tuple(locations),
         vcs_versioned=vcs,
         changelog=changelog,
