@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.tags import ReleaseTags
 from releasekit.targets import Target
 
 if TYPE_CHECKING:
@@ -160,19 +161,6 @@ def resolve_plan(
         bump=bump,
         latest_tag=tags.latest,
     )
-
-
-@dataclass(frozen=True)
-class ReleaseTags:
-    """The project's release tags, read once: the configuration whose tag-format they
-    follow, every tag reachable from HEAD (None outside git), the highest release tag."""
-
-    config: ReleaseConfig
-    tags: tuple[str, ...] | None
-    latest: tuple[str, Version] | None
-    note: str = ""
-    # A clone with part of the history (asked only when no release tag was found).
-    shallow: bool = False
 
 
 def release_tags(root: Path, config: ReleaseConfig, name: str, runner: Runner) -> ReleaseTags:

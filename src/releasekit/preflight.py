@@ -124,7 +124,9 @@ def run_preflight(
         from releasekit.changelog import changelog_mentions
         from releasekit.lockfiles import stale_locks
 
-        said = changelog_mentions(plan.project, str(plan.version))
+        said = changelog_mentions(
+            plan.project.changelog, plan.project.changelog_style, str(plan.version)
+        )
         if plan.config.changelog_required:
             record("changelog", said)
         notes.extend(stale_locks(plan.project, str(plan.version)))
