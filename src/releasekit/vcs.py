@@ -170,14 +170,23 @@ class Git:
         """Forget the last commit, keeping nothing staged (the files are restored apart)."""
         self._git("reset", "--quiet", "--mixed", "HEAD~1")
 
-    def create_tag(self, tag: str, message: str) -> None:
+    def create_tag(self, tag: str, message: str, commit: str | None = None) -> None:
+        """An annotated ``tag`` on ``commit`` (default: HEAD)."""
         if self.tag_commit(tag) is not None:
             raise VcsError(
                 f"The tag {tag} already exists.",
                 "Bump to a version that was not released yet, or delete the stale tag "
                 f"(git tag -d {tag}) if it was never pushed.",
             )
-        self._git("tag", "--annotate", "-m", message, tag)
+        self._git("tag", "--annotate", "-m", message, "--", tag, *((commit,) if commit else ()))
+
+    def is_ancestor(self, commit: str, of: str = "HEAD") -> bool:
+        """Whether ``commit`` is in the history of ``of``."""
+        try:
+            self._git("merge-base", "--is-ancestor", commit, of)
+        except CommandError:
+            return False
+        return True
 
     def delete_tag(self, tag: str) -> None:
         self._git("tag", "--delete", tag)
@@ -204,14 +213,53 @@ class Git:
         return True
 
     def push(self, remote: str, tag: str) -> None:
-        """Push the current branch and ``tag`` (atomically, where the server allows)."""
+        """Push the current branch and ``tag`` (atomically, where the server allows).
+
+        PushRejected when the remote's branch moved on (someone pushed meanwhile), told by
+        the status flag and summary of ``--porcelain``, never by the words git prints."""
         branch = self.branch()
         refs = [f"refs/heads/{branch}"] if branch else []
-        self._git("push", "--atomic", remote, *refs, f"refs/tags/{tag}")
+        try:
+            self._git("push", "--porcelain", "--atomic", remote, *refs, f"refs/tags/{tag}")
+        except CommandError as exc:
+            rejected = push_rejections(exc.output)
+            if refs and rejected.get(refs[0], "").startswith("[rejected]"):
+                raise PushRejected(
+                    f"The push to {remote} was refused: someone pushed to {branch} there "
+                    f"meanwhile, so your {branch} is behind it. Nothing was pushed (the push "
+                    f"is atomic: neither {branch} nor {tag}).",
+                    f"Bring their commits in (git pull --rebase {remote} {branch}, or git pull "
+                    f"{remote} {branch}), then resume: the branch and {tag} are pushed as they "
+                    "are, with no new version and no rebuild.",
+                ) from None
+            if rejected.get(f"refs/tags/{tag}", "").startswith("[rejected]"):
+                raise VcsError(
+                    f"The push to {remote} was refused: {remote} has a tag {tag} already, on "
+                    "another commit. Nothing was pushed.",
+                    f"Compare them (git ls-remote {remote} {tag}); a release tag once "
+                    "published must not move: release a new version instead.",
+                ) from None
+            raise
 
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
+
+
+class PushRejected(VcsError):
+    """git refused a push because the remote's branch moved on."""
+
+
+def push_rejections(output: str) -> dict[str, str]:
+    """Remote ref -> summary (``[rejected] (fetch first)``) of each ref that ``git push
+    --porcelain`` flagged ``!`` (rejected or failed)."""
+    rejected = {}
+    for line in output.splitlines():
+        flag, tab, rest = line.partition("\t")
+        refs, _, summary = rest.partition("\t")
+        if tab and flag == "!" and ":" in refs:
+            rejected[refs.split(":", 1)[1]] = summary.strip()
+    return rejected
 
 
 def latest_version_tag(
