@@ -260,11 +260,14 @@ def refuse_rebuild(git: Git, name: str, version: str, outdir: Path) -> None:
     )
 
 
-def reusable_build(plan: ReleasePlan, runner: Runner) -> ReusedBuild | None:
+def reusable_build(
+    plan: ReleasePlan, runner: Runner, *, commits_after: bool = False
+) -> ReusedBuild | None:
     """The files a pipeline must send rather than build: those of ``plan.version`` whose
     upload began, put back into ``plan.outdir`` from the kept copies if they are not
     there. None: no upload of this version began, build. BuildError if the files are
-    neither in the output directory nor kept."""
+    neither in the output directory nor kept, or if the project's files changed since
+    they were built, unless ``commits_after`` (a release's tag pins what was built)."""
     from releasekit.vcs import Git
 
     git = Git(runner, plan.root)
@@ -300,6 +303,17 @@ def reusable_build(plan: ReleasePlan, runner: Runner) -> ReusedBuild | None:
             changed = git.changed_since(record.commit)
         except CommandError:  # that commit is gone (amended, rebased away): say so
             changed = [f"the commit {record.commit[:12]} itself is no longer in this repository"]
+    if changed and not commits_after:
+        shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+        raise BuildError(
+            f"The files of {plan.name} {plan.version} went to {', '.join(record.uploads)} "
+            f"(built from {record.commit[:12] if record.commit else 'a checkout'}), and the "
+            f"project's files changed since ({shown}). Those changes are not in "
+            f"{plan.version}, and its files are never rebuilt: a filename can never be "
+            "reused with other bytes. Nothing was built or sent.",
+            "Bump the version to publish the changes, or check out the commit the files "
+            "were built from to finish publishing them.",
+        )
     return ReusedBuild(record, outdir, artifacts, tuple(restored), tuple(changed))
 
 

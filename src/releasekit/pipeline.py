@@ -392,7 +392,9 @@ def _release(
         pipeline.resume = resume
 
     def build() -> tuple[str, Mapping[str, Any]]:
-        reused = reusable_build(plan, runner)
+        # The release's tag pins the commit its files were built from: commits since
+        # (a pull, a fix) are not in it and change nothing that was sent.
+        reused = reusable_build(plan, runner, commits_after=True)
         if reused is not None:
             return reused.describe(), reused.to_json()
         result = steps.build(plan, runner)
