@@ -75,6 +75,7 @@ SLOW_MODULES = frozenset(
         "test_layout_builds",
         "test_monorepo",
         "test_pipeline",
+        "test_pipeline_resume",
         "test_upload_verify",
         "test_faults",
         "test_check",
