@@ -91,7 +91,8 @@ def test_a_second_run_is_refused_at_once_naming_the_holder(
     code = main([*argv, "--project", str(project)])
 
     err = capsys.readouterr().err
-    assert code == ExitCode.LOCKED == 14, err
+    assert code == ExitCode.LOCKED, err
+    assert int(ExitCode.LOCKED) == 14  # documented in the README
     assert "Another releasekit run is changing this checkout: `release` (pid " in err
     assert f"pid {holder.pid} on {socket.gethostname()}, started " in err
     assert f"holds {project / '.git' / LOCK_FILE}" in err

@@ -250,7 +250,8 @@ def test_resume_with_nothing_started_says_so_and_changes_nothing(
 
     resumed = sample.run("release", "--resume", "--yes")
 
-    assert resumed.returncode == ExitCode.USAGE == 2, resumed.stderr
+    assert resumed.returncode == ExitCode.USAGE, resumed.stderr
+    assert int(ExitCode.USAGE) == 2
     assert (
         "There is no started release of rk-sample to resume: no release of 1.0.0 was started "
         "in this checkout (no bump by release, no upload of its files). Nothing was changed."
