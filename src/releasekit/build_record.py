@@ -136,9 +136,11 @@ def source_commit(git: Git, outdir: Path | None = None) -> str | None:
 
 def record_dir(git: Git, name: str, version: str) -> Path | None:
     """Where the note on ``name`` ``version`` lives; None outside git."""
-    if not git.is_repository():
+    try:
+        top = git.git_dir()  # one git call: it fails outside a repository
+    except CommandError:
         return None
-    return git.git_dir() / RECORDS / f"{canonicalize_name(name)}-{version}"
+    return top / RECORDS / f"{canonicalize_name(name)}-{version}"
 
 
 def read_record(directory: Path) -> BuildRecord | None:
@@ -195,14 +197,13 @@ def note_upload(git: Git, artifacts: Sequence[Artifact], repository: str) -> Non
     """Note that an upload of ``artifacts`` to ``repository`` begins, and keep a copy of
     them: from now on those bytes are the release. UploadError, before anything is sent,
     if other bytes of this version went to an index already."""
-    if not artifacts or not git.is_repository():
-        return
-    found = _name_and_version(artifacts[0].filename)
+    found = _name_and_version(artifacts[0].filename) if artifacts else None
     if found is None:
         return
     name, version = found
     directory = record_dir(git, name, version)
-    assert directory is not None
+    if directory is None:
+        return
     record = read_record(directory)
     outdir = artifacts[0].path.parent
     if record is not None and record.uploads and not record.describes(artifacts):
@@ -232,7 +233,9 @@ def _keep(kept: Path, artifacts: Sequence[Artifact]) -> None:
     kept.mkdir(parents=True, exist_ok=True)
     for artifact in artifacts:
         copy = kept / artifact.filename
-        if copy.is_file() and sha256_of(copy) == artifact.sha256:
+        if copy.is_file() and (
+            os.path.samefile(copy, artifact.path) or sha256_of(copy) == artifact.sha256
+        ):
             continue
         scratch = kept / f".{artifact.filename}.tmp"
         scratch.unlink(missing_ok=True)

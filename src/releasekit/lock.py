@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from releasekit.errors import LockedError
+from releasekit.errors import CommandError, LockedError
 from releasekit.runner import Runner
 from releasekit.vcs import Git
 
@@ -162,7 +162,8 @@ CHANGING_COMMANDS = frozenset(
 
 def release_lock(root: Path, runner: Runner, command: str) -> AbstractContextManager[None]:
     """The lock of the checkout that holds ``root``; nothing to hold outside git."""
-    git = Git(runner, root)
-    if not git.is_repository():
+    try:
+        git_dir = Git(runner, root).git_dir()  # one git call: it fails outside git
+    except CommandError:
         return nullcontext()
-    return checkout_lock(git.git_dir(), command, runner.log)
+    return checkout_lock(git_dir, command, runner.log)
