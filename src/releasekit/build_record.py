@@ -34,7 +34,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from releasekit.artifacts import Artifact, artifact_paths, sha256_of
+from releasekit.artifacts import Artifact, artifact_kind, artifact_paths, sha256_of
 from releasekit.errors import BuildError, CommandError, UploadError
 
 if TYPE_CHECKING:
@@ -282,18 +282,16 @@ def reusable_build(
     if not record.uploads and not _built_at_moved_tag(git, plan, record, outdir):
         return None
     restored = _restore(record, directory / KEPT, outdir)
+    # Each file's sha256 was just checked against the note (or copied from a checked copy).
     artifacts = tuple(
         sorted(
-            (Artifact.from_path(outdir / name) for name in record.files),
+            (
+                Artifact(path, artifact_kind(path.name), path.stat().st_size, digest)
+                for path, digest in ((outdir / f, d) for f, d in record.files.items())
+            ),
             key=lambda a: (a.kind != "wheel", a.filename),
         )
     )
-    if not record.describes(artifacts):
-        raise BuildError(
-            f"The files of {plan.name} {plan.version} whose upload began could not be put "
-            f"back into {outdir}.",
-            "Check that the output directory is writable, then run the same command again.",
-        )
     for stale in artifact_paths(outdir):
         if stale.name not in record.files and _name_and_version(stale.name) == (
             canonicalize_name(plan.name),
@@ -301,9 +299,9 @@ def reusable_build(
         ):
             stale.unlink()  # another build of this version: never to be sent beside these
     changed: list[str] = []
-    if record.commit is not None and source_commit(git, outdir) != record.commit:
+    if record.commit is not None:
         try:
-            changed = git.changed_since(record.commit)
+            changed = git.differs_from(record.commit)
         except CommandError:  # that commit is gone (amended, rebased away): say so
             changed = [f"the commit {record.commit[:12]} itself is no longer in this repository"]
     if changed and not commits_after:
@@ -331,15 +329,35 @@ def _built_at_moved_tag(git: Git, plan: ReleasePlan, record: BuildRecord, outdir
     return record.describes(artifacts)
 
 
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _unchanged_link(target: Path, copy: Path, noted: int) -> bool:
+    """``target`` is the kept copy itself (a hard link) and nothing wrote to it since the
+    note was written after linking it: its bytes are the noted ones without hashing them
+    again (check hashes what it sends anyway)."""
+    try:
+        same = os.path.samefile(target, copy)
+    except OSError:
+        return False
+    return same and 0 <= _mtime_ns(copy) <= noted
+
+
 def _restore(record: BuildRecord, kept: Path, outdir: Path) -> list[str]:
     """Put the kept copies of ``record``'s files into ``outdir`` where they are missing or
     different; the names put back. BuildError if a needed copy is gone or changed."""
     restored = []
+    noted = _mtime_ns(kept.parent / RECORD_FILE)
     for filename, digest in sorted(record.files.items()):
-        target = outdir / filename
-        if target.is_file() and sha256_of(target) == digest:
+        target, copy = outdir / filename, kept / filename
+        if _unchanged_link(target, copy, noted) or (
+            target.is_file() and sha256_of(target) == digest
+        ):
             continue
-        copy = kept / filename
         if not copy.is_file() or sha256_of(copy) != digest:
             raise BuildError(
                 f"The files of {record.project} {record.version} went to "

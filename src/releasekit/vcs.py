@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from packaging.version import InvalidVersion, Version
 
@@ -32,9 +34,19 @@ class Git:
         """A clone with part of the history (``--depth``): tags may be missing."""
         return self._git("rev-parse", "--is-shallow-repository") == "true"
 
+    # root -> its git directory: asked once per process (the lock and the build record
+    # need it in every state-changing command, and each git call costs milliseconds).
+    _git_dirs: ClassVar[dict[Path, Path]] = {}
+
     def git_dir(self) -> Path:
         """The repository's .git directory (a file's target in a worktree)."""
-        return (self.root / self._git("rev-parse", "--git-dir")).resolve()
+        found = self._git_dirs.get(self.root)
+        if found is None or not found.is_dir():
+            found = (
+                _dot_git(self.root) or (self.root / self._git("rev-parse", "--git-dir")).resolve()
+            )
+            self._git_dirs[self.root] = found
+        return found
 
     def dirty_files(self) -> list[str]:
         # Not through _git: stripping the output would eat the first line's status column.
@@ -135,6 +147,11 @@ class Git:
             return self._git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}")
         except CommandError:
             return None
+
+    def differs_from(self, commit: str) -> list[str]:
+        """The tracked files under ``root`` whose content differs from ``commit``'s,
+        committed since or not (one git call)."""
+        return self._git("diff", "--name-only", commit, "--", ".").splitlines()
 
     def changed_since(self, commit: str) -> list[str]:
         """The files under ``root`` that differ between ``commit`` and HEAD."""
@@ -244,6 +261,25 @@ class Git:
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
+
+
+def _dot_git(root: Path) -> Path | None:
+    """The git directory of the checkout that holds ``root``, found as git finds it but
+    without starting git: the nearest ``.git`` directory, or the ``gitdir:`` a ``.git``
+    file names (a worktree, a submodule). None when git must be asked (GIT_DIR is set,
+    nothing found)."""
+    if "GIT_DIR" in os.environ:
+        return None
+    for directory in (root, *root.resolve().parents):
+        dot_git = directory / ".git"
+        if dot_git.is_dir() and (dot_git / "HEAD").is_file():
+            return dot_git.resolve()
+        if dot_git.is_file():
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            return (directory / text.removeprefix("gitdir:").strip()).resolve()
+    return None
 
 
 class PushRejected(VcsError):
