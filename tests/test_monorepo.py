@@ -104,15 +104,12 @@ def test_three_packages_planned_built_in_parallel_published_and_released_one_by_
     assert pending(root) == []
     assert pending(root, "prod") == ["packages/alpha", "packages/beta", "packages/gamma"]
 
-    # One package moves on: its own tag, the others untouched.
-    code, _, err = run(root, "bump-version", "minor", "--package", "packages/beta")
+    # One package moves on: released alone, with its own tag, the others untouched.
+    code, _, err = run(root, "release", "minor", "--yes", "--package", "packages/beta")
     assert code == ExitCode.OK, err
     tags = subprocess.run(["git", "tag"], cwd=root, capture_output=True, text=True, check=True)
     assert tags.stdout.split() == ["acme-beta-v1.1.0"]
-    assert pending(root) == ["packages/beta"]
-
-    code, _, err = run(root, "release", "--resume", "--yes", "--package", "packages/beta")
-    assert code == ExitCode.OK, err
+    assert pending(root) == []
     assert {p.name for p in prod.packages_dir.iterdir()} == {
         "acme_beta-1.1.0-py3-none-any.whl",
         "acme_beta-1.1.0.tar.gz",
