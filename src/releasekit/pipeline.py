@@ -290,7 +290,7 @@ def _publish(
     dry_run: bool,
     steps: Steps,
 ) -> PipelineResult:
-    plan = pipeline_steps(plan, "publish", build=build)
+    plan = _as_things_are(pipeline_steps(plan, "publish", build=build), Git(runner, plan.root))
     preflight = _preflight(plan, runner, "publish", delivery)
     if dry_run:
         return PipelineResult("publish", plan, (), preflight, dry_run=True)
@@ -351,6 +351,8 @@ def _release(
     elif state is not None:
         state.refuse_if_nothing_to_resume(plan, git)
     plan = pipeline_steps(plan, "release", remotes=git.remotes() if state is not None else None)
+    if state is not None:
+        plan = _as_things_are(plan, git)
     # A version taken from git tags is bumped by its tag, which the build then reads;
     # any other is tagged at the end, once every target has the release.
     tag_at_bump = plan.project.vcs_versioned
@@ -409,6 +411,33 @@ def _release(
     if state is not None:
         state.finished(plan)
     return PipelineResult("release", plan, tuple(pipeline.done), preflight)
+
+
+def _as_things_are(plan: ReleasePlan, git: Git) -> ReleasePlan:
+    """The plan's build and tag steps as this checkout has them (a dry run of a resumed
+    release says what it will do): files whose upload began are sent again, a tag that
+    exists is kept where it is."""
+    if not git.is_repository():
+        return plan
+    version = str(plan.version)
+    sent = sent_record(git, plan.name, version)
+    built = built_commit(git, plan.name, version)
+    tagged = None if plan.bump else git.tag_commit(plan.tag)
+    steps = []
+    for step in plan.steps:
+        does = step.does
+        if step.name == "build" and sent is not None:
+            source = f" built from {sent.commit[:12]}" if sent.commit else ""
+            does = (
+                f"no rebuild: the {len(sent.files)} files{source} whose upload to "
+                f"{', '.join(sent.uploads)} began are sent again"
+            )
+        elif step.name == "tag" and tagged is not None:
+            where = "HEAD" if tagged == git.head() else tagged[:12]
+            why = ", the commit the release was built from" if tagged == built else ""
+            does = f"{plan.tag} exists on {where}{why}: kept"
+        steps.append(dataclasses.replace(step, does=does))
+    return dataclasses.replace(plan, steps=tuple(steps))
 
 
 class ReleaseState:
