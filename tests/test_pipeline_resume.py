@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fault_proxy import FaultProxy
+from fault_proxy import FaultProxy, refusing_url
 from index_servers import StartProxy
 from releasekit.cli import main
 from releasekit.errors import ExitCode
@@ -263,3 +263,68 @@ def test_resume_with_nothing_started_says_so_and_changes_nothing(
     assert git(sample.root, "tag") == ""
     assert not (sample.root / "dist").exists()
     assert sample.uploads() == Counter()
+
+
+# --- a project versioned by its git tags ----------------------------------------------
+
+
+def test_a_tag_versioned_release_resumes_after_a_fix_commit_and_says_where_its_tag_is(
+    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hatch-vcs: the bump is the tag, on the commit the build reads. A commit made to fix
+    a failed step must neither block the resume nor make the plan claim the tag is
+    missing."""
+    from layouts import LAYOUTS, with_readme, write
+
+    root = with_readme(LAYOUTS["hatch-vcs"](tmp_path / "project"))
+    write(root, {".gitignore": "/dist/\n"})
+    git(root, "add", "--all")
+    git(root, "commit", "-qm", "readme")
+    test, prod = servers.start("test"), servers.start("prod")
+    config = tmp_path / "indexes.toml"
+
+    def indexes(prod_upload: str) -> None:
+        config.write_text(
+            f'[repositories.test]\nupload-url = "{test.upload_url}"\n'
+            f'index-url = "{test.simple_url}"\n'
+            f'[repositories.prod]\nupload-url = "{prod_upload}"\n'
+            f'index-url = "{prod.simple_url}"\n',
+            encoding="utf-8",
+        )
+
+    def releasekit(*argv: str) -> tuple[int, str]:
+        code = main([*argv, "--project", str(root), "--config", str(config)])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    indexes(refusing_url())  # prod's upload address is wrong: the release stops there
+    code, text = releasekit("release", "patch", "--yes", "--no-push")
+    assert code == ExitCode.INDEX, text
+    tagged = git(root, "rev-parse", "v1.2.4^{commit}")
+    on_test = sha256_files(test.packages_dir)
+    assert sorted(on_test) == ["demo_vcs-1.2.4-py2.py3-none-any.whl", "demo_vcs-1.2.4.tar.gz"]
+    # The fix (here: the CI's settings, in the project) is committed after the tag.
+    write(root, {"ci/release.env": "PROD=fixed\n"})
+    git(root, "add", "--all")
+    git(root, "commit", "-qm", "Fix the release settings")
+    indexes(prod.upload_url)
+
+    code, text = releasekit("release", "patch", "--dry-run", "--yes", "--no-push")
+    assert code == ExitCode.USAGE, text
+    assert (
+        f"is not finished: the tag v1.2.4 exists (on {tagged[:12]}) but the steps after it "
+        "did not all run"
+    ) in text
+    assert "does not exist yet" not in text
+
+    code, text = releasekit("release", "--resume", "--dry-run", "--yes", "--no-push")
+    assert code == ExitCode.OK, text
+    assert f"v1.2.4 exists on {tagged[:12]}, the commit the release was built from: kept" in (text)
+    assert "no rebuild: the 2 files built from" in text
+    assert "does not exist yet" not in text
+
+    code, text = releasekit("release", "--resume", "--yes", "--no-push")
+    assert code == ExitCode.OK, text
+    assert sha256_files(prod.packages_dir) == on_test == sha256_files(root / "dist")
+    assert git(root, "tag").split() == ["v1.2.3", "v1.2.4"]
+    assert git(root, "rev-parse", "v1.2.4^{commit}") == tagged
