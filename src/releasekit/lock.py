@@ -2,7 +2,8 @@
 
 Two releases racing in one checkout release two versions, one of them half done. So every
 command that changes something (release, publish, bump-version, build, upload) holds
-``releasekit.lock`` in the git directory, taken with ``fcntl.flock``: the kernel drops the
+``releasekit.lock`` in the git directory, taken with ``fcntl.flock`` (``msvcrt.locking``
+on Windows): the kernel drops the
 lock when its process ends however it ends (SIGKILL included), so a lock is never stale
 while its file says who held it last. The file holds the holder's pid, host, command and
 start time (JSON) for the message to the second run. It is never deleted, only emptied:
@@ -14,10 +15,10 @@ in threads, a pipeline is called from a command that holds it already).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,30 @@ from releasekit.runner import Runner
 from releasekit.vcs import Git
 
 LOCK_FILE = "releasekit.lock"
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(handle: IO[str]) -> None:
+        handle.seek(0)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            raise BlockingIOError(*exc.args) from None
+
+    def _unlock(handle: IO[str]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(handle: IO[str]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(handle: IO[str]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
 
 # Locks this process holds: path -> (open file, how many times taken).
 _held: dict[Path, tuple[IO[str], int]] = {}
@@ -104,10 +129,13 @@ def _acquire(path: Path, command: str, log: Callable[[str], None] | None) -> IO[
     # "a+": created if missing, never truncated before the lock is ours.
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held past this function)
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _try_lock(handle)
     except BlockingIOError:
         handle.seek(0)
-        holder = Holder.parse(handle.read())
+        try:
+            holder = Holder.parse(handle.read())
+        except OSError:  # Windows: a locked range cannot be read by others
+            holder = None
         handle.close()
         raise _locked(path, holder) from None
     except BaseException:
@@ -135,7 +163,7 @@ def _release(handle: IO[str]) -> None:
         handle.truncate()
         handle.flush()
     finally:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        _unlock(handle)
         handle.close()
 
 
