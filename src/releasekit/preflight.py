@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from releasekit.build_record import built_commit
+from releasekit.build_record import sent_record
 from releasekit.errors import CheckError, ReleaseError
 
 if TYPE_CHECKING:
@@ -163,8 +163,9 @@ def git_problems(
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
     changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
-    if changed and tag_commit == built_commit(git, name, str(version)):
-        changed = []  # the tag is on what was built: commits since are not in the release
+    sent = sent_record(git, name, str(version)) if changed else None
+    if sent is not None and tag_commit == sent.commit:
+        changed = []  # the tag is on what was built and sent: commits since are not in it
     branch = git.branch()
     if not branch:
         if tag_commit is None or changed:  # detached is fine at the release tag (CI)
