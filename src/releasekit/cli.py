@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from releasekit import render
 from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
-from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, UsageError
+from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, Terminated, UsageError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -277,14 +279,11 @@ def _checked(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
-    from releasekit.credentials import read_credentials
     from releasekit.steps.check import check_release
-    from releasekit.targets import index_client
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    credentials = read_credentials(repository)
-    index = index_client(repository, credentials, log=runner.log)
+    index = plan.target(repository).index(log=runner.log)
     return plan, repository, check_release(plan, runner, repository, index=index)
 
 
@@ -315,12 +314,11 @@ def _upload(
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import read_credentials
     from releasekit.steps.verify import verify_release
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
+    result = verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
 
 
@@ -456,6 +454,10 @@ def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
     return int(exc.exit_code)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -465,14 +467,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(
             exc, next((a for a in argv if not a.startswith("-")), ""), as_json="--json" in argv
         )
+    # A cancelled CI job sends SIGTERM: end as Ctrl-C does, uploads in flight included.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         run_command(args)
     except ReleaseError as exc:
         return report_error(exc, args.command, as_json=args.json)
+    except Terminated:
+        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # `releasekit check --list-rules | head`: the reader has what it wanted.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return int(ExitCode.OK)

@@ -461,6 +461,8 @@ class _AnchorParser(HTMLParser):
         self.hrefs: list[str] = []
         self.repository_version = False
         self.forms = 0
+        self.heading = ""  # the text of <title> and <h1>: "Links for NAME" on an index
+        self._in_heading = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
@@ -473,6 +475,14 @@ class _AnchorParser(HTMLParser):
             self.repository_version = True
         elif tag in ("form", "input"):
             self.forms += 1
+        self._in_heading = tag in ("title", "h1")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_heading = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_heading:
+            self.heading += " " + data
 
 
 def _parse_pep503(
@@ -480,9 +490,10 @@ def _parse_pep503(
 ) -> list[IndexFile]:
     """Files from a PEP 503 HTML project page: anchors with ``#sha256=`` fragments.
 
-    A page is taken for a listing when it says it is one (PEP 629's repository-version)
-    or links to at least one file of ``project``; any other page (a portal's login form,
-    a web UI) is ``not_an_index``.
+    A page is taken for a listing when it says it is one (PEP 629's repository-version),
+    links to at least one file of ``project``, or is an empty listing headed with the
+    project's name and no form; any other page (a portal's login form, a web UI) is
+    ``not_an_index``.
     """
     parser = _AnchorParser(page.url)
     parser.feed(page.text())
@@ -495,7 +506,8 @@ def _parse_pep503(
         parts = _file_name_parts(filename) if filename else None
         if parts is not None and parts[0] == project:
             files.append(_file(page, filename, digest if algorithm == "sha256" else None, url))
-    if not files and not parser.repository_version:
+    named = project in {canonicalize_name(word) for word in parser.heading.split()}
+    if not files and not parser.repository_version and (parser.forms or not named):
         why = (
             f", a page with a form and no links to {project}'s files"
             if parser.forms

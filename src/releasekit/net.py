@@ -200,7 +200,7 @@ def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
     if not proxy:
         return None
     no_proxy = proxies.get("no", "")
-    if no_proxy and _bypassed(parts.hostname or "", parts.port, no_proxy):
+    if no_proxy and _bypassed(parts.hostname or "", origin(url)[2], no_proxy):
         return None
     return proxy if "://" in proxy else f"http://{proxy}"
 
@@ -366,6 +366,7 @@ class Network:
         body: bytes | Iterable[bytes] | None = None,
         redirects: RedirectPolicy = "same-origin",
         connect_timeout: float = 10.0,
+        read_timeout: float | None = None,
         truncate: bool = False,
     ) -> Response:
         """Send one request and read its answer, all within ``deadline`` seconds.
@@ -373,7 +374,8 @@ class Network:
         The body is read up to ``limit`` bytes (after decompression): past it the answer
         is cut there when ``truncate`` is set, else :class:`NetworkFailure` "too-large".
         Redirects to the same origin are followed for a read; any other is returned as
-        the 3xx answer it is. Raises :class:`NetworkFailure` when there is no whole answer.
+        the 3xx answer it is. ``read_timeout`` bounds a silence (default: the deadline).
+        Raises :class:`NetworkFailure` when there is no whole answer.
         """
         if _WATCHDOG.aborted:
             raise NetworkFailure("interrupted", "interrupted")
@@ -382,7 +384,14 @@ class Network:
         try:
             for _hop in range(6):
                 response = self._exchange(
-                    method, url, watch, headers, body, connect_timeout, limit, truncate
+                    method,
+                    url,
+                    watch,
+                    headers,
+                    body,
+                    (connect_timeout, read_timeout),
+                    limit,
+                    truncate,
                 )
                 follow = (
                     redirects == "same-origin"
@@ -408,10 +417,11 @@ class Network:
         watch: _Watch,
         headers: Mapping[str, str] | None,
         body: bytes | Iterable[bytes] | None,
-        connect_timeout: float,
+        timeouts: tuple[float, float | None],
         limit: int,
         truncate: bool,
     ) -> Response:
+        connect_timeout, read_timeout = timeouts
         left = max(0.05, watch.ends - time.monotonic())
         sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", **(headers or {})}
         # A fresh connection for every exchange: its socket is the one the watchdog cuts.
@@ -419,8 +429,9 @@ class Network:
         parts = urlsplit(url)
         if parts.username is not None:  # never a credential in a request line
             url = redact_url(url)
+        manager = self._manager(url)  # a bad CA bundle is a ConfigError, not a failure
         try:
-            response = self._manager(url).urlopen(
+            response = manager.urlopen(
                 method,
                 url,
                 body=body,
@@ -429,7 +440,9 @@ class Network:
                 retries=False,
                 preload_content=False,
                 decode_content=True,
-                timeout=urllib3.Timeout(connect=min(connect_timeout, left), read=left),
+                timeout=urllib3.Timeout(
+                    connect=min(connect_timeout, left), read=min(read_timeout or left, left)
+                ),
             )
         except Exception as exc:
             raise _failure(exc, watch, url, connect_timeout) from None
@@ -459,6 +472,9 @@ class Network:
             raise _failure(exc, watch, url, connect_timeout, answered=True) from None
         finally:
             response.close()
+        if watch.fired:
+            # Cut at the deadline: what arrived may parse as a short answer; it is not one.
+            raise _failure(TimeoutError(), watch, url, connect_timeout, answered=True)
         return Response(
             redact_url(url),
             response.status,
@@ -505,8 +521,6 @@ def _failure(
     host = urlsplit(url).hostname
     if isinstance(reason, errors.NameResolutionError):
         return NetworkFailure("dns", f"the host name {host!r} could not be resolved")
-    if isinstance(reason, errors.ConnectTimeoutError):
-        return NetworkFailure("connect-timeout", f"no connection within {connect_timeout:g} s")
     if isinstance(reason, errors.ProxyError):
         return NetworkFailure("proxy", f"the proxy failed ({_cause(reason)})")
     if isinstance(reason, errors.SSLError):
@@ -521,9 +535,12 @@ def _failure(
             return NetworkFailure(
                 "refused", "the connection was refused (nothing listens at that host and port)"
             )
-        return NetworkFailure("refused", f"the connection failed ({_cause(reason)})")
+        if not isinstance(_root(reason), TimeoutError | socket.timeout):
+            return NetworkFailure("refused", f"the connection failed ({_cause(reason)})")
+    if isinstance(reason, errors.ConnectTimeoutError):  # NewConnectionError is one too
+        return NetworkFailure("connect-timeout", f"no connection within {connect_timeout:g} s")
     if isinstance(reason, errors.ReadTimeoutError | TimeoutError | socket.timeout):
-        return NetworkFailure("timeout", "no answer in the time allowed")
+        return NetworkFailure("timeout", "the server went silent")
     what = "in the middle of its answer" if answered else "without answering"
     return NetworkFailure("reset", f"the server closed the connection {what}")
 
