@@ -192,10 +192,12 @@ def test_publishing_every_package_after_one_moved_on_rebuilds_the_others_identic
             first[f"acme_{name}-1.0.0.tar.gz"]
         )
 
-    # A package whose files changed since its tag, without a bump, is refused.
+    # A package whose files changed since its files went up, without a bump, is refused:
+    # they are never rebuilt.
     (root / "packages" / "alpha" / "README.md").write_text("# acme-alpha\n\nChanged.\n")
     subprocess.run(["git", "commit", "--quiet", "-am", "Edit alpha"], cwd=root, check=True)
     code, _, err = run(root, "publish", "--test", "--package", "packages/alpha")
-    assert code == ExitCode.CHECK
-    assert "the tag acme-alpha-v1.0.0 exists but points at " in err
+    assert code == ExitCode.BUILD
+    assert "The files of acme-alpha 1.0.0 went to test (built from " in err
     assert "the project's files changed since (packages/alpha/README.md)" in err
+    assert "Bump the version to publish the changes" in err

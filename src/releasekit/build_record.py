@@ -279,8 +279,27 @@ def reusable_build(
     if directory is None or record is None:
         return None
     outdir = plan.outdir
-    if not record.uploads and not _built_at_moved_tag(git, plan, record, outdir):
+    if not record.uploads and not (
+        commits_after and _built_at_moved_tag(git, plan, record, outdir)
+    ):
         return None
+    changed: list[str] = []
+    if record.commit is not None:
+        try:
+            changed = git.differs_from(record.commit)
+        except CommandError:  # that commit is gone (amended, rebased away): say so
+            changed = [f"the commit {record.commit[:12]} itself is no longer in this repository"]
+    if changed and not commits_after:
+        shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+        raise BuildError(
+            f"The files of {plan.name} {plan.version} went to {', '.join(record.uploads)} "
+            f"(built from {record.commit[:12] if record.commit else 'a checkout'}), and the "
+            f"project's files changed since ({shown}). Those changes are not in "
+            f"{plan.version}, and its files are never rebuilt: a filename can never be "
+            f"reused with other bytes. Nothing was built or sent; {outdir} was left as it was.",
+            "Bump the version to publish the changes, or check out the commit the files "
+            "were built from to finish publishing them.",
+        )
     restored = _restore(record, directory / KEPT, outdir)
     # Each file's sha256 was just checked against the note (or copied from a checked copy).
     artifacts = tuple(
@@ -298,23 +317,6 @@ def reusable_build(
             str(plan.version),
         ):
             stale.unlink()  # another build of this version: never to be sent beside these
-    changed: list[str] = []
-    if record.commit is not None:
-        try:
-            changed = git.differs_from(record.commit)
-        except CommandError:  # that commit is gone (amended, rebased away): say so
-            changed = [f"the commit {record.commit[:12]} itself is no longer in this repository"]
-    if changed and not commits_after:
-        shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
-        raise BuildError(
-            f"The files of {plan.name} {plan.version} went to {', '.join(record.uploads)} "
-            f"(built from {record.commit[:12] if record.commit else 'a checkout'}), and the "
-            f"project's files changed since ({shown}). Those changes are not in "
-            f"{plan.version}, and its files are never rebuilt: a filename can never be "
-            "reused with other bytes. Nothing was built or sent.",
-            "Bump the version to publish the changes, or check out the commit the files "
-            "were built from to finish publishing them.",
-        )
     return ReusedBuild(record, outdir, artifacts, tuple(restored), tuple(changed))
 
 
