@@ -25,13 +25,13 @@ from packaging.version import Version
 
 from releasekit.artifacts import (
     ARTIFACT_SUFFIXES,
-    ATTESTATION_SUFFIX,
     Artifact,
     artifact_kind,
     artifact_paths,
     artifact_problems,
     human_size,
 )
+from releasekit.attestations import ATTESTATION_SUFFIX
 from releasekit.build_record import (
     BuildRecord,
     record_dir,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import resource
 import ssl
 import threading
@@ -426,3 +427,26 @@ def test_json_of_any_depth_is_a_value_error_not_a_recursion_error() -> None:
 
     with pytest.raises(ValueError, match=r"nested too deeply|not JSON"):
         deep.json("the page")
+
+
+def test_check_json_against_a_portal_prints_a_json_error(
+    hostile: Hostile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from releasekit.cli import main
+
+    portal = b"<html><title>Sign in</title><form><input type=password></form></html>"
+    hostile.routes["/simple/portal-demo/"] = answer(200, "text/html", portal)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "portal-demo"\nversion = "1.0"\n'
+        f'[tool.releasekit.repositories.test]\nupload-url = "{hostile.url}/"\n'
+        f'index-url = "{hostile.url}/simple/"\n',
+        encoding="utf-8",
+    )
+
+    code = main(["plan", "--project", str(tmp_path), "--json"])
+
+    out = capsys.readouterr().out
+    assert code == 13
+    document = json.loads(out)
+    assert document["exit_code"] == 13
+    assert "This is not a package index" in document["error"]
