@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from index_servers import PypiServer, free_port
+from index_servers import PypiServer, StartProxy
 from layouts import git_init, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
@@ -57,7 +57,7 @@ def indexes(path: Path, test: PypiServer, prod: PypiServer, *, prod_upload: str 
         f'[repositories.test]\nupload-url = "{test.upload_url}"\n'
         f'index-url = "{test.simple_url}"\n'
         f'[repositories.prod]\nupload-url = "{prod_upload or prod.upload_url}"\n'
-        f'index-url = "{prod.simple_url}"\n',
+        f'index-url = "{prod.simple_url}"\nanonymous-upload = true\n',
         encoding="utf-8",
     )
     return path
@@ -87,21 +87,31 @@ def test_setuptools_sdist_differs_when_built_again(tmp_path: Path) -> None:
 
 
 def test_release_stopped_after_the_test_upload_resumes_with_the_files_test_has(
-    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    servers: PypiServers,
+    capsys: pytest.CaptureFixture[str],
+    fault_proxy: StartProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = setuptools_project(tmp_path / "project")
     test, prod = servers.start("test"), servers.start("prod")
-    nowhere = f"http://127.0.0.1:{free_port()}/"
-    config = indexes(tmp_path / "indexes.toml", test, prod, prod_upload=nowhere)
+    # prod fails every upload with a 500 (the pre-flight's credential proof takes that for
+    # a passing fault): the release stops after the test upload.
+    proxy = fault_proxy(prod.url)
+    proxy.fail_next(1000, 500, methods={"POST"})
+    broken = proxy.proxied(prod.upload_url)
+    config = indexes(tmp_path / "indexes.toml", test, prod, prod_upload=broken)
+    monkeypatch.setenv("RELEASEKIT_UPLOAD_TIMEOUT", "4")
 
     code = releasekit(root, config, "release", "patch", "--yes", "--no-push")
-    assert code == ExitCode.INDEX
+    assert code == ExitCode.UPLOAD
     on_test = sha256_files(test.packages_dir)
     assert sorted(on_test) == ["rksetup-1.0.1-py3-none-any.whl", "rksetup-1.0.1.tar.gz"]
     assert "release --resume --yes" in capsys.readouterr().err
 
     next_second()
-    indexes(config, test, prod)  # the user fixes prod's upload URL
+    monkeypatch.delenv("RELEASEKIT_UPLOAD_TIMEOUT")
+    indexes(config, test, prod)  # prod takes uploads again
     assert releasekit(root, config, "release", "--resume", "--yes", "--no-push") == ExitCode.OK
 
     err = capsys.readouterr().err
