@@ -91,6 +91,14 @@ def run_command(
 
     config = configure(root)
     runner = runner or SubprocessRunner()
+    verbosity = _verbosity(args)
+    if isinstance(runner, SubprocessRunner):
+        runner.verbosity = verbosity
+    if verbosity > 0:
+        _log_requests()
+    if verbosity >= 0:
+        for warning in config.warnings:
+            print(render.paint(f"releasekit: warning: {warning}", sys.stderr), file=sys.stderr)
     packages = find_packages(
         root,
         config,
@@ -111,8 +119,8 @@ def run_command(
         summary, lines = STEPS[args.command](args, root, config, runner)
     if args.json:
         print(json.dumps(summary, indent=2))
-    else:
-        print(lines)
+    elif verbosity >= 0 or args.command in QUERIES or getattr(args, "list_rules", False):
+        print(render.paint(lines, sys.stdout))
     preflight = summary.get("preflight") or {}
     if summary.get("dry_run") and not preflight.get("ok", True):
         raise DryRunFailed(
@@ -284,8 +292,8 @@ def _check(
 
         return rules_summary()
     _, _, result = _checked(args, root, config, runner)
-    if not args.json:
-        print(render.check(result))
+    if not args.json and _verbosity(args) >= 0:
+        print(render.paint(render.check(result), sys.stdout))
     result.raise_for_failures()
     return result.to_json(), "all checks passed"
 
@@ -426,9 +434,47 @@ STEPS: dict[str, Step] = {
 }
 
 
+# Commands whose output is the answer asked for: printed with -q too.
+QUERIES = frozenset({"version", "config", "plan"})
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    """-1 with -q (errors only), 1 with -v (every command, output and request), else 0."""
+    if getattr(args, "quiet", False) and getattr(args, "verbose", False):
+        raise UsageError("-q (errors only) and -v (everything) contradict each other.", "")
+    return -1 if getattr(args, "quiet", False) else int(bool(getattr(args, "verbose", False)))
+
+
+def _log_requests() -> None:
+    """-v: each request to an index on stderr (urllib3 logs every one at DEBUG, without
+    headers; releasekit's own modules log theirs on ``releasekit.*`` loggers)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    for name in ("urllib3", "releasekit"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        if not any(isinstance(h, logging.StreamHandler) for h in logger.handlers):
+            logger.addHandler(handler)
+
+
 def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
     """Print ``exc`` (stderr; and a JSON object on stdout with ``--json``); its exit code."""
-    print(f"releasekit: error: {exc.message}", file=sys.stderr)
+    try:
+        _print_error(exc, command, as_json=as_json)
+    except BrokenPipeError:
+        _discard_stdout()  # `releasekit ... | head`: the reader went away; the code stays
+    return int(exc.exit_code)
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout is gone: what is still buffered goes nowhere, quietly."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _print_error(exc: ReleaseError, command: str, *, as_json: bool) -> None:
+    print(render.paint(f"releasekit: error: {exc.message}", sys.stderr), file=sys.stderr)
     if exc.hint:
         print(f"  {exc.hint}", file=sys.stderr)
     if as_json and not isinstance(exc, DryRunFailed):  # its JSON is printed already
@@ -441,11 +487,21 @@ def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
             "hint": exc.hint,
         }
         print(json.dumps(error, indent=2))
-    return int(exc.exit_code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # `releasekit config --show --json | head -1`: the reader has what it wanted.
+        _discard_stdout()
+        return int(ExitCode.OK)
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = parse(argv)
     except UsageError as exc:
@@ -460,7 +516,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        # `releasekit check --list-rules | head`: the reader has what it wanted.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return int(ExitCode.OK)

@@ -98,7 +98,14 @@ CONFIG = Option(
     metavar="FILE",
 )
 JSON = Option("json", "flag", "print a JSON summary on stdout (progress stays on stderr)")
-GLOBAL = (PROJECT, CONFIG, JSON)
+QUIET = Option("quiet", "flag", "print errors only (and what a query command prints)", short="q")
+VERBOSE = Option(
+    "verbose",
+    "flag",
+    "show each tool's command and its output, and each request to an index",
+    short="v",
+)
+GLOBAL = (PROJECT, CONFIG, JSON, QUIET, VERBOSE)
 
 PACKAGE = Option(
     "package",
@@ -480,10 +487,26 @@ def to_argv(command: str, values: Mapping[str, Any]) -> list[str]:
 
 
 class RaisingParser(argparse.ArgumentParser):
-    """A parser whose errors are UsageErrors (for --json, nox and Invoke)."""
+    """A parser whose errors are UsageErrors (for --json, nox and Invoke), and that names
+    the choice meant when a command or a choice is mistyped (``publsh``)."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}.", f"See {self.prog} --help.")
+
+    # argparse's one check of a value against its choices (Python 3.14 suggests the same
+    # way, with suggest_on_error).
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is not None and isinstance(value, str) and value not in choices:
+            from releasekit.suggest import did_you_mean
+
+            names = ", ".join(repr(c) for c in choices)
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r}{did_you_mean(value, [str(c) for c in choices])}"
+                f" (choose from {names})",
+            )
+        super()._check_value(action, value)
 
 
 def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = False) -> None:
