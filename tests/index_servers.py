@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -127,17 +127,31 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 # --- pypiserver ----------------------------------------------------------------------
 
 
-def run_pypiserver(packages: Path, log: Path) -> tuple[PypiServer, subprocess.Popen[bytes]]:
-    """Start a pypiserver serving (and storing uploads in) ``packages``."""
+def run_pypiserver(
+    packages: Path, log: Path, *, login: tuple[str, str] | None = None
+) -> tuple[PypiServer, subprocess.Popen[bytes]]:
+    """Start a pypiserver serving (and storing uploads in) ``packages``; with ``login``
+    (user, password) only that user may upload (an htpasswd file), anyone may read."""
     packages.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    access = ["-a", ".", "-P", "."]
+    if login is not None:
+        # Apache's {SHA} form, which pypiserver (passlib) reads; written here because
+        # passlib itself warns on import under Python 3.11+ (the crypt module).
+        digest = base64.b64encode(hashlib.sha1(login[1].encode()).digest()).decode()
+        htpasswd = log.with_suffix(".htpasswd")
+        htpasswd.write_text(f"{login[0]}:{{SHA}}{digest}\n", encoding="utf-8")
+        access = ["-a", "update", "-P", str(htpasswd)]
     argv = [
         sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-        "-a", ".", "-P", ".", "--disable-fallback", str(packages),
+        *access, "--disable-fallback", str(packages),
     ]  # fmt: skip
     process = start_server(argv, f"{url}/health", log)
-    return PypiServer(url, f"{url}/simple/", f"{url}/", packages), process
+    server = PypiServer(url, f"{url}/simple/", f"{url}/", packages)
+    if login is not None:
+        server = replace(server, username=login[0], password=login[1])
+    return server, process
 
 
 @pytest.fixture
@@ -164,6 +178,21 @@ def start_pypiserver(tmp_path: Path) -> Iterator[Callable[[str], PypiServer]]:
 def pypiserver(start_pypiserver: Callable[[str], PypiServer]) -> PypiServer:
     """A pypiserver with an empty packages directory, for this test only."""
     return start_pypiserver("packages")
+
+
+@pytest.fixture
+def protected_pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
+    """A pypiserver that takes uploads only from its one user (``username``/``password``
+    of the returned server, from an htpasswd file), like an organisation's index."""
+    server, process = run_pypiserver(
+        tmp_path / "pypiserver-protected",
+        tmp_path / "pypiserver-protected.log",
+        login=("uploader", secrets.token_urlsafe(12)),
+    )
+    try:
+        yield server
+    finally:
+        stop_server(process)
 
 
 # --- devpi-server --------------------------------------------------------------------

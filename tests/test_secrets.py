@@ -254,7 +254,9 @@ def test_an_index_that_needs_no_credentials_works_with_none_and_never_prompts(
         os.close(controller)
 
     assert process.returncode == ExitCode.OK, process.stdout + process.stderr
-    assert f"to test ({url}), credentials: none (anonymous upload)" in process.stdout
+    # A repository given by URL is named by its host, not by the default repository's name.
+    host = url.split("/")[2]
+    assert f"to {host} ({url}), credentials: none (anonymous upload)" in process.stdout
     assert test.files(NAME) == release.local_files()
     assert basic_credentials(proxy) == set()  # nothing was sent, not even a placeholder
     verified = release.run_process("verify", "--repository-url", url, "--timeout", "0")

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releasekit import render
-from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
+from releasekit.commands import (
+    DEFAULT_REPOSITORY,
+    ENV_TARGETED,
+    UPLOADING,
+    overrides,
+    parse,
+    resume_command,
+)
 from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, UsageError
 
 if TYPE_CHECKING:
@@ -28,14 +35,23 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     """The repository a step targets: ``--repository``/``--repository-url``, or the one
     its name implies (upload-test: test, upload-prod: prod)."""
     from releasekit.targets import select_repository
+    from releasekit.tool_env import target_from_env
 
-    name = getattr(args, "repository", None) or DEFAULT_REPOSITORY.get(args.command)
-    repository = select_repository(
-        config,
-        name,
-        repository_url=getattr(args, "repository_url", None),
-        index_url=getattr(args, "index_url", None),
-    )
+    name = getattr(args, "repository", None)
+    url = getattr(args, "repository_url", None)
+    index_url = getattr(args, "index_url", None)
+    if not (name or url) and args.command in ENV_TARGETED:
+        # What twine's and uv's users set for `twine upload` / `uv publish`.
+        found = target_from_env()
+        if found is not None:
+            name, url, index_url = (
+                found.name or None,
+                found.url or None,
+                index_url or found.index_url,
+            )
+    if not url:
+        name = name or DEFAULT_REPOSITORY.get(args.command)
+    repository = select_repository(config, name, repository_url=url, index_url=index_url or None)
     if args.command == "upload-test" and repository.production:
         raise UsageError(
             f"upload-test goes to a test index, and {repository.name} "
@@ -92,7 +108,7 @@ def run_command(
     config = configure(root)
     runner = runner or SubprocessRunner()
     verbosity = _verbosity(args)
-    if isinstance(runner, SubprocessRunner):
+    if hasattr(runner, "verbosity"):  # the runners of the CLI, nox and Invoke
         runner.verbosity = verbosity
     if verbosity > 0:
         _log_requests()
@@ -363,13 +379,51 @@ def _config(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.config import effective_settings
 
-    rows = effective_settings(_as_used(root, config, runner))
+    rows = effective_settings(_as_used(root, config, runner)) + _target_rows(config)
     summary = {
         "step": "config",
         "ok": True,
         "settings": {key: {"value": value, "source": source} for key, value, source in rows},
     }
     return summary, render.settings(rows)
+
+
+def _target_rows(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
+    """Where ``upload`` (and check, verify, plan) without ``--repository`` goes, and the
+    credentials it would use, each with the variable or layer that decided it: twine's
+    and uv's variables count (releasekit.tool_env). No secret is shown, only where it is."""
+    from releasekit.credentials import resolve_credentials
+    from releasekit.repositories import redact_url
+    from releasekit.targets import select_repository
+    from releasekit.tool_env import target_from_env
+
+    try:
+        found = target_from_env()
+        if found is None:
+            repository, source = config.repository("test"), "default (the test repository)"
+        else:
+            repository = select_repository(
+                config,
+                found.name or None,
+                repository_url=found.url or None,
+                index_url=found.index_url or None,
+            )
+            source = found.source
+    except ReleaseError as exc:
+        return [("target.repository", None, f"error: {exc.message}")]
+    index_source = "UV_PUBLISH_CHECK_URL" if found and found.index_url else source
+    try:
+        credentials = resolve_credentials(repository)
+        who = f"{credentials.username} ({credentials.source})"
+        how = "the first found in the order of the README's upload section"
+    except ReleaseError as exc:
+        who, how = "none", f"error: {exc.message}"
+    return [
+        ("target.repository", repository.name, source),
+        ("target.upload-url", redact_url(repository.upload_url), source),
+        ("target.index-url", redact_url(repository.index_url), index_source),
+        ("target.credentials", who, how),
+    ]
 
 
 def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig:

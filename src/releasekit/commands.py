@@ -451,6 +451,9 @@ ADAPTED: tuple[Command, ...] = tuple(c for c in COMMANDS if c.adapted)
 # Commands that upload; only-if-env can make them skip (one job of a CI matrix uploads).
 UPLOADING = frozenset({"upload", "upload-test", "upload-prod", "publish", "release"})
 # Repository each command targets when --repository is not given.
+# Commands whose target twine's and uv's variables may name (TWINE_REPOSITORY_URL, ...):
+# those with no repository of their own (releasekit.tool_env).
+ENV_TARGETED = frozenset({"check", "upload", "verify", "plan"})
 DEFAULT_REPOSITORY = {
     "check": "test",
     "upload": "test",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import sys
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import Version
 
 from releasekit.errors import CheckError, ReleaseError
+from releasekit.tool_env import can_prompt
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -101,7 +101,7 @@ def run_preflight(
     for repository in plan.targets:
         policy = policy_problems(plan.version, repository, plan.config)
         asks = repository.production and not (confirmed or environment.get("CI"))
-        if asks and not (sys.stdin.isatty() if can_ask is None else can_ask):
+        if asks and not (can_prompt(environment) if can_ask is None else can_ask):
             policy.append(
                 f"uploading to {repository.name}, a production repository, needs a "
                 "confirmation and there is no terminal to ask: pass --yes (or run in CI, "

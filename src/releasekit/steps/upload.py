@@ -10,7 +10,6 @@ HTTP answer; this step chooses the files, the credentials and the attestations.
 from __future__ import annotations
 
 import random
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
 from releasekit.targets import index_client
+from releasekit.tool_env import can_prompt
 from releasekit.upload import (
     DistFile,
     FileOutcome,
@@ -284,10 +284,10 @@ def _confirm_production(
         + "This cannot be undone: a filename can never be reused. [y/N] "
     )
     if confirm is None:
-        if not sys.stdin.isatty():
+        if not can_prompt():  # no terminal, or TWINE_NON_INTERACTIVE
             raise UploadError(
                 f"Uploading to {repository.name} needs a confirmation, and there is no terminal "
-                "to ask.",
+                "to ask (or TWINE_NON_INTERACTIVE forbids asking).",
                 "Pass --yes (or run in CI, where the CI variable is set) to confirm.",
             )
         confirm = _ask

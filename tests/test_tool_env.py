@@ -1,0 +1,232 @@
+"""twine's and uv's variables work unchanged with releasekit: each against a real local
+pypiserver, one that anyone may upload to and one that takes its one user only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index_servers import PypiServer, run_pypiserver, stop_server
+from release_project import Release, new_release
+from releasekit.cli import main
+from releasekit.errors import ExitCode
+
+
+@pytest.fixture
+def release(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Release:
+    """The built example project; no repository configured beyond test and prod."""
+    return new_release(tmp_path_factory, tmp_path, {})
+
+
+@pytest.fixture
+def token_index(tmp_path: Path) -> Iterator[PypiServer]:
+    """A pypiserver whose one user is ``__token__``: what a token (UV_PUBLISH_TOKEN) is."""
+    server, process = run_pypiserver(
+        tmp_path / "tokens", tmp_path / "tokens.log", login=("__token__", "pypi-AgEIcHlwaS5vcmc")
+    )
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+def files_on(index: PypiServer) -> set[str]:
+    return {p.name for p in index.packages_dir.iterdir()}
+
+
+def label(index: PypiServer) -> str:
+    return index.url.removeprefix("http://")
+
+
+def upload(release: Release, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    outcome = release.run(capsys, "upload", "--yes", *extra)
+    return outcome.code, outcome.text
+
+
+# --- where to upload --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["TWINE_REPOSITORY_URL", "UV_PUBLISH_URL"])
+def test_the_upload_url_variable_without_a_login(
+    release: Release,
+    pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+) -> None:
+    monkeypatch.setenv(variable, pypiserver.upload_url)
+    code, text = upload(release, capsys, "--dry-run")
+    assert code == ExitCode.OK, text
+    assert f"to {label(pypiserver)} ({pypiserver.upload_url})" in text  # not to test
+    code, text = upload(release, capsys)
+    assert code == ExitCode.OK, text
+    assert files_on(pypiserver) == set(release.local_files())
+
+
+def test_twine_repository_names_a_pypirc_section(
+    release: Release,
+    pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "home" / ".pypirc").write_text(f"[corp]\nrepository = {pypiserver.upload_url}\n")
+    monkeypatch.setenv("TWINE_REPOSITORY", "corp")
+    code, text = upload(release, capsys)
+    assert code == ExitCode.OK, text
+    assert f"to corp ({pypiserver.upload_url})" in text
+    assert files_on(pypiserver) == set(release.local_files())
+
+
+# --- who uploads ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "user", "password", "source"),
+    [
+        (
+            "TWINE_REPOSITORY_URL",
+            "TWINE_USERNAME",
+            "TWINE_PASSWORD",
+            "TWINE_USERNAME/TWINE_PASSWORD",
+        ),
+        (
+            "UV_PUBLISH_URL",
+            "UV_PUBLISH_USERNAME",
+            "UV_PUBLISH_PASSWORD",
+            "UV_PUBLISH_USERNAME/UV_PUBLISH_PASSWORD",
+        ),
+    ],
+)
+def test_the_login_variables_upload_as_that_user(
+    release: Release,
+    protected_pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    user: str,
+    password: str,
+    source: str,
+) -> None:
+    monkeypatch.setenv(url, protected_pypiserver.upload_url)
+    monkeypatch.setenv(user, protected_pypiserver.username)
+    monkeypatch.setenv(password, protected_pypiserver.password)
+    code, text = upload(release, capsys)
+    assert code == ExitCode.OK, text
+    assert f"credentials: {source}" in text
+    assert protected_pypiserver.password not in text
+    assert files_on(protected_pypiserver) == set(release.local_files())
+
+
+def test_uv_publish_token_uploads_as_token(
+    release: Release,
+    token_index: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("UV_PUBLISH_URL", token_index.upload_url)
+    monkeypatch.setenv("UV_PUBLISH_TOKEN", token_index.password)
+    code, text = upload(release, capsys)
+    assert code == ExitCode.OK, text
+    assert "credentials: UV_PUBLISH_TOKEN" in text
+    assert files_on(token_index) == set(release.local_files())
+
+
+def test_twine_username_alone_takes_the_password_from_pypirc(
+    release: Release,
+    protected_pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    pypirc = tmp_path / "home" / ".pypirc"
+    pypirc.write_text(
+        f"[corp]\nrepository = {protected_pypiserver.upload_url}\n"
+        f"username = {protected_pypiserver.username}\npassword = {protected_pypiserver.password}\n"
+    )
+    pypirc.chmod(0o600)
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", protected_pypiserver.upload_url)
+    monkeypatch.setenv("TWINE_USERNAME", protected_pypiserver.username)
+    code, text = upload(release, capsys)
+    assert code == ExitCode.OK, text
+    assert f"credentials: TWINE_USERNAME + {pypirc} [corp]" in text
+    assert files_on(protected_pypiserver) == set(release.local_files())
+
+
+def test_twine_username_without_any_password_is_a_credentials_error(
+    release: Release,
+    protected_pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", protected_pypiserver.upload_url)
+    monkeypatch.setenv("TWINE_USERNAME", protected_pypiserver.username)
+    code, text = upload(release, capsys)
+    assert code == ExitCode.CREDENTIALS, text
+    assert "TWINE_USERNAME is 'uploader', and no password for that user was found" in text
+    assert f"keyring set {protected_pypiserver.upload_url} uploader" in text
+    assert "Traceback" not in text
+    assert files_on(protected_pypiserver) == set()
+
+
+# --- without an index -------------------------------------------------------------------
+
+
+def project(root: Path) -> Path:
+    (root / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0.0"\n')
+    return root
+
+
+def test_config_show_says_which_variable_chose_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UV_PUBLISH_URL", "https://pkgs.example.com/legacy/")
+    monkeypatch.setenv("UV_PUBLISH_CHECK_URL", "https://pkgs.example.com/simple/")
+    monkeypatch.setenv("UV_PUBLISH_TOKEN", "s3cret-token-value")
+    assert main(["config", "--show", "--json", "--project", str(project(tmp_path))]) == 0
+    out = capsys.readouterr().out
+
+    settings = json.loads(out)["settings"]
+    assert settings["target.repository"] == {
+        "value": "pkgs.example.com",
+        "source": "UV_PUBLISH_URL",
+    }
+    assert settings["target.index-url"] == {
+        "value": "https://pkgs.example.com/simple/",
+        "source": "UV_PUBLISH_CHECK_URL",
+    }
+    assert settings["target.credentials"]["value"] == "__token__ (UV_PUBLISH_TOKEN)"
+    assert "s3cret-token-value" not in out
+
+
+def test_twine_and_uv_naming_two_urls_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", "https://a.example.com/legacy/")
+    monkeypatch.setenv("UV_PUBLISH_URL", "https://b.example.com/legacy/")
+    assert main(["check", "--project", str(project(tmp_path))]) == ExitCode.USAGE
+    assert "TWINE_REPOSITORY_URL and UV_PUBLISH_URL are both set" in capsys.readouterr().err
+
+
+def test_pypis_upload_url_is_paired_with_pypis_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", "https://upload.pypi.org/legacy/")
+    assert main(["config", "--show", "--project", str(project(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert 'target.index-url = "https://pypi.org/simple/"' in out
+    assert 'target.repository = "upload.pypi.org"' in out
+
+
+def test_an_index_that_cannot_be_derived_asks_for_index_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path)
+    url = "https://devpi.example.com/team/stable/"
+    assert main(["check", "--project", str(root), "--repository-url", url]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "The simple index of https://devpi.example.com/team/stable/ cannot be told" in err
+    assert "--index-url" in err
