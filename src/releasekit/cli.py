@@ -139,12 +139,15 @@ def run_command(
         print(render.paint(lines, sys.stdout))
     preflight = summary.get("preflight") or {}
     if summary.get("dry_run") and not preflight.get("ok", True):
-        raise DryRunFailed(
+        failed = DryRunFailed(
             f"Dry run of {args.command}: the pre-flight found {len(preflight['failures'])} "
             "problem(s), listed above; the real run would stop there, before changing "
             "anything.",
             "Fix them and run the dry run again.",
         )
+        if preflight.get("unreadable"):
+            failed.exit_code = ExitCode.INDEX  # as the real run would exit
+        raise failed
     return summary
 
 

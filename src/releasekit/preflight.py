@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from releasekit.errors import CheckError, ReleaseError
+from releasekit.errors import CheckError, ExitCode, ReleaseError
 from releasekit.tool_env import can_prompt
 
 if TYPE_CHECKING:
@@ -35,10 +35,16 @@ class PreflightResult:
     passed: tuple[str, ...]
     failures: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    # Repositories whose index could not be read: exit 13, as anywhere else.
+    unreadable: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.INDEX if self.unreadable else ExitCode.CHECK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +52,7 @@ class PreflightResult:
             "passed": list(self.passed),
             "failures": list(self.failures),
             "notes": list(self.notes),
+            "unreadable": list(self.unreadable),
         }
 
     def raise_for_failures(self, what: str) -> None:
@@ -57,6 +64,7 @@ class PreflightResult:
                 "Fix each of them and run the same command again (--dry-run shows the plan "
                 "and runs the pre-flight only).",
             )
+            error.exit_code = self.exit_code
             error.details = {"preflight": self.to_json()}
             raise error
 
@@ -80,6 +88,7 @@ def run_preflight(
     passed: list[str] = []
     failures: list[str] = []
     notes: list[str] = []
+    unreadable: list[str] = []
 
     def record(name: str, problems: list[str]) -> None:
         failures.extend(problems)
@@ -111,12 +120,12 @@ def run_preflight(
         record(f"credentials for {repository.name}", _credential_problems(plan, repository, env))
         record(
             f"index {repository.name}",
-            _index_problems(plan, repository, env, runner, index_timeout, command),
+            _index_problems(plan, repository, env, runner, index_timeout, command, unreadable),
         )
     metadata, metadata_notes = source_metadata_problems(plan)
     notes.extend(metadata_notes)
     record("metadata from the source", metadata)
-    return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
+    return PreflightResult(tuple(passed), tuple(failures), tuple(notes), tuple(unreadable))
 
 
 def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
@@ -233,8 +242,10 @@ def _index_problems(
     runner: Runner,
     timeout: float,
     command: str,
+    unreadable: list[str],
 ) -> list[str]:
-    """The index answers; a version about to be bumped to is not on it already."""
+    """The index answers (else its name goes to ``unreadable``); a version about to be
+    bumped to is not on it already."""
     from releasekit.credentials import read_credentials
     from releasekit.targets import index_client
 
@@ -246,6 +257,7 @@ def _index_problems(
     try:
         files = index.release_files(plan.name, str(plan.version))
     except ReleaseError as exc:
+        unreadable.append(repository.name)
         return [f"{repository.name} cannot be read: {exc}"]
     if files and command == "release" and plan.bump:
         return [
