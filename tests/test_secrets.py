@@ -151,9 +151,10 @@ def test_the_first_source_found_is_used_even_when_a_later_one_is_right(
 
     assert outcome.code == ExitCode.CREDENTIALS
     assert "answered 401 " in outcome.err
+    # devpi logs in with a user and a password: a wrong password, not a token's scope.
     assert (
-        "the token is invalid (mistyped, revoked, or made for another index) (credentials "
-        "from RK_TEST_TOKEN)"
+        f"the password for {test.username!r} (from RK_TEST_TOKEN) was not accepted: a wrong "
+        "password, or no such user on this index"
     ) in outcome.err
     assert test.files(NAME) == {}
 

@@ -230,3 +230,23 @@ def test_an_index_that_cannot_be_derived_asks_for_index_url(
     err = capsys.readouterr().err
     assert "The simple index of https://devpi.example.com/team/stable/ cannot be told" in err
     assert "--index-url" in err
+
+
+def test_pypiservers_403_to_a_wrong_password_is_not_worded_as_a_tokens_scope(
+    release: Release,
+    protected_pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", protected_pypiserver.upload_url)
+    monkeypatch.setenv("TWINE_USERNAME", protected_pypiserver.username)
+    monkeypatch.setenv("TWINE_PASSWORD", "not-the-password")
+    code, text = upload(release, capsys)
+    assert code == ExitCode.CREDENTIALS, text
+    # pypiserver answers 403 (not 401) to a wrong password: both readings are named.
+    assert (
+        "uploader (from TWINE_USERNAME/TWINE_PASSWORD) is not allowed to upload this project "
+        "(a missing permission; pypiserver also answers 403 to a wrong password)"
+    ) in text
+    assert "check the password of uploader" in text
+    assert files_on(protected_pypiserver) == set()

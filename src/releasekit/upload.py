@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
+from releasekit import refusals
 from releasekit.artifacts import ATTESTATION_SUFFIX, license_files_dropped
 from releasekit.credentials import scrub, secret_forms
 from releasekit.errors import (
@@ -666,7 +667,7 @@ class _FileUploader:
         if status in (400, 409) and _says_exists(status, said):
             return self._settle_existing(dist, status, said)
         if status in (401, 403):
-            raise credentials_refused(settings, status, said, settings.auth() is not None)
+            raise refusals.credentials_refused(settings, status, said, settings.auth())
         if status == 413:
             raise UploadError(
                 f"{where} answered 413 {said}: {dist.filename} "
