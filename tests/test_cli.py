@@ -156,3 +156,14 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, argv: list[str]) -> None:
     assert "Traceback" not in err
     assert "BrokenPipeError" not in err
     assert code == (ExitCode.PROJECT if "--project" in argv else ExitCode.OK)
+
+
+def test_nox_and_invoke_take_the_same_quiet_verbose_and_files() -> None:
+    from releasekit.commands import parse_command
+    from releasekit.invoke import release_tasks
+
+    args = parse_command("upload-test", ["dist/a.whl", "-q"], usage="nox -s upload-test --")
+    assert (args.quiet, args.files) == (True, [Path("dist/a.whl")])
+    assert parse_command("build", ["-v"], usage="nox -s build --").verbose
+    names = {n for a in release_tasks["upload-test"].get_arguments() for n in a.names}
+    assert {"quiet", "q", "verbose", "v", "files"} <= names

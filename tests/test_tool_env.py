@@ -250,3 +250,43 @@ def test_pypiservers_403_to_a_wrong_password_is_not_worded_as_a_tokens_scope(
     ) in text
     assert "check the password of uploader" in text
     assert files_on(protected_pypiserver) == set()
+
+
+# --- upload FILE... ---------------------------------------------------------------------
+
+
+def test_upload_takes_explicit_files(
+    release: Release,
+    pypiserver: PypiServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wheel = next((release.root / "dist").glob("*.whl"))
+    code, text = upload(release, capsys, "--repository-url", pypiserver.upload_url, str(wheel))
+    assert code == ExitCode.OK, text
+    assert files_on(pypiserver) == {wheel.name}  # the sdist beside it stays home
+
+
+def test_an_explicit_file_of_another_project_fails_check_as_in_dist(
+    release: Release,
+    pypiserver: PypiServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    wheel = next((release.root / "dist").glob("*.whl"))
+    other = tmp_path / "other-1.0.0-py3-none-any.whl"
+    other.write_bytes(wheel.read_bytes())
+    code, text = upload(release, capsys, "--repository-url", pypiserver.upload_url, str(other))
+    assert code == ExitCode.CHECK, text
+    assert "other-1.0.0-py3-none-any.whl: project name other, expected rk-demo" in text
+    assert files_on(pypiserver) == set()
+
+
+def test_an_explicit_file_that_is_no_distribution_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path)
+    readme = root / "README.md"
+    readme.write_text("# demo\n")
+    for command in ("upload", "upload-test", "upload-prod"):
+        assert main([command, "--project", str(root), str(readme)]) == ExitCode.USAGE
+        assert "README.md is not a distribution file" in capsys.readouterr().err

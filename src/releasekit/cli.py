@@ -157,6 +157,11 @@ def _for_packages(
     """A command over several packages: builds in parallel, the rest one at a time."""
     from releasekit.workspace import default_jobs, run_parallel, run_sequential
 
+    if getattr(args, "files", None) and len(packages) != 1:
+        raise UsageError(
+            f"{args.command} FILE... uploads the files of one package, and this is a monorepo.",
+            "Name the package with --package DIR.",
+        )
     if args.command == "release" and len(packages) != 1:
         raise UsageError(
             "A monorepo release bumps, tags and pushes one package at a time.",
@@ -322,6 +327,12 @@ def _upload(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.steps.upload import upload_release
 
+    if args.files:  # upload FILE...: exactly those, checked as the output directory is
+        from releasekit.explicit_files import staged
+
+        with staged(args.files) as outdir:
+            args.outdir, args.files = outdir, []
+            return _upload(args, root, config, runner)
     plan, repository, checked = _checked(args, root, config, runner)
     result = upload_release(plan, runner, repository, checked, yes=args.yes, dry_run=args.dry_run)
     return result.to_json(), render.upload(result)

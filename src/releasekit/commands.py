@@ -16,7 +16,7 @@ from typing import Any, Literal, NoReturn
 
 from releasekit.errors import ExitCode, UsageError
 
-Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional"]
+Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional", "files"]
 
 # init-ci's choices (releasekit.ci reads them from here).
 CI_PROVIDERS = ("github", "gitlab")
@@ -63,6 +63,8 @@ class Option:
             return [flag if value else f"--no-{self.name}"]
         if self.kind == "paths":
             return [arg for item in value for arg in (flag, str(item))]
+        if self.kind == "files":
+            return [str(item) for item in value]
         return [flag, str(value)]
 
 
@@ -198,6 +200,14 @@ ALLOW_DIRTY = Option(
 )
 
 TARGET = (OUTDIR, REPOSITORY, REPOSITORY_URL, INDEX_URL)
+# upload FILE...: what twine upload and uv publish take (default: the output directory's).
+FILES = Option(
+    "files",
+    "files",
+    "the distribution files to upload, checked as dist/ is (default: all of the output "
+    "directory's)",
+    metavar="FILE",
+)
 PIPELINE = (YES, ATTEST, DRY_RUN, TIMEOUT, INSTALL, PROVENANCE, FRESH)
 
 COMMANDS: tuple[Command, ...] = (
@@ -257,13 +267,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "upload-test",
         "Upload to the test index; files already there are skipped.",
-        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE, FILES),
         needs_tools=False,
     ),
     Command(
         "upload-prod",
         "Upload to the production index (asks unless --yes or CI).",
-        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE, FILES),
         needs_tools=False,
     ),
     Command(
@@ -309,7 +319,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "upload",
         "Upload to --repository NAME; files already there are skipped.",
-        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE, FILES),
         adapted=False,
         needs_tools=False,
     ),
@@ -517,6 +527,11 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
     extra: dict[str, Any] = {"help": option.help}
     if suppress:
         extra["default"] = argparse.SUPPRESS
+    if option.kind == "files":
+        parser.add_argument(
+            option.attr, nargs="*", type=Path, metavar=option.metavar, help=option.help
+        )
+        return
     if option.kind == "positional":
         parser.add_argument(
             option.attr,

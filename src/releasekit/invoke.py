@@ -106,6 +106,8 @@ def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
         value = values.get(_key(option))
         if option.kind == "positional":
             argv[:0] = [str(value)] if value else []
+        elif option.kind == "files":  # --files FILE (repeatable) here: Invoke's lists
+            argv += [str(item) for item in value or ()]
         elif option.kind == "switch":
             if value:
                 argv.append(f"--{option.name}")
@@ -206,7 +208,7 @@ def _arguments(command: Command) -> list[Argument]:
                         attr_name=f"no_{_key(option)}",
                     )
                 )
-        elif option.kind == "paths":
+        elif option.kind in ("paths", "files"):
             arguments.append(
                 Argument(names=names, kind=list, default=[], help=option.help, attr_name=attr)
             )
