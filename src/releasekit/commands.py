@@ -411,6 +411,14 @@ COMMANDS: tuple[Command, ...] = (
                 "GitLab: write the jobs to .gitlab/releasekit.yml and "
                 "include it from the existing .gitlab-ci.yml instead of replacing that",
             ),
+            Option(
+                "install-index",
+                "text",
+                "the index the jobs install releasekit and the profile package from "
+                "(pip --index-url; default: install-index, else PyPI); no credentials in it",
+                metavar="URL",
+                config_key="install-index",
+            ),
             Option("force", "flag", "replace an existing file"),
             Option("dry-run", "flag", "print the file it would write; write nothing"),
             PACKAGE,

@@ -116,6 +116,8 @@ class ReleaseConfig:
     provenance_environment: str = ""
     # check fails (instead of warning) when the changelog does not mention the version.
     changelog_required: bool = False
+    # Where init-ci's pipelines install releasekit and the profile package from ("": PyPI).
+    install_index: str = ""
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -391,6 +393,7 @@ SCHEMA: Mapping[str, Parser] = {
     "provenance.repository": _parse_str,
     "provenance.workflow": _parse_str,
     "provenance.environment": _parse_str,
+    "install-index": _parse_str,
 }
 # Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
 SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}
