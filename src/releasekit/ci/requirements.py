@@ -46,8 +46,8 @@ def install_index(config: ReleaseConfig) -> str:
         raise ConfigError(
             f"{where}: install-index {redact_url(url)} carries credentials, which would be "
             "written into the pipeline file for anyone who can read the repository.",
-            "Give the URL without user:password@, and the credentials to pip in the CI's "
-            "secrets (PIP_INDEX_URL from a secret, or a netrc file the job writes).",
+            "Give the URL without user:password@, and the login to pip from the CI's "
+            "secrets (a ~/.netrc the job writes before the install, or keyring).",
         )
     if not _SAFE_INDEX.fullmatch(url):
         raise ConfigError(
