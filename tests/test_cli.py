@@ -167,3 +167,19 @@ def test_nox_and_invoke_take_the_same_quiet_verbose_and_files() -> None:
     assert parse_command("build", ["-v"], usage="nox -s build --").verbose
     names = {n for a in release_tasks["upload-test"].get_arguments() for n in a.names}
     assert {"quiet", "q", "verbose", "v", "files"} <= names
+
+
+def test_verbose_shows_what_releasekit_logs_of_each_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    for name in ("releasekit", "urllib3"):  # -v sets them up: put them back after the test
+        monkeypatch.setattr(logging.getLogger(name), "handlers", [])
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    assert main(["-v", "version", "--project", str(project(tmp_path))]) == ExitCode.OK
+    logging.getLogger("releasekit.net").debug("GET %s -> %s", "https://pypi.org/simple/x/", 200)
+    logging.getLogger("urllib3.connectionpool").debug('"GET /simple/x/ HTTP/1.1" 200 512')
+    err = capsys.readouterr().err
+    assert "releasekit.net: GET https://pypi.org/simple/x/ -> 200" in err
+    assert 'urllib3.connectionpool: "GET /simple/x/ HTTP/1.1" 200 512' in err

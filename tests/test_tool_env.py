@@ -290,3 +290,24 @@ def test_an_explicit_file_that_is_no_distribution_is_a_usage_error(
     for command in ("upload", "upload-test", "upload-prod"):
         assert main([command, "--project", str(root), str(readme)]) == ExitCode.USAGE
         assert "README.md is not a distribution file" in capsys.readouterr().err
+
+
+def test_twine_non_interactive_refuses_instead_of_asking(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, pypiserver: PypiServer
+) -> None:
+    import os
+    import pty
+
+    table = {"upload-url": pypiserver.upload_url, "index-url": pypiserver.simple_url}
+    release = new_release(tmp_path_factory, tmp_path, {"prod": {**table, "production": True}})
+    controller, terminal = pty.openpty()  # a terminal: releasekit would ask there
+    try:
+        outcome = release.run_process(
+            "upload-prod", env={"TWINE_NON_INTERACTIVE": "1"}, stdin=terminal
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert outcome.code == ExitCode.UPLOAD, outcome.text
+    assert "TWINE_NON_INTERACTIVE forbids asking" in outcome.err
+    assert files_on(pypiserver) == set()
