@@ -169,17 +169,17 @@ def test_nox_and_invoke_take_the_same_quiet_verbose_and_files() -> None:
     assert {"quiet", "q", "verbose", "v", "files"} <= names
 
 
-def test_verbose_shows_what_releasekit_logs_of_each_request(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_verbose_shows_each_request_to_an_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import logging
+    from index_servers import free_port
 
-    for name in ("releasekit", "urllib3"):  # -v sets them up: put them back after the test
-        monkeypatch.setattr(logging.getLogger(name), "handlers", [])
-        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
-    assert main(["-v", "version", "--project", str(project(tmp_path))]) == ExitCode.OK
-    logging.getLogger("releasekit.net").debug("GET %s -> %s", "https://pypi.org/simple/x/", 200)
-    logging.getLogger("urllib3.connectionpool").debug('"GET /simple/x/ HTTP/1.1" 200 512')
-    err = capsys.readouterr().err
-    assert "releasekit.net: GET https://pypi.org/simple/x/ -> 200" in err
-    assert 'urllib3.connectionpool: "GET /simple/x/ HTTP/1.1" 200 512' in err
+    root = project(tmp_path, git=True)
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens: one attempt, then exit 13
+    assert main(["plan", "--project", str(root), "--repository-url", url]) == ExitCode.INDEX
+    assert "connectionpool" not in capsys.readouterr().err
+    assert main(["plan", "-v", "--project", str(root), "--repository-url", url]) == (ExitCode.INDEX)
+    host = url.removeprefix("http://").rstrip("/")
+    assert f"urllib3.connectionpool: Starting new HTTP connection (1): {host}" in (
+        capsys.readouterr().err
+    )

@@ -27,8 +27,6 @@ DECLARED_UNUSED = {
     "build": "run as python -m build",
     # The upload form: the lead decides whether twine builds it or leaves (issue 24).
     "twine": "the lead decides within the upload rewrite",
-    # releasekit.net (the lead's network module) is built on it.
-    "urllib3": "imported by releasekit.net once it lands",
 }
 # Imported distributions that come from an extra, not the base install: the adapters and
 # PEP 740 signing. Anything else a module imports is a base dependency.
@@ -39,6 +37,7 @@ FROM_EXTRAS = {
     "pypi-attestations": "attest",
     "sigstore": "attest",
     "pydantic": "attest",
+    "truststore": "truststore",
 }
 
 

@@ -5,10 +5,14 @@ This is the one place errors become exit codes."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +25,7 @@ from releasekit.commands import (
     parse,
     resume_command,
 )
-from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, UsageError
+from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, Terminated, UsageError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -89,6 +93,16 @@ def run_command(
     The nox and Invoke adapters pass their own ``runner`` and their settings as
     ``adapter`` (a configuration layer above the project's table).
     """
+    with _requests_logged(_verbosity(args) > 0):
+        return _run_command(args, runner=runner, adapter=adapter)
+
+
+def _run_command(
+    args: argparse.Namespace,
+    *,
+    runner: Runner | None,
+    adapter: tuple[str, Mapping[str, Any]] | None,
+) -> dict[str, Any]:
     from releasekit.config import load_config
     from releasekit.project import find_project_root
     from releasekit.runner import SubprocessRunner
@@ -110,8 +124,6 @@ def run_command(
     verbosity = _verbosity(args)
     if hasattr(runner, "verbosity"):  # the runners of the CLI, nox and Invoke
         runner.verbosity = verbosity
-    if verbosity > 0:
-        _log_requests()
     if verbosity >= 0:
         for warning in config.warnings:
             print(render.paint(f"releasekit: warning: {warning}", sys.stderr), file=sys.stderr)
@@ -297,14 +309,11 @@ def _checked(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
-    from releasekit.credentials import read_credentials
     from releasekit.steps.check import check_release
-    from releasekit.targets import index_client
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    credentials = read_credentials(repository)
-    index = index_client(repository, credentials, log=runner.log)
+    index = plan.target(repository).index(log=runner.log)
     return plan, repository, check_release(plan, runner, repository, index=index)
 
 
@@ -341,12 +350,11 @@ def _upload(
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import read_credentials
     from releasekit.steps.verify import verify_release
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
+    result = verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
 
 
@@ -513,18 +521,38 @@ def _verbosity(args: argparse.Namespace) -> int:
     return -1 if getattr(args, "quiet", False) else int(bool(getattr(args, "verbose", False)))
 
 
-def _log_requests() -> None:
-    """-v: each request to an index on stderr (urllib3 logs every one at DEBUG, without
-    headers; releasekit's own modules log theirs on ``releasekit.*`` loggers)."""
-    import logging
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (nox and tests swap it)."""
 
-    handler = logging.StreamHandler(sys.stderr)
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _requests_logged(on: bool) -> Iterator[None]:
+    """-v: each request to an index on stderr, for this command only (urllib3 logs every
+    one at DEBUG, without headers; releasekit's own modules log on ``releasekit.*``)."""
+    if not on:
+        yield
+        return
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    for name in ("urllib3", "releasekit"):
-        logger = logging.getLogger(name)
+    loggers = [logging.getLogger(name) for name in ("urllib3.connectionpool", "releasekit")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
         logger.setLevel(logging.DEBUG)
-        if not any(isinstance(h, logging.StreamHandler) for h in logger.handlers):
-            logger.addHandler(handler)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
@@ -557,6 +585,10 @@ def _print_error(exc: ReleaseError, command: str, *, as_json: bool) -> None:
         print(json.dumps(error, indent=2))
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -577,11 +609,20 @@ def _main(argv: list[str]) -> int:
         return report_error(
             exc, next((a for a in argv if not a.startswith("-")), ""), as_json="--json" in argv
         )
+    # A cancelled CI job sends SIGTERM: end as Ctrl-C does, uploads in flight included.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         run_command(args)
     except ReleaseError as exc:
         return report_error(exc, args.command, as_json=args.json)
+    except Terminated:
+        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return int(ExitCode.OK)

@@ -10,6 +10,7 @@ HTTP answer; this step chooses the files, the credentials and the attestations.
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,24 +26,21 @@ from releasekit.credentials import (
     TrustedPublishingToken,
     check_token_scope,
     is_pypi,
-    resolve_credentials,
 )
 from releasekit.errors import CredentialsError, ReleaseError, UploadError
 from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 from releasekit.tool_env import can_prompt
-from releasekit.upload import (
-    DistFile,
+from releasekit.upload.client import (
     FileOutcome,
     UploadSettings,
-    attestation_path,
-    load_attestation,
     split_url_credentials,
     upload_files,
 )
+from releasekit.upload.form import DistFile, attestation_path, load_attestation
+from releasekit.upload.progress import Progress
 from releasekit.vcs import Git
 
 
@@ -108,10 +106,12 @@ def upload_release(
     config = plan.config
     env = os.environ if env is None else env
     upload_url, url_auth = split_url_credentials(repository.upload_url)
-    credentials = resolve_credentials(repository, env=env)
+    target = plan.target(repository, env)
+    credentials = target.credentials()
     for warning in credentials.warnings:
         runner.log(f"warning: {warning}")
-    index = index_client(repository, credentials, log=runner.log)
+    network = target.network  # one trust setting and pool for reads and uploads
+    index = target.index(log=runner.log)
     check.raise_for_failures()
     check_token_scope(credentials, repository, check.project)
 
@@ -166,11 +166,14 @@ def upload_release(
         return result
 
     settings = UploadSettings(
+        network=network,
         url=upload_url,
         repository=repository.name,
         auth=_auth(credentials, repository, url_auth, env, runner),
         jobs=upload_jobs(config, repository),
         deadline=config.upload_timeout,
+        # A silent exchange is given up while two more tries still fit in upload.timeout.
+        read_timeout=max(5.0, min(120.0, config.upload_timeout / 3)),
         retries=retries,
         backoff=backoff,
         credentials_source=credentials.source if credentials.password else "",
@@ -198,7 +201,13 @@ def upload_release(
         return {f.filename: f.sha256 for f in index.release_files(check.project, check.version)}
 
     outcomes = upload_files(
-        dists, settings, lookup=lookup, log=runner.log, sleep=sleep, jitter=jitter
+        dists,
+        settings,
+        lookup=lookup,
+        log=runner.log,
+        sleep=sleep,
+        jitter=jitter,
+        progress=Progress.for_terminal(runner.log, sys.stderr),
     )
     for outcome in outcomes:
         if outcome.error is not None:
