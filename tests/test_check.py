@@ -100,7 +100,7 @@ def check(
     """``releasekit check --json`` against ``index`` (uploading, by default, to it too)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = main(["check", "--project", str(root), "--json",
+        code = main(["check", "--project", str(root), "--json", "--repository", "test",
                      "--repository-url", upload_url or index.upload_url,
                      "--index-url", index.simple_url, *args])  # fmt: skip
     return code, json.loads(out.getvalue())
@@ -307,7 +307,15 @@ def test_identical_files_on_the_index_are_reported_as_already_uploaded(
     assert code == ExitCode.OK
     states = {s["filename"]: s["state"] for s in summary["index"]}  # type: ignore[attr-defined]
     assert states == {WHEEL: "identical", SDIST: "absent"}
-    argv = ["check", "--project", str(root), "--repository-url", pypiserver.upload_url]
+    argv = [
+        "check",
+        "--project",
+        str(root),
+        "-r",
+        "test",
+        "--repository-url",
+        pypiserver.upload_url,
+    ]
     assert main(argv) == ExitCode.OK
     assert f"already on test (same sha256): {WHEEL}" in capsys.readouterr().out
 
