@@ -13,7 +13,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from releasekit.artifacts import ARTIFACT_SUFFIXES, ATTESTATION_SUFFIX
+from releasekit.artifacts import ARTIFACT_SUFFIXES
+from releasekit.attestations import attestation_path
 from releasekit.errors import UsageError
 
 
@@ -39,7 +40,7 @@ def staged(files: Sequence[Path]) -> Iterator[Path]:
         outdir = Path(directory)
         for name, path in chosen.items():
             _link(path, outdir / name)
-            attestation = path.with_name(name + ATTESTATION_SUFFIX)
+            attestation = attestation_path(path)
             if attestation.is_file():
                 _link(attestation, outdir / attestation.name)
         yield outdir

@@ -207,8 +207,8 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
     """The repository's policy on this version: no local version on a public or
     production index, no development release on a production one."""
     problems = []
-    if version.local is not None and (repository.public or repository.production):
-        where = "a public index" if repository.public else "a production repository"
+    if version.local is not None and (repository.pypi_host or repository.production):
+        where = "a public index" if repository.pypi_host else "a production repository"
         problems.append(
             f"{version} has a local version label (+{version.local}); {repository.name} is "
             f"{where} ({repository.upload_url}), and local versions are for builds that are "
@@ -282,7 +282,7 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
         problems += _readme_problems(plan, table["readme"])
     classifiers = [c for c in table.get("classifiers", []) if isinstance(c, str)]
     if any(c.startswith("Private ::") for c in classifiers):
-        public = [r.name for r in plan.targets if r.public]
+        public = [r.name for r in plan.targets if r.pypi_host]
         if public:
             problems.append(
                 f"a 'Private ::' classifier in pyproject.toml: it is meant never to reach a "

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from releasekit.ci.trusted_publishing import TokenCheck
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
     from releasekit.preflight import PreflightResult
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from releasekit.steps.bump import BumpResult
     from releasekit.steps.upload import UploadResult
     from releasekit.steps.verify import VerifyResult
+    from releasekit.trust.doctor import TokenCheck
 
 
 def bump(result: BumpResult) -> str:
