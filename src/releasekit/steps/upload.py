@@ -207,7 +207,11 @@ def upload_release(
         log=runner.log,
         sleep=sleep,
         jitter=jitter,
-        progress=Progress.for_terminal(runner.log, sys.stderr),
+        progress=(
+            Progress.quiet()  # -q: errors only
+            if getattr(runner, "verbosity", 0) < 0
+            else Progress.for_terminal(runner.log, sys.stderr)
+        ),
     )
     for outcome in outcomes:
         if outcome.error is not None:
