@@ -44,6 +44,7 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     name = getattr(args, "repository", None)
     url = getattr(args, "repository_url", None)
     index_url = getattr(args, "index_url", None)
+    found = None
     if not (name or url) and args.command in ENV_TARGETED:
         # What twine's and uv's users set for `twine upload` / `uv publish`.
         found = target_from_env()
@@ -55,7 +56,15 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
             )
     if not url:
         name = name or DEFAULT_REPOSITORY.get(args.command)
-    repository = select_repository(config, name, repository_url=url, index_url=index_url or None)
+    try:
+        repository = select_repository(
+            config, name, repository_url=url, index_url=index_url or None
+        )
+    except ReleaseError as exc:
+        if found is None:
+            raise
+        exc.message = f"{found.source} chose the target: {exc.message}"
+        raise
     if args.command == "upload-test" and repository.production:
         raise UsageError(
             f"upload-test goes to a test index, and {repository.name} "

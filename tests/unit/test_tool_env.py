@@ -79,3 +79,13 @@ def test_an_explicit_file_that_is_no_distribution_is_a_usage_error(
     for command in ("upload", "upload-test", "upload-prod"):
         assert main([command, "--project", str(root), str(readme)]) == ExitCode.USAGE
         assert "README.md is not a distribution file" in capsys.readouterr().err
+
+
+def test_twine_repository_naming_no_repository_says_so_and_suggests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TWINE_REPOSITORY", "prdo")
+    assert main(["check", "--project", str(project(tmp_path))]) == ExitCode.CONFIG
+    err = capsys.readouterr().err
+    assert "TWINE_REPOSITORY chose the target: There is no repository named 'prdo'" in err
+    assert "(did you mean 'prod'?)" in err
