@@ -8,6 +8,7 @@ Nothing here contacts anything but 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -23,8 +24,8 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -128,41 +129,42 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_pypiserver(
-    packages: Path, log: Path, *, login: tuple[str, str] | None = None
+    packages: Path, log: Path, *, users: Mapping[str, str] | None = None
 ) -> tuple[PypiServer, subprocess.Popen[bytes]]:
-    """Start a pypiserver serving (and storing uploads in) ``packages``; with ``login``
-    (user, password) only that user may upload (an htpasswd file), anyone may read."""
+    """Start a pypiserver serving (and storing uploads in) ``packages``; with ``users``
+    (name -> password) it takes uploads only from them (``-a update -P htpasswd``)."""
     packages.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     access = ["-a", ".", "-P", "."]
-    if login is not None:
-        # Apache's {SHA} form, which pypiserver (passlib) reads; written here because
-        # passlib itself warns on import under Python 3.11+ (the crypt module).
-        digest = base64.b64encode(hashlib.sha1(login[1].encode()).digest()).decode()
+    if users:
+        # Apache's {SHA} scheme, which pypiserver reads through passlib.
         htpasswd = log.with_suffix(".htpasswd")
-        htpasswd.write_text(f"{login[0]}:{{SHA}}{digest}\n", encoding="utf-8")
+        htpasswd.write_text(
+            "".join(
+                f"{user}:{{SHA}}{base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()}\n"
+                for user, password in users.items()
+            )
+        )
         access = ["-a", "update", "-P", str(htpasswd)]
     argv = [
         sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
         *access, "--disable-fallback", str(packages),
     ]  # fmt: skip
     process = start_server(argv, f"{url}/health", log)
-    server = PypiServer(url, f"{url}/simple/", f"{url}/", packages)
-    if login is not None:
-        server = replace(server, username=login[0], password=login[1])
-    return server, process
+    return PypiServer(url, f"{url}/simple/", f"{url}/", packages), process
 
 
 @pytest.fixture
-def start_pypiserver(tmp_path: Path) -> Iterator[Callable[[str], PypiServer]]:
+def start_pypiserver(tmp_path: Path) -> Iterator[Callable[..., PypiServer]]:
     """A factory: ``start_pypiserver("prod")`` starts another pypiserver with its own empty
-    packages directory (``tmp_path / "pypiserver-prod"``); all stop after the test."""
+    packages directory (``tmp_path / "pypiserver-prod"``), ``users={"alice": "pw"}`` one
+    that takes uploads only from them; all stop after the test."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str) -> PypiServer:
+    def start(name: str, users: Mapping[str, str] | None = None) -> PypiServer:
         server, process = run_pypiserver(
-            tmp_path / f"pypiserver-{name}", tmp_path / f"pypiserver-{name}.log"
+            tmp_path / f"pypiserver-{name}", tmp_path / f"pypiserver-{name}.log", users=users
         )
         processes.append(process)
         return server
@@ -181,18 +183,12 @@ def pypiserver(start_pypiserver: Callable[[str], PypiServer]) -> PypiServer:
 
 
 @pytest.fixture
-def protected_pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
+def protected_pypiserver(start_pypiserver: Callable[..., PypiServer]) -> PypiServer:
     """A pypiserver that takes uploads only from its one user (``username``/``password``
-    of the returned server, from an htpasswd file), like an organisation's index."""
-    server, process = run_pypiserver(
-        tmp_path / "pypiserver-protected",
-        tmp_path / "pypiserver-protected.log",
-        login=("uploader", secrets.token_urlsafe(12)),
-    )
-    try:
-        yield server
-    finally:
-        stop_server(process)
+    of the returned server), like an organisation's index."""
+    password = secrets.token_urlsafe(12)
+    server = start_pypiserver("protected", users={"uploader": password})
+    return dataclasses.replace(server, username="uploader", password=password)
 
 
 # --- devpi-server --------------------------------------------------------------------

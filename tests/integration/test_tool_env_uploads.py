@@ -3,12 +3,13 @@ pypiserver, one that anyone may upload to and one that takes its one user only."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from index_servers import PypiServer, run_pypiserver, stop_server
+from index_servers import PypiServer
 from release_project import Release, new_release
 from releasekit.errors import ExitCode
 
@@ -20,15 +21,11 @@ def release(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Release
 
 
 @pytest.fixture
-def token_index(tmp_path: Path) -> Iterator[PypiServer]:
+def token_index(start_pypiserver: Callable[..., PypiServer]) -> PypiServer:
     """A pypiserver whose one user is ``__token__``: what a token (UV_PUBLISH_TOKEN) is."""
-    server, process = run_pypiserver(
-        tmp_path / "tokens", tmp_path / "tokens.log", login=("__token__", "pypi-AgEIcHlwaS5vcmc")
-    )
-    try:
-        yield server
-    finally:
-        stop_server(process)
+    token = "pypi-AgEIcHlwaS5vcmc"
+    server = start_pypiserver("tokens", users={"__token__": token})
+    return dataclasses.replace(server, username="__token__", password=token)
 
 
 def files_on(index: PypiServer) -> set[str]:
