@@ -223,7 +223,8 @@ def test_twine_non_interactive_refuses_instead_of_asking(
     import pty
 
     table = {"upload-url": pypiserver.upload_url, "index-url": pypiserver.simple_url}
-    release = new_release(tmp_path_factory, tmp_path, {"prod": {**table, "production": True}})
+    prod = {**table, "production": True, "anonymous-upload": True}
+    release = new_release(tmp_path_factory, tmp_path, {"prod": prod})
     controller, terminal = pty.openpty()  # a terminal: releasekit would ask there
     try:
         outcome = release.run_process(
