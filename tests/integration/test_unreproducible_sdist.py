@@ -146,11 +146,12 @@ def test_publish_to_prod_after_test_sends_the_files_test_has(
     assert sha256_files(prod.packages_dir) == sha256_files(test.packages_dir)
 
 
-def test_publish_after_a_source_change_builds_again_and_refuses_the_used_version(
+def test_publish_after_a_source_change_refuses_to_rebuild_the_used_version(
     tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The files in dist/ are reused only for the source they were built from: a commit
-    that changes the project without a new version must not pass as published."""
+    """The files in dist/ are reused only for the source they were built from, and never
+    rebuilt: a commit that changes the project without a new version must not pass as
+    published."""
     root = setuptools_project(tmp_path / "project")
     test, prod = servers.start("test"), servers.start("prod")
     config = indexes(tmp_path / "indexes.toml", test, prod)
@@ -160,11 +161,13 @@ def test_publish_after_a_source_change_builds_again_and_refuses_the_used_version
     git(root, "commit", "-qam", "A change without a new version")
     capsys.readouterr()
 
-    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.CHECK
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.BUILD
     err = capsys.readouterr().err
+    assert "the project's files changed since (src/rksetup/__init__.py)" in err
     assert "a filename can never be reused" in err
-    assert "build: reused" not in err
+    assert "Bump the version to publish the changes" in err
     assert sha256_files(test.packages_dir) == published
+    assert sha256_files(root / "dist") == published
 
 
 def test_publish_with_nothing_uploaded_yet_builds_again(
@@ -185,25 +188,50 @@ def test_publish_with_nothing_uploaded_yet_builds_again(
     assert sha256_files(test.packages_dir)[SDIST] != built[SDIST]
 
 
-def test_build_over_files_already_uploaded_says_the_index_keeps_the_earlier_bytes(
+def test_build_over_files_already_uploaded_refuses_and_leaves_them(
     tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """releasekit build always builds; over files whose upload began it says what that
-    costs with such a backend."""
+    """Once an upload of a version began, build never rebuilds or overwrites its files:
+    with such a backend the rebuild could never go up beside them."""
     root = setuptools_project(tmp_path / "project")
     test, prod = servers.start("test"), servers.start("prod")
     config = indexes(tmp_path / "indexes.toml", test, prod)
     assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    sent = sha256_files(root / "dist")
     next_second()
     capsys.readouterr()
 
-    assert releasekit(root, config, "build") == ExitCode.OK
+    assert releasekit(root, config, "build") == ExitCode.BUILD
 
-    out = capsys.readouterr().out
-    assert (
-        f"note: The output directory held the files of {NAME} 1.0.0 already sent to test, "
-        f"and this build's {SDIST} differ: those indexes keep the earlier bytes"
-    ) in out
+    err = capsys.readouterr().err
+    assert f"The files of {NAME} 1.0.0 went to test (an upload began)" in err
+    assert "they are not rebuilt or overwritten" in err
+    assert "Finish the release with publish or release --resume" in err
+    assert sha256_files(root / "dist") == sent
+
+
+def test_publish_puts_back_the_sent_files_when_dist_is_gone(
+    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The files whose upload began are kept beside their note: a deleted dist/ does not
+    make a rerun rebuild (and find "a different file" on the index)."""
+    import shutil
+
+    root = setuptools_project(tmp_path / "project")
+    test, prod = servers.start("test"), servers.start("prod")
+    config = indexes(tmp_path / "indexes.toml", test, prod)
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    on_test = sha256_files(test.packages_dir)
+    shutil.rmtree(root / "dist")
+    next_second()
+    capsys.readouterr()
+
+    assert releasekit(root, config, "publish", "--yes") == ExitCode.OK
+
+    err = capsys.readouterr().err
+    assert "put back into" in err
+    assert SDIST in err
+    assert sha256_files(prod.packages_dir) == on_test == sha256_files(root / "dist")
 
 
 def test_a_monorepo_publish_runs_again_with_its_packages_own_files(

@@ -117,3 +117,9 @@ def test_every_declared_distribution_is_imported() -> None:
         "declared in pyproject.toml and imported by no module of releasekit (or an entry "
         "of DECLARED_UNUSED that is imported now: remove it from the list)"
     )
+
+
+def test_each_requirement_is_declared_once() -> None:
+    project = _project()
+    names = [Requirement(str(r)).name for r in project["dependencies"]]  # type: ignore[attr-defined]
+    assert sorted(names) == sorted(set(names))
