@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import sys
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,11 +22,12 @@ from releasekit.build_record import sent_record
 from releasekit.buildenv import build_byproducts
 from releasekit.changelog import changelog_mentions
 from releasekit.credentials import check_token_scope
-from releasekit.errors import CheckError, ReleaseError
+from releasekit.errors import CheckError, ExitCode, ReleaseError
 from releasekit.lockfiles import stale_locks
 from releasekit.probe import prove_credentials
 from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
 from releasekit.targets import index_client
+from releasekit.tool_env import can_prompt
 from releasekit.vcs import Git
 
 if TYPE_CHECKING:
@@ -43,10 +43,16 @@ class PreflightResult:
     passed: tuple[str, ...]
     failures: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    # Repositories whose index could not be read: exit 13, as anywhere else.
+    unreadable: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.INDEX if self.unreadable else ExitCode.CHECK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +60,7 @@ class PreflightResult:
             "passed": list(self.passed),
             "failures": list(self.failures),
             "notes": list(self.notes),
+            "unreadable": list(self.unreadable),
         }
 
     def raise_for_failures(self, what: str) -> None:
@@ -65,6 +72,7 @@ class PreflightResult:
                 "Fix each of them and run the same command again (--dry-run shows the plan "
                 "and runs the pre-flight only).",
             )
+            error.exit_code = self.exit_code
             error.details = {"preflight": self.to_json()}
             raise error
 
@@ -87,6 +95,7 @@ def run_preflight(
     passed: list[str] = []
     failures: list[str] = []
     notes: list[str] = []
+    unreadable: list[str] = []
 
     def record(name: str, problems: list[str]) -> None:
         failures.extend(problems)
@@ -108,7 +117,7 @@ def run_preflight(
     for repository in plan.targets:
         policy = policy_problems(plan.version, repository, plan.config)
         asks = repository.needs_confirmation(yes=confirmed, env=environment)
-        if asks and not (sys.stdin.isatty() if can_ask is None else can_ask):
+        if asks and not (can_prompt(environment) if can_ask is None else can_ask):
             policy.append(
                 f"uploading to {repository.name}, a production repository, needs a "
                 "confirmation and there is no terminal to ask: pass --yes (or run in CI, "
@@ -121,7 +130,7 @@ def run_preflight(
             notes.append(proof)
         record(
             f"index {repository.name}",
-            _index_problems(plan, repository, env, runner, index_timeout, command),
+            _index_problems(plan, repository, env, runner, index_timeout, command, unreadable),
         )
     metadata, metadata_notes = source_metadata_problems(plan)
     notes.extend(metadata_notes)
@@ -133,7 +142,7 @@ def run_preflight(
         if plan.config.changelog_required:
             record("changelog", said)
         notes.extend(stale_locks(plan.project, str(plan.version)))
-    return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
+    return PreflightResult(tuple(passed), tuple(failures), tuple(notes), tuple(unreadable))
 
 
 def git_problems(
@@ -243,8 +252,10 @@ def _index_problems(
     runner: Runner,
     timeout: float,
     command: str,
+    unreadable: list[str],
 ) -> list[str]:
-    """The index answers; a version about to be bumped to is not on it already."""
+    """The index answers (else its name goes to ``unreadable``); a version about to be
+    bumped to is not on it already."""
 
     target = plan.target(repository, env)
     try:
@@ -256,6 +267,7 @@ def _index_problems(
     try:
         files = index.release_files(plan.name, str(plan.version))
     except ReleaseError as exc:
+        unreadable.append(repository.name)
         return [f"{repository.name} cannot be read: {exc}"]
     if files and command == "release" and plan.bump:
         return [
