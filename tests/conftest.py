@@ -82,6 +82,7 @@ SLOW_MODULES = frozenset(
         "test_rules_corpus",
         "test_corpus",
         "test_unreproducible_sdist",
+        "test_notes_tools",
     }
 )
 

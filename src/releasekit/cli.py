@@ -235,6 +235,32 @@ def _version(
     return summary, str(plan.version)
 
 
+def _notes(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.notes import release_notes
+
+    plan = _plan(args, root, config, runner)
+    version = args.notes_version or str(plan.current)
+    notes = release_notes(plan.project.changelog, version, project=plan.name)
+    summary = {
+        "step": "notes",
+        "ok": True,
+        "project": plan.name,
+        "tag": plan.config.format_tag(version, plan.name),
+        **notes.to_json(),
+        "changelog": _relative_to(notes.changelog, root),
+    }
+    return summary, notes.body.rstrip("\n")
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _bump(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
@@ -414,6 +440,7 @@ STEPS: dict[str, Step] = {
     "init-ci": _init_ci,
     "trusted-publisher": _trusted_publisher,
     "version": _version,
+    "notes": _notes,
     "bump-version": _bump,
     "build": _build,
     "check": _check,

@@ -314,6 +314,22 @@ COMMANDS: tuple[Command, ...] = (
         needs_tools=False,
     ),
     Command(
+        "notes",
+        "Print one version's section of the changelog: the release notes.",
+        (
+            Option(
+                "version",
+                "positional",
+                "the version whose notes to print (default: the current version)",
+                metavar="VERSION",
+                dest="notes_version",
+            ),
+            PACKAGE,
+        ),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
         "plan",
         "List the packages whose version is not yet on the target index (a CI matrix).",
         (REPOSITORY, REPOSITORY_URL, INDEX_URL, PACKAGE, JOBS),
