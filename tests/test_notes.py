@@ -48,7 +48,9 @@ KEEP_A_CHANGELOG = """\
 """
 
 
-def project(root: Path, changelog: str, *, name: str = "CHANGELOG.md", version: str = "1.1.0"):
+def project(
+    root: Path, changelog: str, *, name: str = "CHANGELOG.md", version: str = "1.1.0"
+) -> Path:
     return write(
         root,
         {
