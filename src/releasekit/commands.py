@@ -410,6 +410,12 @@ COMMANDS: tuple[Command, ...] = (
                 "GitLab: write the jobs to .gitlab/releasekit.yml and "
                 "include it from the existing .gitlab-ci.yml instead of replacing that",
             ),
+            Option(
+                "release-page",
+                "switch",
+                "after the publish, create the tag's GitHub (or GitLab) release with the "
+                "changelog's notes (releasekit notes) and the files attached (default: on)",
+            ),
             Option("force", "flag", "replace an existing file"),
             Option("dry-run", "flag", "print the file it would write; write nothing"),
             PACKAGE,

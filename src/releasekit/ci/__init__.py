@@ -163,6 +163,7 @@ def init_ci(
     wheels: str = "",
     target: str = "registry",
     include: bool = False,
+    release_page: bool = True,
 ) -> CiFile:
     """Write (or, with ``dry_run``, only render) the CI pipeline for the project in ``root``.
 
@@ -201,11 +202,12 @@ def init_ci(
             project_dir=layout.project_dir,
             outdir=layout.outdir,
             wheels=wheels,
+            release_page=release_page,
         )
         built = ("wheels", "sdist") if wheels else ("build",)
         planned = ("plan",) if trigger == "branch" else ()
         published = ("publish-test", "publish") if test_first else ("publish",)
-        jobs = (*planned, *built, *published)
+        jobs = (*planned, *built, *published, *("release-page",) * release_page)
         path = output or workflow_path(top, root, project.name)
         if output is not None and output.resolve().parent != (top / GITHUB_WORKFLOW).parent:
             notes.append(f"GitHub runs only workflows in {top / GITHUB_WORKFLOW.parent}")
@@ -225,8 +227,14 @@ def init_ci(
             project_dir=layout.project_dir,
             outdir=layout.outdir,
             include=include,
+            release_page=release_page,
         )
-        jobs = gitlab_jobs(trigger)
+        jobs = gitlab_jobs(trigger, release_page=release_page)
+        if release_page and trigger == "branch":
+            notes.append(
+                "no GitLab release page with --trigger branch (GitLab decides which jobs run "
+                "before the plan job says whether there is a release); make it from the tag"
+            )
         if include:
             path = output or top / GITLAB_INCLUDED
             including = top / GITLAB_CI
@@ -380,6 +388,7 @@ def run_init_ci(
         wheels=getattr(args, "wheels", None) or "",
         target=getattr(args, "target", None) or "registry",
         include=getattr(args, "include", False),
+        release_page=getattr(args, "release_page", None) is not False,
     )
     return result.to_json(), _describe(result)
 

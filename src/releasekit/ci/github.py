@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from releasekit.ci.release_page import github_keep_attestations, github_release_job
 from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import github_permissions, title
 from releasekit.ci.yaml_text import comment, github_tag_pattern, release_branch, yaml_scalar
@@ -202,7 +203,7 @@ _PUBLISH = """\
 {checks}\
       - run: releasekit {upload} --yes
       - run: releasekit verify --repository {repository}{install}
-"""
+{after}"""
 
 
 def github_workflow(
@@ -218,9 +219,11 @@ def github_workflow(
     project_dir: str = "",
     outdir: str = "dist/",
     wheels: str = "",
+    release_page: bool = True,
 ) -> str:
     """The text of a GitHub Actions release workflow for ``project``; ``install`` is what
-    ``pip install`` gets (releasekit pinned, and the organisation's profile package)."""
+    ``pip install`` gets (releasekit pinned, and the organisation's profile package).
+    ``release_page``: a last job makes the tag's GitHub release (releasekit.ci.release_page)."""
     uploads = [Upload("publish-test", config.repository("test"), test_environment)]
     uploads = uploads if test_first else []
     uploads.append(Upload("publish", config.repository("prod"), environment))
@@ -273,6 +276,8 @@ def github_workflow(
         )
         needs = ("build",)
         download = "          name: dist\n"
+    # The release page attaches the attestations the production upload signs.
+    attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
     for upload in uploads:
         text += _publish_job(
             upload,
@@ -283,8 +288,22 @@ def github_workflow(
             download=download,
             # The wheels are checked where they come together, before the upload.
             check=bool(wheels),
+            after=github_keep_attestations(uses("actions/upload-artifact"), outdir)
+            if attested and upload is uploads[-1]
+            else "",
         )
         needs = (upload.job,)
+    if release_page:
+        text += github_release_job(
+            needs=needs[0],
+            setup=setup,
+            download_artifact=uses("actions/download-artifact"),
+            download=download,
+            outdir=outdir,
+            # With --wheels every artifact comes down at once, the attestations too.
+            attestations=attested and not wheels,
+            trigger=trigger,
+        )
     return text
 
 
@@ -333,6 +352,7 @@ def _publish_job(
     outdir: str,
     download: str,
     check: bool,
+    after: str = "",
 ) -> str:
     from releasekit.project import normalize_name
 
@@ -354,6 +374,7 @@ def _publish_job(
         upload=f"upload-{repository}" if repository in ("test", "prod") else "upload",
         repository=repository,
         install=" --install" if repository == "prod" else "",
+        after=after,
     )
 
 

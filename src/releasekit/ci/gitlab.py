@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from releasekit.ci.release_page import gitlab_keep_attestations, gitlab_release_jobs
 from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import gitlab_id_tokens
 from releasekit.ci.yaml_text import (
@@ -74,7 +75,7 @@ release-publish:
 {gate}\
     - releasekit upload {repository} --yes
     - releasekit verify {repository} --install
-"""
+{publish_artifacts}{release_page}"""
 
 # --trigger branch: a push releases only a version the index does not have yet. The plan
 # job says so in a dotenv report (RELEASE=true|false); the other jobs end at once, green,
@@ -121,9 +122,12 @@ def gitlab_ci(
     project_dir: str = "",
     outdir: str = "dist/",
     include: bool = False,
+    release_page: bool = True,
 ) -> str:
     """The text of a GitLab pipeline that releases ``project`` to ``target``; with
-    ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``."""
+    ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``.
+    ``release_page`` (tag trigger): the tag's GitLab release, with the changelog's notes
+    and the files (releasekit.ci.release_page)."""
     before = f"    - cd {yaml_scalar(project_dir)}\n" if project_dir else ""
     if trigger == "tag":
         rule = f"$CI_COMMIT_TAG =~ {gitlab_tag_regex(config, project)}"
@@ -180,12 +184,19 @@ def gitlab_ci(
         build_needs="  needs:\n    - release-plan\n" if trigger == "branch" else "",
         plan_need="    - release-plan\n" if trigger == "branch" else "",
         gate=_GATE if trigger == "branch" else "",
+        publish_artifacts=gitlab_keep_attestations(outdir)
+        if release_page and target != "registry" and config.attest
+        else "",
+        release_page=gitlab_release_jobs(outdir=outdir, project_dir=project_dir, rule=rule)
+        if release_page and trigger == "tag"
+        else "",
     )
 
 
-def gitlab_jobs(trigger: str) -> tuple[str, ...]:
+def gitlab_jobs(trigger: str, *, release_page: bool = True) -> tuple[str, ...]:
     """The jobs :func:`gitlab_ci` writes for ``trigger``."""
-    return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish")
+    page = ("release-notes", "release-page") if release_page and trigger == "tag" else ()
+    return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish", *page)
 
 
 def add_include(existing: str, path: str) -> str | None:
