@@ -272,8 +272,31 @@ def _bump(
             "Example: releasekit bump-version patch",
         )
     plan = _plan(args, root, config, runner, bump=args.target)
+    if plan.auto is not None and plan.auto.part is None:
+        return _nothing_to_release(plan)
     result = bump_version(plan, runner, dry_run=args.dry_run)
-    return result.to_json(), render.bump(result)
+    return _with_auto(plan, result.to_json(), render.bump(result))
+
+
+def _nothing_to_release(plan: ReleasePlan) -> tuple[dict[str, Any], str]:
+    """``auto`` found no releasable commit: a success that changed nothing."""
+    assert plan.auto is not None
+    summary = {
+        "step": "bump-version",
+        "ok": True,
+        "project": plan.name,
+        "version": str(plan.current),
+        "nothing_to_release": True,
+        "auto": plan.auto.to_json(),
+    }
+    return summary, f"{plan.name} {plan.current}: {plan.auto.describe()}; nothing was changed"
+
+
+def _with_auto(plan: ReleasePlan, summary: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
+    """A step's output, with the commits that decided an ``auto`` bump."""
+    if plan.auto is None:
+        return summary, text
+    return {**summary, "auto": plan.auto.to_json()}, text + "\n" + render.auto(plan.auto)
 
 
 def _build(
@@ -372,7 +395,11 @@ def _pipeline(
             lambda name: select_repository(config, name), test_first=config.release_test_first
         )
         plan = _plan(args, root, config, runner, bump=args.part, targets=targets)
+        if plan.auto is not None and plan.auto.part is None:
+            summary, text = _nothing_to_release(plan)
+            return {**summary, "step": "release"}, text
         result = pipeline.release(plan, runner, delivery, resume=resume, dry_run=args.dry_run)
+        return _with_auto(plan, result.to_json(), render.pipeline(result))
     return result.to_json(), render.pipeline(result)
 
 

@@ -201,7 +201,8 @@ COMMANDS: tuple[Command, ...] = (
             Option(
                 "target",
                 "positional",
-                "major, minor, patch, alpha, beta, rc, pre, post, dev, release, or a version",
+                "major, minor, patch, alpha, beta, rc, pre, post, dev, release, a version, "
+                "or auto (from the conventional commits since the last release tag)",
                 metavar="PART|X.Y.Z",
             ),
             DRY_RUN,

@@ -115,6 +115,10 @@ class ReleaseConfig:
     provenance_environment: str = ""
     # check fails (instead of warning) when the changelog does not mention the version.
     changelog_required: bool = False
+    # bump-version auto: a breaking change before 1.0 is a major release (else a minor);
+    # an empty Unreleased section is filled from the deciding commits' subjects.
+    auto_major_on_zero: bool = False
+    changelog_from_commits: bool = False
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
@@ -350,6 +354,8 @@ SCHEMA: Mapping[str, Parser] = {
     "changelog": _parse_changelog,
     "changelog-unreleased": _parse_str,
     "changelog-required": _parse_bool,
+    "changelog-from-commits": _parse_bool,
+    "auto.major-on-zero": _parse_bool,
     "changelog-heading": _template_parser(required={"version"}, allowed={"version", "date"}),
     "commit": _parse_bool,
     "tag": _parse_bool,

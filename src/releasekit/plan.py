@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.autobump import AUTO
+
 if TYPE_CHECKING:
+    from releasekit.autobump import AutoBump
     from releasekit.config import ReleaseConfig
     from releasekit.project import Project
     from releasekit.repositories import Repository
@@ -55,6 +58,9 @@ class ReleasePlan:
     # not in git): read once, for the version of a tag-versioned project and the
     # pre-flight's "greater than every tag".
     latest_tag: tuple[str, Version] | None = None
+    # ``bump auto``: the commits since the last release tag and the part they decided
+    # (``bump`` is that part; None with ``auto.part`` None: nothing to release).
+    auto: AutoBump | None = None
 
     @property
     def name(self) -> str:
@@ -87,6 +93,7 @@ class ReleasePlan:
                 for r in self.targets
             ],
             "steps": [s.to_json() for s in self.steps],
+            **({"auto": self.auto.to_json()} if self.auto else {}),
         }
 
 
@@ -133,6 +140,12 @@ def resolve_plan(
     else:
         written = project.read_version()
         current = parse_version(written, what="current version")
+    auto = None
+    if bump == AUTO:
+        from releasekit.autobump import decide_from_git
+
+        auto = decide_from_git(root, config, runner, current, latest_tag)
+        bump = auto.part
     version = next_version(current, bump) if bump else current
     chosen = outdir if outdir is not None else Path(config.build_outdir)
     return ReleasePlan(
@@ -146,6 +159,7 @@ def resolve_plan(
         targets=tuple(targets),
         bump=bump,
         latest_tag=latest_tag,
+        auto=auto,
     )
 
 

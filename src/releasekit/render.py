@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from releasekit.autobump import AutoBump
     from releasekit.ci.trusted_publishing import TokenCheck
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
@@ -141,3 +142,10 @@ def settings(rows: list[tuple[str, Any, str]]) -> str:
     return "\n".join(
         f"{f'{key} = {json.dumps(value)}':<{width}}  # {source}" for key, value, source in rows
     )
+
+
+def auto(result: AutoBump) -> str:
+    """The part an ``auto`` bump chose and the commits that decided it."""
+    lines = [f"auto: {result.describe()}:"]
+    lines += [f"  {c.commit.sha[:12]} {c.commit.subject}" for c in result.deciding]
+    return "\n".join(lines)

@@ -170,7 +170,5 @@ def gitlab_release_jobs(*, outdir: str, project_dir: str, rule: str) -> str:
         image=yaml_scalar(RELEASE_CLI_IMAGE),
         rule=yaml_scalar(rule),
         description=yaml_scalar("./" + here + "release-notes.md"),
-        files=yaml_scalar(
-            "$CI_PROJECT_URL/-/jobs/$RELEASE_FILES_JOB/artifacts/browse/" + outdir
-        ),
+        files=yaml_scalar("$CI_PROJECT_URL/-/jobs/$RELEASE_FILES_JOB/artifacts/browse/" + outdir),
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from releasekit.autobump import changelog_entries, fill_unreleased
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
@@ -113,7 +114,14 @@ def bump_version(
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
-    changes = _planned_changes(project, config, current, version, today)
+    entries = _entries_from_commits(plan)
+    if entries:
+        notes.append(
+            f"The [{config.changelog_unreleased}] section was empty: it is filled from the "
+            f"{len(plan.auto.changes) if plan.auto else 0} releasable commit(s) "
+            "(changelog-from-commits)."
+        )
+    changes = _planned_changes(project, config, current, version, today, entries)
     notes.extend(project.notes)
     changelog_command: list[str] = []
     if project.changelog_style not in (KEEP_A_CHANGELOG, OTHER) and config.changelog is not False:
@@ -132,7 +140,7 @@ def bump_version(
             "to say there is none, or a path to use another."
         )
     elif project.changelog_style == KEEP_A_CHANGELOG and project.changelog is not None:
-        if unreleased_is_empty(
+        if not entries and unreleased_is_empty(
             project.changelog.read_bytes().decode("utf-8", errors="replace"),
             config.changelog_unreleased,
         ):
@@ -192,6 +200,24 @@ def bump_version(
     return BumpResult(**{**result.__dict__, "commit_sha": sha})
 
 
+def _entries_from_commits(plan: ReleasePlan) -> str:
+    """With ``changelog-from-commits``, an auto bump's entries for an empty Unreleased
+    section of a Keep a Changelog file ("" when nothing is to be filled)."""
+    project, config = plan.project, plan.config
+    if (
+        plan.auto is None
+        or not plan.auto.changes
+        or not config.changelog_from_commits
+        or project.changelog is None
+        or project.changelog_style != KEEP_A_CHANGELOG
+    ):
+        return ""
+    text = read_utf8(project.changelog, ProjectError, "The changelog")
+    if not unreleased_is_empty(text, config.changelog_unreleased):
+        return ""
+    return changelog_entries(plan.auto.changes)
+
+
 def _require_computed_version_source(project: Project) -> None:
     """A version the build backend computes (``setup.py`` importing ``pkg.__version__``)
     is bumped where the package writes it: the ``__version__`` found in the package, when
@@ -217,6 +243,7 @@ def _planned_changes(
     current: Version,
     version: str,
     today: datetime.date | None,
+    entries: str = "",
 ) -> list[FileChange]:
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
@@ -242,7 +269,7 @@ def _planned_changes(
     if project.changelog is not None and project.changelog_style == KEEP_A_CHANGELOG:
         before = read_utf8(project.changelog, ProjectError, "The changelog")
         after = roll_changelog(
-            before,
+            fill_unreleased(before, entries, config.changelog_unreleased) if entries else before,
             path=project.changelog,
             version=version,
             previous_tag=config.format_tag(str(current), project.name),
