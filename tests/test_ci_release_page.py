@@ -41,7 +41,7 @@ def test_github_release_job_alone_may_write_contents(
 ) -> None:
     project = make_project(tmp_path / "p")
 
-    code, out, _ = releasekit("init-ci", "github", "--project", project)
+    code, _, _ = releasekit("init-ci", "github", "--project", project)
 
     assert code == 0
     jobs = load(project / WORKFLOW)["jobs"]
