@@ -406,13 +406,21 @@ def _pipeline(
 def _config(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.config import effective_settings
+    from releasekit.config import effective_settings, locked_by
 
-    rows = effective_settings(_as_used(root, config, runner))
+    used = _as_used(root, config, runner)
+    rows = effective_settings(used)
     summary = {
         "step": "config",
         "ok": True,
-        "settings": {key: {"value": value, "source": source} for key, value, source in rows},
+        "settings": {
+            key: {
+                "value": value,
+                "source": source.removesuffix(" (locked)"),
+                "locked": bool(locked_by(used, key)),
+            }
+            for key, value, source in rows
+        },
     }
     return summary, render.settings(rows)
 

@@ -185,7 +185,7 @@ def release_tags(
         return config, None, ""
     tags = git.merged_tags()
     latest = latest_version_tag(tags, config.tag_format, name)
-    if latest is not None or "tag-format" in config.sources:
+    if latest is not None or "tag-format" in config.sources or "tag-format" in config.locked:
         return config, tags, ""
     bare = latest_version_tag(tags, BARE_TAG_FORMAT, name)
     if bare is None:
