@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from releasekit import render
 from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
-from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, UsageError
+from releasekit.errors import CheckError, DryRunFailed, ExitCode, ReleaseError, UsageError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -78,6 +78,8 @@ def run_command(
     from releasekit.runner import SubprocessRunner
     from releasekit.workspace import Package, find_packages
 
+    if args.command == "audit":  # many checkouts, none of them "the project"
+        return _audit(args, runner or SubprocessRunner(echo=False))
     root = find_project_root(args.project)
 
     def configure(directory: Path, workspace: Path | None = None) -> ReleaseConfig:
@@ -436,6 +438,27 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
         return release_tags(root, config, load_project(root, config).name, runner)[0]
     except ReleaseError:
         return config
+
+
+def _audit(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
+    """``releasekit audit DIR ...``: the findings (printed), exit 9 when one falls short."""
+    from releasekit.audit import audit
+
+    report = audit(args.directories or [Path(".")], runner)
+    summary = report.to_json()
+    if args.json and report.ok:
+        print(json.dumps(summary, indent=2))
+    elif not args.json:
+        print(report.describe())
+    if not report.ok:
+        error = CheckError(
+            f"{len(report.falling_short)} of {len(report.repositories)} repositories fall short "
+            "of the conventions: " + ", ".join(report.falling_short) + ".",
+            "Each 'fail' row says what; releasekit init-ci --force rewrites a pipeline.",
+        )
+        error.details = summary
+        raise error
+    return summary
 
 
 def _init_ci(

@@ -45,6 +45,8 @@ class Option:
     stores: Any = True
     # A positional argument that must be given (init-ci's PROVIDER).
     required: bool = False
+    # A positional argument that takes any number of paths (audit's DIR ...).
+    many: bool = False
 
     @property
     def attr(self) -> str:
@@ -58,7 +60,7 @@ class Option:
         if value is None or value == self.default:
             return []
         if self.kind == "positional":
-            return [str(value)]
+            return [str(v) for v in value] if self.many else [str(value)]
         if self.kind == "switch":
             return [flag if value else f"--no-{self.name}"]
         if self.kind == "paths":
@@ -331,6 +333,22 @@ COMMANDS: tuple[Command, ...] = (
         needs_tools=False,
     ),
     Command(
+        "audit",
+        "Check repositories against their organisation's conventions: profile, locked keys, "
+        "CI pipeline, changelog (exit 9: one falls short).",
+        (
+            Option(
+                "directories",
+                "positional",
+                "the repositories' checkouts (default: the current directory)",
+                metavar="DIR",
+                many=True,
+            ),
+        ),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
         "plan",
         "List the packages whose version is not yet on the target index (a CI matrix).",
         (REPOSITORY, REPOSITORY_URL, INDEX_URL, PACKAGE, JOBS),
@@ -514,6 +532,11 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
     extra: dict[str, Any] = {"help": option.help}
     if suppress:
         extra["default"] = argparse.SUPPRESS
+    if option.kind == "positional" and option.many:
+        parser.add_argument(
+            option.attr, nargs="*", type=Path, metavar=option.metavar or None, help=option.help
+        )
+        return
     if option.kind == "positional":
         parser.add_argument(
             option.attr,

@@ -408,6 +408,10 @@ def env_settable_keys() -> list[str]:
     return [key for key in SCHEMA if key not in _NOT_FROM_ENV]
 
 
+class LockedKeyError(ConfigError):
+    """A layer sets a key an organisation profile locked to another value."""
+
+
 class _UnknownKeyError(ConfigError):
     """A key the schema does not have (its hint lists the known keys)."""
 
@@ -698,7 +702,7 @@ def _overridden(key: str, lock: tuple[str, Any], source: str, value: Any) -> Con
     if source == "command line":
         where = f"the command line ({_flag_of(key)})"
     shown = "its own table" if key == "repositories" else repr(_shown(value))
-    return ConfigError(
+    return LockedKeyError(
         f"{key!r} is locked by {profile} (to {_shown(held)!r}), and {where} sets it to {shown}.",
         f"Remove {key!r} from {where}: the organisation's profile holds it. To change it, "
         "change the profile (or ask its owners to unlock the key).",
