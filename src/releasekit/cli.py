@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from releasekit import render
 from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
-from releasekit.errors import CheckError, DryRunFailed, ExitCode, ReleaseError, UsageError
+from releasekit.errors import (
+    CheckError,
+    DryRunFailed,
+    ExitCode,
+    ReleaseError,
+    UsageError,
+    VerifyError,
+)
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -359,8 +366,33 @@ def _verify(
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
+    if getattr(args, "reproduce", False):
+        return _reproduce(args, plan, runner, repository)
     result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
     return result.to_json(), render.verify(result)
+
+
+def _reproduce(
+    args: argparse.Namespace, plan: ReleasePlan, runner: Runner, repository: Repository
+) -> tuple[dict[str, Any], str]:
+    """verify --reproduce: the comparison printed; exit 11 on a mismatch."""
+    from releasekit.credentials import read_credentials
+    from releasekit.reproduce import reproduce_release
+
+    result = reproduce_release(plan, runner, repository, credentials=read_credentials(repository))
+    if not result.mismatches:
+        return result.to_json(), result.describe()
+    if not args.json:
+        print(result.describe())
+    names = ", ".join(f.filename for f in result.mismatches)
+    error = VerifyError(
+        f"{plan.name} {result.version} rebuilt from {result.tag} is not what "
+        f"{repository.name} serves: {names}.",
+        "The listed members differ: the release was not built from the tagged source "
+        "(a dirty tree, another commit) or the build is not reproducible.",
+    )
+    error.details = result.to_json()
+    raise error
 
 
 def _pipeline(

@@ -265,7 +265,20 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "verify",
         "Prove the files on the index are the ones built (--install: and install it).",
-        (*TARGET, TIMEOUT, INSTALL, PROVENANCE, PACKAGE),
+        (
+            *TARGET,
+            TIMEOUT,
+            INSTALL,
+            PROVENANCE,
+            PACKAGE,
+            Option(
+                "reproduce",
+                "flag",
+                "rebuild the current version from its tag (a scratch worktree, a fresh "
+                "isolated environment, SOURCE_DATE_EPOCH of the tag's commit) and compare "
+                "it byte for byte with what the index serves",
+            ),
+        ),
     ),
     Command(
         "publish",

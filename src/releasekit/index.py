@@ -156,6 +156,16 @@ class IndexClient:
         page = self._get(url, "application/vnd.pypi.integrity.v1+json, application/json")
         return None if page is None else _load_json(page)
 
+    def download(self, file: IndexFile) -> bytes:
+        """The bytes of ``file`` as the index serves them (verify --reproduce)."""
+        page = self._get(file.url, "application/octet-stream")
+        if page is None:
+            raise PackageIndexError(
+                f"The index lists {file.filename} but answers 404 for it.",
+                "Try again later; if it persists, the index's listing is stale.",
+            )
+        return page.body
+
     def project_files(self, name: str) -> list[IndexFile]:
         """Every file of project ``name`` the index lists; ``[]`` if it has none."""
         found = self.project_page(name)
