@@ -83,6 +83,7 @@ SLOW_MODULES = frozenset(
         "test_corpus",
         "test_unreproducible_sdist",
         "test_notes_tools",
+        "test_reproduce_release",
     }
 )
 

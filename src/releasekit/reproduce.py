@@ -50,8 +50,8 @@ REPRODUCED, MISMATCH, UNREPRODUCIBLE, NOT_REBUILT = (
 # (backend package, artifact kind) -> why its output differs from build to build.
 UNREPRODUCIBLE_BACKENDS = {
     ("setuptools", "sdist"): (
-        "setuptools writes the build time into its sdists (the gzip header, PKG-INFO's "
-        "modification time) whatever SOURCE_DATE_EPOCH says"
+        "setuptools writes the times of the build into its sdists (the gzip header, and "
+        "each member's modification time, PKG-INFO's too) whatever SOURCE_DATE_EPOCH says"
     ),
 }
 # What may differ between two builds of a backend that cannot help it.
