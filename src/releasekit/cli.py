@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from releasekit.errors import (
     DryRunFailed,
     ExitCode,
     ReleaseError,
+    Terminated,
     UsageError,
     VerifyError,
 )
@@ -561,6 +564,10 @@ def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
     return int(exc.exit_code)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -570,14 +577,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(
             exc, next((a for a in argv if not a.startswith("-")), ""), as_json="--json" in argv
         )
+    # A cancelled CI job sends SIGTERM: end as Ctrl-C does, uploads in flight included.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         run_command(args)
     except ReleaseError as exc:
         return report_error(exc, args.command, as_json=args.json)
+    except Terminated:
+        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # `releasekit check --list-rules | head`: the reader has what it wanted.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return int(ExitCode.OK)

@@ -160,7 +160,10 @@ def reproduce_release(
             "verify --reproduce rebuilds a release from its tag: run it in the project's git "
             "checkout, with the tags fetched (git fetch --tags).",
         )
-    index = index_client(repository, credentials, log=runner.log)
+    # A distribution may be large: each exchange gets verify's whole timeout.
+    index = index_client(
+        repository, credentials, timeout=plan.config.verify_timeout, log=runner.log
+    )
     served = [
         f for f in index.release_files(name, version) if f.filename.endswith(ARTIFACT_SUFFIXES)
     ]
@@ -196,7 +199,12 @@ def reproduce_release(
         finally:
             runner.run(["git", "worktree", "remove", "--force", str(tree)], cwd=plan.root)
     files = tuple(
-        compare_file(f.filename, index.download(f), rebuilt.get(f.filename), backend)
+        compare_file(
+            f.filename,
+            index.download(f, plan.config.max_file_size),
+            rebuilt.get(f.filename),
+            backend,
+        )
         for f in served
     )
     extra = sorted(set(rebuilt) - {f.filename for f in served})

@@ -43,7 +43,7 @@ UNREADABLE = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, tar
 
 def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
     """The attestation files beside the artifacts, and what is wrong with them."""
-    from releasekit.upload import attestation_path, load_attestation
+    from releasekit.upload.form import attestation_path, load_attestation
 
     names, problems = [], []
     for artifact in artifacts:

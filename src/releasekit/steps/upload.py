@@ -34,15 +34,14 @@ from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
 from releasekit.targets import index_client
-from releasekit.upload import (
-    DistFile,
+from releasekit.upload.client import (
     FileOutcome,
     UploadSettings,
-    attestation_path,
-    load_attestation,
     split_url_credentials,
     upload_files,
 )
+from releasekit.upload.form import DistFile, attestation_path, load_attestation
+from releasekit.upload.progress import Progress
 from releasekit.vcs import Git
 
 
@@ -171,6 +170,8 @@ def upload_release(
         auth=_auth(credentials, repository, url_auth, env, runner),
         jobs=upload_jobs(config, repository),
         deadline=config.upload_timeout,
+        # A silent exchange is given up while two more tries still fit in upload.timeout.
+        read_timeout=max(5.0, min(120.0, config.upload_timeout / 3)),
         retries=retries,
         backoff=backoff,
         credentials_source=credentials.source if credentials.password else "",
@@ -198,7 +199,13 @@ def upload_release(
         return {f.filename: f.sha256 for f in index.release_files(check.project, check.version)}
 
     outcomes = upload_files(
-        dists, settings, lookup=lookup, log=runner.log, sleep=sleep, jitter=jitter
+        dists,
+        settings,
+        lookup=lookup,
+        log=runner.log,
+        sleep=sleep,
+        jitter=jitter,
+        progress=Progress.for_terminal(runner.log, sys.stderr),
     )
     for outcome in outcomes:
         if outcome.error is not None:
