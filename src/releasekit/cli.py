@@ -450,12 +450,10 @@ def _config(
     summary = {
         "step": "config",
         "ok": True,
+        # "locked": true only on the keys the profile holds.
         "settings": {
-            key: {
-                "value": value,
-                "source": source.removesuffix(" (locked)"),
-                "locked": bool(locked_by(used, key)),
-            }
+            key: {"value": value, "source": source.removesuffix(" (locked)")}
+            | ({"locked": True} if locked_by(used, key) else {})
             for key, value, source in rows
         },
     }
