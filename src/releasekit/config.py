@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from releasekit.commands import COMMANDS
 from releasekit.errors import ConfigError
 from releasekit.repositories import Repository
 
@@ -718,8 +719,6 @@ def _shown(value: Any) -> Any:
 
 
 def _flag_of(key: str) -> str:
-    from releasekit.commands import COMMANDS
-
     names = {o.name for c in COMMANDS for o in c.options if o.config_key == key}
     return " or ".join(f"--{n}" for n in sorted(names)) or key
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from releasekit.autobump import AUTO
+from releasekit.autobump import AUTO, decide_from_git
 
 if TYPE_CHECKING:
     from releasekit.autobump import AutoBump
@@ -142,8 +142,6 @@ def resolve_plan(
         current = parse_version(written, what="current version")
     auto = None
     if bump == AUTO:
-        from releasekit.autobump import decide_from_git
-
         auto = decide_from_git(root, config, runner, current, latest_tag)
         bump = auto.part
     version = next_version(current, bump) if bump else current
