@@ -32,6 +32,7 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # Dates in headings ("2026-01-02") are not versions.
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _VERSION_TOKEN = re.compile(r"(?<![\w.+-])v?(\d+(?:\.\d+)*(?:[._-]?[A-Za-z]+\.?\d*)*(?:\+[\w.]+)?)")
+_RELEASE = re.compile(r"\d+(?:\.\d+)*")
 # What a tool leaves between sections and that belongs to neither: scriv's anchors, the
 # link definitions Keep a Changelog puts at the bottom for each version's comparison.
 _ANCHOR = re.compile(r"^<a id=['\"][^'\"]*['\"]>\s*</a>\s*$")
@@ -114,13 +115,26 @@ def _rst_headings(lines: list[str]) -> Iterator[Heading]:
 
 def names_version(heading: str, version: Version) -> bool:
     """Whether ``heading`` names ``version`` (``[1.2.0]``, ``v1.2.0``, ``name 1.2.0``)."""
+    release = _trimmed(version.release)
     for token in _VERSION_TOKEN.findall(_DATE.sub(" ", heading)):
+        # Most headings name other releases: their numbers tell without parsing them.
+        numbers = _RELEASE.match(token)
+        if numbers is None or _trimmed(tuple(map(int, numbers[0].split(".")))) != release:
+            continue
         try:
             if Version(token) == version:
                 return True
         except InvalidVersion:
             continue
     return False
+
+
+def _trimmed(release: tuple[int, ...]) -> tuple[int, ...]:
+    """1.2.0 and 1.2 are the same release."""
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
 
 
 def _trim(lines: list[str]) -> list[str]:
