@@ -84,6 +84,7 @@ SLOW_MODULES = frozenset(
         "test_unreproducible_sdist",
         "test_notes_tools",
         "test_reproduce_release",
+        "test_autobump_release",
     }
 )
 

@@ -382,7 +382,9 @@ def _reproduce(
     from releasekit.credentials import read_credentials
     from releasekit.reproduce import reproduce_release
 
-    result = reproduce_release(plan, runner, repository, credentials=read_credentials(repository))
+    # A public index (PyPI) is read without credentials: no keyring look-up for it.
+    credentials = None if repository.public else read_credentials(repository)
+    result = reproduce_release(plan, runner, repository, credentials=credentials)
     if not result.mismatches:
         return result.to_json(), result.describe()
     if not args.json:
