@@ -826,7 +826,9 @@ def test_a_monorepo_gets_one_workflow_whose_jobs_run_over_the_plan_matrix(
     code, out, err = releasekit("init-ci", "github", "--project", root)
 
     assert code == 0, err
-    assert f"wrote {root / WORKFLOW} (jobs: plan, build, publish-test, publish)" in out
+    assert (
+        f"wrote {root / WORKFLOW} (jobs: plan, build, publish-test, publish, release-page)" in out
+    )
     assert sorted(p.name for p in (root / WORKFLOW).parent.iterdir()) == ["release.yml"]
     workflow = load(root / WORKFLOW)
     assert workflow[True] == {"push": {"tags": ["acme-alpha-v[0-9]*", "acme-beta-v[0-9]*"]}}

@@ -193,3 +193,36 @@ def test_gitlab_release_keyword_with_the_notes_and_a_link_to_the_files(
     assert (project / "release.env").read_text(encoding="utf-8") == (
         "RELEASE_TAG=v1.1.0\nRELEASE_FILES_JOB=77\n"
     )
+
+
+def test_a_monorepo_gets_a_release_page_per_package_of_the_matrix(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    top = tmp_path / "repo"
+    for name in ("alpha", "beta"):
+        make_project(top / "packages" / name)
+    (top / "pyproject.toml").write_text(
+        '[tool.releasekit]\npackages = ["packages/*"]\n', encoding="utf-8"
+    )
+    subprocess.run(["git", "init", "--quiet", str(top)], check=True)
+
+    code, _, err = releasekit("init-ci", "github", "--project", top)
+
+    assert code == 0, err
+    jobs = load(top / WORKFLOW)["jobs"]
+    page = jobs["release-page"]
+    assert page["needs"] == ["plan", "publish"]
+    assert page["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert page["defaults"]["run"]["working-directory"] == "${{ matrix.package }}"
+    assert page["permissions"] == {"contents": "write"}
+    assert jobs["publish"]["steps"][-1]["with"] == {
+        "name": "attestations-${{ matrix.name }}",
+        "path": "${{ matrix.package }}/dist/*.publish.attestation",
+        "if-no-files-found": "error",
+    }
+    downloads = [s["with"] for s in page["steps"] if "download-artifact" in s.get("uses", "")]
+    assert downloads == [
+        {"name": "dist-${{ matrix.name }}", "path": "${{ matrix.package }}/dist/"},
+        {"name": "attestations-${{ matrix.name }}", "path": "${{ matrix.package }}/dist/"},
+    ]
+    assert page["steps"][-1]["env"]["DIST"] == "${{ matrix.package }}/dist/"

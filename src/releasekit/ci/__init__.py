@@ -420,6 +420,7 @@ def init_ci_workspace(
     output: Path | None = None,
     force: bool = False,
     dry_run: bool = False,
+    release_page: bool = True,
 ) -> CiFile:
     """The GitHub release workflow of a monorepo: one file, its jobs over the matrix of
     packages ``releasekit plan --json`` finds with a new version."""
@@ -446,6 +447,7 @@ def init_ci_workspace(
         test_first=test_first,
         python=python,
         outdir=config.build_outdir.strip("/") + "/",
+        release_page=release_page,
     )
     notes = [f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)"]
     notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
@@ -460,7 +462,7 @@ def init_ci_workspace(
         path=output or top / GITHUB_WORKFLOW,
         content=content,
         trigger=trigger,
-        jobs=("plan", "build", *published),
+        jobs=("plan", "build", *published, *("release-page",) * release_page),
         dry_run=dry_run,
         notes=tuple(notes),
     )
@@ -490,5 +492,6 @@ def run_init_ci_workspace(
         output=args.output.resolve() if args.output else None,
         force=args.force,
         dry_run=args.dry_run,
+        release_page=getattr(args, "release_page", None) is not False,
     )
     return result.to_json(), _describe(result)

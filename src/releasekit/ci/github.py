@@ -426,7 +426,7 @@ _MATRIX_PUBLISH = """\
           path: ${{{{ matrix.package }}}}/{outdir}
       - run: releasekit {upload} --yes
       - run: releasekit verify --repository {repository}{install}
-"""
+{after}"""
 
 
 def github_matrix_workflow(
@@ -440,6 +440,7 @@ def github_matrix_workflow(
     test_first: bool = True,
     python: str = "3.12",
     outdir: str = "dist/",
+    release_page: bool = True,
 ) -> str:
     """One release workflow for every package of a monorepo: a plan job lists the
     packages whose version is not on the index yet (``releasekit plan --json``), and the
@@ -479,6 +480,8 @@ def github_matrix_workflow(
         outdir=outdir,
     )
     needs = "build"
+    attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
+    package_outdir = "${{ matrix.package }}/" + outdir
     for upload in uploads:
         host = upload.repository.pypi_host
         name = upload.repository.name
@@ -496,6 +499,24 @@ def github_matrix_workflow(
             upload=f"upload-{name}",
             repository=name,
             install=" --install" if name == "prod" else "",
+            after=github_keep_attestations(
+                uses("actions/upload-artifact"), package_outdir, "-${{ matrix.name }}"
+            )
+            if attested and upload is uploads[-1]
+            else "",
         )
         needs = upload.job
+    if release_page:
+        text += github_release_job(
+            title="GitHub release of ${{ matrix.name }}",
+            needs=f"[plan, {needs}]",
+            matrix=_MATRIX,
+            setup=setup,
+            download_artifact=uses("actions/download-artifact"),
+            download="          name: dist-${{ matrix.name }}\n",
+            outdir=package_outdir,
+            attestations=attested,
+            trigger=trigger,
+            artifact_suffix="-${{ matrix.name }}",
+        )
     return text

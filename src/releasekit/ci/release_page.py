@@ -32,9 +32,10 @@ NOTES
 _GITHUB_JOB = """\
 
   release-page:
-    name: GitHub release
+    name: {title}
     needs: {needs}
     runs-on: ubuntu-latest
+{matrix}\
     permissions:
       contents: write  # create the tag's release and attach the files
     steps:
@@ -42,13 +43,13 @@ _GITHUB_JOB = """\
       - {download_artifact}
         with:
 {download}\
-          path: {outdir}
+          path: {path}
 {attestations}\
       - name: Create the release with the changelog's notes and the files
         env:
           GH_TOKEN: ${{{{ github.token }}}}
           GH_REPO: ${{{{ github.repository }}}}
-          DIST: {outdir}
+          DIST: {path}
         run: |
 {script}\
 """
@@ -56,16 +57,16 @@ _GITHUB_JOB = """\
 _GITHUB_ATTESTATIONS = """\
       - {download_artifact}
         with:
-          name: attestations
-          path: {outdir}
+          name: {name}
+          path: {path}
 """
 
 # In the publish job, after the upload wrote them next to the files.
 _GITHUB_KEEP_ATTESTATIONS = """\
       - {upload_artifact}
         with:
-          name: attestations
-          path: {outdir}*.publish.attestation
+          name: {name}
+          path: {path}
           if-no-files-found: error
 """
 
@@ -79,9 +80,14 @@ def github_release_job(
     outdir: str,
     attestations: bool,
     trigger: str,
+    title: str = "GitHub release",
+    matrix: str = "",
+    artifact_suffix: str = "",
 ) -> str:
     """The ``release-page`` job: ``gh release create`` for the tag of the version released
-    (made by the tag push, or here at the released commit with ``--trigger branch``)."""
+    (made by the tag push, or here at the released commit with ``--trigger branch``).
+    In a monorepo's workflow it runs over the matrix (``matrix``: its strategy), each
+    package's files in artifacts named with ``artifact_suffix``."""
     where = "--verify-tag" if trigger == "tag" else '--target "$GITHUB_SHA"'
     script = _READ_NOTES + (
         'tag="$(cat "$RUNNER_TEMP/tag")"\n'
@@ -89,13 +95,17 @@ def github_release_job(
         '--notes-file "$RUNNER_TEMP/notes.md" "$GITHUB_WORKSPACE/$DIST"*\n'
     )
     return _GITHUB_JOB.format(
+        title=title,
         needs=needs,
+        matrix=matrix,
         setup=setup,
         download_artifact=download_artifact,
         download=download,
-        outdir=yaml_scalar(outdir),
+        path=yaml_scalar(outdir),
         attestations=_GITHUB_ATTESTATIONS.format(
-            download_artifact=download_artifact, outdir=yaml_scalar(outdir)
+            download_artifact=download_artifact,
+            name=yaml_scalar("attestations" + artifact_suffix),
+            path=yaml_scalar(outdir),
         )
         if attestations
         else "",
@@ -103,10 +113,12 @@ def github_release_job(
     )
 
 
-def github_keep_attestations(upload_artifact: str, outdir: str) -> str:
+def github_keep_attestations(upload_artifact: str, outdir: str, artifact_suffix: str = "") -> str:
     """The publish job's last step: its attestations, for the release page."""
     return _GITHUB_KEEP_ATTESTATIONS.format(
-        upload_artifact=upload_artifact, outdir=yaml_scalar(outdir)
+        upload_artifact=upload_artifact,
+        name=yaml_scalar("attestations" + artifact_suffix),
+        path=yaml_scalar(outdir + "*.publish.attestation"),
     )
 
 
