@@ -71,6 +71,8 @@ def test_repositories_as_init_ci_writes_them_keep_the_conventions(
     assert found["github", "locked"] == ("ok", "no locked key overridden (attest, tag-format)")
     assert found["github", "ci.releasekit-pinned"] == ("ok", f"releasekit=={__version__}")
     assert [s for (repo, _), (s, _) in found.items() if repo == "gitlab" and s == "fail"] == []
+    assert found["gitlab", "ci.environment"][0] == "ok"
+    assert found["gitlab", "ci.current"][0] == "ok"
 
 
 def test_a_repository_that_drifted_is_named_with_each_shortfall(

@@ -161,6 +161,11 @@ def test_gitlab_release_keyword_with_the_notes_and_a_link_to_the_files(
     assert notes["artifacts"]["paths"] == ["release-notes.md", "dist/"]
     assert notes["artifacts"]["reports"] == {"dotenv": "release.env"}
     assert pipeline["release-publish"]["artifacts"] == {"paths": ["dist/*.publish.attestation"]}
+    # The upload runs in a GitLab environment a project protects to say who may release.
+    assert pipeline["release-publish"]["environment"] == {
+        "name": "pypi",
+        "deployment_tier": "production",
+    }
     assert page["needs"] == ["release-notes"]
     assert page["rules"] == pipeline[".releasekit"]["rules"]
     assert page["release"] == {

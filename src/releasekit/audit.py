@@ -280,11 +280,16 @@ def _gitlab(path: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str
         results.append(("ci.attestations", *_attestations(text, config)))
     else:
         results.append(("ci.attestations", NOTE, "the project's registry takes no attestations"))
-    environment = re.search(r"^  environment:", text, re.MULTILINE)
+    environment = re.search(r"^  environment:\n    name: (\S+)", text, re.MULTILINE)
     results.append(
-        ("ci.environment", OK, "the upload job has an environment")
+        (
+            "ci.environment",
+            OK,
+            f"the upload job runs in environment {environment[1]} (its protection is set "
+            "on GitLab, not in the checkout)",
+        )
         if environment
-        else ("ci.environment", NOTE, "the upload job has no GitLab environment")
+        else ("ci.environment", FAIL, "the upload job has no GitLab environment")
     )
     return results
 

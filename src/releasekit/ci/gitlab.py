@@ -33,6 +33,8 @@ TARGETS = CI_TARGETS
 GITLAB_UPLOAD_URL = "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi"
 GITLAB_INDEX_URL = GITLAB_UPLOAD_URL + "/simple"
 GITLAB_REPOSITORY = "gitlab"
+# The GitLab environment each target's upload runs in (protected, it says who may release).
+ENVIRONMENTS = {"registry": "package-registry", "pypi": "pypi", "testpypi": "testpypi"}
 # GitLab's default stages: an included file cannot count on stages of its own.
 STAGES = ("build", "deploy")
 
@@ -70,6 +72,10 @@ release-publish:
   needs:
 {plan_need}\
     - release-build
+  # Protect it (Settings > CI/CD > Protected environments) to say who may release.
+  environment:
+    name: {environment}
+    deployment_tier: {tier}
 {id_tokens}\
   script:
 {gate}\
@@ -184,6 +190,8 @@ def gitlab_ci(
         build_needs="  needs:\n    - release-plan\n" if trigger == "branch" else "",
         plan_need="    - release-plan\n" if trigger == "branch" else "",
         gate=_GATE if trigger == "branch" else "",
+        environment=ENVIRONMENTS[target],
+        tier="testing" if target == "testpypi" else "production",
         publish_artifacts=gitlab_keep_attestations(outdir)
         if release_page and target != "registry" and config.attest
         else "",
