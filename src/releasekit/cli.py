@@ -326,14 +326,11 @@ def _checked(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
-    from releasekit.credentials import read_credentials
     from releasekit.steps.check import check_release
-    from releasekit.targets import index_client
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    credentials = read_credentials(repository)
-    index = index_client(repository, credentials, log=runner.log)
+    index = plan.target(repository).index(log=runner.log)
     return plan, repository, check_release(plan, runner, repository, index=index)
 
 
@@ -364,14 +361,13 @@ def _upload(
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import read_credentials
     from releasekit.steps.verify import verify_release
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
     if getattr(args, "reproduce", False):
         return _reproduce(args, plan, runner, repository)
-    result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
+    result = verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
 
 
@@ -379,12 +375,9 @@ def _reproduce(
     args: argparse.Namespace, plan: ReleasePlan, runner: Runner, repository: Repository
 ) -> tuple[dict[str, Any], str]:
     """verify --reproduce: the comparison printed; exit 11 on a mismatch."""
-    from releasekit.credentials import read_credentials
     from releasekit.reproduce import reproduce_release
 
-    # A public index (PyPI) is read without credentials: no keyring look-up for it.
-    credentials = None if repository.public else read_credentials(repository)
-    result = reproduce_release(plan, runner, repository, credentials=credentials)
+    result = reproduce_release(plan, runner, repository)
     if not result.mismatches:
         return result.to_json(), result.describe()
     if not args.json:

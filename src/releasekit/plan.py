@@ -9,14 +9,15 @@ again, so one publish derives the name and the version exactly once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
 from releasekit.autobump import AUTO, decide_from_git
+from releasekit.targets import Target
 
 if TYPE_CHECKING:
     from releasekit.autobump import AutoBump
@@ -61,6 +62,18 @@ class ReleasePlan:
     # ``bump auto``: the commits since the last release tag and the part they decided
     # (``bump`` is that part; None with ``auto.part`` None: nothing to release).
     auto: AutoBump | None = None
+    # Each target resolved once per command (credentials, network): see target().
+    _resolved: dict[str, Target] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def target(self, repository: Repository, env: Mapping[str, str] | None = None) -> Target:
+        """``repository`` resolved: its credentials read once for the whole command, its
+        network settings shared by every read and upload."""
+        key = f"{repository.name} {repository.upload_url} {repository.index_url}"
+        if key not in self._resolved:
+            self._resolved[key] = Target(repository, env)
+        return self._resolved[key]
 
     @property
     def name(self) -> str:

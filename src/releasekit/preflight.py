@@ -216,10 +216,10 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
 def _credential_problems(
     plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None
 ) -> list[str]:
-    from releasekit.credentials import check_token_scope, resolve_credentials
+    from releasekit.credentials import check_token_scope
 
     try:
-        credentials = resolve_credentials(repository, env=env)
+        credentials = plan.target(repository, env).credentials()
         check_token_scope(credentials, repository, plan.name)
     except ReleaseError as exc:
         return [f"{repository.name}: {exc}"]
@@ -235,14 +235,15 @@ def _index_problems(
     command: str,
 ) -> list[str]:
     """The index answers; a version about to be bumped to is not on it already."""
-    from releasekit.credentials import read_credentials
     from releasekit.targets import index_client
 
+    target = plan.target(repository, env)
     try:
-        credentials = read_credentials(repository, env=env)
+        target.read_credentials()
+        index = target.index(timeout=timeout, retries=1, log=runner.log)
     except ReleaseError:
-        credentials = None  # reported by the credentials check; the index may be public
-    index = index_client(repository, credentials, timeout=timeout, retries=1, log=runner.log)
+        # Reported by the credentials check; the index may be public.
+        index = index_client(repository, None, timeout=timeout, retries=1, log=runner.log)
     try:
         files = index.release_files(plan.name, str(plan.version))
     except ReleaseError as exc:

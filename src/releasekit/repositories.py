@@ -31,6 +31,11 @@ class Repository:
     # Where verify --install takes the release's dependencies from ("" = the default:
     # PyPI for TestPyPI, the repository's own index otherwise).
     dependencies_index_url: str = ""
+    # TLS: a CA bundle and a client certificate (PEM) for this index, reads and uploads
+    # alike; the system trust store (truststore) when asked.
+    cert: str = ""
+    client_cert: str = ""
+    truststore: bool = False
 
     @property
     def production(self) -> bool:

@@ -32,11 +32,9 @@ from releasekit.errors import VcsError, VerifyError
 from releasekit.plan import resolve_plan
 from releasekit.repositories import redact_url
 from releasekit.steps.build import build_release
-from releasekit.targets import index_client
 from releasekit.vcs import Git
 
 if TYPE_CHECKING:
-    from releasekit.credentials import Credentials
     from releasekit.plan import ReleasePlan
     from releasekit.repositories import Repository
     from releasekit.runner import Runner
@@ -142,8 +140,6 @@ def reproduce_release(
     plan: ReleasePlan,
     runner: Runner,
     repository: Repository,
-    *,
-    credentials: Credentials | None = None,
 ) -> ReproduceResult:
     """Rebuild ``plan``'s current version from its release tag and compare the result
     with the distributions ``repository`` serves; a VerifyError (exit 11) on a mismatch."""
@@ -161,9 +157,7 @@ def reproduce_release(
             "checkout, with the tags fetched (git fetch --tags).",
         )
     # A distribution may be large: each exchange gets verify's whole timeout.
-    index = index_client(
-        repository, credentials, timeout=plan.config.verify_timeout, log=runner.log
-    )
+    index = plan.target(repository).index(timeout=plan.config.verify_timeout, log=runner.log)
     served = [
         f for f in index.release_files(name, version) if f.filename.endswith(ARTIFACT_SUFFIXES)
     ]

@@ -33,7 +33,6 @@ from releasekit.preflight import build_byproducts, git_problems, policy_problems
 from releasekit.project import Project, normalize_name
 from releasekit.repositories import Repository
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 from releasekit.vcs import Git
 
 # What reading a damaged wheel (zip) or sdist (tar.gz) raises: a truncated one ends in
@@ -108,7 +107,7 @@ def check_release(
         record("artifact metadata", _metadata_problems(metadata, project.name, version))
         record("PEP 440 version", version_form_problems(plan))
     record("target rules", policy_problems(version, repository, config))
-    index = index or index_client(repository, log=runner.log)
+    index = index or plan.target(repository).index(log=runner.log)
     if config.pypi_rules or repository.public:
         rules = check_pypi_rules(
             artifacts,

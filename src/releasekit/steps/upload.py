@@ -26,14 +26,12 @@ from releasekit.credentials import (
     TrustedPublishingToken,
     check_token_scope,
     is_pypi,
-    resolve_credentials,
 )
 from releasekit.errors import CredentialsError, ReleaseError, UploadError
 from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 from releasekit.upload.client import (
     FileOutcome,
     UploadSettings,
@@ -107,10 +105,12 @@ def upload_release(
     config = plan.config
     env = os.environ if env is None else env
     upload_url, url_auth = split_url_credentials(repository.upload_url)
-    credentials = resolve_credentials(repository, env=env)
+    target = plan.target(repository, env)
+    credentials = target.credentials()
     for warning in credentials.warnings:
         runner.log(f"warning: {warning}")
-    index = index_client(repository, credentials, log=runner.log)
+    network = target.network  # one trust setting and pool for reads and uploads
+    index = target.index(log=runner.log)
     check.raise_for_failures()
     check_token_scope(credentials, repository, check.project)
 
@@ -165,6 +165,7 @@ def upload_release(
         return result
 
     settings = UploadSettings(
+        network=network,
         url=upload_url,
         repository=repository.name,
         auth=_auth(credentials, repository, url_auth, env, runner),

@@ -32,7 +32,6 @@ from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 
 if TYPE_CHECKING:
     from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
@@ -127,9 +126,9 @@ def verify_release(
     timeout = config.verify_timeout if timeout is None else timeout
     # No request may outlast the wait (--timeout 5 ends after about 5 s, whatever the index
     # does), and the client does not retry: polling again is this step's job.
-    index = index or index_client(
-        repository, credentials, timeout=max(1.0, min(10.0, timeout)), retries=0
-    )
+    target = plan.target(repository)
+    credentials = credentials or target.read_credentials()
+    index = index or target.index(timeout=max(1.0, min(10.0, timeout)), retries=0)
     remote, waited, polls = _wait_for_release(
         index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
     )

@@ -650,3 +650,38 @@ def test_verify_refuses_artifacts_of_another_version_at_once(
         outcome.err
     )
     assert "Build (and upload) this version first" in outcome.err
+
+
+def test_a_publish_asks_the_keyring_for_a_targets_credentials_once(
+    to_test: ToTest, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    import keyring.backend
+
+    release, test = to_test()
+    monkeypatch.delenv("RK_TEST_TOKEN")
+    asked: list[tuple[str, str]] = []
+
+    class CountingKeyring(keyring.backend.KeyringBackend):
+        priority = 1
+
+        def get_password(self, service: str, username: str) -> str | None:
+            asked.append((service, username))
+            return test.password
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise NotImplementedError
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise NotImplementedError
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(CountingKeyring())  # type: ignore[no-untyped-call]
+    try:
+        published = release.run(capsys, "publish", "--test", "--yes")
+    finally:
+        keyring.set_keyring(previous)
+
+    assert published.code == ExitCode.OK, published.text
+    assert set(test.files(NAME)) == {WHEEL, SDIST}
+    assert len(asked) == 1  # pre-flight, check, upload and verify share one resolution
