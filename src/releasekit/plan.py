@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import Version
 
 from releasekit.autobump import AUTO, decide_from_git
-from releasekit.targets import Target
 
 if TYPE_CHECKING:
     from releasekit.autobump import AutoBump
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from releasekit.project import Project
     from releasekit.repositories import Repository
     from releasekit.runner import Runner
+    from releasekit.targets import Target
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,10 @@ class ReleasePlan:
         network settings shared by every read and upload."""
         key = f"{repository.name} {repository.upload_url} {repository.index_url}"
         if key not in self._resolved:
+            # Lazy: targets brings the network stack (urllib3, ssl), which the commands
+            # that only read the project (version, notes, bump-version) never use.
+            from releasekit.targets import Target
+
             self._resolved[key] = Target(repository, env)
         return self._resolved[key]
 
