@@ -28,7 +28,7 @@ from releasekit.ci.requirements import install_requirements, profile_distributio
 from releasekit.config import LockedKeyError, ReleaseConfig, load_config
 from releasekit.errors import ReleaseError
 from releasekit.plan import release_tags
-from releasekit.project import load_project
+from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.workflow_yaml import WorkflowSyntaxError, read_workflow_yaml
 
@@ -150,7 +150,7 @@ def _profile(config: ReleaseConfig) -> tuple[str, str]:
     return OK, f"extends {config.extends} ({distribution[0]} {distribution[1]})"
 
 
-def _changelog(project: Any, config: ReleaseConfig) -> tuple[str, str]:
+def _changelog(project: Project, config: ReleaseConfig) -> tuple[str, str]:
     if config.changelog is False:
         return FAIL, "changelog = false: releases have no changelog"
     if project.changelog is None:
