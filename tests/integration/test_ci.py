@@ -75,7 +75,7 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
     code, out, err = releasekit("init-ci", "github", "--project", project)
 
     assert (code, err) == (0, "")
-    assert f"wrote {project / WORKFLOW} (jobs: build, publish-test, publish, release-page)" in out
+    assert f"wrote {project / WORKFLOW} (jobs: build, publish-test, publish)" in out
     text = (project / WORKFLOW).read_text(encoding="utf-8")
     workflow = load(project / WORKFLOW)
     # PyYAML reads the key `on` as the boolean True (YAML 1.1), as GitHub does not.
@@ -88,7 +88,7 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
         "cancel-in-progress": False,
     }
     jobs = workflow["jobs"]
-    assert list(jobs) == ["build", "publish-test", "publish", "release-page"]
+    assert list(jobs) == ["build", "publish-test", "publish"]
 
     build, test, prod = jobs["build"], jobs["publish-test"], jobs["publish"]
     assert "needs" not in build
@@ -189,7 +189,7 @@ def test_branch_trigger_without_test_index(tmp_path: Path, releasekit: Releaseki
     assert "only the first release branch (release/*) triggers a release" in out
     workflow = load(project / WORKFLOW)
     assert workflow[True] == {"push": {"branches": ["release/*"]}}
-    assert list(workflow["jobs"]) == ["plan", "build", "publish", "release-page"]
+    assert list(workflow["jobs"]) == ["plan", "build", "publish"]
     # A push without a new version: plan says so, build (and so publish) is skipped, the
     # run is green.
     plan, build = workflow["jobs"]["plan"], workflow["jobs"]["build"]
@@ -205,16 +205,11 @@ def test_test_first_comes_from_the_configuration(tmp_path: Path, releasekit: Rel
     project = make_project(tmp_path / "p", table="[tool.releasekit.release]\ntest-first = false")
 
     assert releasekit("init-ci", "github", "--project", project)[0] == 0
-    assert list(load(project / WORKFLOW)["jobs"]) == ["build", "publish", "release-page"]
+    assert list(load(project / WORKFLOW)["jobs"]) == ["build", "publish"]
 
     code, *_ = releasekit("init-ci", "github", "--test-first", "--force", "--project", project)
     assert code == 0
-    assert list(load(project / WORKFLOW)["jobs"]) == [
-        "build",
-        "publish-test",
-        "publish",
-        "release-page",
-    ]
+    assert list(load(project / WORKFLOW)["jobs"]) == ["build", "publish-test", "publish"]
 
 
 def test_environments_python_and_tag_format_are_written_as_given(
@@ -405,10 +400,7 @@ def test_gitlab_pipeline_builds_then_publishes_to_the_project_registry(
     code, out, _ = releasekit("init-ci", "gitlab", "--project", project)
 
     assert code == 0
-    assert (
-        f"wrote {project / '.gitlab-ci.yml'} "
-        "(jobs: release-build, release-publish, release-notes, release-page)"
-    ) in out
+    assert f"wrote {project / '.gitlab-ci.yml'} (jobs: release-build, release-publish)" in out
     pipeline = load(project / ".gitlab-ci.yml")
     assert pipeline["stages"] == ["build", "deploy"]
     template = pipeline[".releasekit"]
@@ -668,7 +660,7 @@ def test_cibuildwheel_builds_on_three_systems_and_one_job_uploads_everything(
     code, out, _ = releasekit("init-ci", "github", "--wheels", "cibuildwheel", "--project", project)
 
     assert code == 0
-    assert "(jobs: wheels, sdist, publish-test, publish, release-page)" in out
+    assert "(jobs: wheels, sdist, publish-test, publish)" in out
     jobs = load(project / WORKFLOW)["jobs"]
     wheels, sdist, test, prod = jobs["wheels"], jobs["sdist"], jobs["publish-test"], jobs["publish"]
     assert wheels["runs-on"] == "${{ matrix.os }}"
@@ -826,9 +818,7 @@ def test_a_monorepo_gets_one_workflow_whose_jobs_run_over_the_plan_matrix(
     code, out, err = releasekit("init-ci", "github", "--project", root)
 
     assert code == 0, err
-    assert (
-        f"wrote {root / WORKFLOW} (jobs: plan, build, publish-test, publish, release-page)" in out
-    )
+    assert f"wrote {root / WORKFLOW} (jobs: plan, build, publish-test, publish)" in out
     assert sorted(p.name for p in (root / WORKFLOW).parent.iterdir()) == ["release.yml"]
     workflow = load(root / WORKFLOW)
     assert workflow[True] == {"push": {"tags": ["acme-alpha-v[0-9]*", "acme-beta-v[0-9]*"]}}

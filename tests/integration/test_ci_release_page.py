@@ -231,3 +231,16 @@ def test_a_monorepo_gets_a_release_page_per_package_of_the_matrix(
         {"name": "attestations-${{ matrix.name }}", "path": "${{ matrix.package }}/dist/"},
     ]
     assert page["steps"][-1]["env"]["DIST"] == "${{ matrix.package }}/dist/"
+
+
+def test_a_project_without_a_changelog_gets_no_release_page_and_a_note(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "CHANGELOG.md").unlink()
+
+    code, out, _ = releasekit("init-ci", "github", "--project", project)
+
+    assert code == 0
+    assert list(load(project / WORKFLOW)["jobs"]) == ["build", "publish-test", "publish"]
+    assert "note: no release page: demo has no changelog for `releasekit notes` to read" in out

@@ -52,6 +52,12 @@ DEFAULT_TEST_ENVIRONMENT = "testpypi"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
+_NO_CHANGELOG = (
+    "no release page: {which} has no changelog for `releasekit notes` to read (add "
+    "CHANGELOG.md, then run init-ci again with --force)"
+)
+
+
 class CiFileExistsError(UsageError):
     """init-ci would replace a file that exists and differs; ``--force`` says it is meant."""
 
@@ -181,6 +187,11 @@ def init_ci(
     # A project that tags bare versions (1.2.3) gets a pipeline triggered by those.
     config, _, tags_note = release_tags(root, config, project.name, runner)
     notes: list[str] = [tags_note] if tags_note else []
+    if release_page and project.changelog is None:
+        # The release page's notes come from the changelog: without one, the job would
+        # fail after every publish.
+        release_page = False
+        notes.append(_NO_CHANGELOG.format(which=project.name))
     top = git_top(runner, root)
     in_git = top is not None
     if top is None:
@@ -436,7 +447,13 @@ def init_ci_workspace(
             "one workflow hands them on under one name.",
             "Give every package the same build.outdir (the default, dist, is simplest).",
         )
-    patterns = sorted({github_tag_pattern(c, load_project(root, c).name) for root, c in packages})
+    projects = [(load_project(root, c), c) for root, c in packages]
+    patterns = sorted({github_tag_pattern(c, project.name) for project, c in projects})
+    without = [project.name for project, _ in projects if project.changelog is None]
+    notes: list[str] = []
+    if release_page and without:
+        release_page = False
+        notes.append(_NO_CHANGELOG.format(which=", ".join(without)))
     test_first = config.release_test_first if test_first is None else test_first
     content = github_matrix_workflow(
         config,
@@ -449,7 +466,7 @@ def init_ci_workspace(
         outdir=config.build_outdir.strip("/") + "/",
         release_page=release_page,
     )
-    notes = [f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)"]
+    notes.append(f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)")
     notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
     first = Path(os.path.relpath(packages[0][0] / config.build_outdir, top)).as_posix()
     if _unignored_outdir(runner, top, first + "/"):
