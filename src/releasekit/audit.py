@@ -114,14 +114,15 @@ def audit_repository(root: Path, name: str, runner: Runner) -> list[Finding]:
     if not (root / "pyproject.toml").is_file():
         return [finding("project", FAIL, f"no pyproject.toml in {root}")]
     # The repository's own configuration: not the auditor's RELEASEKIT_* variables.
+    overridden: list[LockedKeyError] = []
     try:
-        config = load_config(root, env={})
-    except LockedKeyError as exc:
-        return [finding("locked", FAIL, exc.message)]
+        config = load_config(root, env={}, overridden=overridden)
     except ReleaseError as exc:
         return [finding("config", FAIL, exc.message)]
     findings = [finding("profile", *_profile(config))]
-    if config.locked:
+    if overridden:
+        findings += [finding("locked", FAIL, error.message) for error in overridden]
+    elif config.locked:
         held = ", ".join(sorted(config.locked))
         findings.append(finding("locked", OK, f"no locked key overridden ({held})"))
     else:

@@ -578,8 +578,12 @@ def load_config(
     overrides: Mapping[str, Any] | None = None,
     adapter: tuple[str, Mapping[str, Any]] | None = None,
     workspace: Path | None = None,
+    overridden: list[LockedKeyError] | None = None,
 ) -> ReleaseConfig:
     """Build the effective configuration of the project in ``project_dir``.
+
+    A layer that overrides a key the profile locks is refused; with ``overridden`` (audit)
+    each such override is added to that list instead, and the override stands.
 
     In a monorepo, ``workspace`` is the repository root: its ``[tool.releasekit]``
     (repositories, tag format, ...) is layered under the package's own table.
@@ -635,18 +639,28 @@ def load_config(
     if overrides:
         given = {k: v for k, v in overrides.items() if v is not None}
         layers.append(("command line", validate_table(given, "command line")))
-    locks = hold_locked_keys(layers, {source for source, _ in profiles})
+    locks = hold_locked_keys(layers, {source for source, _ in profiles}, overridden)
     return dataclasses.replace(_merge(layers), locked=locks)
 
 
 def hold_locked_keys(
-    layers: list[tuple[str, dict[str, Any]]], profiles: set[str]
+    layers: list[tuple[str, dict[str, Any]]],
+    profiles: set[str],
+    overridden: list[LockedKeyError] | None = None,
 ) -> dict[str, str]:
     """The keys the profile layers lock (key -> the profile), after refusing every later
-    layer that sets one of them to another value than the profile's (a ConfigError naming
-    the key, the profile and the layer). ``locked`` itself is taken out of the layers."""
+    layer that sets one of them to another value than the profile's (a LockedKeyError
+    naming the key, the profile and the layer; collected in ``overridden`` instead, when
+    given). ``locked`` itself is taken out of the layers."""
     locks: dict[str, tuple[str, Any]] = {}
     held: dict[str, Any] = {}
+
+    def refuse(key: str, source: str, value: Any) -> None:
+        error = _overridden(key, locks[key], source, value)
+        if overridden is None:
+            raise error
+        overridden.append(error)
+
     for source, values in layers:
         locked = values.pop("locked", ())
         if source not in profiles:
@@ -658,11 +672,11 @@ def hold_locked_keys(
                 )
             for key, value in values.items():
                 if key in locks and _differs(key, value, locks[key][1]):
-                    raise _overridden(key, locks[key], source, value)
+                    refuse(key, source, value)
             continue
         for key, value in values.items():
             if key in locks and _differs(key, value, locks[key][1]):
-                raise _overridden(key, locks[key], source, value)
+                refuse(key, source, value)
             held[key] = _held(key, value, held.get(key))
         for key in locked:
             if key not in SCHEMA or key in ("extends", "locked"):
@@ -700,7 +714,7 @@ def _differs(key: str, value: Any, held: Any) -> bool:
     return bool(value != held)
 
 
-def _overridden(key: str, lock: tuple[str, Any], source: str, value: Any) -> ConfigError:
+def _overridden(key: str, lock: tuple[str, Any], source: str, value: Any) -> LockedKeyError:
     profile, held = lock
     where = env_variable(key) if source == "environment" else source
     if source == "command line":

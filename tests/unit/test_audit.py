@@ -143,6 +143,9 @@ def test_a_locked_key_overridden_and_no_profile_at_all(
     status, detail = found["overriding", "locked"]
     assert status == "fail"
     assert "'attest' is locked by" in detail
+    # The override does not hide the other checks.
+    assert found["overriding", "profile"][0] == "ok"
+    assert found["overriding", "changelog"][0] == "fail"
     assert found["alone", "profile"][0] == "fail"
     assert found["alone", "ci"] == (
         "fail",
