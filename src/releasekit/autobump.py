@@ -96,6 +96,8 @@ class AutoBump:
 
     def describe(self) -> str:
         since = f"since {self.since}" if self.since else "in the whole history (no release tag)"
+        if self.part is None and not self.commits:
+            return f"nothing to release: no commit {since} touches the project"
         if self.part is None:
             return (
                 f"nothing to release: none of the {self.commits} commit(s) {since} is a fix, "
