@@ -30,7 +30,7 @@ from releasekit.errors import ReleaseError
 from releasekit.plan import release_tags
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
-from releasekit.workflow_yaml import WorkflowSyntaxError, read_workflow_yaml
+from releasekit.trust.workflow import WorkflowSyntaxError, read_workflow_text
 
 OK, FAIL, NOTE = "ok", "fail", "note"
 GITHUB_FILE = Path(".github/workflows/release.yml")
@@ -186,7 +186,7 @@ def _ci(root: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str, st
 def _github(path: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str, str]]:
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        workflow = read_workflow_yaml(text)
+        workflow = read_workflow_text(text)
     except WorkflowSyntaxError as exc:
         return [("ci", FAIL, f"{GITHUB_FILE} cannot be read: {exc}")]
     jobs = workflow.get("jobs") if isinstance(workflow, dict) else None

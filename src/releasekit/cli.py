@@ -139,14 +139,10 @@ def run_command(
 def _for_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    """A command over several packages: builds in parallel, the rest one at a time."""
-    from releasekit.workspace import default_jobs, run_parallel, run_sequential
+    """A command over several packages (releasekit.workspace schedules them)."""
+    from releasekit.build_record import reusable_build
+    from releasekit.workspace import default_jobs, run_over_packages
 
-    if args.command == "release" and len(packages) != 1:
-        raise UsageError(
-            "A monorepo release bumps, tags and pushes one package at a time.",
-            "Choose it with --package DIR (publish works on all packages at once).",
-        )
     if args.command == "init-ci" and args.provider == "github" and len(packages) > 1:
         # One workflow for the monorepo, its jobs over `releasekit plan`'s matrix.
         from releasekit import ci
@@ -160,80 +156,47 @@ def _for_packages(
             "Write the job for one package with --package DIR (GitHub gets one workflow "
             "per package: init-ci github).",
         )
-    jobs = getattr(args, "jobs", None) or default_jobs()
 
-    def step(command: str) -> Callable[[Package], tuple[dict[str, Any], str]]:
-        def work(package: Package) -> tuple[dict[str, Any], str]:
-            return STEPS[command](args, package.root, package.config, runner)
+    def run(command: str, package: Package) -> tuple[dict[str, Any], str]:
+        return STEPS[command](args, package.root, package.config, runner)
 
-        return work
+    def publish_built(package: Package) -> tuple[dict[str, Any], str]:
+        return _pipeline(args, package.root, package.config, runner, build=False)
 
-    def build_or_reuse(package: Package) -> tuple[dict[str, Any], str]:
-        """publish sends a package's own files again once their upload began (as publish
-        of one project does: releasekit.build_record); anything else builds."""
-        if args.command == "publish":
-            from releasekit.build_record import reusable_build
+    def reuse_build(package: Package) -> tuple[dict[str, Any], str] | None:
+        """publish sends a package's own files again once their upload began (as
+        publish of one project does: releasekit.build_record)."""
+        plan = _plan(args, package.root, package.config, runner)
+        reused = reusable_build(plan, runner)
+        return None if reused is None else (reused.to_json(), f"{plan.name}: {reused.describe()}")
 
-            plan = _plan(args, package.root, package.config, runner)
-            reused = reusable_build(plan, runner)
-            if reused is not None:
-                return reused.to_json(), f"{plan.name}: {reused.describe()}"
-        return step("build")(package)
-
-    if args.command in ("build", "publish") and not getattr(args, "dry_run", False):
-        built = run_parallel(packages, build_or_reuse, jobs)
-        if args.command == "build":
-            results = built
-        else:
-
-            def publish(package: Package) -> tuple[dict[str, Any], str]:
-                return _pipeline(args, package.root, package.config, runner, build=False)
-
-            # Packages are independent, so they are published -j at a time too; but a
-            # prod upload that must ask for confirmation asks one package at a time.
-            asks = not (args.test or args.yes or os.environ.get("CI"))
-            results = (
-                run_sequential(packages, publish) if asks else run_parallel(packages, publish, jobs)
-            )
-    else:
-        results = run_sequential(packages, step(args.command))
-    summary = {
-        "step": args.command,
-        "ok": True,
-        "packages": [
-            {"path": p.root.relative_to(workspace).as_posix(), **result}
-            for p, (result, _) in zip(packages, results, strict=True)
-        ],
-    }
-    lines = [f"[{p.label}] {text}" for p, (_, text) in zip(packages, results, strict=True)]
-    return summary, "\n".join(lines)
+    return run_over_packages(
+        args.command,
+        workspace,
+        packages,
+        run=run,
+        publish_built=publish_built,
+        reuse_build=reuse_build,
+        build_first=not getattr(args, "dry_run", False),
+        jobs=getattr(args, "jobs", None) or default_jobs(),
+        confirm_each=not (
+            getattr(args, "test", False) or getattr(args, "yes", False) or os.environ.get("CI")
+        ),
+    )
 
 
 def _plan_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.workspace import default_jobs, plan_package, run_parallel
+    from releasekit.workspace import default_jobs, plan_packages
 
-    repository = _repository(args, packages[0].config).name
-    entries = run_parallel(
+    return plan_packages(
+        workspace,
         packages,
-        lambda p: plan_package(p, workspace, _repository(args, p.config), runner),
+        lambda config: _repository(args, config),
+        runner,
         args.jobs or default_jobs(),
     )
-    pending = [e for e in entries if not e.on_index]
-    summary = {
-        "step": "plan",
-        "ok": True,
-        "repository": repository,
-        "packages": [e.to_json() for e in entries],
-        # Ready for a CI matrix: strategy.matrix.include = fromJSON(...).include
-        "include": [{"package": e.path, "name": e.name, "version": e.version} for e in pending],
-    }
-    lines = [
-        f"{'release' if not e.on_index else 'on index':<9} {e.name} {e.version} ({e.path})"
-        for e in entries
-    ]
-    return summary, "\n".join(lines)
 
 
 Step = Callable[[argparse.Namespace, Path, "ReleaseConfig", "Runner"], tuple[dict[str, Any], str]]
@@ -502,7 +465,7 @@ def _trusted_publisher(
 ) -> tuple[dict[str, Any], str]:
     workflow = args.workflow.resolve() if args.workflow else None
     if args.check:  # in the publishing job: the OIDC token's claims
-        from releasekit.ci.trusted_publishing import check_trusted_publisher_token
+        from releasekit.trust.doctor import check_trusted_publisher_token
 
         check = check_trusted_publisher_token(
             root,
@@ -513,7 +476,7 @@ def _trusted_publisher(
             repository=args.github_repository,
         )
         return check.to_json(), render.token_check(check)
-    from releasekit.trusted_publisher import check_trusted_publishing
+    from releasekit.trust.publisher import check_trusted_publishing
 
     report = check_trusted_publishing(
         root, config, runner, workflow=workflow, repository=args.github_repository

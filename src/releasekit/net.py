@@ -304,22 +304,25 @@ def abort_all() -> None:
     _WATCHDOG.abort_all()
 
 
+def _watched(sock: socket.socket) -> socket.socket:
+    watch = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.sockets.append(sock)
+        # The deadline may have passed before the socket existed (a slow TLS context, a
+        # loaded machine): the watchdog found nothing to shut, so shut it here.
+        if watch.fired:
+            _shut(watch)
+    return sock
+
+
 class _WatchedHTTPConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.sockets.append(sock)
-        return sock
+        return _watched(super()._new_conn())
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.sockets.append(sock)
-        return sock
+        return _watched(super()._new_conn())
 
 
 class _HTTPPool(HTTPConnectionPool):

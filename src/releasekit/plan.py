@@ -105,7 +105,7 @@ class ReleasePlan:
                     "upload_url": _redacted(r.upload_url),
                     "index_url": _redacted(r.index_url),
                     "production": r.production,
-                    "public": r.public,
+                    "public": bool(r.pypi_host),
                 }
                 for r in self.targets
             ],

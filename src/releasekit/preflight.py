@@ -116,6 +116,14 @@ def run_preflight(
     metadata, metadata_notes = source_metadata_problems(plan)
     notes.extend(metadata_notes)
     record("metadata from the source", metadata)
+    if not plan.bump:  # a bump writes both; its own refusals run in release's pre-flight
+        from releasekit.changelog import changelog_mentions
+        from releasekit.lockfiles import stale_locks
+
+        said = changelog_mentions(plan.project, str(plan.version))
+        if plan.config.changelog_required:
+            record("changelog", said)
+        notes.extend(stale_locks(plan.project, str(plan.version)))
     return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
 
 
@@ -198,8 +206,8 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
     """The repository's policy on this version: no local version on a public or
     production index, no development release on a production one."""
     problems = []
-    if version.local is not None and (repository.public or repository.production):
-        where = "a public index" if repository.public else "a production repository"
+    if version.local is not None and (repository.pypi_host or repository.production):
+        where = "a public index" if repository.pypi_host else "a production repository"
         problems.append(
             f"{version} has a local version label (+{version.local}); {repository.name} is "
             f"{where} ({repository.upload_url}), and local versions are for builds that are "
@@ -257,20 +265,34 @@ def _index_problems(
 
 
 def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
-    """What PyPI would refuse in the static ``[project]`` metadata: a readme that does not
-    render, unknown classifiers, ``Private ::`` for a public index. Notes when it
-    cannot tell (dynamic metadata, no classifier list installed)."""
+    """What PyPI would refuse in the metadata as the source declares it: a long
+    description that does not render (the same rules as check's, from pyproject.toml,
+    setup.cfg or setup.py), unknown classifiers, ``Private ::`` for a public index. Notes
+    when it cannot tell (dynamic metadata, no classifier list installed) and for check's
+    warnings."""
+    from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
+
     table = plan.project.table
     problems: list[str] = []
     notes: list[str] = []
-    dynamic = set(table.get("dynamic", []))
+    skip = tuple(plan.config.skip_checks)
+    if TWINE_CHECK not in skip:
+        findings, described = source_description_findings(plan.root, table)
+        notes += described
+        for finding in findings:
+            if skipped(finding.check_id, skip):
+                continue
+            said = f"{finding.message} [{finding.check_id}]"
+            if finding.severity == "failure":
+                problems.append(said)
+            else:
+                notes.append(f"check will warn: {said}")
     if not table:
-        return problems, ["no [project] table: metadata is checked on the built artifacts."]
-    if "readme" not in dynamic and "readme" in table:
-        problems += _readme_problems(plan, table["readme"])
+        notes.append("no [project] table: classifiers are checked on the built artifacts.")
+        return problems, notes
     classifiers = [c for c in table.get("classifiers", []) if isinstance(c, str)]
     if any(c.startswith("Private ::") for c in classifiers):
-        public = [r.name for r in plan.targets if r.public]
+        public = [r.name for r in plan.targets if r.pypi_host]
         if public:
             problems.append(
                 f"a 'Private ::' classifier in pyproject.toml: it is meant never to reach a "
@@ -290,46 +312,3 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
             "unknown classifiers in pyproject.toml (PyPI refuses them): " + "; ".join(unknown)
         )
     return problems, notes
-
-
-_CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst", ".txt": "text/plain"}
-
-
-def _readme_problems(plan: ReleasePlan, readme: Any) -> list[str]:
-    """The readme must render as PyPI renders it (twine check --strict, from the source)."""
-    if isinstance(readme, str):
-        path, content_type = readme, ""
-    elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
-        path, content_type = readme["file"], str(readme.get("content-type", ""))
-    else:
-        return []  # inline text: checked on the artifacts
-    file = plan.root / path
-    if not file.is_file():
-        return [f"the readme {path} named in pyproject.toml does not exist"]
-    content_type = content_type or _CONTENT_TYPES.get(file.suffix.lower(), "")
-    if not content_type.startswith("text/x-rst"):
-        return []  # Markdown and plain text always render
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return [f"the readme {path} is not UTF-8 text"]
-    errors = rst_errors(text)
-    if errors is not None:
-        return [
-            f"the readme {path} does not render as reStructuredText, so PyPI would refuse "
-            f"the upload ({errors}); fix it (python -m readme_renderer {path} shows the errors)"
-        ]
-    return []
-
-
-def rst_errors(text: str, **params: str) -> str | None:
-    """None if ``text`` renders as reStructuredText the way PyPI renders a description
-    (readme_renderer), else docutils' errors on one line."""
-    import io
-
-    from readme_renderer.rst import render
-
-    warnings = io.StringIO()
-    if render(text, stream=warnings, **params) is not None:
-        return None
-    return " ".join(warnings.getvalue().split())[:300] or "no detail"

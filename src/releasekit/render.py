@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from releasekit.autobump import AutoBump
-    from releasekit.ci.trusted_publishing import TokenCheck
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
     from releasekit.preflight import PreflightResult
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from releasekit.steps.bump import BumpResult
     from releasekit.steps.upload import UploadResult
     from releasekit.steps.verify import VerifyResult
+    from releasekit.trust.doctor import TokenCheck
 
 
 def bump(result: BumpResult) -> str:
@@ -24,7 +24,7 @@ def bump(result: BumpResult) -> str:
     diff = result.diff().rstrip("\n") if result.dry_run else ""
     lines = [diff] if diff else []  # a version in git tags alone changes no file
     lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
-    lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
+    lines += [f"  {c.shown(result.root)}: {c.what}" for c in result.changes]
     if result.commit:
         lines.append(f"  commit: {result.commit_sha or '(would commit)'}")
     if result.tag:
@@ -128,7 +128,24 @@ def pipeline(result: PipelineResult) -> str:
     width = max((len(s.name) for s in result.steps), default=0)
     lines = [f"{result.pipeline}: {result.project} {result.version}"]
     lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]
+    said = pipeline_notes(result)
+    if said:
+        lines += ["notes:", *(f"  {kind}: {text}" for kind, text in said)]
     return "\n".join(lines)
+
+
+def pipeline_notes(result: PipelineResult) -> list[tuple[str, str]]:
+    """Every warning and note of the pre-flight and of each step, once each (check says
+    the same of each repository), warnings first: what --json holds in each step's
+    summary, so that a plain run hides none of it."""
+    warnings: dict[str, None] = {}
+    notes: dict[str, None] = {}
+    if result.preflight is not None:
+        notes.update(dict.fromkeys(result.preflight.notes))
+    for step in result.steps:
+        warnings.update(dict.fromkeys(str(w) for w in step.summary.get("warnings") or ()))
+        notes.update(dict.fromkeys(str(n) for n in step.summary.get("notes") or ()))
+    return [("warning", w) for w in warnings] + [("note", n) for n in notes if n not in warnings]
 
 
 def token_check(check: TokenCheck) -> str:

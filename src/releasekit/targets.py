@@ -113,7 +113,7 @@ def index_client(
     hears of each retry)."""
     auth = None
     # Reading PyPI needs no credentials: an upload token is never sent where it is not needed.
-    if repository.public:
+    if repository.index_is_public:
         credentials = None
     if credentials and credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())

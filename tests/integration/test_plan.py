@@ -114,7 +114,7 @@ def test_release_with_a_readme_pypi_cannot_render_changes_nothing(
     code, _, err = run(capsys, root, "release", "minor", "--yes")
 
     assert code == ExitCode.CHECK, err
-    assert "the readme README.rst does not render as reStructuredText" in err
+    assert "README.rst (pyproject.toml): the long description does not render" in err
     assert snapshot(root) == before
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,18 @@ from releasekit.autobump import changelog_entries, fill_unreleased
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
+    SCRIV,
+    TOWNCRIER,
     changelog_tool_command,
+    mentions_version,
     roll_changelog,
+    tool_setup,
     unreleased_is_empty,
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import read_utf8, transaction
+from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
 from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
@@ -37,8 +43,12 @@ class FileChange:
     after: str
     what: str
 
+    def shown(self, root: Path) -> str:
+        """The path from ``root`` (a workspace's uv.lock is above the project: ../uv.lock)."""
+        return Path(os.path.relpath(self.path, root)).as_posix()
+
     def diff(self, root: Path) -> str:
-        name = self.path.relative_to(root).as_posix()
+        name = self.shown(root)
         return "".join(
             difflib.unified_diff(
                 self.before.splitlines(keepends=True),
@@ -75,10 +85,7 @@ class BumpResult:
             "project": self.project,
             "previous": self.previous,
             "version": self.version,
-            "files": [
-                {"path": c.path.relative_to(self.root).as_posix(), "what": c.what}
-                for c in self.changes
-            ],
+            "files": [{"path": c.shown(self.root), "what": c.what} for c in self.changes],
             "commit": self.commit_sha if not self.dry_run else self.commit,
             "tag": self.tag,
             "notes": list(self.notes),
@@ -114,6 +121,7 @@ def bump_version(
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
+    locks = [] if project.vcs_versioned else find_lock_entries(root, project.name)
     entries = _entries_from_commits(plan)
     if entries:
         notes.append(
@@ -121,39 +129,18 @@ def bump_version(
             f"{len(plan.auto.changes) if plan.auto else 0} releasable commit(s) "
             "(changelog-from-commits)."
         )
-    changes = _planned_changes(project, config, current, version, today, entries)
+    changes = _planned_changes(project, config, current, version, today, locks, entries)
+    notes += [
+        f"{Path(os.path.relpath(lock.path, root)).as_posix()} recorded {project.name} "
+        f"{lock.version}, not {current}: it was stale, and now records {version}."
+        for lock in locks
+        if lock.version not in (str(current), version)
+    ]
     notes.extend(project.notes)
-    changelog_command: list[str] = []
-    if project.changelog_style not in (KEEP_A_CHANGELOG, OTHER) and config.changelog is not False:
-        changelog_command = changelog_tool_command(
-            project.changelog_style, root, runner.python, version
-        )
-        notes.append(
-            f"The changelog is written by {project.changelog_style}: "
-            + " ".join(changelog_command[1:])
-            + "."
-        )
-    elif project.changelog is None and config.changelog is True:
-        notes.append(
-            "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
-            "with .md, .rst, .txt or no suffix), so none was written; set changelog = false "
-            "to say there is none, or a path to use another."
-        )
-    elif project.changelog_style == KEEP_A_CHANGELOG and project.changelog is not None:
-        if not entries and unreleased_is_empty(
-            project.changelog.read_bytes().decode("utf-8", errors="replace"),
-            config.changelog_unreleased,
-        ):
-            notes.append(
-                f"The [{config.changelog_unreleased}] section of {project.changelog.name} is "
-                f"empty: the {version} section says nothing about what changed."
-            )
-    elif project.changelog_style == OTHER and project.changelog is not None:
-        notes.append(
-            f"{project.changelog.name} has no '## [{config.changelog_unreleased}]' section and "
-            "no towncrier or scriv configuration: it is left as it is (write its entry "
-            "yourself; check warns when the version is not in it)."
-        )
+    changelog_command, said = _changelog_step(
+        project, config, runner.python, version, filled=bool(entries)
+    )
+    notes.extend(said)
     git = Git(runner, root)
     in_git = git.is_repository()
     commit = config.commit and in_git and (bool(changes) or bool(changelog_command))
@@ -200,6 +187,84 @@ def bump_version(
     return BumpResult(**{**result.__dict__, "commit_sha": sha})
 
 
+def _changelog_step(
+    project: Project, config: ReleaseConfig, python: str, version: str, *, filled: bool = False
+) -> tuple[list[str], list[str]]:
+    """The changelog tool's command (none: the file is rolled here, or left), and notes.
+    Refuses, before anything changes, what would fail once the bump began (a tool's
+    missing template) and, with changelog-required, a release whose changelog would say
+    nothing (an empty or missing Unreleased section, no fragments)."""
+    changelog, style = project.changelog, project.changelog_style
+    if config.changelog is False:
+        return [], []
+    required = config.changelog_required
+    unreleased = config.changelog_unreleased
+    if style in (TOWNCRIER, SCRIV):
+        setup = tool_setup(style, project.root)
+        if setup.problems:
+            raise ProjectError(
+                f"{style} would fail writing the changelog: {'; '.join(setup.problems)}.",
+                f"Fix the {style} configuration (or set changelog = false).",
+            )
+        where = _relative(setup.fragment_dir, project.root)
+        if not setup.fragments:
+            if required:
+                raise ProjectError(
+                    f"There are no {style} fragments in {where}/ to write {version}'s "
+                    "changelog entry from, and changelog-required is set.",
+                    f"Add a fragment for what changed ({style} create), then release.",
+                )
+            if style == SCRIV:  # scriv collect fails on none; there is nothing to collect
+                return [], [f"No scriv fragments in {where}/: the changelog is left as it is."]
+        command = changelog_tool_command(style, project.root, python, version, setup.options)
+        said = [f"The changelog is written by {style}: {' '.join(command[1:])}."]
+        if not setup.fragments:
+            said.append(f"No towncrier fragments in {where}/: it writes 'No significant changes'.")
+        return command, said
+    if changelog is None:
+        if config.changelog is True and required:
+            raise ProjectError(
+                "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+                "with .md, .rst, .txt or no suffix), and changelog-required is set.",
+                "Add a CHANGELOG.md with an '## [Unreleased]' section saying what changed, "
+                "or set changelog to its path.",
+            )
+        if config.changelog is True:
+            return [], [
+                "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+                "with .md, .rst, .txt or no suffix), so none was written; set changelog = "
+                "false to say there is none, or a path to use another."
+            ]
+        return [], []
+    text = changelog.read_bytes().decode("utf-8", errors="replace")
+    # ``filled``: changelog-from-commits writes the empty section's entries.
+    if style == KEEP_A_CHANGELOG and not filled and unreleased_is_empty(text, unreleased):
+        empty = (
+            f"The [{unreleased}] section of {changelog.name} is empty: the {version} section "
+            "says nothing about what changed"
+        )
+        if required:
+            raise ProjectError(
+                f"{empty}, and changelog-required is set.",
+                f"Write what changed under [{unreleased}], commit it, then release.",
+            )
+        return [], [f"{empty}."]
+    if style == OTHER and not mentions_version(text, version):
+        if required:
+            raise ProjectError(
+                f"{changelog.name} has no '## [{unreleased}]' section and no entry for "
+                f"{version}, and changelog-required is set.",
+                f"Add an '## [{unreleased}]' section (releasekit turns it into {version}'s), "
+                f"or write {version}'s entry yourself; commit it, then release.",
+            )
+        return [], [
+            f"{changelog.name} has no '## [{unreleased}]' section and no towncrier or scriv "
+            "configuration: it is left as it is (write its entry yourself; check warns when "
+            "the version is not in it)."
+        ]
+    return [], []
+
+
 def _entries_from_commits(plan: ReleasePlan) -> str:
     """With ``changelog-from-commits``, an auto bump's entries for an empty Unreleased
     section of a Keep a Changelog file ("" when nothing is to be filled)."""
@@ -216,6 +281,13 @@ def _entries_from_commits(plan: ReleasePlan) -> str:
     if not unreleased_is_empty(text, config.changelog_unreleased):
         return ""
     return changelog_entries(plan.auto.changes)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _require_computed_version_source(project: Project) -> None:
@@ -243,6 +315,7 @@ def _planned_changes(
     current: Version,
     version: str,
     today: datetime.date | None,
+    locks: list[LockEntry],
     entries: str = "",
 ) -> list[FileChange]:
     texts: dict[Path, str] = {}
@@ -262,6 +335,16 @@ def _planned_changes(
             )
         texts[location.path] = after
         whats.setdefault(location.path, []).append(location.description)
+    for entry in locks:
+        if entry.version != version:
+            texts[entry.path] = set_locked_version(
+                read_utf8(entry.path, ProjectError, "The lockfile"),
+                entry.path,
+                project.root,
+                project.name,
+                version,
+            )
+            whats[entry.path] = [f"{project.name}'s own version in the lockfile"]
     originals = {path: path.read_bytes().decode("utf-8") for path in texts}
     changes = [
         FileChange(path, originals[path], texts[path], ", ".join(whats[path])) for path in texts
@@ -275,7 +358,8 @@ def _planned_changes(
             previous_tag=config.format_tag(str(current), project.name),
             new_tag=config.format_tag(version, project.name),
             unreleased=config.changelog_unreleased,
-            heading=config.changelog_heading,
+            # Set by the project: that form; else the file's own is learned.
+            heading=config.changelog_heading if "changelog-heading" in config.sources else None,
             today=today,
         )
         changes.append(FileChange(project.changelog, before, after, "changelog"))
@@ -305,6 +389,11 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
             paths = list(contents)
             if tool is not None:
                 paths += [p for p in tool.run() if p not in paths]
+            for change in result.changes:
+                if change.path.name == "uv.lock":
+                    lock_with_uv(
+                        change.path, project.root, project.name, result.version, git.runner
+                    )
             if result.commit:
                 sha = git.commit(paths, config.commit_message.format(**fields))
                 committed = True

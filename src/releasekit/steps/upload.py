@@ -16,29 +16,29 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
+from releasekit.artifacts import Artifact
+from releasekit.attestations import ATTESTATION_SUFFIX, attestation_path, load_attestation
 from releasekit.build_record import note_upload
 from releasekit.comparison import CheckResult
 from releasekit.config import ReleaseConfig
 from releasekit.credentials import (
     ANONYMOUS,
     Credentials,
-    TrustedPublishingToken,
     check_token_scope,
-    is_pypi,
 )
 from releasekit.errors import CredentialsError, ReleaseError, UploadError
 from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.trust.mint import TrustedPublishingToken
 from releasekit.upload.client import (
     FileOutcome,
     UploadSettings,
     split_url_credentials,
     upload_files,
 )
-from releasekit.upload.form import DistFile, attestation_path, load_attestation
+from releasekit.upload.form import DistFile
 from releasekit.upload.progress import Progress
 from releasekit.vcs import Git
 
@@ -129,7 +129,7 @@ def upload_release(
     )
     dists = [_dist_file(a) for a in pending]
     attested = [d for d in dists if d.attestations]
-    if attested and is_pypi(repository) and not credentials.trusted_publishing:
+    if attested and repository.pypi_host and not credentials.trusted_publishing:
         names = ", ".join(attestation_path(d.path).name for d in attested)
         raise CredentialsError(
             f"{names}: {repository.name} takes attestations only from trusted publishing, "

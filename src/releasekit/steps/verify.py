@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from packaging.version import Version
 
 from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
+from releasekit.attestations import attestation_path
 from releasekit.comparison import is_allowed_other
 from releasekit.config import ReleaseConfig
 from releasekit.credentials import ANONYMOUS, Credentials
@@ -176,10 +177,7 @@ def _wants_provenance(
     """``always``, ``never``, or (auto) on PyPI/TestPyPI when upload left attestations."""
     if config.verify_provenance != "auto":
         return config.verify_provenance == "always"
-    from releasekit.provenance import attestation_path
-    from releasekit.repositories import is_public
-
-    return is_public(repository) and any(attestation_path(a.path).is_file() for a in artifacts)
+    return bool(repository.pypi_host) and any(attestation_path(a.path).is_file() for a in artifacts)
 
 
 def check_provenance(
@@ -519,7 +517,7 @@ def installer_index_url(repository: Repository, credentials: Credentials | None)
     credentials for a private index, without for a public one, whose token is an upload
     token that no read endpoint may see."""
     url = repository.index_url
-    if repository.public or not credentials or not credentials.password:
+    if repository.index_is_public or not credentials or not credentials.password:
         return url
     if credentials.username == ANONYMOUS:
         return url

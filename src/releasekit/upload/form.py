@@ -9,7 +9,6 @@ memory.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from packaging.metadata import parse_email
 
-from releasekit.artifacts import ATTESTATION_SUFFIX, license_files_dropped, metadata_bytes
+from releasekit.artifacts import license_files_dropped, metadata_bytes
 from releasekit.errors import UploadError
 
 BLOCK = 1 << 20
@@ -142,36 +141,3 @@ class MultipartBody:
         with self.path.open("rb") as f:
             yield from iter(lambda: f.read(BLOCK), b"")
         yield self.tail
-
-
-# --- attestations (PEP 740) ------------------------------------------------------------
-
-
-def attestation_path(path: Path) -> Path:
-    return path.with_name(path.name + ATTESTATION_SUFFIX)
-
-
-def load_attestation(path: Path, filename: str, sha256: str) -> Mapping[str, object]:
-    """The attestation ``path`` for ``filename``, checked: JSON, and its statement's
-    subject names this very file (name and sha256)."""
-    try:
-        document = json.loads(path.read_bytes())
-        statement = json.loads(base64.b64decode(document["envelope"]["statement"]))
-        subjects = [
-            (s.get("name"), (s.get("digest") or {}).get("sha256")) for s in statement["subject"]
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UploadError(
-            f"{path.name} is not a PEP 740 attestation (JSON with an envelope whose statement "
-            f"names a subject): {exc.__class__.__name__}.",
-            "Delete it and create the attestation again, or build again (which removes it).",
-        ) from None
-    if (filename, sha256) not in subjects:
-        there = ", ".join(f"{n} sha256:{d}" for n, d in subjects) or "no subject"
-        raise UploadError(
-            f"{path.name} attests {there}, not {filename} sha256:{sha256}.",
-            "It belongs to another build: delete it and attest the current files again.",
-        )
-    if not isinstance(document, dict):
-        raise UploadError(f"{path.name} is not a JSON object.", "Create it again.")
-    return document
