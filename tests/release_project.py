@@ -256,7 +256,9 @@ def release_on(
     monkeypatch.setenv("RK_TEST_TOKEN", test.password)
     if prod is not None:
         # A local index stands in for PyPI: it takes PyPI's production policy by config.
-        repositories["prod"] = {**prod.repository("RK_PROD_TOKEN"), "production": True}
+        # pypiserver takes uploads from anyone (-a . -P .), and says so.
+        anonymous = {"anonymous-upload": True} if prod.kind == "pypiserver" else {}
+        repositories["prod"] = {**prod.repository("RK_PROD_TOKEN"), "production": True, **anonymous}
         monkeypatch.setenv("RK_PROD_TOKEN", prod.password)
     return new_release(tmp_path_factory, tmp_path, repositories, version=version)
 

@@ -67,10 +67,11 @@ packages = ["src/{MODULE}"]
 
 
 def repositories(test: PypiServer, prod: PypiServer, *, table: str = "tool.releasekit.") -> str:
-    """TOML naming the two servers as the ``test`` and ``prod`` repositories."""
+    """TOML naming the two servers as the ``test`` and ``prod`` repositories (pypiservers
+    that take uploads from anyone)."""
     return "".join(
         f'\n[{table}repositories.{name}]\nupload-url = "{server.url}/"\n'
-        f'index-url = "{server.url}/simple/"\n'
+        f'index-url = "{server.url}/simple/"\nanonymous-upload = true\n'
         for name, server in (("test", test), ("prod", prod))
     )
 

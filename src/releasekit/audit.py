@@ -128,8 +128,8 @@ def audit_repository(root: Path, name: str, runner: Runner) -> list[Finding]:
     else:
         findings.append(finding("locked", NOTE, "the profile locks no key"))
     try:
-        project = load_project(root, config)
-        config = release_tags(root, config, project.name, runner)[0]
+        project = load_project(root, config, runner)
+        config = release_tags(root, config, project.name, runner).config
     except ReleaseError as exc:
         return [*findings, finding("project", FAIL, exc.message)]
     findings += [

@@ -46,6 +46,8 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
         repository_url=getattr(args, "repository_url", None),
         index_url=getattr(args, "index_url", None),
     )
+    if args.command == "upload-prod":
+        repository = repository.as_production_target()
     if args.command == "upload-test" and repository.production:
         raise UsageError(
             f"upload-test goes to a test index, and {repository.name} "
@@ -179,8 +181,11 @@ def _for_packages(
         reuse_build=reuse_build,
         build_first=not getattr(args, "dry_run", False),
         jobs=getattr(args, "jobs", None) or default_jobs(),
-        confirm_each=not (
-            getattr(args, "test", False) or getattr(args, "yes", False) or os.environ.get("CI")
+        # A prod upload that must ask for confirmation asks one package at a time.
+        confirm_each=args.command == "publish"
+        and not args.test
+        and _publish_target(args, packages[0].config).needs_confirmation(
+            yes=args.yes, env=os.environ
         ),
     )
 
@@ -356,6 +361,21 @@ def _reproduce(
     raise error
 
 
+def _publish_target(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
+    """publish's repository: ``--repository NAME``, ``test`` with ``--test``, else ``prod``
+    in the role of production."""
+    from releasekit.targets import select_repository
+
+    if args.test and args.repository:
+        raise UsageError(
+            "publish takes --test or --repository NAME, not both.",
+            "--test is --repository test.",
+        )
+    if args.repository or args.test:
+        return select_repository(config, args.repository or "test")
+    return select_repository(config, "prod").as_production_target()
+
+
 def _pipeline(
     args: argparse.Namespace,
     root: Path,
@@ -369,13 +389,7 @@ def _pipeline(
     delivery = pipeline.Delivery(yes=args.yes)
     resume = resume_command(args)
     if args.command == "publish":
-        if args.test and args.repository:
-            raise UsageError(
-                "publish takes --test or --repository NAME, not both.",
-                "--test is --repository test.",
-            )
-        name = args.repository or ("test" if args.test else "prod")
-        plan = _plan(args, root, config, runner, targets=[select_repository(config, name)])
+        plan = _plan(args, root, config, runner, targets=[_publish_target(args, config)])
         result = pipeline.publish(
             plan, runner, delivery, resume=resume, build=build, dry_run=args.dry_run
         )
@@ -426,7 +440,7 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
     from releasekit.project import load_project
 
     try:
-        return release_tags(root, config, load_project(root, config).name, runner)[0]
+        return release_tags(root, config, load_project(root, config, runner).name, runner).config
     except ReleaseError:
         return config
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.buildenv import is_byproduct
 from releasekit.errors import CheckError, ReleaseError
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def run_preflight(
     environment = os.environ if env is None else env
     for repository in plan.targets:
         policy = policy_problems(plan.version, repository, plan.config)
-        asks = repository.production and not (confirmed or environment.get("CI"))
+        asks = repository.needs_confirmation(yes=confirmed, env=environment)
         if asks and not (sys.stdin.isatty() if can_ask is None else can_ask):
             policy.append(
                 f"uploading to {repository.name}, a production repository, needs a "
@@ -108,7 +109,10 @@ def run_preflight(
                 "where the CI variable is set)"
             )
         record(f"version for {repository.name}", policy)
-        record(f"credentials for {repository.name}", _credential_problems(plan, repository, env))
+        problems, proof = _credential_problems(plan, repository, env, index_timeout)
+        record(f"credentials for {repository.name}", problems)
+        if proof:
+            notes.append(proof)
         record(
             f"index {repository.name}",
             _index_problems(plan, repository, env, runner, index_timeout, command),
@@ -128,22 +132,25 @@ def run_preflight(
 
 
 def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
-    """What building leaves untracked in the tree: setuptools' ``NAME.egg-info/`` and
-    ``build/``, and the build's own output directory ``outdir`` (``dist/``). Not
-    uncommitted changes of the project."""
+    """What building leaves untracked in the tree (every supported backend's, see
+    :func:`releasekit.buildenv.is_byproduct`: ``build/``, ``NAME.egg-info/``,
+    ``.pdm-build/``...), and the build's own output directory ``outdir`` (``dist/``).
+    Not uncommitted changes of the project."""
     untracked = git.untracked_files()
+    if not untracked:
+        return []
+    top = git.work_tree_top().resolve()
     output = ""
-    if outdir is not None and untracked:
+    if outdir is not None:
         try:
-            output = outdir.resolve().relative_to(git.work_tree_top().resolve()).as_posix()
+            output = outdir.resolve().relative_to(top).as_posix()
         except ValueError:
             output = ""  # outside the work tree: git does not see it
-    return [p for p in untracked if is_build_byproduct(p) or (output and p == output + "/")]
-
-
-def is_build_byproduct(path: str) -> bool:
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return path.endswith("/") and (last.endswith(".egg-info") or last == "build")
+    return [
+        p
+        for p in untracked
+        if (p.endswith("/") and is_byproduct(top / p.rstrip("/"))) or (output and p == output + "/")
+    ]
 
 
 def git_problems(
@@ -166,6 +173,11 @@ def git_problems(
             "them; allow-dirty is for bump-version alone)"
         )
     tag = config.format_tag(str(version), name)
+    for kind, value in (("tag", tag), ("remote", config.release_remote)):
+        if problem := git.ref_problem(kind, value):
+            problems.append(
+                problem + " (from " + ("tag-format" if kind == "tag" else "release.remote") + ")"
+            )
     tag_commit = git.tag_commit(tag)
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
@@ -222,16 +234,22 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
 
 
 def _credential_problems(
-    plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None
-) -> list[str]:
+    plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None, timeout: float
+) -> tuple[list[str], str]:
+    """The credentials found for ``repository``, read offline (a PyPI token's scope),
+    then proven against its upload URL with an upload request that carries no file; and
+    a note saying where they came from and what the index said."""
     from releasekit.credentials import check_token_scope
+    from releasekit.probe import prove_credentials
 
+    target = plan.target(repository, env)
     try:
-        credentials = plan.target(repository, env).credentials()
+        credentials = target.credentials()
         check_token_scope(credentials, repository, plan.name)
     except ReleaseError as exc:
-        return [f"{repository.name}: {exc}"]
-    return []
+        return [f"{repository.name}: {exc}"], ""
+    proof = prove_credentials(repository, credentials, target.network, timeout=timeout)
+    return ([proof.problem] if proof.problem else []), proof.note
 
 
 def _index_problems(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-
-from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import CommandError, VcsError
 from releasekit.runner import Runner
+from releasekit.tags import tag_version
 
 
 class Git:
@@ -89,15 +88,11 @@ class Git:
 
     def release_tags_at_head(self, tag_format: str, name: str = "") -> list[str]:
         """The tags on HEAD that fit ``tag_format`` with a version."""
-        prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-        found = []
-        for tag in self._git("tag", "--points-at", "HEAD", "--list", f"{prefix}*{suffix}").split():
-            try:
-                Version(tag[len(prefix) : len(tag) - len(suffix) if suffix else None])
-            except InvalidVersion:
-                continue
-            found.append(tag)
-        return found
+        return [t for t in self.tags_at_head() if tag_version(t, tag_format, name) is not None]
+
+    def tags_at_head(self) -> list[str]:
+        """Every tag pointing at HEAD."""
+        return self._git("tag", "--points-at", "HEAD", "--list").split()
 
     def require_clean(self, what: str, ignored: Collection[str] = ()) -> None:
         """No uncommitted change but for the ``ignored`` paths (build output)."""
@@ -156,10 +151,6 @@ class Git:
             return False
         return True
 
-    def latest_version_tag(self, tag_format: str, name: str = "") -> tuple[str, Version] | None:
-        """The highest version among tags reachable from HEAD that fit ``tag_format``."""
-        return latest_version_tag(self.merged_tags(), tag_format, name)
-
     def commit(self, paths: Sequence[Path], message: str) -> str:
         # `commit -- PATHS` stages through a temporary index: if the commit fails (a hook,
         # no identity), the real index is untouched and restoring the files is enough.
@@ -170,23 +161,52 @@ class Git:
         """Forget the last commit, keeping nothing staged (the files are restored apart)."""
         self._git("reset", "--quiet", "--mixed", "HEAD~1")
 
+    def ref_problem(self, kind: str, name: str) -> str:
+        """Why ``name`` (from the settings) is no valid git ``kind`` ("tag", "branch",
+        "remote") name, by ``git check-ref-format``; "" when it is. A name starting with
+        "-" is refused too: it would read as an option."""
+        ref = {
+            "tag": f"refs/tags/{name}",
+            "branch": f"refs/heads/{name}",
+            # What git itself checks a remote's name by.
+            "remote": f"refs/remotes/{name}/test",
+        }[kind]
+        try:
+            valid = not name.startswith("-") and bool(name)
+            if valid:
+                self._git("check-ref-format", ref)
+        except CommandError:
+            valid = False
+        if valid:
+            return ""
+        return f"{name!r} is not a valid git {kind} name (git check-ref-format refuses {ref!r})"
+
+    def _require_ref(self, kind: str, name: str) -> None:
+        problem = self.ref_problem(kind, name)
+        if problem:
+            raise VcsError(
+                problem[0].upper() + problem[1:] + ".",
+                "Fix the setting it comes from (tag-format, release.remote).",
+            )
+
     def create_tag(self, tag: str, message: str) -> None:
+        self._require_ref("tag", tag)
         if self.tag_commit(tag) is not None:
             raise VcsError(
                 f"The tag {tag} already exists.",
                 "Bump to a version that was not released yet, or delete the stale tag "
                 f"(git tag -d {tag}) if it was never pushed.",
             )
-        self._git("tag", "--annotate", "-m", message, tag)
+        self._git("tag", "--annotate", "-m", message, "--", tag)
 
     def delete_tag(self, tag: str) -> None:
-        self._git("tag", "--delete", tag)
+        self._git("tag", "--delete", "--", tag)
 
     def remotes(self) -> list[str]:
         return self._git("remote").split()
 
     def remote_url(self, remote: str) -> str:
-        return self._git("remote", "get-url", remote)
+        return self._git("remote", "get-url", "--", remote)
 
     def top(self) -> Path | None:
         """The top directory of the repository; None outside git."""
@@ -205,29 +225,12 @@ class Git:
 
     def push(self, remote: str, tag: str) -> None:
         """Push the current branch and ``tag`` (atomically, where the server allows)."""
+        self._require_ref("remote", remote)
+        self._require_ref("tag", tag)
         branch = self.branch()
         refs = [f"refs/heads/{branch}"] if branch else []
-        self._git("push", "--atomic", remote, *refs, f"refs/tags/{tag}")
+        self._git("push", "--atomic", "--", remote, *refs, f"refs/tags/{tag}")
 
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
-
-
-def latest_version_tag(
-    tags: Iterable[str], tag_format: str, name: str = ""
-) -> tuple[str, Version] | None:
-    """The tag of the highest version among ``tags`` that fit ``tag_format``."""
-    prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-    best: tuple[str, Version] | None = None
-    for tag in tags:
-        if not (tag.startswith(prefix) and tag.endswith(suffix)) or len(tag) <= len(prefix):
-            continue
-        text = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
-        try:
-            version = Version(text)
-        except InvalidVersion:
-            continue
-        if best is None or version > best[1]:
-            best = (tag, version)
-    return best

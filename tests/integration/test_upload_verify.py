@@ -76,6 +76,8 @@ def test_build_check_upload_test_verify_upload_prod_verify(
     repositories = "".join(
         f"\n[tool.releasekit.repositories.{name}]\n"
         + "".join(f'{key} = "{value}"\n' for key, value in table.items())
+        # pypiserver takes uploads from anyone; prod is production by its role.
+        + ("anonymous-upload = true\n" if kind == "pypiserver" else "")
         for name, table in tables.items()
     )
     root = write_project(tmp_path / NAME, releasekit=repositories)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from releasekit.config import ReleaseConfig
+    from releasekit.project import Project
     from releasekit.runner import Runner
 
 __all__ = [
@@ -52,10 +53,16 @@ DEFAULT_TEST_ENVIRONMENT = "testpypi"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
-_NO_CHANGELOG = (
-    "no release page: {which} has no changelog for `releasekit notes` to read (add "
-    "CHANGELOG.md, then run init-ci again with --force)"
-)
+def _release_page_possible(wanted: bool, projects: Sequence[Project]) -> tuple[bool, list[str]]:
+    """Whether the release page goes in, and why not: its notes come from the changelog,
+    and without one the job would fail after every publish."""
+    without = [project.name for project in projects if project.changelog is None]
+    if not wanted or not without:
+        return wanted, []
+    return False, [
+        f"no release page: {', '.join(without)} has no changelog for `releasekit notes` to "
+        "read (add CHANGELOG.md, then run init-ci again with --force)"
+    ]
 
 
 class CiFileExistsError(UsageError):
@@ -183,15 +190,13 @@ def init_ci(
     from releasekit.project import load_project
 
     _check_options(provider, trigger, python, environment, test_environment, wheels, target)
-    project = load_project(root, config)
+    project = load_project(root, config, runner)
     # A project that tags bare versions (1.2.3) gets a pipeline triggered by those.
-    config, _, tags_note = release_tags(root, config, project.name, runner)
-    notes: list[str] = [tags_note] if tags_note else []
-    if release_page and project.changelog is None:
-        # The release page's notes come from the changelog: without one, the job would
-        # fail after every publish.
-        release_page = False
-        notes.append(_NO_CHANGELOG.format(which=project.name))
+    tags = release_tags(root, config, project.name, runner)
+    config = tags.config
+    notes: list[str] = [tags.note] if tags.note else []
+    release_page, said = _release_page_possible(release_page, [project])
+    notes += said
     top = git_top(runner, root)
     in_git = top is not None
     if top is None:
@@ -447,13 +452,9 @@ def init_ci_workspace(
             "one workflow hands them on under one name.",
             "Give every package the same build.outdir (the default, dist, is simplest).",
         )
-    projects = [(load_project(root, c), c) for root, c in packages]
+    projects = [(load_project(root, c, runner), c) for root, c in packages]
     patterns = sorted({github_tag_pattern(c, project.name) for project, c in projects})
-    without = [project.name for project, _ in projects if project.changelog is None]
-    notes: list[str] = []
-    if release_page and without:
-        release_page = False
-        notes.append(_NO_CHANGELOG.format(which=", ".join(without)))
+    release_page, notes = _release_page_possible(release_page, [p for p, _ in projects])
     test_first = config.release_test_first if test_first is None else test_first
     content = github_matrix_workflow(
         config,

@@ -27,12 +27,13 @@ from releasekit.changelog import (
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
-from releasekit.files import read_utf8, transaction
+from releasekit.files import read_utf8, transaction, write_problems
 from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
 from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
+from releasekit.version_files import line_of
 from releasekit.versioning import find_version, replace_spans
 
 
@@ -168,6 +169,13 @@ def bump_version(
         if tag and not commit:
             _refuse_second_release_tag(git, config, project.name)
 
+    unwritable = write_problems([c.path for c in changes], git.work_tree_top() if in_git else root)
+    if unwritable:
+        raise ProjectError(
+            "The bump cannot rewrite every file that holds the version; nothing was "
+            "changed:\n" + "\n".join(f"  - {problem}" for problem in unwritable),
+            "Fix each file named above, then run the same command again.",
+        )
     result = BumpResult(
         project=project.name,
         previous=str(current),
@@ -321,16 +329,20 @@ def _planned_changes(
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
     for location in project.locations:
+        if location.kind == "tuple" and not location.holds(str(current)):
+            continue  # a tuple of other numbers (a minimum Python): not the version
         text = texts.get(location.path)
         if text is None:
             text, spans = location.read()
         else:  # a second location in a file already edited (pyproject.toml)
             spans = find_version(text, location.pattern)
-        after = replace_spans(text, spans, version)
+        found = text[spans[0].start : spans[0].end] if spans else ""
+        after = replace_spans(text, spans, location.render(version, found))
         if after == text:
+            line = line_of(text, spans[0]) if spans else 1
             raise ProjectError(
-                f"Writing {version} into {location.path} ({location.description}) would not "
-                "change it.",
+                f"Writing {version} into {location.where(project.root, line)} "
+                f"({location.description}) would not change it.",
                 "Check that the file holds the current version in the expected form.",
             )
         texts[location.path] = after
@@ -377,7 +389,7 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
     try:
         with transaction(contents):
             if not project.vcs_versioned:
-                written = load_project(project.root, config).read_version()
+                written = load_project(project.root, config, git.runner).read_version()
                 if written != result.version:
                     raise ProjectError(
                         f"After rewriting, the project reads version {written}, not "
@@ -386,7 +398,9 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
                     )
             sha = None
             fields = {"version": result.version, "name": project.name, "tag": result.tag or ""}
-            paths = list(contents)
+            # A link written through changed its target: the commit takes both (the link
+            # itself is unchanged, and stays a link).
+            paths = list(contents) + [p.resolve() for p in contents if p.is_symlink()]
             if tool is not None:
                 paths += [p for p in tool.run() if p not in paths]
             for change in result.changes:
