@@ -296,7 +296,11 @@ def github_workflow(
             download=download,
             # The wheels are checked where they come together, before the upload.
             check=bool(wheels),
-            after=github_keep_attestations(uses("actions/upload-artifact"), outdir)
+            after=github_keep_attestations(
+                uses("actions/upload-artifact"),
+                yaml_scalar(outdir + "*.publish.attestation"),
+                "attestations",
+            )
             if attested and upload is uploads[-1]
             else "",
         )
@@ -307,9 +311,9 @@ def github_workflow(
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
             download=download,
-            outdir=outdir,
+            path=yaml_scalar(outdir),
             # With --wheels every artifact comes down at once, the attestations too.
-            attestations=attested and not wheels,
+            attestations="attestations" if attested and not wheels else "",
             trigger=trigger,
         )
     return text
@@ -490,7 +494,6 @@ def github_matrix_workflow(
     )
     needs = "build"
     attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
-    package_outdir = "${{ matrix.package }}/" + outdir
     for upload in uploads:
         host = upload.repository.pypi_host
         name = upload.repository.name
@@ -509,7 +512,9 @@ def github_matrix_workflow(
             repository=name,
             install=" --install" if name == "prod" else "",
             after=github_keep_attestations(
-                uses("actions/upload-artifact"), package_outdir, "-${{ matrix.name }}"
+                uses("actions/upload-artifact"),
+                _in_package(outdir + "*.publish.attestation"),
+                quoted("attestations-${{ matrix.name }}"),
             )
             if attested and upload is uploads[-1]
             else "",
@@ -523,10 +528,9 @@ def github_matrix_workflow(
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
             download="          name: dist-${{ matrix.name }}\n",
-            outdir=package_outdir,
-            attestations=attested,
+            path=_in_package(outdir),
+            attestations=quoted("attestations-${{ matrix.name }}") if attested else "",
             trigger=trigger,
-            artifact_suffix="-${{ matrix.name }}",
         )
     return text
 

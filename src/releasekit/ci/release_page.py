@@ -77,17 +77,17 @@ def github_release_job(
     setup: str,
     download_artifact: str,
     download: str,
-    outdir: str,
-    attestations: bool,
+    path: str,
+    attestations: str,
     trigger: str,
     title: str = "GitHub release",
     matrix: str = "",
-    artifact_suffix: str = "",
 ) -> str:
     """The ``release-page`` job: ``gh release create`` for the tag of the version released
     (made by the tag push, or here at the released commit with ``--trigger branch``).
-    In a monorepo's workflow it runs over the matrix (``matrix``: its strategy), each
-    package's files in artifacts named with ``artifact_suffix``."""
+    ``path`` (the files' directory) and ``attestations`` (the artifact's name, "" for
+    none) are YAML scalars already; in a monorepo's workflow the job runs over the
+    ``matrix``."""
     where = "--verify-tag" if trigger == "tag" else '--target "$GITHUB_SHA"'
     script = _READ_NOTES + (
         'tag="$(cat "$RUNNER_TEMP/tag")"\n'
@@ -101,11 +101,9 @@ def github_release_job(
         setup=setup,
         download_artifact=download_artifact,
         download=download,
-        path=yaml_scalar(outdir),
+        path=path,
         attestations=_GITHUB_ATTESTATIONS.format(
-            download_artifact=download_artifact,
-            name=yaml_scalar("attestations" + artifact_suffix),
-            path=yaml_scalar(outdir),
+            download_artifact=download_artifact, name=attestations, path=path
         )
         if attestations
         else "",
@@ -113,13 +111,10 @@ def github_release_job(
     )
 
 
-def github_keep_attestations(upload_artifact: str, outdir: str, artifact_suffix: str = "") -> str:
-    """The publish job's last step: its attestations, for the release page."""
-    return _GITHUB_KEEP_ATTESTATIONS.format(
-        upload_artifact=upload_artifact,
-        name=yaml_scalar("attestations" + artifact_suffix),
-        path=yaml_scalar(outdir + "*.publish.attestation"),
-    )
+def github_keep_attestations(upload_artifact: str, path: str, name: str) -> str:
+    """The publish job's last step: its attestations (``path``, a YAML scalar: the files
+    ``*.publish.attestation``) kept as the artifact ``name``, for the release page."""
+    return _GITHUB_KEEP_ATTESTATIONS.format(upload_artifact=upload_artifact, name=name, path=path)
 
 
 _GITLAB_JOBS = """\
