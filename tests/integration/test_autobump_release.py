@@ -26,7 +26,9 @@ def test_release_auto_dry_run_lists_the_commits_that_decided(
     config = tmp_path / "indexes.toml"
     config.write_text(
         f'[repositories.test]\nupload-url = "{test.upload_url}"\nindex-url = "{test.simple_url}"\n'
-        f'[repositories.prod]\nupload-url = "{prod.upload_url}"\nindex-url = "{prod.simple_url}"\n',
+        f'[repositories.prod]\nupload-url = "{prod.upload_url}"\nindex-url = "{prod.simple_url}"\n'
+        # pypiserver takes uploads from anyone; production must be told so.
+        "anonymous-upload = true\n",
         encoding="utf-8",
     )
     args = ("--project", root, "--config", config, "release", "auto", "--dry-run", "--yes")
@@ -34,7 +36,7 @@ def test_release_auto_dry_run_lists_the_commits_that_decided(
     code, out, err = releasekit(*args)
     _, shown, _ = releasekit("--json", *args)
 
-    assert code == 0, err
+    assert code == 0, out + err
     assert out.splitlines()[0] == "release rk-demo 1.0.0 -> 1.1.0 (dry run: nothing was changed)"
     assert "auto: minor, decided by 1 of 2 commit(s) since v1.0.0:" in out
     assert f"  {feature[:12]} feat(cli): a command line" in out
