@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,10 +120,12 @@ def run_command(
         )
     elif args.command == "plan":
         summary, lines = _plan_packages(args, root, packages or [Package(root, config)], runner)
-    elif packages:
-        summary, lines = _for_packages(args, root, packages, runner)
     else:
-        summary, lines = STEPS[args.command](args, root, config, runner)
+        with _changing(args, root, runner):
+            if packages:
+                summary, lines = _for_packages(args, root, packages, runner)
+            else:
+                summary, lines = STEPS[args.command](args, root, config, runner)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -136,6 +139,15 @@ def run_command(
             "Fix them and run the dry run again.",
         )
     return summary
+
+
+def _changing(args: argparse.Namespace, root: Path, runner: Runner) -> AbstractContextManager[None]:
+    """The checkout's lock for a command that changes something (releasekit.lock)."""
+    from releasekit.lock import CHANGING_COMMANDS, release_lock
+
+    if args.command not in CHANGING_COMMANDS or getattr(args, "dry_run", False):
+        return nullcontext()
+    return release_lock(root, runner, args.command)
 
 
 def _for_packages(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import Version
 
 from releasekit.autobump import AUTO, decide_from_git
+from releasekit.tags import ReleaseTags
 
 if TYPE_CHECKING:
     from releasekit.autobump import AutoBump
@@ -175,19 +176,6 @@ def resolve_plan(
         latest_tag=tags.latest,
         auto=auto,
     )
-
-
-@dataclass(frozen=True)
-class ReleaseTags:
-    """The project's release tags, read once: the configuration whose tag-format they
-    follow, every tag reachable from HEAD (None outside git), the highest release tag."""
-
-    config: ReleaseConfig
-    tags: tuple[str, ...] | None
-    latest: tuple[str, Version] | None
-    note: str = ""
-    # A clone with part of the history (asked only when no release tag was found).
-    shallow: bool = False
 
 
 def release_tags(root: Path, config: ReleaseConfig, name: str, runner: Runner) -> ReleaseTags:

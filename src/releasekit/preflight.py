@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.build_record import sent_record
 from releasekit.buildenv import is_byproduct
 from releasekit.errors import CheckError, ReleaseError
 
@@ -124,7 +125,9 @@ def run_preflight(
         from releasekit.changelog import changelog_mentions
         from releasekit.lockfiles import stale_locks
 
-        said = changelog_mentions(plan.project, str(plan.version))
+        said = changelog_mentions(
+            plan.project.changelog, plan.project.changelog_style, str(plan.version)
+        )
         if plan.config.changelog_required:
             record("changelog", said)
         notes.extend(stale_locks(plan.project, str(plan.version)))
@@ -182,6 +185,9 @@ def git_problems(
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
     changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
+    sent = sent_record(git, name, str(version)) if changed else None
+    if sent is not None and tag_commit == sent.commit:
+        changed = []  # the tag is on what was built and sent: commits since are not in it
     branch = git.branch()
     if not branch:
         if tag_commit is None or changed:  # detached is fine at the release tag (CI)

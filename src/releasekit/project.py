@@ -45,7 +45,7 @@ from releasekit.version_files import (
 from releasekit.versioning import parse_version
 
 if TYPE_CHECKING:
-    from releasekit.plan import ReleaseTags
+    from releasekit.tags import ReleaseTags
 
 # The files that make a directory a project, nearest first when looking upward.
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")

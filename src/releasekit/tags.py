@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from releasekit.config import ReleaseConfig
 
 # What may stand before the version in a release tag besides the project's name.
 _RELEASE_WORDS = ("release", "rel")
@@ -91,3 +96,16 @@ def learn_tag_format(tags: Iterable[str], name: str, default: str) -> tuple[str,
         if best is None or candidate[:2] > best[:2]:
             best = candidate
     return (best[2], best[3]) if best else None
+
+
+@dataclass(frozen=True)
+class ReleaseTags:
+    """The project's release tags, read once: the configuration whose tag-format they
+    follow, every tag reachable from HEAD (None outside git), the highest release tag."""
+
+    config: ReleaseConfig
+    tags: tuple[str, ...] | None
+    latest: tuple[str, Version] | None
+    note: str = ""
+    # A clone with part of the history (asked only when no release tag was found).
+    shallow: bool = False
