@@ -15,14 +15,20 @@ import os
 import sys
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
 from releasekit.build_record import sent_record
-from releasekit.buildenv import is_byproduct
+from releasekit.buildenv import build_byproducts
+from releasekit.changelog import changelog_mentions
+from releasekit.credentials import check_token_scope
 from releasekit.errors import CheckError, ReleaseError
+from releasekit.lockfiles import stale_locks
+from releasekit.probe import prove_credentials
+from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
+from releasekit.targets import index_client
+from releasekit.vcs import Git
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -77,7 +83,6 @@ def run_preflight(
 
     ``confirmed`` (``--yes``) or ``CI`` in ``env``: production uploads need not ask;
     otherwise they must be able to (``can_ask``, default: stdin is a terminal)."""
-    from releasekit.vcs import Git
 
     passed: list[str] = []
     failures: list[str] = []
@@ -122,9 +127,6 @@ def run_preflight(
     notes.extend(metadata_notes)
     record("metadata from the source", metadata)
     if not plan.bump:  # a bump writes both; its own refusals run in release's pre-flight
-        from releasekit.changelog import changelog_mentions
-        from releasekit.lockfiles import stale_locks
-
         said = changelog_mentions(
             plan.project.changelog, plan.project.changelog_style, str(plan.version)
         )
@@ -132,28 +134,6 @@ def run_preflight(
             record("changelog", said)
         notes.extend(stale_locks(plan.project, str(plan.version)))
     return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
-
-
-def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
-    """What building leaves untracked in the tree (every supported backend's, see
-    :func:`releasekit.buildenv.is_byproduct`: ``build/``, ``NAME.egg-info/``,
-    ``.pdm-build/``...), and the build's own output directory ``outdir`` (``dist/``).
-    Not uncommitted changes of the project."""
-    untracked = git.untracked_files()
-    if not untracked:
-        return []
-    top = git.work_tree_top().resolve()
-    output = ""
-    if outdir is not None:
-        try:
-            output = outdir.resolve().relative_to(top).as_posix()
-        except ValueError:
-            output = ""  # outside the work tree: git does not see it
-    return [
-        p
-        for p in untracked
-        if (p.endswith("/") and is_byproduct(top / p.rstrip("/"))) or (output and p == output + "/")
-    ]
 
 
 def git_problems(
@@ -245,8 +225,6 @@ def _credential_problems(
     """The credentials found for ``repository``, read offline (a PyPI token's scope),
     then proven against its upload URL with an upload request that carries no file; and
     a note saying where they came from and what the index said."""
-    from releasekit.credentials import check_token_scope
-    from releasekit.probe import prove_credentials
 
     target = plan.target(repository, env)
     try:
@@ -267,7 +245,6 @@ def _index_problems(
     command: str,
 ) -> list[str]:
     """The index answers; a version about to be bumped to is not on it already."""
-    from releasekit.targets import index_client
 
     target = plan.target(repository, env)
     try:
@@ -294,7 +271,6 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
     setup.cfg or setup.py), unknown classifiers, ``Private ::`` for a public index. Notes
     when it cannot tell (dynamic metadata, no classifier list installed) and for check's
     warnings."""
-    from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
 
     table = plan.project.table
     problems: list[str] = []
