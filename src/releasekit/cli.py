@@ -26,7 +26,15 @@ from releasekit.commands import (
     parse,
     resume_command,
 )
-from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, Terminated, UsageError
+from releasekit.errors import (
+    CheckError,
+    DryRunFailed,
+    ExitCode,
+    ReleaseError,
+    Terminated,
+    UsageError,
+    VerifyError,
+)
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -120,6 +128,8 @@ def _run_command(
     from releasekit.runner import SubprocessRunner
     from releasekit.workspace import Package, find_packages
 
+    if args.command == "audit":  # many checkouts, none of them "the project"
+        return _audit(args, runner or SubprocessRunner(echo=False))
     root = find_project_root(args.project)
 
     def configure(directory: Path, workspace: Path | None = None) -> ReleaseConfig:
@@ -268,6 +278,32 @@ def _version(
     return summary, str(plan.version)
 
 
+def _notes(
+    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
+) -> tuple[dict[str, Any], str]:
+    from releasekit.notes import release_notes
+
+    plan = _plan(args, root, config, runner)
+    version = args.notes_version or str(plan.current)
+    notes = release_notes(plan.project.changelog, version, project=plan.name)
+    summary = {
+        "step": "notes",
+        "ok": True,
+        "project": plan.name,
+        "tag": plan.config.format_tag(version, plan.name),
+        **notes.to_json(),
+        "changelog": _relative_to(notes.changelog, root),
+    }
+    return summary, notes.body.rstrip("\n")
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _bump(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
@@ -279,8 +315,31 @@ def _bump(
             "Example: releasekit bump-version patch",
         )
     plan = _plan(args, root, config, runner, bump=args.target)
+    if plan.auto is not None and plan.auto.part is None:
+        return _nothing_to_release(plan)
     result = bump_version(plan, runner, dry_run=args.dry_run)
-    return result.to_json(), render.bump(result)
+    return _with_auto(plan, result.to_json(), render.bump(result))
+
+
+def _nothing_to_release(plan: ReleasePlan) -> tuple[dict[str, Any], str]:
+    """``auto`` found no releasable commit: a success that changed nothing."""
+    assert plan.auto is not None
+    summary = {
+        "step": "bump-version",
+        "ok": True,
+        "project": plan.name,
+        "version": str(plan.current),
+        "nothing_to_release": True,
+        "auto": plan.auto.to_json(),
+    }
+    return summary, f"{plan.name} {plan.current}: {plan.auto.describe()}; nothing was changed"
+
+
+def _with_auto(plan: ReleasePlan, summary: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
+    """A step's output, with the commits that decided an ``auto`` bump."""
+    if plan.auto is None:
+        return summary, text
+    return {**summary, "auto": plan.auto.to_json()}, text + "\n" + render.auto(plan.auto)
 
 
 def _build(
@@ -343,8 +402,32 @@ def _verify(
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
+    if getattr(args, "reproduce", False):
+        return _reproduce(args, plan, runner, repository)
     result = verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
+
+
+def _reproduce(
+    args: argparse.Namespace, plan: ReleasePlan, runner: Runner, repository: Repository
+) -> tuple[dict[str, Any], str]:
+    """verify --reproduce: the comparison printed; exit 11 on a mismatch."""
+    from releasekit.reproduce import reproduce_release
+
+    result = reproduce_release(plan, runner, repository)
+    if not result.mismatches:
+        return result.to_json(), result.describe()
+    if not args.json:
+        print(result.describe())
+    names = ", ".join(f.filename for f in result.mismatches)
+    error = VerifyError(
+        f"{plan.name} {result.version} rebuilt from {result.tag} is not what "
+        f"{repository.name} serves: {names}.",
+        "The listed members differ: the release was not built from the tagged source "
+        "(a dirty tree, another commit) or the build is not reproducible.",
+    )
+    error.details = result.to_json()
+    raise error
 
 
 def _publish_target(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
@@ -390,20 +473,30 @@ def _pipeline(
             lambda name: select_repository(config, name), test_first=config.release_test_first
         )
         plan = _plan(args, root, config, runner, bump=args.part, targets=targets)
+        if plan.auto is not None and plan.auto.part is None:
+            summary, text = _nothing_to_release(plan)
+            return {**summary, "step": "release"}, text
         result = pipeline.release(plan, runner, delivery, resume=resume, dry_run=args.dry_run)
+        return _with_auto(plan, result.to_json(), render.pipeline(result))
     return result.to_json(), render.pipeline(result)
 
 
 def _config(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.config import effective_settings
+    from releasekit.config import effective_settings, locked_by
 
-    rows = effective_settings(_as_used(root, config, runner)) + _target_rows(config)
+    used = _as_used(root, config, runner)
+    rows = effective_settings(used) + _target_rows(config)
     summary = {
         "step": "config",
         "ok": True,
-        "settings": {key: {"value": value, "source": source} for key, value, source in rows},
+        # "locked": true only on the keys the profile holds.
+        "settings": {
+            key: {"value": value, "source": source.removesuffix(" (locked)")}
+            | ({"locked": True} if locked_by(used, key) else {})
+            for key, value, source in rows
+        },
     }
     return summary, render.settings(rows)
 
@@ -459,6 +552,27 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
         return config
 
 
+def _audit(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
+    """``releasekit audit DIR ...``: the findings (printed), exit 9 when one falls short."""
+    from releasekit.audit import audit
+
+    report = audit(args.directories or [Path(".")], runner)
+    summary = report.to_json()
+    if args.json and report.ok:
+        print(json.dumps(summary, indent=2))
+    elif not args.json:
+        print(report.describe())
+    if not report.ok:
+        error = CheckError(
+            f"{len(report.falling_short)} of {len(report.repositories)} repositories fall short "
+            "of the conventions: " + ", ".join(report.falling_short) + ".",
+            "Each 'fail' row says what; releasekit init-ci --force rewrites a pipeline.",
+        )
+        error.details = summary
+        raise error
+    return summary
+
+
 def _init_ci(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
@@ -496,6 +610,7 @@ STEPS: dict[str, Step] = {
     "init-ci": _init_ci,
     "trusted-publisher": _trusted_publisher,
     "version": _version,
+    "notes": _notes,
     "bump-version": _bump,
     "build": _build,
     "check": _check,

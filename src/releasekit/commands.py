@@ -45,6 +45,8 @@ class Option:
     stores: Any = True
     # A positional argument that must be given (init-ci's PROVIDER).
     required: bool = False
+    # A positional argument that takes any number of paths (audit's DIR ...).
+    many: bool = False
 
     @property
     def attr(self) -> str:
@@ -58,7 +60,7 @@ class Option:
         if value is None or value == self.default:
             return []
         if self.kind == "positional":
-            return [str(value)]
+            return [str(v) for v in value] if self.many else [str(value)]
         if self.kind == "switch":
             return [flag if value else f"--no-{self.name}"]
         if self.kind == "paths":
@@ -218,7 +220,8 @@ COMMANDS: tuple[Command, ...] = (
             Option(
                 "target",
                 "positional",
-                "major, minor, patch, alpha, beta, rc, pre, post, dev, release, or a version",
+                "major, minor, patch, alpha, beta, rc, pre, post, dev, release, a version, "
+                "or auto (from the conventional commits since the last release tag)",
                 metavar="PART|X.Y.Z",
             ),
             DRY_RUN,
@@ -279,7 +282,20 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "verify",
         "Prove the files on the index are the ones built (--install: and install it).",
-        (*TARGET, TIMEOUT, INSTALL, PROVENANCE, PACKAGE),
+        (
+            *TARGET,
+            TIMEOUT,
+            INSTALL,
+            PROVENANCE,
+            PACKAGE,
+            Option(
+                "reproduce",
+                "flag",
+                "rebuild the current version from its tag (a scratch worktree, a fresh "
+                "isolated environment, SOURCE_DATE_EPOCH of the tag's commit) and compare "
+                "it byte for byte with what the index serves",
+            ),
+        ),
     ),
     Command(
         "publish",
@@ -327,6 +343,38 @@ COMMANDS: tuple[Command, ...] = (
         "version",
         "Print the project's current version.",
         (PACKAGE,),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
+        "notes",
+        "Print one version's section of the changelog: the release notes.",
+        (
+            Option(
+                "version",
+                "positional",
+                "the version whose notes to print (default: the current version)",
+                metavar="VERSION",
+                dest="notes_version",
+            ),
+            PACKAGE,
+        ),
+        adapted=False,
+        needs_tools=False,
+    ),
+    Command(
+        "audit",
+        "Check repositories against their organisation's conventions: profile, locked keys, "
+        "CI pipeline, changelog (exit 9: one falls short).",
+        (
+            Option(
+                "directories",
+                "positional",
+                "the repositories' checkouts (default: the current directory)",
+                metavar="DIR",
+                many=True,
+            ),
+        ),
         adapted=False,
         needs_tools=False,
     ),
@@ -418,6 +466,12 @@ COMMANDS: tuple[Command, ...] = (
                 "(pip --index-url; default: install-index, else PyPI); no credentials in it",
                 metavar="URL",
                 config_key="install-index",
+            ),
+            Option(
+                "release-page",
+                "switch",
+                "after the publish, create the tag's GitHub (or GitLab) release with the "
+                "changelog's notes (releasekit notes) and the files attached (default: on)",
             ),
             Option("force", "flag", "replace an existing file"),
             Option("dry-run", "flag", "print the file it would write; write nothing"),
@@ -535,9 +589,9 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
     extra: dict[str, Any] = {"help": option.help}
     if suppress:
         extra["default"] = argparse.SUPPRESS
-    if option.kind == "files":
+    if option.kind == "files" or (option.kind == "positional" and option.many):
         parser.add_argument(
-            option.attr, nargs="*", type=Path, metavar=option.metavar, help=option.help
+            option.attr, nargs="*", type=Path, metavar=option.metavar or None, help=option.help
         )
         return
     if option.kind == "positional":

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from releasekit.commands import COMMANDS
 from releasekit.errors import ConfigError
 from releasekit.repositories import Repository
 from releasekit.suggest import closest, did_you_mean
@@ -118,9 +119,15 @@ class ReleaseConfig:
     changelog_required: bool = False
     # Where init-ci's pipelines install releasekit and the profile package from ("": PyPI).
     install_index: str = ""
+    # bump-version auto: a breaking change before 1.0 is a major release (else a minor);
+    # an empty Unreleased section is filled from the deciding commits' subjects.
+    auto_major_on_zero: bool = False
+    changelog_from_commits: bool = False
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
+    # Keys an organisation profile holds (``locked = [...]``): key -> the profile's source.
+    locked: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # Which layer set each key, for ``releasekit config --show`` and error messages.
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
     # What the command prints once on stderr (RELEASEKIT_* variables that set nothing).
@@ -356,10 +363,13 @@ def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str
 
 SCHEMA: Mapping[str, Parser] = {
     "extends": _parse_str,
+    "locked": _parse_str_list,
     "version-files": _parse_version_files,
     "changelog": _parse_changelog,
     "changelog-unreleased": _parse_str,
     "changelog-required": _parse_bool,
+    "changelog-from-commits": _parse_bool,
+    "auto.major-on-zero": _parse_bool,
     "changelog-heading": _template_parser(required={"version"}, allowed={"version", "date"}),
     "commit": _parse_bool,
     "tag": _parse_bool,
@@ -402,12 +412,16 @@ SCHEMA: Mapping[str, Parser] = {
 # Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
 SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}
 # Keys that cannot be expressed as a single environment variable.
-_NOT_FROM_ENV = {"repositories", "version-files", "extends", "only-if-env"}
+_NOT_FROM_ENV = {"repositories", "version-files", "extends", "only-if-env", "locked"}
 
 
 def env_settable_keys() -> list[str]:
     """The keys a single environment variable can set (not tables like repositories)."""
     return [key for key in SCHEMA if key not in _NOT_FROM_ENV]
+
+
+class LockedKeyError(ConfigError):
+    """A layer sets a key an organisation profile locked to another value."""
 
 
 class _UnknownKeyError(ConfigError):
@@ -611,8 +625,12 @@ def load_config(
     overrides: Mapping[str, Any] | None = None,
     adapter: tuple[str, Mapping[str, Any]] | None = None,
     workspace: Path | None = None,
+    overridden: list[LockedKeyError] | None = None,
 ) -> ReleaseConfig:
     """Build the effective configuration of the project in ``project_dir``.
+
+    A layer that overrides a key the profile locks is refused; with ``overridden`` (audit)
+    each such override is added to that list instead, and the override stands.
 
     In a monorepo, ``workspace`` is the repository root: its ``[tool.releasekit]``
     (repositories, tag format, ...) is layered under the package's own table.
@@ -648,11 +666,13 @@ def load_config(
         or workspace_values.get("extends")
         or ""
     )
+    profiles: list[tuple[str, dict[str, Any]]] = []
     if extends:
         base = config_file.parent if file_values.get("extends") and config_file else project_dir
         if workspace_values.get("extends") == extends and workspace is not None:
             base = workspace
-        layers.extend(_load_profile(extends, base, ()))
+        profiles = _load_profile(extends, base, ())
+        layers.extend(profiles)
     if workspace is not None and workspace_values:
         layers.append((f"{workspace / 'pyproject.toml'} [tool.releasekit]", workspace_values))
     layers.append((f"{pyproject} [tool.releasekit]", project_values))
@@ -666,10 +686,108 @@ def load_config(
     if overrides:
         given = {k: v for k, v in overrides.items() if v is not None}
         layers.append(("command line", validate_table(given, "command line")))
-    config = _merge(layers)
+    locks = hold_locked_keys(layers, {source for source, _ in profiles}, overridden)
+    config = dataclasses.replace(_merge(layers), locked=locks)
     if env_layer and env_layer[2]:
         config = dataclasses.replace(config, warnings=env_layer[2])
     return config
+
+
+def hold_locked_keys(
+    layers: list[tuple[str, dict[str, Any]]],
+    profiles: set[str],
+    overridden: list[LockedKeyError] | None = None,
+) -> dict[str, str]:
+    """The keys the profile layers lock (key -> the profile), after refusing every later
+    layer that sets one of them to another value than the profile's (a LockedKeyError
+    naming the key, the profile and the layer; collected in ``overridden`` instead, when
+    given). ``locked`` itself is taken out of the layers."""
+    locks: dict[str, tuple[str, Any]] = {}
+    held: dict[str, Any] = {}
+
+    def refuse(key: str, source: str, value: Any) -> None:
+        error = _overridden(key, locks[key], source, value)
+        if overridden is None:
+            raise error
+        overridden.append(error)
+
+    for source, values in layers:
+        locked = values.pop("locked", ())
+        if source not in profiles:
+            if locked:
+                raise ConfigError(
+                    f"{source}: key 'locked' is for an organisation profile; a project cannot "
+                    "lock its own keys.",
+                    f"Remove 'locked' from {source}.",
+                )
+            for key, value in values.items():
+                if key in locks and _differs(key, value, locks[key][1]):
+                    refuse(key, source, value)
+            continue
+        for key, value in values.items():
+            if key in locks and _differs(key, value, locks[key][1]):
+                refuse(key, source, value)
+            held[key] = _held(key, value, held.get(key))
+        for key in locked:
+            if key not in SCHEMA or key in ("extends", "locked"):
+                raise ConfigError(
+                    f"{source}: locked names {key!r}, which is not a key that can be locked.",
+                    "Lock configuration keys: " + ", ".join(sorted(SCHEMA)) + ".",
+                )
+            locks.setdefault(key, (source, held.get(key, _default(key))))
+    return {key: source for key, (source, _) in locks.items()}
+
+
+def _held(key: str, value: Any, before: Any) -> Any:
+    """A profile's value for ``key``: repositories add up, field by field."""
+    if key != "repositories":
+        return value
+    merged = {name: dict(fields) for name, fields in (before or {}).items()}
+    for name, fields in value.items():
+        merged.setdefault(name, {}).update(fields)
+    return merged
+
+
+def _default(key: str) -> Any:
+    if key == "repositories":
+        return {name: dict(fields) for name, fields in DEFAULT_REPOSITORIES.items()}
+    return getattr(ReleaseConfig(), key.replace("-", "_").replace(".", "_"))
+
+
+def _differs(key: str, value: Any, held: Any) -> bool:
+    if key == "repositories":
+        return any(
+            field_value != held.get(name, DEFAULT_REPOSITORIES.get(name, {})).get(field)
+            for name, fields in value.items()
+            for field, field_value in fields.items()
+        )
+    return bool(value != held)
+
+
+def _overridden(key: str, lock: tuple[str, Any], source: str, value: Any) -> LockedKeyError:
+    profile, held = lock
+    where = env_variable(key) if source == "environment" else source
+    if source == "command line":
+        where = f"the command line ({_flag_of(key)})"
+    shown = "its own table" if key == "repositories" else repr(_shown(value))
+    return LockedKeyError(
+        f"{key!r} is locked by {profile} (to {_shown(held)!r}), and {where} sets it to {shown}.",
+        f"Remove {key!r} from {where}: the organisation's profile holds it. To change it, "
+        "change the profile (or ask its owners to unlock the key).",
+    )
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_shown(v) for v in value]
+    if isinstance(value, VersionFile):
+        return dataclasses.asdict(value)
+    return value
+
+
+def _flag_of(key: str) -> str:
+    names = {o.name for c in COMMANDS for o in c.options if o.config_key == key}
+    return " or ".join(f"--{n}" for n in sorted(names)) or key
 
 
 def _project_table(pyproject: Path) -> dict[str, Any]:
@@ -686,7 +804,7 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
     """Every key, its effective value (JSON-ready) and the layer that set it."""
     rows: list[tuple[str, Any, str]] = []
     for key in SCHEMA:
-        if key == "repositories":
+        if key in ("repositories", "locked"):
             continue
         value = getattr(config, key.replace("-", "_").replace(".", "_"))
         if key == "version-files":
@@ -715,7 +833,18 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             rows.append((key, value, config.sources.get(key, "default")))
         key = f"repositories.{name}.production"
         rows.append((key, repository.production, config.sources.get(key, "from the upload host")))
-    return rows
+    return [(key, value, source + _lock_mark(config, key)) for key, value, source in rows]
+
+
+def _lock_mark(config: ReleaseConfig, key: str) -> str:
+    """`` (locked)`` after the source of a key the profile holds."""
+    return " (locked)" if locked_by(config, key) else ""
+
+
+def locked_by(config: ReleaseConfig, key: str) -> str:
+    """The profile that locks ``key`` (``repositories.prod.upload-url``: the whole
+    ``repositories`` table), or ""."""
+    return config.locked.get("repositories" if key.startswith("repositories.") else key, "")
 
 
 def _dashed(table: Mapping[str, Any]) -> dict[str, Any]:

@@ -194,6 +194,17 @@ class IndexClient:
         )
         return None if page is None else _load_json(page)
 
+    def download(self, file: IndexFile, limit: int) -> bytes:
+        """The bytes of ``file`` as the index serves them, at most ``limit`` (verify
+        --reproduce)."""
+        page = self._get(file.url, "application/octet-stream", limit=limit)
+        if page is None:
+            raise PackageIndexError(
+                f"The index lists {file.filename} but answers 404 for it.",
+                "Try again later; if it persists, the index's listing is stale.",
+            )
+        return page.body
+
     def project_files(self, name: str) -> list[IndexFile]:
         """Every file of project ``name`` the index lists; ``[]`` if it has none."""
         found = self.project_page(name)

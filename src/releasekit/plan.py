@@ -16,19 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.autobump import AUTO, decide_from_git
 from releasekit.changelog import OTHER
 from releasekit.project import current_version, load_project
 from releasekit.repositories import redact_url
 from releasekit.tags import ReleaseTags, latest_version_tag, learn_tag_format, tag_shape
-from releasekit.targets import Target
 from releasekit.vcs import Git
 from releasekit.versioning import next_version, parse_version
 
 if TYPE_CHECKING:
+    from releasekit.autobump import AutoBump
     from releasekit.config import ReleaseConfig
     from releasekit.project import Project
     from releasekit.repositories import Repository
     from releasekit.runner import Runner
+    from releasekit.targets import Target
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class ReleasePlan:
     # not in git): read once, for the version of a tag-versioned project and the
     # pre-flight's "greater than every tag".
     latest_tag: tuple[str, Version] | None = None
+    # ``bump auto``: the commits since the last release tag and the part they decided
+    # (``bump`` is that part; None with ``auto.part`` None: nothing to release).
+    auto: AutoBump | None = None
     # Each target resolved once per command (credentials, network): see target().
     _resolved: dict[str, Target] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -73,6 +78,10 @@ class ReleasePlan:
         network settings shared by every read and upload."""
         key = f"{repository.name} {repository.upload_url} {repository.index_url}"
         if key not in self._resolved:
+            # Lazy: targets brings the network stack (urllib3, ssl), which the commands
+            # that only read the project (version, notes, bump-version) never use.
+            from releasekit.targets import Target
+
             self._resolved[key] = Target(repository, env)
         return self._resolved[key]
 
@@ -107,6 +116,7 @@ class ReleasePlan:
                 for r in self.targets
             ],
             "steps": [s.to_json() for s in self.steps],
+            **({"auto": self.auto.to_json()} if self.auto else {}),
         }
 
 
@@ -149,6 +159,10 @@ def resolve_plan(
     else:
         written = project.read_version()
         current = parse_version(written, what="current version")
+    auto = None
+    if bump == AUTO:
+        auto = decide_from_git(root, config, runner, current, tags.latest)
+        bump = auto.part
     version = next_version(current, bump) if bump else current
     chosen = outdir if outdir is not None else Path(config.build_outdir)
     return ReleasePlan(
@@ -162,6 +176,7 @@ def resolve_plan(
         targets=tuple(targets),
         bump=bump,
         latest_tag=tags.latest,
+        auto=auto,
     )
 
 
@@ -181,7 +196,8 @@ def release_tags(root: Path, config: ReleaseConfig, name: str, runner: Runner) -
         return ReleaseTags(config, None, None)
     tags = tuple(git.merged_tags())
     note = ""
-    if "tag-format" not in config.sources and tags:
+    # A tag-format the organisation's profile locks is never learned over.
+    if "tag-format" not in config.sources and "tag-format" not in config.locked and tags:
         learned = learn_tag_format(tags, name, config.tag_format)
         if learned is not None and learned[0] != config.tag_format:
             note = (

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from releasekit.autobump import AutoBump
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
     from releasekit.preflight import PreflightResult
@@ -189,3 +190,10 @@ def paint(text: str, stream: TextIO) -> str:
     if not colour_wanted(stream):
         return text
     return _VERDICT.sub(lambda m: f"{m[1]}\x1b[{_COLOURS[m[2]]}m{m[2]}\x1b[0m", text)
+
+
+def auto(result: AutoBump) -> str:
+    """The part an ``auto`` bump chose and the commits that decided it."""
+    lines = [f"auto: {result.describe()}:"]
+    lines += [f"  {c.commit.sha[:12]} {c.commit.subject}" for c in result.deciding]
+    return "\n".join(lines)

@@ -41,6 +41,9 @@ def run_json(argv: list[str], cwd: Path) -> tuple[int, Any]:
         pytest.fail(f"{argv[0]} printed no JSON (exit {done.returncode}): {done.stderr[-2000:]}")
 
 
+CHANGELOG = "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-01-01\n\n- First.\n"
+
+
 def project(tmp_path: Path, table: str = "", *, subdir: str = "") -> tuple[Path, Path]:
     """(repository top, project root): a git repository with dist/ ignored."""
     top = tmp_path / "repo"
@@ -49,6 +52,8 @@ def project(tmp_path: Path, table: str = "", *, subdir: str = "") -> tuple[Path,
     (root / "pyproject.toml").write_text(
         '[project]\nname = "Example.Pkg"\nversion = "1.0.0"\n\n' + table, encoding="utf-8"
     )
+    # A changelog: the pipelines get their release page (releasekit notes reads it).
+    (root / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
     (top / ".gitignore").write_text("dist/\n", encoding="utf-8")
     subprocess.run(["git", "init", "--quiet", str(top)], check=True)
     return top, root
@@ -86,6 +91,7 @@ def test_github_workflow_passes_actionlint_zizmor_and_the_schema(
             (root / "packages" / name / "pyproject.toml").write_text(
                 f'[project]\nname = "acme-{name}"\nversion = "1.0.0"\n'
             )
+            (root / "packages" / name / "CHANGELOG.md").write_text(CHANGELOG)
     code, out, err = releasekit("init-ci", "github", "--project", root, "--json", *flags)
     assert code == 0, err
     workflow = Path(json.loads(out)["path"])

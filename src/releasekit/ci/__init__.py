@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from releasekit.config import ReleaseConfig
+    from releasekit.project import Project
     from releasekit.runner import Runner
 
 __all__ = [
@@ -50,6 +51,18 @@ DEFAULT_PYTHON = CI_PYTHON
 DEFAULT_ENVIRONMENT = "pypi"
 DEFAULT_TEST_ENVIRONMENT = "testpypi"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+def _release_page_possible(wanted: bool, projects: Sequence[Project]) -> tuple[bool, list[str]]:
+    """Whether the release page goes in, and why not: its notes come from the changelog,
+    and without one the job would fail after every publish."""
+    without = [project.name for project in projects if project.changelog is None]
+    if not wanted or not without:
+        return wanted, []
+    return False, [
+        f"no release page: {', '.join(without)} has no changelog for `releasekit notes` to "
+        "read (add CHANGELOG.md, then run init-ci again with --force)"
+    ]
 
 
 class CiFileExistsError(UsageError):
@@ -163,6 +176,7 @@ def init_ci(
     wheels: str = "",
     target: str = "registry",
     include: bool = False,
+    release_page: bool = True,
 ) -> CiFile:
     """Write (or, with ``dry_run``, only render) the CI pipeline for the project in ``root``.
 
@@ -181,6 +195,8 @@ def init_ci(
     tags = release_tags(root, config, project.name, runner)
     config = tags.config
     notes: list[str] = [tags.note] if tags.note else []
+    release_page, said = _release_page_possible(release_page, [project])
+    notes += said
     top = git_top(runner, root)
     in_git = top is not None
     if top is None:
@@ -202,11 +218,12 @@ def init_ci(
             project_dir=layout.project_dir,
             outdir=layout.outdir,
             wheels=wheels,
+            release_page=release_page,
         )
         built = ("wheels", "sdist") if wheels else ("build",)
         planned = ("plan",) if trigger == "branch" else ()
         published = ("publish-test", "publish") if test_first else ("publish",)
-        jobs = (*planned, *built, *published)
+        jobs = (*planned, *built, *published, *("release-page",) * release_page)
         path = output or workflow_path(top, root, project.name)
         if output is not None and output.resolve().parent != (top / GITHUB_WORKFLOW).parent:
             notes.append(f"GitHub runs only workflows in {top / GITHUB_WORKFLOW.parent}")
@@ -226,8 +243,14 @@ def init_ci(
             project_dir=layout.project_dir,
             outdir=layout.outdir,
             include=include,
+            release_page=release_page,
         )
-        jobs = gitlab_jobs(trigger)
+        jobs = gitlab_jobs(trigger, release_page=release_page)
+        if release_page and trigger == "branch":
+            notes.append(
+                "no GitLab release page with --trigger branch (GitLab decides which jobs run "
+                "before the plan job says whether there is a release); make it from the tag"
+            )
         if include:
             path = output or top / GITLAB_INCLUDED
             including = top / GITLAB_CI
@@ -381,6 +404,7 @@ def run_init_ci(
         wheels=getattr(args, "wheels", None) or "",
         target=getattr(args, "target", None) or "registry",
         include=getattr(args, "include", False),
+        release_page=getattr(args, "release_page", None) is not False,
     )
     return result.to_json(), _describe(result)
 
@@ -412,6 +436,7 @@ def init_ci_workspace(
     output: Path | None = None,
     force: bool = False,
     dry_run: bool = False,
+    release_page: bool = True,
 ) -> CiFile:
     """The GitHub release workflow of a monorepo: one file, its jobs over the matrix of
     packages ``releasekit plan --json`` finds with a new version."""
@@ -427,9 +452,9 @@ def init_ci_workspace(
             "one workflow hands them on under one name.",
             "Give every package the same build.outdir (the default, dist, is simplest).",
         )
-    patterns = sorted(
-        {github_tag_pattern(c, load_project(root, c, runner).name) for root, c in packages}
-    )
+    projects = [(load_project(root, c, runner), c) for root, c in packages]
+    patterns = sorted({github_tag_pattern(c, project.name) for project, c in projects})
+    release_page, notes = _release_page_possible(release_page, [p for p, _ in projects])
     test_first = config.release_test_first if test_first is None else test_first
     content = github_matrix_workflow(
         config,
@@ -440,8 +465,9 @@ def init_ci_workspace(
         test_first=test_first,
         python=python,
         outdir=config.build_outdir.strip("/") + "/",
+        release_page=release_page,
     )
-    notes = [f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)"]
+    notes.append(f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)")
     notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
     first = Path(os.path.relpath(packages[0][0] / config.build_outdir, top)).as_posix()
     if _unignored_outdir(runner, top, first + "/"):
@@ -454,7 +480,7 @@ def init_ci_workspace(
         path=output or top / GITHUB_WORKFLOW,
         content=content,
         trigger=trigger,
-        jobs=("plan", "build", *published),
+        jobs=("plan", "build", *published, *("release-page",) * release_page),
         dry_run=dry_run,
         notes=tuple(notes),
     )
@@ -484,5 +510,6 @@ def run_init_ci_workspace(
         output=args.output.resolve() if args.output else None,
         force=args.force,
         dry_run=args.dry_run,
+        release_page=getattr(args, "release_page", None) is not False,
     )
     return result.to_json(), _describe(result)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from releasekit.ci.release_page import github_keep_attestations, github_release_job
 from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import github_permissions, title
 from releasekit.ci.yaml_text import (
@@ -210,7 +211,7 @@ _PUBLISH = """\
 {checks}\
       - run: releasekit {upload} --yes
       - run: releasekit verify --repository {repository}{install}
-"""
+{after}"""
 
 
 def github_workflow(
@@ -226,9 +227,11 @@ def github_workflow(
     project_dir: str = "",
     outdir: str = "dist/",
     wheels: str = "",
+    release_page: bool = True,
 ) -> str:
     """The text of a GitHub Actions release workflow for ``project``; ``install`` is what
-    ``pip install`` gets (releasekit pinned, and the organisation's profile package)."""
+    ``pip install`` gets (releasekit pinned, and the organisation's profile package).
+    ``release_page``: a last job makes the tag's GitHub release (releasekit.ci.release_page)."""
     uploads = [Upload("publish-test", config.repository("test"), test_environment)]
     uploads = uploads if test_first else []
     uploads.append(Upload("publish", config.repository("prod"), environment))
@@ -281,6 +284,8 @@ def github_workflow(
         )
         needs = ("build",)
         download = "          name: dist\n"
+    # The release page attaches the attestations the production upload signs.
+    attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
     for upload in uploads:
         text += _publish_job(
             upload,
@@ -291,8 +296,26 @@ def github_workflow(
             download=download,
             # The wheels are checked where they come together, before the upload.
             check=bool(wheels),
+            after=github_keep_attestations(
+                uses("actions/upload-artifact"),
+                yaml_scalar(outdir + "*.publish.attestation"),
+                "attestations",
+            )
+            if attested and upload is uploads[-1]
+            else "",
         )
         needs = (upload.job,)
+    if release_page:
+        text += github_release_job(
+            needs=needs[0],
+            setup=setup,
+            download_artifact=uses("actions/download-artifact"),
+            download=download,
+            path=yaml_scalar(outdir),
+            # With --wheels every artifact comes down at once, the attestations too.
+            attestations="attestations" if attested and not wheels else "",
+            trigger=trigger,
+        )
     return text
 
 
@@ -341,6 +364,7 @@ def _publish_job(
     outdir: str,
     download: str,
     check: bool,
+    after: str = "",
 ) -> str:
     from releasekit.project import normalize_name
 
@@ -363,6 +387,7 @@ def _publish_job(
         upload=f"upload-{repository}" if repository in ("test", "prod") else "upload",
         repository=repository,
         install=" --install" if repository == "prod" else "",
+        after=after,
     )
 
 
@@ -414,7 +439,7 @@ _MATRIX_PUBLISH = """\
           path: {outdir}
       - run: releasekit {upload} --yes
       - run: releasekit verify --repository {repository}{install}
-"""
+{after}"""
 
 
 def github_matrix_workflow(
@@ -428,6 +453,7 @@ def github_matrix_workflow(
     test_first: bool = True,
     python: str = "3.12",
     outdir: str = "dist/",
+    release_page: bool = True,
 ) -> str:
     """One release workflow for every package of a monorepo: a plan job lists the
     packages whose version is not on the index yet (``releasekit plan --json``), and the
@@ -467,6 +493,7 @@ def github_matrix_workflow(
         outdir=_in_package(outdir),
     )
     needs = "build"
+    attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
     for upload in uploads:
         host = upload.repository.pypi_host
         name = upload.repository.name
@@ -484,8 +511,27 @@ def github_matrix_workflow(
             upload=f"upload-{name}",
             repository=name,
             install=" --install" if name == "prod" else "",
+            after=github_keep_attestations(
+                uses("actions/upload-artifact"),
+                _in_package(outdir + "*.publish.attestation"),
+                quoted("attestations-${{ matrix.name }}"),
+            )
+            if attested and upload is uploads[-1]
+            else "",
         )
         needs = upload.job
+    if release_page:
+        text += github_release_job(
+            title="GitHub release of ${{ matrix.name }}",
+            needs=f"[plan, {needs}]",
+            matrix=_MATRIX,
+            setup=setup,
+            download_artifact=uses("actions/download-artifact"),
+            download="          name: dist-${{ matrix.name }}\n",
+            path=_in_package(outdir),
+            attestations=quoted("attestations-${{ matrix.name }}") if attested else "",
+            trigger=trigger,
+        )
     return text
 
 

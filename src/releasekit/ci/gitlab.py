@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from releasekit.ci.release_page import gitlab_keep_attestations, gitlab_release_jobs
 from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import gitlab_id_tokens
 from releasekit.ci.yaml_text import (
@@ -33,6 +34,8 @@ TARGETS = CI_TARGETS
 GITLAB_UPLOAD_URL = "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi"
 GITLAB_INDEX_URL = GITLAB_UPLOAD_URL + "/simple"
 GITLAB_REPOSITORY = "gitlab"
+# The GitLab environment each target's upload runs in (protected, it says who may release).
+ENVIRONMENTS = {"registry": "package-registry", "pypi": "pypi", "testpypi": "testpypi"}
 # GitLab's default stages: an included file cannot count on stages of its own.
 STAGES = ("build", "deploy")
 
@@ -70,12 +73,16 @@ release-publish:
   needs:
 {plan_need}\
     - release-build
+  # Protect it (Settings > CI/CD > Protected environments) to say who may release.
+  environment:
+    name: {environment}
+    deployment_tier: {tier}
 {id_tokens}\
   script:
 {gate}\
     - releasekit upload {repository} --yes
     - releasekit verify {repository} --install
-"""
+{publish_artifacts}{release_page}"""
 
 # --trigger branch: a push releases only a version the index does not have yet. The plan
 # job says so in a dotenv report (RELEASE=true|false); the other jobs end at once, green,
@@ -122,9 +129,12 @@ def gitlab_ci(
     project_dir: str = "",
     outdir: str = "dist/",
     include: bool = False,
+    release_page: bool = True,
 ) -> str:
     """The text of a GitLab pipeline that releases ``project`` to ``target``; with
-    ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``."""
+    ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``.
+    ``release_page`` (tag trigger): the tag's GitLab release, with the changelog's notes
+    and the files (releasekit.ci.release_page)."""
     # A script line is a shell's: the directory is one word it does not expand.
     before = f"    - {yaml_scalar('cd ' + shell_word(project_dir))}\n" if project_dir else ""
     if trigger == "tag":
@@ -182,12 +192,21 @@ def gitlab_ci(
         build_needs="  needs:\n    - release-plan\n" if trigger == "branch" else "",
         plan_need="    - release-plan\n" if trigger == "branch" else "",
         gate=_GATE if trigger == "branch" else "",
+        environment=ENVIRONMENTS[target],
+        tier="testing" if target == "testpypi" else "production",
+        publish_artifacts=gitlab_keep_attestations(outdir)
+        if release_page and target != "registry" and config.attest
+        else "",
+        release_page=gitlab_release_jobs(outdir=outdir, project_dir=project_dir, rule=rule)
+        if release_page and trigger == "tag"
+        else "",
     )
 
 
-def gitlab_jobs(trigger: str) -> tuple[str, ...]:
+def gitlab_jobs(trigger: str, *, release_page: bool = True) -> tuple[str, ...]:
     """The jobs :func:`gitlab_ci` writes for ``trigger``."""
-    return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish")
+    page = ("release-notes", "release-page") if release_page and trigger == "tag" else ()
+    return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish", *page)
 
 
 def add_include(existing: str, path: str) -> str | None:

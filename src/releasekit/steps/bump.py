@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from releasekit.autobump import changelog_entries, fill_unreleased
 from releasekit.buildenv import build_byproducts
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
@@ -123,7 +124,14 @@ def bump_version(
         notes.append(f"{target} is written in its normalised form {version}.")
 
     locks = [] if project.vcs_versioned else find_lock_entries(root, project.name)
-    changes = _planned_changes(project, config, current, version, today, locks)
+    entries = _entries_from_commits(plan)
+    if entries:
+        notes.append(
+            f"The [{config.changelog_unreleased}] section was empty: it is filled from the "
+            f"{len(plan.auto.changes) if plan.auto else 0} releasable commit(s) "
+            "(changelog-from-commits)."
+        )
+    changes = _planned_changes(project, config, current, version, today, locks, entries)
     notes += [
         f"{Path(os.path.relpath(lock.path, root)).as_posix()} recorded {project.name} "
         f"{lock.version}, not {current}: it was stale, and now records {version}."
@@ -131,7 +139,9 @@ def bump_version(
         if lock.version not in (str(current), version)
     ]
     notes.extend(project.notes)
-    changelog_command, said = _changelog_step(project, config, runner.python, version)
+    changelog_command, said = _changelog_step(
+        project, config, runner.python, version, filled=bool(entries)
+    )
     notes.extend(said)
     git = Git(runner, root)
     in_git = git.is_repository()
@@ -185,7 +195,7 @@ def bump_version(
 
 
 def _changelog_step(
-    project: Project, config: ReleaseConfig, python: str, version: str
+    project: Project, config: ReleaseConfig, python: str, version: str, *, filled: bool = False
 ) -> tuple[list[str], list[str]]:
     """The changelog tool's command (none: the file is rolled here, or left), and notes.
     Refuses, before anything changes, what would fail once the bump began (a tool's
@@ -234,7 +244,8 @@ def _changelog_step(
             ]
         return [], []
     text = changelog.read_bytes().decode("utf-8", errors="replace")
-    if style == KEEP_A_CHANGELOG and unreleased_is_empty(text, unreleased):
+    # ``filled``: changelog-from-commits writes the empty section's entries.
+    if style == KEEP_A_CHANGELOG and not filled and unreleased_is_empty(text, unreleased):
         empty = (
             f"The [{unreleased}] section of {changelog.name} is empty: the {version} section "
             "says nothing about what changed"
@@ -259,6 +270,24 @@ def _changelog_step(
             "the version is not in it)."
         ]
     return [], []
+
+
+def _entries_from_commits(plan: ReleasePlan) -> str:
+    """With ``changelog-from-commits``, an auto bump's entries for an empty Unreleased
+    section of a Keep a Changelog file ("" when nothing is to be filled)."""
+    project, config = plan.project, plan.config
+    if (
+        plan.auto is None
+        or not plan.auto.changes
+        or not config.changelog_from_commits
+        or project.changelog is None
+        or project.changelog_style != KEEP_A_CHANGELOG
+    ):
+        return ""
+    text = read_utf8(project.changelog, ProjectError, "The changelog")
+    if not unreleased_is_empty(text, config.changelog_unreleased):
+        return ""
+    return changelog_entries(plan.auto.changes)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -294,6 +323,7 @@ def _planned_changes(
     version: str,
     today: datetime.date | None,
     locks: list[LockEntry],
+    entries: str = "",
 ) -> list[FileChange]:
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
@@ -333,7 +363,7 @@ def _planned_changes(
     if project.changelog is not None and project.changelog_style == KEEP_A_CHANGELOG:
         before = read_utf8(project.changelog, ProjectError, "The changelog")
         after = roll_changelog(
-            before,
+            fill_unreleased(before, entries, config.changelog_unreleased) if entries else before,
             path=project.changelog,
             version=version,
             previous_tag=config.format_tag(str(current), project.name),
