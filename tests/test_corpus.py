@@ -19,7 +19,16 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer, make_wheel, run_pypiserver, stop_server
-from layouts import CORPUS, DEPENDENCY, LAYOUTS, commit_on_top, git_init, with_readme, write
+from layouts import (
+    CORPUS,
+    DEPENDENCY,
+    LAYOUTS,
+    commit_on_top,
+    copy_project,
+    git_init,
+    with_readme,
+    write,
+)
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 from sample_release import UV_CACHE
@@ -70,9 +79,9 @@ def git(root: Path, *args: str) -> str:
 def as_released(layout: str, root: Path) -> Path:
     """The layout as a maintainer has it: 1.2.3 tagged, one commit on top."""
     if ALL[layout] == "corpus":
-        CORPUS[layout](root)
+        copy_project(layout, root)
     else:
-        with_readme(LAYOUTS[layout](root))
+        with_readme(copy_project(layout, root))
         write(root, {".gitignore": "/dist/\n"})
     if (root / ".git").exists():  # tag-versioned: tagged and committed on top already
         git(root, "add", "--all")
@@ -160,7 +169,7 @@ def test_verify_takes_dependencies_from_the_dependencies_index_and_never_the_dec
 ) -> None:
     """rk-withdeps 9.9.9 on the dependencies index (a higher version of the very project)
     is never installed; neither is anything from an index named by pip.conf or UV_*."""
-    root = git_init(CORPUS["with-dependencies"](tmp_path / "project"), tag="v1.2.3")
+    root = git_init(copy_project("with-dependencies", tmp_path / "project"), tag="v1.2.3")
     config = (
         write(
             tmp_path,
@@ -201,7 +210,7 @@ def test_verify_without_a_dependencies_index_fails_to_resolve_and_says_so(
 ) -> None:
     """The default for an index that is not TestPyPI is the index itself: it lacks the
     dependency, and the failure names the step."""
-    root = git_init(CORPUS["with-dependencies"](tmp_path / "project"), tag="v1.2.3")
+    root = git_init(copy_project("with-dependencies", tmp_path / "project"), tag="v1.2.3")
     common = ["--project", str(root), "--repository-url", pypiserver.upload_url]
     assert main(["build", "--project", str(root)]) == ExitCode.OK
     assert main(["upload", *common]) == ExitCode.OK
