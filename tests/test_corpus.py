@@ -1,4 +1,4 @@
-"""Real projects as they are: each layout of the corpus (tests/layouts.py, modelled on
+"""Real projects as they are: each layout of the corpus (tests/projects/, modelled on
 well-known PyPI projects) taken through version -> bump-version patch -> build -> check ->
 upload -> verify --install, against two real pypiservers: the target, and a dependencies
 index that also carries a decoy of the same name as a project, with a higher version.
@@ -50,6 +50,32 @@ BUMPED = {
     "flat-stale-version": {"pyproject.toml", "rk_flat/__init__.py"},
     "towncrier": {"pyproject.toml", "CHANGELOG.md", "changelog.d/123.feature.md"},
     "scriv": {"pyproject.toml", "CHANGELOG.md", "changelog.d/20241128_120000_dev.md"},
+    "poetry-package-version": {"pyproject.toml", "rk_backoff/__init__.py"},
+    "poetry-pep621": {"pyproject.toml", "CHANGELOG.md", "rk_tomlkit/__init__.py"},
+    "poetry-src-towncrier": {"pyproject.toml", "CHANGELOG.md", "news/42.feature.md"},
+    "flit-static-with-comment": {"pyproject.toml", "src/rk_mdurl/__init__.py"},
+    "flit-static-changes-md": {"pyproject.toml"},
+    "flit4-dynamic": {"rk_more_itertools/__init__.py"},
+    "setup-cfg-attr-module": {"rk_pycodestyle.py"},
+    "setup-py-imports-package": {"rk_sortedcontainers/__init__.py"},
+    "hatch-path-readme-table": {"rk_pygments/__init__.py"},
+    "hatch-path-flat": {"rk_sqlparse/__init__.py"},
+    "pdm-static-package-version": {"pyproject.toml", "rk_typer/__init__.py"},
+}
+# Layouts of real projects releasekit does not release yet, each with the issue-22 item
+# another change is fixing; they pass once it lands (then drop them from here).
+NOT_YET = {
+    "setup-py-no-content-type": "check: a reStructuredText description without a content "
+    "type fails twine check --strict, though PyPI takes it (rules, real-a)",
+    "setup-cfg-no-content-type": "check: the same through setup.cfg (rules, real-a)",
+    "flit-version-info": "version: __version__ computed from a version_info tuple, no "
+    "backend fallback; the tuple is not bumped (version discovery, real-b)",
+    "setuptools-attr-version-info": "version: attr pointing at a computed __version__ "
+    "(version discovery, real-b)",
+    "setuptools-git-versioning": "version: a VCS-versioning plugin other than "
+    "setuptools-scm/hatch-vcs/pdm is not recognised (version discovery, real-b)",
+    "poetry-src-towncrier": "bump: towncrier imports the src-layout package named by "
+    "'package' to learn the project's name: ModuleNotFoundError (towncrier, real-a)",
 }
 
 
@@ -91,7 +117,15 @@ def as_released(layout: str, root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("layout", sorted(ALL))
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=NOT_YET[name]))
+        if name in NOT_YET
+        else name
+        for name in sorted(ALL)
+    ],
+)
 def test_every_layout_releases_with_only_a_repository_configured(
     tmp_path: Path,
     layout: str,
