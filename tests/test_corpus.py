@@ -74,6 +74,9 @@ NOT_YET = {
     "(version discovery, real-b)",
     "setuptools-git-versioning": "version: a VCS-versioning plugin other than "
     "setuptools-scm/hatch-vcs/pdm is not recognised (version discovery, real-b)",
+    "scikit-build-header-version": "bump: the version is three #define lines of a C++ "
+    "header read by scikit-build-core's regex provider; no version-files pattern can "
+    "rewrite it (version discovery, real-b)",
     "poetry-src-towncrier": "bump: towncrier imports the src-layout package named by "
     "'package' to learn the project's name: ModuleNotFoundError (towncrier, real-a)",
 }
