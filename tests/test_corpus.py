@@ -29,9 +29,9 @@ from layouts import (
     with_readme,
     write,
 )
+from release_project import UV_CACHE
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import UV_CACHE
 
 # Where the build environments of the corpus stay between runs (the tests move HOME).
 BUILD_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / (

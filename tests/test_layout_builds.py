@@ -13,9 +13,9 @@ import pytest
 
 from index_servers import PypiServer
 from layouts import LAYOUTS, copy_project, git_init, with_readme, write
+from release_project import PypiServers, repositories
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import PypiServers, repositories
 
 VERSIONED_BY_TAG = {"hatch-vcs"}
 

@@ -15,14 +15,7 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer
-from releasekit import pipeline
-from releasekit.config import Repository, load_config
-from releasekit.errors import ExitCode, ReleaseError
-from releasekit.pipeline import Delivery, PipelineError, PipelineResult, Steps
-from releasekit.plan import ReleasePlan, resolve_plan
-from releasekit.runner import SubprocessRunner
-from releasekit.targets import select_repository
-from sample_release import (
+from release_project import (
     RELEASE_STEPS,
     PypiServers,
     git,
@@ -31,6 +24,13 @@ from sample_release import (
     version_in,
     write_sample_project,
 )
+from releasekit import pipeline
+from releasekit.config import Repository, load_config
+from releasekit.errors import ExitCode, ReleaseError
+from releasekit.pipeline import Delivery, PipelineError, PipelineResult, Steps
+from releasekit.plan import ReleasePlan, resolve_plan
+from releasekit.runner import SubprocessRunner
+from releasekit.targets import select_repository
 
 RESUME = "releasekit release --resume"
 # Every commit and tag gets the same date, so two runs on identical projects make

@@ -17,11 +17,9 @@ from packaging.version import Version
 
 from fault_proxy import FaultProxy
 from index_servers import PypiServer, StartProxy
-from release_project import RecordingRunner
-from releasekit.cli import main
-from releasekit.errors import ExitCode
-from sample_release import (
+from release_project import (
     PypiServers,
+    RecordingRunner,
     git,
     invoke,
     nox,
@@ -31,6 +29,8 @@ from sample_release import (
     version_in,
     write_sample_project,
 )
+from releasekit.cli import main
+from releasekit.errors import ExitCode
 
 Capsys = pytest.CaptureFixture[str]
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
