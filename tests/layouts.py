@@ -42,7 +42,10 @@ CHANGELOG = (PROJECTS / "extra-file-changelog" / "CHANGELOG.md").read_text(encod
 
 def copy_project(name: str, root: Path) -> Path:
     """The fixture project ``name`` copied into ``root`` (made if missing)."""
-    shutil.copytree(PROJECTS / name, root, dirs_exist_ok=True)
+    # Never what a run in place may have left there (byte code).
+    shutil.copytree(
+        PROJECTS / name, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     if name in TAGGED_WHEN_COPIED:
         commit_on_top(git_init(root, tag=TAGGED_WHEN_COPIED[name]))
     return root
