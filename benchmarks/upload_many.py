@@ -5,6 +5,7 @@ large upload takes.
     python benchmarks/upload_many.py --files 4 --size 1 --runs 1   # a quick look
     python benchmarks/upload_many.py --memory 200       # peak memory of a 200 MB upload
     python benchmarks/upload_many.py --jobs 4           # releasekit 4 files at a time
+    python benchmarks/upload_many.py --rtt 40           # across a link with 40 ms round trips
 
 A release of ``--files`` wheels of ``--size`` MB (incompressible bytes) of a static
 project, uploaded to a local pypiserver on 127.0.0.1. Before each run the server's
@@ -19,6 +20,7 @@ same way. Standard library only, plus releasekit, uv and pypiserver from the env
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -33,6 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from link import slow_link
 from local_index import pypiserver
 
 BIN = Path(sys.executable).parent
@@ -190,6 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='releasekit\'s upload.jobs (default: "auto", one at a time to this machine)',
     )
     parser.add_argument(
+        "--rtt",
+        type=float,
+        default=0,
+        help="ms: both tools reach the index through a relay adding this round trip "
+        '(releasekit then sends 4 at a time, as upload.jobs = "auto" does for a remote index)',
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="3 files of 0.2 MB, one run, timed here (CI: the script keeps working)",
@@ -208,11 +219,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = scratch / "project"
         make_project(root, args.files, args.size)
         packages = scratch / "packages"
-        with pypiserver(packages) as url:
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(pypiserver(packages))
+            if args.rtt:
+                url = stack.enter_context(slow_link(url, args.rtt))
+                args.jobs = args.jobs or 4
             config = config_file(scratch / "releasekit.toml", url, args.jobs)
             releasekit, uv = commands(root, packages, url, config, args.with_check)
             jobs = f"upload.jobs = {args.jobs}" if args.jobs else 'upload.jobs = "auto"'
-            print(f"{args.files} files of {args.size:g} MB to pypiserver at {url} ({jobs})")
+            link = f", {args.rtt:g} ms round trips" if args.rtt else ""
+            print(f"{args.files} files of {args.size:g} MB to pypiserver at {url} ({jobs}{link})")
             if shutil.which("farm-bench") and not args.smoke:
                 subprocess.run(
                     [

@@ -48,8 +48,9 @@ def servers(tmp_path: Path) -> Iterator[PypiServers]:
         started.close()
 
 
-# The unit tier (`-m "not slow"`, under 15 s) leaves out what starts indexes, builds,
-# runs nox/invoke in a subprocess or releases end to end.
+# The unit tier (tests/unit, or `-m "not slow"`: under 15 s) leaves out tests/integration:
+# what starts indexes, builds, runs nox/invoke in a subprocess or releases end to end. A
+# unit test that asks for one of these fixtures is marked slow too.
 SLOW_FIXTURES = frozenset(
     {
         "servers",
@@ -66,24 +67,7 @@ SLOW_FIXTURES = frozenset(
         "pypi_corpus",
     }
 )
-SLOW_MODULES = frozenset(
-    {
-        "test_adapters",
-        "test_benchmarks",
-        "test_build",
-        "test_buildenv",
-        "test_layout_builds",
-        "test_monorepo",
-        "test_pipeline",
-        "test_upload_verify",
-        "test_faults",
-        "test_check",
-        "test_ci_lint",
-        "test_rules_corpus",
-        "test_corpus",
-        "test_unreproducible_sdist",
-    }
-)
+INTEGRATION = Path(__file__).resolve().parent / "integration"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,5 +79,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & SLOW_FIXTURES or item.path.stem in SLOW_MODULES:
+        if fixtures & SLOW_FIXTURES or INTEGRATION in item.path.parents:
             item.add_marker(pytest.mark.slow)

@@ -27,8 +27,6 @@ from releasekit.project import normalize_name
 ArtifactKind = Literal["sdist", "wheel"]
 # The only files the build step ever deletes from an output directory.
 ARTIFACT_SUFFIXES = (".whl", ".tar.gz", ".zip")
-# A PEP 740 attestation lives beside its file: dist/NAME.whl.publish.attestation.
-ATTESTATION_SUFFIX = ".publish.attestation"
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releasekit import render
 from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
-from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, UsageError
+from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, Terminated, UsageError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -127,14 +129,10 @@ def run_command(
 def _for_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    """A command over several packages: builds in parallel, the rest one at a time."""
-    from releasekit.workspace import default_jobs, run_parallel, run_sequential
+    """A command over several packages (releasekit.workspace schedules them)."""
+    from releasekit.build_record import reusable_build
+    from releasekit.workspace import default_jobs, run_over_packages
 
-    if args.command == "release" and len(packages) != 1:
-        raise UsageError(
-            "A monorepo release bumps, tags and pushes one package at a time.",
-            "Choose it with --package DIR (publish works on all packages at once).",
-        )
     if args.command == "init-ci" and args.provider == "github" and len(packages) > 1:
         # One workflow for the monorepo, its jobs over `releasekit plan`'s matrix.
         from releasekit import ci
@@ -148,80 +146,47 @@ def _for_packages(
             "Write the job for one package with --package DIR (GitHub gets one workflow "
             "per package: init-ci github).",
         )
-    jobs = getattr(args, "jobs", None) or default_jobs()
 
-    def step(command: str) -> Callable[[Package], tuple[dict[str, Any], str]]:
-        def work(package: Package) -> tuple[dict[str, Any], str]:
-            return STEPS[command](args, package.root, package.config, runner)
+    def run(command: str, package: Package) -> tuple[dict[str, Any], str]:
+        return STEPS[command](args, package.root, package.config, runner)
 
-        return work
+    def publish_built(package: Package) -> tuple[dict[str, Any], str]:
+        return _pipeline(args, package.root, package.config, runner, build=False)
 
-    def build_or_reuse(package: Package) -> tuple[dict[str, Any], str]:
-        """publish sends a package's own files again once their upload began (as publish
-        of one project does: releasekit.build_record); anything else builds."""
-        if args.command == "publish":
-            from releasekit.build_record import reusable_build
+    def reuse_build(package: Package) -> tuple[dict[str, Any], str] | None:
+        """publish sends a package's own files again once their upload began (as
+        publish of one project does: releasekit.build_record)."""
+        plan = _plan(args, package.root, package.config, runner)
+        reused = reusable_build(plan, runner)
+        return None if reused is None else (reused.to_json(), f"{plan.name}: {reused.describe()}")
 
-            plan = _plan(args, package.root, package.config, runner)
-            reused = reusable_build(plan, runner)
-            if reused is not None:
-                return reused.to_json(), f"{plan.name}: {reused.describe()}"
-        return step("build")(package)
-
-    if args.command in ("build", "publish") and not getattr(args, "dry_run", False):
-        built = run_parallel(packages, build_or_reuse, jobs)
-        if args.command == "build":
-            results = built
-        else:
-
-            def publish(package: Package) -> tuple[dict[str, Any], str]:
-                return _pipeline(args, package.root, package.config, runner, build=False)
-
-            # Packages are independent, so they are published -j at a time too; but a
-            # prod upload that must ask for confirmation asks one package at a time.
-            asks = not (args.test or args.yes or os.environ.get("CI"))
-            results = (
-                run_sequential(packages, publish) if asks else run_parallel(packages, publish, jobs)
-            )
-    else:
-        results = run_sequential(packages, step(args.command))
-    summary = {
-        "step": args.command,
-        "ok": True,
-        "packages": [
-            {"path": p.root.relative_to(workspace).as_posix(), **result}
-            for p, (result, _) in zip(packages, results, strict=True)
-        ],
-    }
-    lines = [f"[{p.label}] {text}" for p, (_, text) in zip(packages, results, strict=True)]
-    return summary, "\n".join(lines)
+    return run_over_packages(
+        args.command,
+        workspace,
+        packages,
+        run=run,
+        publish_built=publish_built,
+        reuse_build=reuse_build,
+        build_first=not getattr(args, "dry_run", False),
+        jobs=getattr(args, "jobs", None) or default_jobs(),
+        confirm_each=not (
+            getattr(args, "test", False) or getattr(args, "yes", False) or os.environ.get("CI")
+        ),
+    )
 
 
 def _plan_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.workspace import default_jobs, plan_package, run_parallel
+    from releasekit.workspace import default_jobs, plan_packages
 
-    repository = _repository(args, packages[0].config).name
-    entries = run_parallel(
+    return plan_packages(
+        workspace,
         packages,
-        lambda p: plan_package(p, workspace, _repository(args, p.config), runner),
+        lambda config: _repository(args, config),
+        runner,
         args.jobs or default_jobs(),
     )
-    pending = [e for e in entries if not e.on_index]
-    summary = {
-        "step": "plan",
-        "ok": True,
-        "repository": repository,
-        "packages": [e.to_json() for e in entries],
-        # Ready for a CI matrix: strategy.matrix.include = fromJSON(...).include
-        "include": [{"package": e.path, "name": e.name, "version": e.version} for e in pending],
-    }
-    lines = [
-        f"{'release' if not e.on_index else 'on index':<9} {e.name} {e.version} ({e.path})"
-        for e in entries
-    ]
-    return summary, "\n".join(lines)
 
 
 Step = Callable[[argparse.Namespace, Path, "ReleaseConfig", "Runner"], tuple[dict[str, Any], str]]
@@ -265,14 +230,11 @@ def _checked(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
-    from releasekit.credentials import read_credentials
     from releasekit.steps.check import check_release
-    from releasekit.targets import index_client
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    credentials = read_credentials(repository)
-    index = index_client(repository, credentials, log=runner.log)
+    index = plan.target(repository).index(log=runner.log)
     return plan, repository, check_release(plan, runner, repository, index=index)
 
 
@@ -303,12 +265,11 @@ def _upload(
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.credentials import read_credentials
     from releasekit.steps.verify import verify_release
 
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
-    result = verify_release(plan, runner, repository, credentials=read_credentials(repository))
+    result = verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
 
 
@@ -390,7 +351,7 @@ def _trusted_publisher(
 ) -> tuple[dict[str, Any], str]:
     workflow = args.workflow.resolve() if args.workflow else None
     if args.check:  # in the publishing job: the OIDC token's claims
-        from releasekit.ci.trusted_publishing import check_trusted_publisher_token
+        from releasekit.trust.doctor import check_trusted_publisher_token
 
         check = check_trusted_publisher_token(
             root,
@@ -401,7 +362,7 @@ def _trusted_publisher(
             repository=args.github_repository,
         )
         return check.to_json(), render.token_check(check)
-    from releasekit.trusted_publisher import check_trusted_publishing
+    from releasekit.trust.publisher import check_trusted_publishing
 
     report = check_trusted_publishing(
         root, config, runner, workflow=workflow, repository=args.github_repository
@@ -444,6 +405,10 @@ def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
     return int(exc.exit_code)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -453,14 +418,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(
             exc, next((a for a in argv if not a.startswith("-")), ""), as_json="--json" in argv
         )
+    # A cancelled CI job sends SIGTERM: end as Ctrl-C does, uploads in flight included.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         run_command(args)
     except ReleaseError as exc:
         return report_error(exc, args.command, as_json=args.json)
+    except Terminated:
+        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # `releasekit check --list-rules | head`: the reader has what it wanted.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return int(ExitCode.OK)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from releasekit.errors import CheckError, ReleaseError
+from releasekit.errors import CheckError, ConfigError, ReleaseError
 
 if TYPE_CHECKING:
     from releasekit.artifacts import Artifact
@@ -54,6 +54,8 @@ def compare_with_index(
     """
     try:
         remote = {f.filename: f for f in index.release_files(name, version)}
+    except ConfigError:
+        raise  # a setting to fix (an unreadable CA bundle), not an answer of the index
     except ReleaseError as exc:
         unknown = [IndexStatus(a.filename, a.sha256, "unknown") for a in artifacts]
         return IndexComparison(unknown, [f"could not ask {repository.name} what it has: {exc}"])

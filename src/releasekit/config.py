@@ -303,6 +303,9 @@ _REPOSITORY_KEYS = {
     "username",
     "production",
     "dependencies-index-url",
+    "cert",
+    "client-cert",
+    "truststore",
 }
 
 
@@ -334,7 +337,7 @@ def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str
         for field, field_value in table.items():
             if field not in _REPOSITORY_KEYS:
                 raise _unknown_key(f"{where}.{field}", source, _REPOSITORY_KEYS)
-            if field == "production":
+            if field in ("production", "truststore"):
                 _parse_bool(field_value, f"{where}.{field}", source)
                 continue
             _parse_str(field_value, f"{where}.{field}", source)
@@ -644,7 +647,15 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             value = {k: list(v) for k, v in value.items()}
         rows.append((key, value, config.sources.get(key, "default")))
     for name, repository in sorted(config.repositories.items()):
-        for field in ("upload-url", "index-url", "token-env", "username", "dependencies-index-url"):
+        for field in (
+            "upload-url",
+            "index-url",
+            "token-env",
+            "username",
+            "dependencies-index-url",
+            "cert",
+            "client-cert",
+        ):
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
             if field.endswith("-url"):
@@ -708,6 +719,9 @@ def _build_repositories(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Re
             username=fields.get("username", "__token__"),
             production_flag=fields.get("production"),
             dependencies_index_url=fields.get("dependencies-index-url", ""),
+            cert=fields.get("cert", ""),
+            client_cert=fields.get("client-cert", ""),
+            truststore=fields.get("truststore", False),
         )
         for name, fields in tables.items()
     }

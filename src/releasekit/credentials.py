@@ -18,11 +18,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
+
+from packaging.utils import canonicalize_name as normalize_name
 
 from releasekit.errors import ConfigError, CredentialsError
 from releasekit.files import read_utf8
-from releasekit.repositories import PYPI_UPLOAD_HOSTS, Repository
+from releasekit.repositories import Repository
+from releasekit.trust.identity import oidc_available
 
 # The username of an anonymous upload (pypiserver -a . -P .): no Authorization is sent.
 ANONYMOUS = "anonymous"
@@ -91,10 +94,6 @@ def scrub(text: str, forms: Sequence[str]) -> str:
     return text
 
 
-def is_pypi(repository: Repository) -> bool:
-    return bool(repository.pypi_host)
-
-
 def resolve_credentials(
     repository: Repository,
     *,
@@ -132,8 +131,8 @@ def resolve_credentials(
         return found
     if env.get("CI_JOB_TOKEN") and "/api/v4/projects/" in repository.upload_url:
         return Credentials("gitlab-ci-token", Secret(env["CI_JOB_TOKEN"]), "CI_JOB_TOKEN")
-    if is_pypi(repository):
-        if _oidc_available(env):
+    if repository.pypi_host:
+        if oidc_available(env):
             return Credentials("__token__", None, "trusted publishing", trusted_publishing=True)
         if env.get("GITHUB_ACTIONS") == "true":
             raise MissingCredentialsError(
@@ -161,13 +160,6 @@ def read_credentials(
         return resolve_credentials(repository, env=env)
     except MissingCredentialsError:
         return None
-
-
-def _oidc_available(env: Mapping[str, str]) -> bool:
-    github = env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-    # GitLab, and the other CI systems twine's `id` dependency knows, expose the token in
-    # an audience-named variable.
-    return bool(github or env.get("PYPI_ID_TOKEN") or env.get("TESTPYPI_ID_TOKEN"))
 
 
 def _keyring_password(service: str, username: str) -> str | None:
@@ -298,8 +290,6 @@ def inspect_pypi_token(token: str) -> TokenScope | None:
 
 
 def _narrow(current: tuple[str, ...] | None, names: list[object]) -> tuple[str, ...]:
-    from packaging.utils import canonicalize_name as normalize_name
-
     allowed = tuple(normalize_name(str(n)) for n in names)
     return allowed if current is None else tuple(n for n in current if n in allowed)
 
@@ -339,7 +329,7 @@ def _parse_macaroon_v2(raw: bytes) -> tuple[str, list[bytes]]:
 
 def check_token_scope(credentials: Credentials, repository: Repository, project: str) -> None:
     """Refuse, before uploading, a PyPI token that cannot upload ``project`` here."""
-    if credentials.password is None or not is_pypi(repository):
+    if credentials.password is None or not repository.pypi_host:
         return
     scope = inspect_pypi_token(credentials.password.reveal())
     if scope is None:
@@ -351,8 +341,6 @@ def check_token_scope(credentials: Credentials, repository: Repository, project:
             f"repository {repository.name!r} is {host}; it would be refused.",
             f"Use a token created on {host}: tokens of PyPI and TestPyPI are not interchangeable.",
         )
-    from packaging.utils import canonicalize_name as normalize_name
-
     if scope.projects is not None and normalize_name(project) not in scope.projects:
         raise CredentialsError(
             f"The token from {credentials.source} may upload only "
@@ -366,208 +354,3 @@ def check_token_scope(credentials: Credentials, repository: Repository, project:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(scope.expires))}.",
             "Create a new token.",
         )
-
-
-# --- trusted publishing: OIDC identity -> short-lived PyPI token -------------------------
-
-
-class TrustedPublishingToken:
-    """A PyPI upload token minted from the CI job's OIDC identity.
-
-    PyPI's token lives 15 minutes; :meth:`current` mints again when less than ``margin``
-    seconds are left, so a long upload never sends an expired token. Neither the OIDC
-    token nor the minted one ever appears in a message.
-    """
-
-    def __init__(
-        self,
-        upload_url: str,
-        env: Mapping[str, str],
-        *,
-        log: Callable[[str], object] | None = None,
-        base_url: str | None = None,
-        timeout: float = 10.0,
-        margin: float = 180.0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        host = urlsplit(upload_url).hostname or ""
-        self.base_url = (base_url or f"https://{PYPI_UPLOAD_HOSTS.get(host, host)}").rstrip("/")
-        self.env = env
-        self.timeout = timeout
-        self.margin = margin
-        self._log = log
-        self._clock = clock
-        self._token: Secret | None = None
-        self._expires = 0.0
-        self._secrets: list[str] = [env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")]
-        import threading
-
-        self._lock = threading.Lock()
-
-    def current(self) -> Secret:
-        with self._lock:
-            if self._token is None or self._clock() > self._expires - self.margin:
-                again = self._token is not None
-                self._token, self._expires = self._mint()
-                if self._log is not None:
-                    verb = "minted again (the last one was about to expire)" if again else "minted"
-                    left = self._expires - self._clock()
-                    self._log(f"trusted publishing: upload token {verb}, valid {left:.0f} s")
-            return self._token
-
-    def _mint(self) -> tuple[Secret, float]:
-        identity = self._identity_token()
-        self._secrets.append(identity)
-        where = f"{self.base_url}/_/oidc/mint-token"
-        status, document = self._request(where, data={"token": identity})
-        token = document.get("token") if isinstance(document, dict) else None
-        if status != 200 or not isinstance(token, str) or not token:
-            raise self._mint_refused(where, status, document, identity)
-        self._secrets.append(token)
-        expires = document.get("expires") if isinstance(document, dict) else None
-        lifetime = float(expires) if isinstance(expires, int | float) else self._clock() + 900
-        return Secret(token), lifetime
-
-    def _identity_token(self) -> str:
-        env = self.env
-        request_url = env.get("ACTIONS_ID_TOKEN_REQUEST_URL", "")
-        request_token = env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
-        if request_url and request_token:
-            status, document = self._request(f"{self.base_url}/_/oidc/audience")
-            audience = document.get("audience") if isinstance(document, dict) else None
-            if status != 200 or not isinstance(audience, str):
-                raise CredentialsError(
-                    f"Trusted publishing failed: {self.base_url}/_/oidc/audience answered "
-                    f"{_status_text(status)} instead of the OIDC audience.",
-                    "Check the repository's upload-url; if it is PyPI, PyPI may be down: "
-                    "run the job again later.",
-                )
-            separator = "&" if "?" in request_url else "?"
-            status, document = self._request(
-                f"{request_url}{separator}audience={audience}",
-                headers={"Authorization": f"bearer {request_token}"},
-            )
-            value = document.get("value") if isinstance(document, dict) else None
-            if status != 200 or not isinstance(value, str):
-                raise CredentialsError(
-                    "Trusted publishing failed: GitHub Actions refused the OIDC token request "
-                    f"({_status_text(status)}).",
-                    "Give the job `permissions: id-token: write`; jobs of pull requests from "
-                    "forks never get an ID token.",
-                )
-            return value
-        host = urlsplit(self.base_url).hostname or ""
-        variable = "TESTPYPI_ID_TOKEN" if host.startswith("test.") else "PYPI_ID_TOKEN"
-        if env.get(variable):
-            return env[variable]
-        if request_url or request_token:
-            missing = (
-                "ACTIONS_ID_TOKEN_REQUEST_TOKEN" if request_url else "ACTIONS_ID_TOKEN_REQUEST_URL"
-            )
-            raise CredentialsError(
-                f"Trusted publishing failed: {missing} is not set in this job.",
-                "Give the job `permissions: id-token: write`.",
-            )
-        raise CredentialsError(
-            "Trusted publishing failed: this job has no OIDC identity (no "
-            f"ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN, no {variable}).",
-            "On GitHub give the job `permissions: id-token: write`; on GitLab declare "
-            f"`id_tokens: {variable}: aud: {variable.removesuffix('_ID_TOKEN').lower()}`.",
-        )
-
-    def _request(
-        self,
-        url: str,
-        *,
-        data: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, object]:
-        """(status, parsed JSON body or None); status 0 when there was no answer."""
-        import urllib.error
-        import urllib.request
-
-        body = json.dumps(dict(data)).encode() if data is not None else None
-        request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
-        if body is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, raw = response.status, response.read(65536)
-        except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read(65536)
-            exc.close()
-        except (OSError, ValueError) as exc:
-            raise CredentialsError(
-                f"Trusted publishing failed: could not reach {self._scrub(_no_query(url))} "
-                f"({self._scrub(str(getattr(exc, 'reason', exc)))}).",
-                "Check the network of the CI job and the repository's upload-url.",
-            ) from None
-        try:
-            return status, json.loads(raw)
-        except ValueError:
-            return status, None
-
-    def _mint_refused(
-        self, where: str, status: int, document: object, identity: str
-    ) -> CredentialsError:
-        errors = document.get("errors") if isinstance(document, dict) else None
-        described = [
-            f"{e.get('code', '?')}: {e.get('description', '')}".strip()
-            for e in (errors if isinstance(errors, list) else [])
-            if isinstance(e, dict)
-        ]
-        said = "; ".join(described) or (
-            str(document.get("message")) if isinstance(document, dict) else "no reason given"
-        )
-        codes = {e.get("code") for e in errors or [] if isinstance(e, dict)}
-        claims = _jwt_claims(identity)
-        matched = ", ".join(
-            f"{name} {claims[key]!r}"
-            for name, key in (
-                ("repository", "repository"),
-                ("workflow", "job_workflow_ref"),
-                ("environment", "environment"),
-                ("project path", "project_path"),
-                ("ref", "ref"),
-            )
-            if isinstance(claims.get(key), str)
-        )
-        if "invalid-publisher" in codes:
-            hint = (
-                f"No trusted publisher of the project on {urlsplit(self.base_url).hostname} "
-                f"matches this job ({matched or 'claims unreadable'}). Add or fix it on the "
-                "project's Publishing settings page: owner/repository, workflow file name "
-                "and environment must match exactly."
-            )
-        else:
-            hint = f"This job's identity: {matched or 'claims unreadable'}."
-        return CredentialsError(
-            self._scrub(
-                f"Trusted publishing failed: {where} answered {_status_text(status)}: {said}."
-            ),
-            self._scrub(hint),
-        )
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            if len(secret) >= 4:
-                text = text.replace(secret, "********")
-        return text
-
-
-def _status_text(status: int) -> str:
-    return f"HTTP {status}" if status else "no answer"
-
-
-def _no_query(url: str) -> str:
-    return url.partition("?")[0]
-
-
-def _jwt_claims(token: str) -> dict[str, object]:
-    """The claims of a JWT, read without verifying it (only to say which were sent)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return claims if isinstance(claims, dict) else {}

@@ -7,6 +7,7 @@ codes; everything else raises them from the place that knows what went wrong.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -28,6 +29,7 @@ class ExitCode(enum.IntEnum):
     CREDENTIALS = 12
     INDEX = 13
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class ReleaseError(Exception):
@@ -139,3 +141,39 @@ class VerifyError(ReleaseError):
 class DryRunFailed(CheckError):
     """A dry run whose pre-flight found problems: its output (the plan and each problem)
     was printed already; the command exits as check does."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job): ends a command as Ctrl-C does, with exit 143."""
+
+
+class Interrupted(ReleaseError):
+    """Ctrl-C or SIGTERM in the middle of an upload: which files are up, which are not."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    @classmethod
+    def during_upload(
+        cls,
+        signal: KeyboardInterrupt,
+        where: str,
+        files: Sequence[Any],
+        finished: Mapping[str, Any],
+    ) -> Interrupted:
+        up = [f.filename for f in files if getattr(finished.get(f.filename), "state", "") in UP]
+        not_up = [f.filename for f in files if f.filename not in up]
+        how = "terminated (SIGTERM)" if isinstance(signal, Terminated) else "interrupted"
+        error = cls(
+            f"The upload to {where} was {how}: "
+            f"{', '.join(up) or 'no file'} {'is' if len(up) == 1 else 'are'} on the index; "
+            f"{', '.join(not_up) or 'none'} {'is' if len(not_up) == 1 else 'are'} not.",
+            "Run the same upload again to send the rest: files already there are skipped "
+            "(inside release, run release --resume).",
+        )
+        if isinstance(signal, Terminated):
+            error.exit_code = ExitCode.TERMINATED
+        error.details = {"uploaded": up, "not_uploaded": not_up}
+        return error
+
+
+UP = frozenset({"uploaded", "already there"})

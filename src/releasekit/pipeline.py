@@ -193,16 +193,13 @@ def _deliver(
 ) -> None:
     """check, upload and verify against one repository. The artifact checks (twine,
     names, metadata) run for the first repository only: the files are the same."""
-    from releasekit.credentials import read_credentials
-    from releasekit.targets import index_client
-
     runner = pipeline.runner
     checked: CheckResult | None = None
+    target = plan.target(repository, delivery.env)
 
     def check() -> tuple[str, Mapping[str, Any]]:
         nonlocal checked
-        credentials = read_credentials(repository, env=delivery.env)
-        index = index_client(repository, credentials, log=runner.log)
+        index = target.index(log=runner.log)
         checked = steps.check(plan, runner, repository, index=index, artifact_checks=first)
         checked.raise_for_failures()
         there = len(checked.already_uploaded)
@@ -224,7 +221,6 @@ def _deliver(
             repository,
             timeout=delivery.timeout,
             install=delivery.install,
-            credentials=read_credentials(repository, env=delivery.env),
         )
         installed = f", installed {result.install.installed_version}" if result.install else ""
         return (

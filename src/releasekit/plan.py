@@ -9,12 +9,14 @@ again, so one publish derives the name and the version exactly once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
+
+from releasekit.targets import Target
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -55,6 +57,18 @@ class ReleasePlan:
     # not in git): read once, for the version of a tag-versioned project and the
     # pre-flight's "greater than every tag".
     latest_tag: tuple[str, Version] | None = None
+    # Each target resolved once per command (credentials, network): see target().
+    _resolved: dict[str, Target] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def target(self, repository: Repository, env: Mapping[str, str] | None = None) -> Target:
+        """``repository`` resolved: its credentials read once for the whole command, its
+        network settings shared by every read and upload."""
+        key = f"{repository.name} {repository.upload_url} {repository.index_url}"
+        if key not in self._resolved:
+            self._resolved[key] = Target(repository, env)
+        return self._resolved[key]
 
     @property
     def name(self) -> str:
@@ -82,7 +96,7 @@ class ReleasePlan:
                     "upload_url": _redacted(r.upload_url),
                     "index_url": _redacted(r.index_url),
                     "production": r.production,
-                    "public": r.public,
+                    "public": bool(r.pypi_host),
                 }
                 for r in self.targets
             ],

@@ -198,8 +198,8 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
     """The repository's policy on this version: no local version on a public or
     production index, no development release on a production one."""
     problems = []
-    if version.local is not None and (repository.public or repository.production):
-        where = "a public index" if repository.public else "a production repository"
+    if version.local is not None and (repository.pypi_host or repository.production):
+        where = "a public index" if repository.pypi_host else "a production repository"
         problems.append(
             f"{version} has a local version label (+{version.local}); {repository.name} is "
             f"{where} ({repository.upload_url}), and local versions are for builds that are "
@@ -216,10 +216,10 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
 def _credential_problems(
     plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None
 ) -> list[str]:
-    from releasekit.credentials import check_token_scope, resolve_credentials
+    from releasekit.credentials import check_token_scope
 
     try:
-        credentials = resolve_credentials(repository, env=env)
+        credentials = plan.target(repository, env).credentials()
         check_token_scope(credentials, repository, plan.name)
     except ReleaseError as exc:
         return [f"{repository.name}: {exc}"]
@@ -235,14 +235,15 @@ def _index_problems(
     command: str,
 ) -> list[str]:
     """The index answers; a version about to be bumped to is not on it already."""
-    from releasekit.credentials import read_credentials
     from releasekit.targets import index_client
 
+    target = plan.target(repository, env)
     try:
-        credentials = read_credentials(repository, env=env)
+        target.read_credentials()
+        index = target.index(timeout=timeout, retries=1, log=runner.log)
     except ReleaseError:
-        credentials = None  # reported by the credentials check; the index may be public
-    index = index_client(repository, credentials, timeout=timeout, retries=1, log=runner.log)
+        # Reported by the credentials check; the index may be public.
+        index = index_client(repository, None, timeout=timeout, retries=1, log=runner.log)
     try:
         files = index.release_files(plan.name, str(plan.version))
     except ReleaseError as exc:
@@ -269,7 +270,7 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
         problems += _readme_problems(plan, table["readme"])
     classifiers = [c for c in table.get("classifiers", []) if isinstance(c, str)]
     if any(c.startswith("Private ::") for c in classifiers):
-        public = [r.name for r in plan.targets if r.public]
+        public = [r.name for r in plan.targets if r.pypi_host]
         if public:
             problems.append(
                 f"a 'Private ::' classifier in pyproject.toml: it is meant never to reach a "

@@ -1,34 +1,30 @@
-"""PEP 740: sign distributions as publish attestations, and verify the provenance an index
-serves for them.
-
-An attestation is a Sigstore bundle whose short-lived certificate names the CI job that
-signed it (repository, workflow file, ref); PyPI accepts one per file from a trusted
-publisher and serves them back as the file's *provenance*. After publishing, releasekit
-fetches that provenance and checks, offline against Sigstore's production trust root, that
-every attestation signs exactly the file that was built and was made by the expected
-publisher — which proves the file on the index came out of this project's own workflow.
-
-Both directions use ``pypi-attestations`` and ``sigstore`` (the ``releasekit[attest]``
-extra), imported only when used: they are large.
+"""PEP 740: sign distributions as publish attestations before an upload, and verify the
+provenance an index serves for them afterwards (every attestation signs exactly the built
+file and was made by the expected trusted publisher: the file came out of this project's
+own workflow). Uses ``pypi-attestations`` and ``sigstore`` (the ``attest`` extra), imported
+only when used: they are large. The attestation files themselves: :mod:`.attestations`.
 """
 
 from __future__ import annotations
 
-import json
+import importlib.util
+import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from releasekit.errors import ConfigError, CredentialsError, UploadError
+from releasekit.artifacts import sha256_of
+from releasekit.attestations import attestation_path, attestation_refusal, check_signed
+from releasekit.errors import ConfigError, CredentialsError, ReleaseError, UploadError
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
     from releasekit.repositories import Repository
     from releasekit.runner import Runner
 
-ATTESTATION_SUFFIX = ".publish.attestation"
 ISSUERS = {"github": "https://github.com", "gitlab": "https://gitlab.com"}
 DEFAULT_WORKFLOWS = {"github": "release.yml", "gitlab": ".gitlab-ci.yml"}
 # Fulcio certificate extensions (https://github.com/sigstore/fulcio docs/oid-info.md).
@@ -131,8 +127,6 @@ def verify_provenance(
 def _quiet_sigstore() -> Iterator[None]:
     """sigstore logs warnings meant for its own CLI ("TUF repository is loaded in offline
     mode", "unsafe (no-op) verification policy used" for the diagnosis below): not ours."""
-    import logging
-
     logger = logging.getLogger("sigstore")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -230,11 +224,8 @@ def expected_publisher(
             workflow=config.provenance_workflow or DEFAULT_WORKFLOWS[provider],
             environment=config.provenance_environment,
         )
-    import os
-    from urllib.parse import urlsplit
-
-    from releasekit.errors import ReleaseError
-    from releasekit.trusted_publisher import check_trusted_publishing
+    # Lazy: the workflow check brings PyYAML, which only commands reading workflows need.
+    from releasekit.trust.publisher import check_trusted_publishing
 
     try:
         report = check_trusted_publishing(root, config, runner)
@@ -248,9 +239,9 @@ def expected_publisher(
             "Set [tool.releasekit.provenance] repository = 'OWNER/NAME' and workflow = "
             "'release.yml' (provider = 'gitlab' for GitLab), or verify with --no-provenance.",
         ) from None
-    host = urlsplit(repository.upload_url).hostname or ""
-    host = host.removeprefix("upload.")
-    chosen = next((p for p in report.publishers if p.host == host), report.publishers[0])
+    chosen = next(
+        (p for p in report.publishers if p.host == repository.pypi_host), report.publishers[0]
+    )
     return ExpectedPublisher(
         provider="github",
         repository=f"{chosen.owner}/{chosen.repository}",
@@ -287,24 +278,6 @@ class Signer:
 SignerFactory = Callable[[], AbstractContextManager[Signer]]
 
 
-def attestation_path(artifact: Path) -> Path:
-    return artifact.with_name(artifact.name + ATTESTATION_SUFFIX)
-
-
-def attestation_refusal(repository: Repository, trusted_publishing: bool) -> str:
-    """Why attestations cannot go with this upload ("" when they can)."""
-    from releasekit.repositories import is_public
-
-    if not is_public(repository):
-        return f"{repository.name} is not PyPI or TestPyPI, which alone accept attestations"
-    if not trusted_publishing:
-        return (
-            "the upload uses an API token, and PyPI accepts attestations only from a trusted "
-            "publisher"
-        )
-    return ""
-
-
 def attest_distributions(
     paths: Iterable[Path],
     repository: Repository,
@@ -335,7 +308,7 @@ def attest_distributions(
         for path in paths:
             log(f"signing {path.name} with Sigstore (PEP 740 publish attestation)")
             text = active.sign(path)
-            _check_attestation(text, path)
+            check_signed(text, path.name, sha256_of(path))
             signed.append((attestation_path(path), text))
     for target, text in signed:
         target.write_text(text, encoding="utf-8")
@@ -359,14 +332,12 @@ def attest_for_upload(
     the user set ``attest = true`` (config, environment or ``--attest``), an upload that
     cannot carry them is refused instead.
     """
-    from releasekit.repositories import is_public
-
     if not config.attest:
-        return (), "attestations are off (attest = false)" if is_public(repository) else ""
+        return (), "attestations are off (attest = false)" if repository.pypi_host else ""
     refusal = attestation_refusal(repository, trusted_publishing)
     if refusal and "attest" not in config.sources:
         # Only PyPI's own users need telling why their files carry no attestation.
-        return (), f"no attestations: {refusal}" if is_public(repository) else ""
+        return (), f"no attestations: {refusal}" if repository.pypi_host else ""
     if not refusal and "attest" not in config.sources and not _attest_installed():
         return (), (
             "no attestations: pypi-attestations and sigstore are not installed "
@@ -383,37 +354,7 @@ def attest_for_upload(
 
 
 def _attest_installed() -> bool:
-    import importlib.util
-
     return all(importlib.util.find_spec(m) is not None for m in ("pypi_attestations", "sigstore"))
-
-
-def _check_attestation(text: str, path: Path) -> None:
-    """A signer's output must be an attestation of exactly this file (name and sha256)."""
-    from releasekit.artifacts import sha256_of
-
-    try:
-        document = json.loads(text)
-        statement = json.loads(_b64(document["envelope"]["statement"]))
-        subject = statement["subject"][0]
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise UploadError(
-            f"The signer's attestation for {path.name} is not a PEP 740 attestation.",
-            "Nothing was uploaded; report this with the signer in use.",
-        ) from None
-    if subject.get("name") != path.name or subject.get("digest", {}).get("sha256") != sha256_of(
-        path
-    ):
-        raise UploadError(
-            f"The signer's attestation for {path.name} signs another file ({subject.get('name')}).",
-            "Nothing was uploaded; report this with the signer in use.",
-        )
-
-
-def _b64(value: str) -> bytes:
-    import base64
-
-    return base64.b64decode(value)
 
 
 class _SigstoreSigner(Signer):

@@ -8,7 +8,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from releasekit.ci.trusted_publishing import TokenCheck
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
     from releasekit.preflight import PreflightResult
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     from releasekit.steps.bump import BumpResult
     from releasekit.steps.upload import UploadResult
     from releasekit.steps.verify import VerifyResult
+    from releasekit.trust.doctor import TokenCheck
 
 
 def bump(result: BumpResult) -> str:

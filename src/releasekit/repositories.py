@@ -1,5 +1,5 @@
-"""Named repositories and their policy: which index is PyPI, which is production, which is
-public. The PyPI host table lives here and nowhere else."""
+"""Named repositories and their policy: which index is PyPI (and so public), which is
+production. PyPI's host and audience tables live here and nowhere else."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from urllib.parse import urlsplit, urlunsplit
 PYPI_UPLOAD_HOSTS = {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
 # Hosts that speak PyPI's JSON API (/pypi/NAME/VERSION/json).
 PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
-# Public indexes: local versions and "Private ::" classifiers never go there.
-PUBLIC_HOSTS = frozenset({*PYPI_UPLOAD_HOSTS, *PYPI_HOSTS, "files.pythonhosted.org"})
+# What users call each PyPI, and the OIDC audience its trusted publishing expects (GitLab's
+# id_tokens variable is the audience in capitals: PYPI_ID_TOKEN, TESTPYPI_ID_TOKEN).
+PYPI_TITLES = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}
+PYPI_AUDIENCES = {"pypi.org": "pypi", "test.pypi.org": "testpypi"}
 # The production index: uploads there ask first and refuse dev/local versions.
 PRODUCTION_UPLOAD_HOSTS = frozenset({"upload.pypi.org"})
 
@@ -19,7 +21,7 @@ PRODUCTION_UPLOAD_HOSTS = frozenset({"upload.pypi.org"})
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Repository:
     """A named package index: where to upload, where to read, which token to use, and the
-    policy that follows from where it is (``production``, ``public``)."""
+    policy that follows from where it is (``production``, ``pypi_host``)."""
 
     name: str
     upload_url: str
@@ -31,6 +33,11 @@ class Repository:
     # Where verify --install takes the release's dependencies from ("" = the default:
     # PyPI for TestPyPI, the repository's own index otherwise).
     dependencies_index_url: str = ""
+    # TLS: a CA bundle and a client certificate (PEM) for this index, reads and uploads
+    # alike; the system trust store (truststore) when asked.
+    cert: str = ""
+    client_cert: str = ""
+    truststore: bool = False
 
     @property
     def production(self) -> bool:
@@ -38,13 +45,6 @@ class Repository:
         if self.production_flag is not None:
             return self.production_flag
         return urlsplit(self.upload_url).hostname in PRODUCTION_UPLOAD_HOSTS
-
-    @property
-    def public(self) -> bool:
-        """PyPI or TestPyPI, where local versions and Private classifiers are refused and
-        reading needs no credentials."""
-        hosts = {urlsplit(self.upload_url).hostname, urlsplit(self.index_url).hostname}
-        return bool(hosts & PUBLIC_HOSTS)
 
     @property
     def on_this_machine(self) -> bool:
@@ -59,13 +59,25 @@ class Repository:
 
     @property
     def pypi_host(self) -> str:
-        """``pypi.org`` or ``test.pypi.org`` when this uploads to PyPI or TestPyPI, else ""."""
-        return PYPI_UPLOAD_HOSTS.get(urlsplit(self.upload_url).hostname or "", "")
+        """``pypi.org`` or ``test.pypi.org`` when this uploads to PyPI or TestPyPI, else "".
+
+        The one answer to "is this PyPI?": such an index is public (local versions and
+        Private classifiers are refused, reading needs no credentials), takes trusted
+        publishing and attestations, and its tokens are PyPI's.
+        """
+        return pypi_host_of(self.upload_url)
+
+    @property
+    def index_is_public(self) -> bool:
+        """Reading is done without credentials: PyPI's pages, also when only the index URL
+        is PyPI's (an upload URL overridden alone), so an upload token never goes there."""
+        return bool(self.pypi_host or pypi_host_of(self.index_url))
 
 
-def is_public(repository: Repository) -> bool:
-    """True for PyPI and TestPyPI, where local versions and Private classifiers are refused."""
-    return repository.public
+def pypi_host_of(url: str) -> str:
+    """``pypi.org`` or ``test.pypi.org`` for a URL of PyPI or TestPyPI (upload or pages)."""
+    host = urlsplit(url).hostname or ""
+    return PYPI_UPLOAD_HOSTS.get(host, host if host in PYPI_HOSTS else "")
 
 
 def is_loopback(url: str) -> bool:

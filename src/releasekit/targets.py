@@ -5,17 +5,24 @@ credentials, and where verify takes the release's dependencies from."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from releasekit.credentials import (
+    ANONYMOUS,
+    Credentials,
+    MissingCredentialsError,
+    pypirc_repository_url,
+    resolve_credentials,
+)
+from releasekit.errors import ReleaseError
+from releasekit.index import IndexClient
+from releasekit.net import Network, Trust
 from releasekit.repositories import Repository
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from releasekit.config import ReleaseConfig
-    from releasekit.credentials import Credentials
-    from releasekit.index import IndexClient
 
 
 def select_repository(
@@ -45,8 +52,6 @@ def select_repository(
             username=known.username if known and same_host else "__token__",
         )
     if name and known is None:
-        from releasekit.credentials import pypirc_repository_url
-
         url = pypirc_repository_url(name)
         if url:
             return Repository(
@@ -81,6 +86,19 @@ def dependencies_index(repository: Repository, config: ReleaseConfig) -> str:
     )
 
 
+def network_for(repository: Repository) -> Network:
+    """The network settings every exchange with ``repository`` uses: its ``cert`` and
+    ``client-cert`` keys, else TWINE_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, else the
+    default CA certificates; proxies from the ``*_proxy`` variables."""
+    return Network(
+        Trust.resolve(
+            cert=repository.cert,
+            client_cert=repository.client_cert,
+            truststore=repository.truststore,
+        )
+    )
+
+
 def index_client(
     repository: Repository,
     credentials: Credentials | None = None,
@@ -88,17 +106,70 @@ def index_client(
     timeout: float = 10.0,
     retries: int = 3,
     log: Callable[[str], object] | None = None,
+    network: Network | None = None,
 ) -> IndexClient:
     """A client for the repository's index, authenticated when the credentials are real;
     each request waits ``timeout`` seconds and is tried ``retries`` more times (``log``
     hears of each retry)."""
-    from releasekit.credentials import ANONYMOUS
-    from releasekit.index import IndexClient
-
     auth = None
     # Reading PyPI needs no credentials: an upload token is never sent where it is not needed.
-    if repository.public:
+    if repository.index_is_public:
         credentials = None
     if credentials and credentials.password and credentials.username != ANONYMOUS:
         auth = (credentials.username, credentials.password.reveal())
-    return IndexClient(repository.index_url, auth=auth, timeout=timeout, retries=retries, log=log)
+    return IndexClient(
+        repository.index_url,
+        auth=auth,
+        timeout=timeout,
+        retries=retries,
+        log=log,
+        network=network or network_for(repository),
+        label=repository.name,
+    )
+
+
+class Target:
+    """One index a command talks to, resolved once: the repository, its credentials (read
+    from the environment, keyring or .pypirc at most once per command) and its network
+    settings, shared by the command's reads and uploads."""
+
+    def __init__(self, repository: Repository, env: Mapping[str, str] | None = None) -> None:
+        self.repository = repository
+        self.network = network_for(repository)
+        self._env = env
+        self._resolved: Credentials | ReleaseError | None = None
+
+    def credentials(self) -> Credentials:
+        """The credentials to upload with (anonymous when none are needed); the same
+        error each time when they cannot be had."""
+        if self._resolved is None:
+            try:
+                self._resolved = resolve_credentials(self.repository, env=self._env)
+            except ReleaseError as exc:
+                self._resolved = exc
+        if isinstance(self._resolved, ReleaseError):
+            raise self._resolved
+        return self._resolved
+
+    def read_credentials(self) -> Credentials | None:
+        """The credentials to read the index with: None when none are configured."""
+        try:
+            return self.credentials()
+        except MissingCredentialsError:
+            return None
+
+    def index(
+        self,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        log: Callable[[str], object] | None = None,
+    ) -> IndexClient:
+        return index_client(
+            self.repository,
+            self.read_credentials(),
+            timeout=timeout,
+            retries=retries,
+            log=log,
+            network=self.network,
+        )

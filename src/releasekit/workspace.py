@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from releasekit.config import ReleaseConfig, load_config
-from releasekit.errors import ConfigError, ReleaseError
+from releasekit.errors import ConfigError, ReleaseError, UsageError
 from releasekit.repositories import Repository
 
 T = TypeVar("T")
@@ -151,3 +151,84 @@ def plan_package(
         tag=config.format_tag(version, project.name),
         on_index=bool(files),
     )
+
+
+PackageStep = Callable[[str, Package], tuple[dict[str, Any], str]]
+
+
+def run_over_packages(
+    command: str,
+    workspace: Path,
+    packages: list[Package],
+    *,
+    run: PackageStep,
+    publish_built: Callable[[Package], tuple[dict[str, Any], str]],
+    reuse_build: Callable[[Package], tuple[dict[str, Any], str] | None],
+    build_first: bool,
+    jobs: int,
+    confirm_each: bool,
+) -> tuple[dict[str, Any], str]:
+    """``command`` over a monorepo's packages. build, and publish's builds (unless a dry
+    run), go ``jobs`` at a time, reusing a package's files whose upload began
+    (``reuse_build``); then publish (``publish_built``) goes ``jobs`` at a time too, or
+    one package at a time when a production upload must ask (``confirm_each``). Any other
+    command, ``run(command, package)``, goes one package after another.
+    """
+    if command == "release" and len(packages) != 1:
+        raise UsageError(
+            "A monorepo release bumps, tags and pushes one package at a time.",
+            "Choose it with --package DIR (publish works on all packages at once).",
+        )
+
+    def build_or_reuse(package: Package) -> tuple[dict[str, Any], str]:
+        reused = reuse_build(package) if command == "publish" else None
+        return reused if reused is not None else run("build", package)
+
+    if command in ("build", "publish") and build_first:
+        results = run_parallel(packages, build_or_reuse, jobs)
+        if command == "publish":
+            results = (
+                run_sequential(packages, publish_built)
+                if confirm_each
+                else run_parallel(packages, publish_built, jobs)
+            )
+    else:
+        results = run_sequential(packages, lambda package: run(command, package))
+    summary = {
+        "step": command,
+        "ok": True,
+        "packages": [
+            {"path": p.root.relative_to(workspace).as_posix(), **result}
+            for p, (result, _) in zip(packages, results, strict=True)
+        ],
+    }
+    lines = [f"[{p.label}] {text}" for p, (_, text) in zip(packages, results, strict=True)]
+    return summary, "\n".join(lines)
+
+
+def plan_packages(
+    workspace: Path,
+    packages: list[Package],
+    repository_for: Callable[[ReleaseConfig], Repository],
+    runner: Any,
+    jobs: int,
+) -> tuple[dict[str, Any], str]:
+    """``releasekit plan`` over packages: which are not on the index yet, as a CI matrix."""
+    repository = repository_for(packages[0].config).name
+    entries = run_parallel(
+        packages, lambda p: plan_package(p, workspace, repository_for(p.config), runner), jobs
+    )
+    pending = [e for e in entries if not e.on_index]
+    summary = {
+        "step": "plan",
+        "ok": True,
+        "repository": repository,
+        "packages": [e.to_json() for e in entries],
+        # Ready for a CI matrix: strategy.matrix.include = fromJSON(...).include
+        "include": [{"package": e.path, "name": e.name, "version": e.version} for e in pending],
+    }
+    lines = [
+        f"{'release' if not e.on_index else 'on index':<9} {e.name} {e.version} ({e.path})"
+        for e in entries
+    ]
+    return summary, "\n".join(lines)

@@ -1,5 +1,5 @@
 """Where init-ci's files go: the top of the git repository and the release workflow's
-path. A leaf of the ci package, so that the workflow check (releasekit.trusted_publisher)
+path. A leaf of the ci package, so that the workflow check (releasekit.trust.publisher)
 can use it without the generators."""
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from packaging.version import Version
 
 from releasekit.artifacts import (
     ARTIFACT_SUFFIXES,
-    ATTESTATION_SUFFIX,
     Artifact,
     artifact_kind,
     artifact_paths,
@@ -33,6 +32,7 @@ from releasekit.artifacts import (
     find_artifacts,
     human_size,
 )
+from releasekit.attestations import ATTESTATION_SUFFIX
 from releasekit.build_record import (
     BuildRecord,
     read_record,

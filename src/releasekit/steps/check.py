@@ -24,6 +24,7 @@ from releasekit.artifacts import (
     license_files_dropped,
     metadata_bytes,
 )
+from releasekit.attestations import attestation_path, load_attestation
 from releasekit.changelog import mentions_version
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig
@@ -33,7 +34,6 @@ from releasekit.preflight import build_byproducts, git_problems, policy_problems
 from releasekit.project import Project, normalize_name
 from releasekit.repositories import Repository
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 from releasekit.vcs import Git
 
 # What reading a damaged wheel (zip) or sdist (tar.gz) raises: a truncated one ends in
@@ -43,8 +43,6 @@ UNREADABLE = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, tar
 
 def _attestations(artifacts: tuple[Artifact, ...]) -> tuple[list[str], list[str]]:
     """The attestation files beside the artifacts, and what is wrong with them."""
-    from releasekit.upload import attestation_path, load_attestation
-
     names, problems = [], []
     for artifact in artifacts:
         path = attestation_path(artifact.path)
@@ -108,8 +106,8 @@ def check_release(
         record("artifact metadata", _metadata_problems(metadata, project.name, version))
         record("PEP 440 version", version_form_problems(plan))
     record("target rules", policy_problems(version, repository, config))
-    index = index or index_client(repository, log=runner.log)
-    if config.pypi_rules or repository.public:
+    index = index or plan.target(repository).index(log=runner.log)
+    if config.pypi_rules or repository.pypi_host:
         rules = check_pypi_rules(
             artifacts,
             project.name,

@@ -16,33 +16,30 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from releasekit.artifacts import ATTESTATION_SUFFIX, Artifact
+from releasekit.artifacts import Artifact
+from releasekit.attestations import ATTESTATION_SUFFIX, attestation_path, load_attestation
 from releasekit.build_record import note_upload
 from releasekit.comparison import CheckResult
 from releasekit.config import ReleaseConfig
 from releasekit.credentials import (
     ANONYMOUS,
     Credentials,
-    TrustedPublishingToken,
     check_token_scope,
-    is_pypi,
-    resolve_credentials,
 )
 from releasekit.errors import CredentialsError, ReleaseError, UploadError
 from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
-from releasekit.targets import index_client
-from releasekit.upload import (
-    DistFile,
+from releasekit.trust.mint import TrustedPublishingToken
+from releasekit.upload.client import (
     FileOutcome,
     UploadSettings,
-    attestation_path,
-    load_attestation,
     split_url_credentials,
     upload_files,
 )
+from releasekit.upload.form import DistFile
+from releasekit.upload.progress import Progress
 from releasekit.vcs import Git
 
 
@@ -108,10 +105,12 @@ def upload_release(
     config = plan.config
     env = os.environ if env is None else env
     upload_url, url_auth = split_url_credentials(repository.upload_url)
-    credentials = resolve_credentials(repository, env=env)
+    target = plan.target(repository, env)
+    credentials = target.credentials()
     for warning in credentials.warnings:
         runner.log(f"warning: {warning}")
-    index = index_client(repository, credentials, log=runner.log)
+    network = target.network  # one trust setting and pool for reads and uploads
+    index = target.index(log=runner.log)
     check.raise_for_failures()
     check_token_scope(credentials, repository, check.project)
 
@@ -130,7 +129,7 @@ def upload_release(
     )
     dists = [_dist_file(a) for a in pending]
     attested = [d for d in dists if d.attestations]
-    if attested and is_pypi(repository) and not credentials.trusted_publishing:
+    if attested and repository.pypi_host and not credentials.trusted_publishing:
         names = ", ".join(attestation_path(d.path).name for d in attested)
         raise CredentialsError(
             f"{names}: {repository.name} takes attestations only from trusted publishing, "
@@ -166,11 +165,14 @@ def upload_release(
         return result
 
     settings = UploadSettings(
+        network=network,
         url=upload_url,
         repository=repository.name,
         auth=_auth(credentials, repository, url_auth, env, runner),
         jobs=upload_jobs(config, repository),
         deadline=config.upload_timeout,
+        # A silent exchange is given up while two more tries still fit in upload.timeout.
+        read_timeout=max(5.0, min(120.0, config.upload_timeout / 3)),
         retries=retries,
         backoff=backoff,
         credentials_source=credentials.source if credentials.password else "",
@@ -198,7 +200,13 @@ def upload_release(
         return {f.filename: f.sha256 for f in index.release_files(check.project, check.version)}
 
     outcomes = upload_files(
-        dists, settings, lookup=lookup, log=runner.log, sleep=sleep, jitter=jitter
+        dists,
+        settings,
+        lookup=lookup,
+        log=runner.log,
+        sleep=sleep,
+        jitter=jitter,
+        progress=Progress.for_terminal(runner.log, sys.stderr),
     )
     for outcome in outcomes:
         if outcome.error is not None:

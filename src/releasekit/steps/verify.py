@@ -23,16 +23,16 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from packaging.version import Version
 
 from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
+from releasekit.attestations import attestation_path
 from releasekit.comparison import is_allowed_other
 from releasekit.config import ReleaseConfig
 from releasekit.credentials import ANONYMOUS, Credentials
 from releasekit.errors import CommandError, IndexUnreachableError, ReleaseError, VerifyError
-from releasekit.index import IndexFile
+from releasekit.index import IndexClient, IndexFile, ReleaseViews
 from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
-from releasekit.targets import index_client
 
 if TYPE_CHECKING:
     from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
@@ -99,7 +99,7 @@ def verify_release(
     timeout: float | None = None,
     install: bool | None = None,
     credentials: Credentials | None = None,
-    index: Any = None,
+    index: IndexClient | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
     publisher: ExpectedPublisher | None = None,
@@ -127,9 +127,9 @@ def verify_release(
     timeout = config.verify_timeout if timeout is None else timeout
     # No request may outlast the wait (--timeout 5 ends after about 5 s, whatever the index
     # does), and the client does not retry: polling again is this step's job.
-    index = index or index_client(
-        repository, credentials, timeout=max(1.0, min(10.0, timeout)), retries=0
-    )
+    target = plan.target(repository)
+    credentials = credentials or target.read_credentials()
+    index = index or target.index(timeout=max(1.0, min(10.0, timeout)), retries=0)
     remote, waited, polls = _wait_for_release(
         index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
     )
@@ -177,14 +177,11 @@ def _wants_provenance(
     """``always``, ``never``, or (auto) on PyPI/TestPyPI when upload left attestations."""
     if config.verify_provenance != "auto":
         return config.verify_provenance == "always"
-    from releasekit.provenance import attestation_path
-    from releasekit.repositories import is_public
-
-    return is_public(repository) and any(attestation_path(a.path).is_file() for a in artifacts)
+    return bool(repository.pypi_host) and any(attestation_path(a.path).is_file() for a in artifacts)
 
 
 def check_provenance(
-    index: Any,
+    index: IndexClient,
     runner: Runner,
     repository: Repository,
     name: str,
@@ -257,7 +254,7 @@ LOCAL_WAIT = 3.0
 
 
 def _wait_for_release(
-    index: Any,
+    index: IndexClient,
     runner: Runner,
     repository: Repository,
     name: str,
@@ -271,23 +268,40 @@ def _wait_for_release(
     start = clock()
     delay, polls = 1.0, 0
     last_error: ReleaseError | None = None
-    remote: list[IndexFile] = []
+    views = ReleaseViews([], None)
     while True:
         polls += 1
         try:
-            remote = index.release_files(name, version)
+            # What installers read (the simple API) and, where the index has one, its
+            # JSON API: a file is published when both list it.
+            views = index.release_views(name, version)
             last_error = None
         except IndexUnreachableError:
             raise  # nothing listens there: polling for minutes would not change that
         except ReleaseError as exc:  # the index is down for a moment: keep asking
             last_error = exc
+        remote = views.simple
         found = {f.filename for f in remote}
+        if views.json_api is not None:
+            found &= {f.filename for f in views.json_api}
         elapsed = clock() - start
         # An index on this machine that answers lists what it has: a few seconds settle
         # it. One that answers with errors gets the whole timeout to recover.
         listed = repository.read_on_this_machine and last_error is None
         limit = min(timeout, LOCAL_WAIT) if listed else timeout
-        if wanted <= found or (elapsed >= limit and remote):
+        if wanted <= found:
+            return remote, elapsed, polls
+        apart = _listed_apart(views, wanted)
+        if elapsed >= limit and apart:
+            raise VerifyError(
+                f"{name} {version} on {repository.name} "
+                f"({redact_url(repository.index_url)}) is listed by one of its APIs only "
+                f"after {elapsed:.1f} s ({polls} polls): {apart}.",
+                "Installers read the simple API: until it lists every file, the release "
+                "cannot be installed from it. Run verify again later; if it stays so, "
+                "report it to the index's operators.",
+            )
+        if elapsed >= limit and remote:
             return remote, elapsed, polls
         missing = sorted(wanted - found)
         if elapsed >= limit and listed:
@@ -312,10 +326,26 @@ def _wait_for_release(
             )
         runner.log(
             f"waiting for {repository.name} to list {', '.join(missing)} "
-            f"({elapsed:.0f}/{limit:g} s)"
+            f"({elapsed:.0f}/{limit:g} s{'; ' + apart if apart else ''})"
         )
         sleep(min(delay, max(0.0, limit - elapsed)))
         delay = min(delay * 1.5, 15.0)
+
+
+def _listed_apart(views: ReleaseViews, wanted: set[str]) -> str:
+    """The built files one API lists and the other does not, in words ("" if none)."""
+    if views.json_api is None:
+        return ""
+    simple = {f.filename for f in views.simple} & wanted
+    json_api = {f.filename for f in views.json_api} & wanted
+    said = [
+        f"{f} is in the JSON API but not on the simple page (what installers read)"
+        for f in sorted(json_api - simple)
+    ]
+    said += [
+        f"{f} is on the simple page but not in the JSON API" for f in sorted(simple - json_api)
+    ]
+    return "; ".join(said)
 
 
 def _compare(
@@ -387,7 +417,7 @@ def install_and_check(
     from releasekit.tools import find_uv
 
     uv = find_uv()
-    index_url = _with_auth(repository.index_url, credentials)
+    index_url = installer_index_url(repository, credentials)
     deps_index = dependencies_index(repository, config)
     if deps_index == repository.index_url:
         deps_index = index_url
@@ -482,8 +512,14 @@ def _install(
         ) from None
 
 
-def _with_auth(url: str, credentials: Credentials | None) -> str:
-    if not credentials or not credentials.password or credentials.username == ANONYMOUS:
+def installer_index_url(repository: Repository, credentials: Credentials | None) -> str:
+    """The index URL the installer gets (through its environment, never argv): with the
+    credentials for a private index, without for a public one, whose token is an upload
+    token that no read endpoint may see."""
+    url = repository.index_url
+    if repository.index_is_public or not credentials or not credentials.password:
+        return url
+    if credentials.username == ANONYMOUS:
         return url
     parts = urlsplit(url)
     userinfo = (

@@ -409,27 +409,43 @@ def test_pypi_json_api_is_used_by_default_on_pypi_and_testpypi_only() -> None:
 def test_an_answer_that_is_no_simple_page_is_an_error(canned_index: CannedIndex) -> None:
     canned_index.routes["/simple/demo-pkg/"] = (200, "text/plain", b"hello")
 
-    with pytest.raises(PackageIndexError, match="neither a PEP 691 JSON nor a PEP 503 HTML"):
+    with pytest.raises(PackageIndexError, match=r"not a package index: .* answered 200 text/plain"):
         IndexClient(f"{canned_index.url}/simple/").project_files("demo-pkg")
 
 
-def test_redirects_keep_credentials_on_the_same_host_only(
-    canned_servers: Callable[[], CannedIndex],
+def test_redirects_on_the_same_origin_are_followed_with_credentials(
+    canned_index: CannedIndex,
 ) -> None:
-    index, elsewhere = canned_servers(), canned_servers()
     page = b'<a href="demo_pkg-1.0.tar.gz#sha256=' + SDIST_SHA.encode() + b'">x</a>'
-    index.redirects["/simple/demo-pkg/"] = "/moved/demo-pkg/"
-    index.redirects["/moved/demo-pkg/"] = f"{elsewhere.url}/simple/demo-pkg/"
-    elsewhere.routes["/simple/demo-pkg/"] = (200, "text/html", page)
-    client = IndexClient(f"{index.url}/simple/", auth=("ci", SECRET))
+    canned_index.redirects["/simple/demo-pkg/"] = "/moved/demo-pkg/"
+    canned_index.routes["/moved/demo-pkg/"] = (200, "text/html", page)
+    client = IndexClient(f"{canned_index.url}/simple/", auth=("ci", SECRET))
 
     found = client.project_files("demo-pkg")
 
     # Relative links resolve against the page where the redirects ended.
-    assert [f.url for f in found] == [f"{elsewhere.url}/simple/demo-pkg/demo_pkg-1.0.tar.gz"]
+    assert [f.url for f in found] == [f"{canned_index.url}/moved/demo-pkg/demo_pkg-1.0.tar.gz"]
     expected = "Basic " + base64.b64encode(f"ci:{SECRET}".encode()).decode()
-    assert index.authorizations == [expected, expected]
-    assert elsewhere.authorizations == [None]
+    assert canned_index.authorizations == [expected, expected]
+
+
+def test_a_read_redirected_to_another_host_is_reported_and_never_taken_as_this_index(
+    canned_servers: Callable[[], CannedIndex],
+) -> None:
+    # pypiserver's default fallback sends names it does not know to PyPI: what PyPI has
+    # must not decide what this index has.
+    index, elsewhere = canned_servers(), canned_servers()
+    page = b'<a href="demo_pkg-1.0.tar.gz#sha256=' + SDIST_SHA.encode() + b'">x</a>'
+    index.redirects["/simple/demo-pkg/"] = f"{elsewhere.url}/simple/demo-pkg/"
+    elsewhere.routes["/simple/demo-pkg/"] = (200, "text/html", page)
+    client = IndexClient(f"{index.url}/simple/", auth=("ci", SECRET), label="test")
+
+    with pytest.raises(PackageIndexError) as raised:
+        client.project_files("demo-pkg")
+
+    assert "test sent the request for" in raised.value.message
+    assert "that index is not test" in raised.value.message
+    assert elsewhere.authorizations == []  # nothing was asked of the other host
 
 
 def test_redact_url_removes_user_and_password() -> None:

@@ -1,14 +1,6 @@
-"""``releasekit trusted-publisher``: everything around PyPI's Publishing page.
-
-PyPI has no API for registering a trusted publisher: a maintainer enters owner,
-repository, workflow file and environment on the project's Publishing settings page (or
-the account's, for a project that does not exist yet). This module checks that the
-release workflow can use one (a publishing job with ``id-token: write`` and a GitHub
-environment) and prints the exact values to enter and where.
-
-The workflow is read by :func:`read_workflow_yaml`, a small reader for the block-style
-YAML that workflows are written in; it needs no YAML library (see its docstring for
-what it does not handle).
+"""``releasekit trusted-publisher``: is the release workflow ready for trusted publishing
+(a publishing job with ``id-token: write`` and a GitHub environment), and what exactly to
+enter on PyPI's Publishing page, where (PyPI has no API for registering a publisher).
 """
 
 from __future__ import annotations
@@ -18,17 +10,18 @@ import shlex
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+from releasekit.ci.paths import git_top, workflow_path
+from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, CommandError, UsageError, VcsError
-from releasekit.workflow_yaml import WorkflowSyntaxError, read_workflow_yaml
+from releasekit.project import load_project
+from releasekit.repositories import PYPI_TITLES, pypi_host_of
+from releasekit.runner import Runner
+from releasekit.trust.workflow import WorkflowSyntaxError, read_workflow
+from releasekit.vcs import Git
 
-if TYPE_CHECKING:
-    from releasekit.config import ReleaseConfig
-    from releasekit.runner import Runner
-
-INDEXES = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}
 GITHUB_HOSTS = {"github.com", "www.github.com", "ssh.github.com"}
 
 
@@ -54,7 +47,7 @@ class PublishingJob:
 
     @property
     def index(self) -> str:
-        return INDEXES[self.host]
+        return PYPI_TITLES[self.host]
 
 
 _RELEASEKIT = re.compile(
@@ -88,8 +81,8 @@ def _split(text: str) -> list[str]:
 
 
 def _host(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return {"upload.pypi.org": "pypi.org"}.get(host, host)
+    """``pypi.org``/``test.pypi.org`` for PyPI's URLs, else the URL's host."""
+    return pypi_host_of(url) or urlsplit(url).hostname or ""
 
 
 def _repository_host(config: ReleaseConfig, name: str, args: list[str]) -> str:
@@ -162,15 +155,16 @@ def _environment(job: dict[str, Any]) -> str:
     return environment.strip() if isinstance(environment, str) else ""
 
 
-def _strings(value: Any) -> Iterator[str]:
+def _strings(value: Any, seen: set[int] | None = None) -> Iterator[str]:
+    """Every string in ``value``. Aliases make a document a graph (even a cycle, or a
+    "billion laughs"): each collection is walked once."""
+    seen = set() if seen is None else seen
     if isinstance(value, str):
         yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+    elif isinstance(value, dict | list) and id(value) not in seen:
+        seen.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _strings(item, seen)
 
 
 def publishing_jobs(
@@ -193,7 +187,7 @@ def publishing_jobs(
         seen: set[str] = set()
         for step in steps:
             for host, command in _uploads(step, config):
-                if host not in INDEXES:
+                if host not in PYPI_TITLES:
                     notes.append(
                         f"job {name!r} uploads to {host or 'an index'} ({command}): not PyPI, "
                         "so trusted publishing does not apply"
@@ -291,8 +285,6 @@ def github_repository(
             raise UsageError(f"--repository {given!r} is not OWNER/NAME.", "E.g. acme/widgets.")
         return owner, name
     try:
-        from releasekit.vcs import Git
-
         url = Git(runner, top).remote_url(remote)
     except CommandError:
         raise VcsError(
@@ -406,9 +398,6 @@ def check_trusted_publishing(
     when the workflow is absent, unreadable, uploads to neither PyPI nor TestPyPI, or has
     a publishing job without ``id-token: write`` or a GitHub environment.
     """
-    from releasekit.ci.paths import git_top, workflow_path
-    from releasekit.project import load_project
-
     project = load_project(root, config)
     name = project.normalized_name
     top = git_top(runner, root) or root
@@ -437,8 +426,8 @@ def check_trusted_publishing(
     if not path.is_file():
         raise not_ready(["the file does not exist"])
     try:
-        document = read_workflow_yaml(path.read_text(encoding="utf-8"), notes)
-    except (WorkflowSyntaxError, UnicodeDecodeError) as exc:
+        document = read_workflow(path)
+    except WorkflowSyntaxError as exc:
         raise not_ready([f"releasekit cannot read it ({exc})"]) from None
     if not isinstance(document, dict) or not isinstance(document.get("jobs"), dict):
         raise not_ready(["it has no jobs"])
@@ -476,7 +465,7 @@ def _publishers(
         grouped.setdefault((job.host, job.environment), []).append(job.job)
     return tuple(
         Publisher(
-            index=INDEXES[host],
+            index=PYPI_TITLES[host],
             host=host,
             project=name,
             owner=owner,
@@ -489,6 +478,3 @@ def _publishers(
             grouped.items(), key=lambda item: item[0][0] != "pypi.org"
         )
     )
-
-
-# --- the command -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from release_project import MODULE, NAME, SDIST, VERSION, WHEEL, built_template
-from releasekit.upload import DistFile, MultipartBody, form_fields
+from releasekit.upload.form import DistFile, MultipartBody, form_fields
 
 
 @pytest.mark.parametrize(

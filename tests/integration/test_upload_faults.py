@@ -8,7 +8,11 @@ the waits) the elapsed time against the configured bound, generously.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,7 +155,7 @@ def test_an_unreadable_ca_bundle_is_a_configuration_error_before_any_upload(
     outcome = release.run(capsys, "upload-test")
 
     assert outcome.code == ExitCode.CONFIG
-    assert f"The CA bundle {tmp_path / 'missing-ca.pem'} (TWINE_CERT" in outcome.err
+    assert f"The CA bundle {tmp_path / 'missing-ca.pem'} (from TWINE_CERT)" in outcome.err
     assert not [r for r in proxy.requests if r.method == "POST"]
 
 
@@ -165,13 +169,27 @@ def test_a_hanging_upload_ends_at_the_upload_timeout_and_says_so(
     outcome, elapsed = timed(release, capsys)
 
     assert outcome.code == ExitCode.UPLOAD
-    assert f"test ({proxy.proxied(test.upload_url)}) gave no answer to the upload of {WHEEL}" in (
-        outcome.err
-    )
-    assert "upload.timeout" in outcome.err
+    assert (
+        f"The upload timeout (3 s, upload.timeout) ran out before {WHEEL} was on test "
+        f"({proxy.proxied(test.upload_url)}); the last try: "
+    ) in outcome.err
     assert f"not uploaded: {WHEEL}, {SDIST}" in outcome.err
     assert 2 < elapsed < 20
     assert test.files(NAME) == {}
+
+
+def test_an_upload_silent_mid_way_is_tried_again_within_the_upload_timeout(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    release, test, proxy = through_proxy(timeout=15)  # silence bound: 5 s
+    proxy.hang_next(1, methods={"POST"})
+
+    outcome, elapsed = timed(release, capsys)
+
+    assert outcome.code == ExitCode.OK, outcome.text
+    assert f"{WHEEL}: the server went silent; trying again" in outcome.err
+    assert set(test.files(NAME)) == {WHEEL, SDIST}
+    assert elapsed < 14
 
 
 # 4. 500 after the index stored the file, while its listing lags (PyPI's CDN).
@@ -334,9 +352,9 @@ def count_in_flight(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     included (counted around releasekit's own POST, so the count is exact)."""
     import threading
 
-    import releasekit.upload
+    import releasekit.upload.client
 
-    real_post = releasekit.upload.post
+    real_post = releasekit.upload.client.post
     lock, at_start, flying = threading.Lock(), [], [0]
 
     def counted(*args: Any, **kwargs: Any) -> Any:
@@ -349,7 +367,7 @@ def count_in_flight(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             with lock:
                 flying[0] -= 1
 
-    monkeypatch.setattr(releasekit.upload, "post", counted)
+    monkeypatch.setattr(releasekit.upload.client, "post", counted)
     return at_start
 
 
@@ -453,3 +471,46 @@ def test_verify_asks_caches_to_revalidate_and_a_refusing_index_fails_at_once(
     assert refused.code == ExitCode.INDEX
     assert f"Could not read {nowhere}simple/{NAME}/: the connection was refused" in refused.err
     assert time.monotonic() - started < 10  # not the 300 s of polling
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "how"),
+    [
+        (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted"),
+        (signal.SIGTERM, ExitCode.TERMINATED, "terminated (SIGTERM)"),
+    ],
+)
+def test_a_signal_ends_an_upload_in_flight_at_once_saying_which_files_are_up(
+    through_proxy: Setup, signum: int, code: int, how: str
+) -> None:
+    release, test, proxy = through_proxy(timeout=300)
+    proxy.pass_next(1, methods={"POST"})
+    proxy.hang_next(5, methods={"POST"})  # the wheel goes up; the sdist never gets an answer
+    process = subprocess.Popen(
+        [sys.executable, "-m", "releasekit", *release.argv("upload-test")],
+        env={**os.environ, "RK_TEST_TOKEN": TOKEN},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            len([r for r in proxy.requests if r.method == "POST"]) < 2
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        assert len([r for r in proxy.requests if r.method == "POST"]) == 2
+        time.sleep(0.3)
+        process.send_signal(signum)
+        sent = time.monotonic()
+        _, err = process.communicate(timeout=30)
+        ended = time.monotonic() - sent
+    finally:
+        process.kill()
+
+    assert ended < 2.0
+    assert process.returncode == code, err
+    assert f"was {how}: {WHEEL} is on the index; {SDIST} is not." in err
+    assert "Traceback" not in err
+    assert set(test.files(NAME)) == {WHEEL}

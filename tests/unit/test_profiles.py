@@ -14,7 +14,7 @@ from layouts import CHANGELOG, git_init, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 PROFILE_PACKAGE = REPOSITORY / "examples" / "acme-release-conventions"
 
 

@@ -6,21 +6,19 @@ import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from release_project import Releasekit
-from releasekit.ci import github_workflow, gitlab_ci
+from releasekit.ci import github_workflow
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ExitCode, UsageError
-from releasekit.trusted_publisher import (
+from releasekit.trust.publisher import (
     WorkflowNotReadyError,
     parse_github_remote,
     publishing_jobs,
 )
-from releasekit.workflow_yaml import WorkflowSyntaxError, read_workflow_yaml
+from releasekit.trust.workflow import read_workflow_text
 
 WORKFLOW = Path(".github/workflows/release.yml")
 
@@ -336,14 +334,27 @@ def test_a_workflow_that_uploads_nothing(tmp_path: Path, releasekit: Releasekit)
     assert "no job uploads to PyPI or TestPyPI" in err
 
 
-def test_an_unreadable_workflow(tmp_path: Path, releasekit: Releasekit) -> None:
+def test_an_unreadable_workflow_is_named_with_its_line(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
     project = make_project(tmp_path / "p")
-    write_workflow(project, "jobs:\n  a: [b,\n     c]\n")
+    write_workflow(project, "jobs:\n  a: [b,\n     c\n")
 
     code, _, err = releasekit("trusted-publisher", "--project", project)
 
     assert code == ExitCode.CHECK
-    assert "releasekit cannot read it (line 2: a flow sequence spanning lines" in err
+    assert "releasekit cannot read it (line 4: while parsing a flow sequence expected ','" in err
+    assert "Traceback" not in err
+
+
+def test_a_workflow_that_is_not_utf8_is_unreadable(tmp_path: Path, releasekit: Releasekit) -> None:
+    project = make_project(tmp_path / "p")
+    (write_workflow(project, "")).write_bytes(b"jobs:\n  a: \xff\n")
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == ExitCode.CHECK
+    assert "releasekit cannot read it (it is not UTF-8 text (byte offset 11))" in err
 
 
 # --- the git remote --------------------------------------------------------------------------
@@ -482,7 +493,7 @@ jobs:
 
 
 def test_common_hand_written_forms(tmp_path: Path) -> None:
-    workflow = read_workflow_yaml(HAND_WRITTEN)
+    workflow = read_workflow_text(HAND_WRITTEN)
     jobs, notes = publishing_jobs(workflow, ReleaseConfig())
 
     found = {(j.job, j.host, j.environment, j.id_token) for j in jobs}
@@ -498,115 +509,56 @@ def test_common_hand_written_forms(tmp_path: Path) -> None:
     ]
 
 
-# --- the reader, against PyYAML ------------------------------------------------------------
+# --- reading with PyYAML: what GitHub accepts, releasekit reads ---------------------------
 
-SAMPLES = {
-    "hand-written": HAND_WRITTEN,
-    "generated, tag": github_workflow(ReleaseConfig(), "x"),
-    "generated, branch, subdirectory": github_workflow(
-        ReleaseConfig(), "x", trigger="branch", project_dir="pkgs/a b", outdir="pkgs/a b/dist/"
-    ),
-    "generated, gitlab": gitlab_ci(ReleaseConfig(), "x", trigger="branch", project_dir="a"),
-    "block scalars": """\
-jobs:
-  a:
-    steps:
-      - run: |
-          echo "# not a comment"
-
-          if [ -n "$X" ]; then  # a shell comment
-            echo 'it''s'
-          fi
-      - run: |-
-          one
-          two
-      - name: folded
-        run: >-
-          python -m twine upload
-          dist/*
-      - run: plain scalar
-          continued on the next line
-    script:
-      - |
-        echo one
-        echo two
-      - >
-
-        folded after an empty line
-      - last
-""",
-    "sequences at their key's indentation": """\
+ANCHORED = """\
 on:
   push:
-    branches:
-    - main
-    - 'release/*'
+    tags: ["v*"]
 jobs:
-  a:
-    needs: [b, "c d", 'e']
+  pypi:
+    runs-on: &runner ubuntu-latest
+    environment: pypi
+    permissions: &trusted
+      contents: read
+      id-token: write
+    steps: &steps
+      - uses: actions/checkout@v4
+      - run: releasekit upload-prod --yes
+  testpypi:
+    runs-on: *runner
+    environment: testpypi
+    permissions: *trusted
     steps:
-    - uses: x
-      with: {k: v, "q": 'w'}
-    -
-      run: alone
-    - - nested
-      - list
-""",
-    "windows line endings": "jobs:\r\n  a:\r\n    environment: pypi\r\n",
-    "empty values and comments": """\
-# top comment
-on:
-  workflow_dispatch:
-jobs:   # trailing comment
-  a:
-    # inside
-    env:
-      EMPTY: ""
-      HASH: "a#b"
-      URL: https://example.com/#frag
-    steps: []
-""",
-}
+      - run: releasekit upload-test --yes
+"""
 
 
-def _as_base_loader_reads(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _as_base_loader_reads(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_base_loader_reads(v) for v in value]
-    return "" if value is None else value
+def test_anchors_and_aliases_are_followed_as_github_does(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    write_workflow(project, ANCHORED)
+
+    code, out, err = releasekit("trusted-publisher", "--json", "--project", project)
+
+    assert code == 0, err
+    found = {(p["index"], p["environment"]) for p in json.loads(out)["publishers"]}
+    assert found == {("PyPI", "pypi"), ("TestPyPI", "testpypi")}
+    assert json.loads(out)["notes"] == []
 
 
-@pytest.mark.parametrize("name", list(SAMPLES))
-def test_the_reader_agrees_with_pyyaml(name: str) -> None:
-    text = SAMPLES[name]
-    expected = yaml.load(text, Loader=yaml.BaseLoader)  # every scalar a string, like ours
-    assert _as_base_loader_reads(read_workflow_yaml(text)) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("a: [b,\n  c]\n", "a flow sequence spanning lines is not supported"),
-        ("a: 'b\n  c'\n", "a quoted string spanning lines is not supported"),
-        ("a:\n\tb: c\n", "tabs are not allowed"),
-        ("a: b\n  c: d\n", "unexpected indentation"),
-        ("a: [[b]]\n", "nested flow collections are not supported"),
-    ],
-)
-def test_what_the_reader_refuses(text: str, message: str) -> None:
-    with pytest.raises(WorkflowSyntaxError, match=message):
-        read_workflow_yaml(text)
-
-
-def test_anchors_and_aliases_are_pointed_out() -> None:
-    notes: list[str] = []
-    workflow = read_workflow_yaml(
-        "x: &perms\n  id-token: write\njobs:\n  a:\n    permissions: *perms\n", notes
+def test_a_workflow_whose_aliases_make_a_billion_strings_is_read_at_once(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    """Aliases share one object: each is walked once, not a billion times."""
+    laughs = "".join(f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    text = ANCHORED.replace("jobs:\n", f"env:\n  l0: &l0 lol\n{laughs}jobs:\n").replace(
+        "    environment: pypi\n", "    environment: pypi\n    env: {X: *l9}\n"
     )
-    assert workflow["x"] == {"id-token": "write"}
-    assert workflow["jobs"]["a"]["permissions"] == "*perms"
-    assert notes == [
-        "the workflow uses YAML anchors, aliases or merge keys, which releasekit does not "
-        "follow: check what it reports against the file"
-    ]
+    project = make_project(tmp_path / "p")
+    write_workflow(project, text)
+
+    code, _, err = releasekit("trusted-publisher", "--project", project)
+
+    assert code == 0, err

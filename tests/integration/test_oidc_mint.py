@@ -20,8 +20,9 @@ import pytest
 from index_servers import NewIndex, StartProxy, sha256_of
 from release_project import NAME, SDIST, WHEEL, built_template
 from releasekit.config import Repository
-from releasekit.credentials import TrustedPublishingToken, resolve_credentials
+from releasekit.credentials import resolve_credentials
 from releasekit.errors import CredentialsError, ExitCode
+from releasekit.trust.mint import TrustedPublishingToken
 from releasekit.upload import DistFile, UploadSettings, upload_files
 
 REQUEST_TOKEN = "gh-request-token-7f1e"

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,9 +38,12 @@ from release_project import (
     write_project,
 )
 from releasekit.cli import main
+from releasekit.credentials import Credentials, Secret
 from releasekit.errors import ExitCode, ReleaseError
+from releasekit.index import IndexClient, IndexFile, ReleaseViews
+from releasekit.repositories import Repository
 from releasekit.runner import SubprocessRunner
-from releasekit.steps.verify import verify_release
+from releasekit.steps.verify import installer_index_url, verify_release
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -431,9 +435,9 @@ def test_verify_gives_a_remote_index_the_whole_timeout_to_list_the_files(
     )
     now = [0.0]
 
-    class EmptyIndex:
-        def release_files(self, name: str, version: str) -> list[Any]:
-            return []
+    class EmptyIndex(IndexClient):
+        def release_views(self, name: str, version: str) -> ReleaseViews:
+            return ReleaseViews([], None)
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
@@ -443,7 +447,7 @@ def test_verify_gives_a_remote_index_the_whole_timeout_to_list_the_files(
             release.plan("test"),
             SubprocessRunner(echo=False),
             remote,
-            index=EmptyIndex(),
+            index=EmptyIndex(remote.index_url),
             clock=lambda: now[0],
             sleep=sleep,
         )
@@ -451,6 +455,62 @@ def test_verify_gives_a_remote_index_the_whole_timeout_to_list_the_files(
     assert now[0] == pytest.approx(300.0)  # verify.timeout: PyPI's CDN may lag for minutes
     assert "did not appear on test" in raised.value.message
     assert "Indexes behind a CDN can lag for minutes" in raised.value.hint
+
+
+def test_verify_says_a_file_the_json_api_lists_but_the_simple_page_does_not(
+    to_test: ToTest,
+) -> None:
+    release, _ = to_test()
+    local = release.local_files()
+    remote = dataclasses.replace(
+        release.repository("test"),
+        upload_url="https://upload.example.org/legacy/",
+        index_url="https://example.org/simple/",
+    )
+    now = [0.0]
+
+    def listed(*names: str) -> list[IndexFile]:
+        return [IndexFile(n, local[n], f"https://example.org/files/{n}") for n in names]
+
+    class SplitIndex(IndexClient):
+        def release_views(self, name: str, version: str) -> ReleaseViews:
+            return ReleaseViews(listed(WHEEL), listed(WHEEL, SDIST))
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(ReleaseError) as raised:
+        verify_release(
+            release.plan("test"),
+            SubprocessRunner(echo=False),
+            remote,
+            index=SplitIndex(remote.index_url),
+            clock=lambda: now[0],
+            sleep=sleep,
+        )
+
+    assert (
+        f"{SDIST} is in the JSON API but not on the simple page (what installers read)"
+    ) in raised.value.message
+    assert "Installers read the simple API" in raised.value.hint
+
+
+@pytest.mark.parametrize(
+    ("index_url", "sent"),
+    [("https://test.pypi.org/simple/", False), ("https://pypi.internal.example/simple/", True)],
+)
+def test_verify_install_gives_the_installer_a_token_only_for_a_private_index(
+    index_url: str, sent: bool
+) -> None:
+    repository = Repository(
+        name="test", upload_url=index_url.replace("/simple/", "/legacy/"), index_url=index_url
+    )
+    credentials = Credentials("__token__", Secret("pypi-planted-token"), "RK_TOKEN")
+
+    url = installer_index_url(repository, credentials)
+
+    assert ("pypi-planted-token" in url) is sent
+    assert url.endswith(urlsplit(index_url).netloc + "/simple/")
 
 
 def test_verify_reports_missing_and_extra_files_with_their_hashes(
@@ -590,3 +650,38 @@ def test_verify_refuses_artifacts_of_another_version_at_once(
         outcome.err
     )
     assert "Build (and upload) this version first" in outcome.err
+
+
+def test_a_publish_asks_the_keyring_for_a_targets_credentials_once(
+    to_test: ToTest, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    import keyring.backend
+
+    release, test = to_test()
+    monkeypatch.delenv("RK_TEST_TOKEN")
+    asked: list[tuple[str, str]] = []
+
+    class CountingKeyring(keyring.backend.KeyringBackend):
+        priority = 1
+
+        def get_password(self, service: str, username: str) -> str | None:
+            asked.append((service, username))
+            return test.password
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise NotImplementedError
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise NotImplementedError
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(CountingKeyring())  # type: ignore[no-untyped-call]
+    try:
+        published = release.run(capsys, "publish", "--test", "--yes")
+    finally:
+        keyring.set_keyring(previous)
+
+    assert published.code == ExitCode.OK, published.text
+    assert set(test.files(NAME)) == {WHEEL, SDIST}
+    assert len(asked) == 1  # pre-flight, check, upload and verify share one resolution

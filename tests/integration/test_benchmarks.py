@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 SECTIONS = (
     "## Targets",
     "## 1. A release to an index",
