@@ -77,6 +77,9 @@ NOT_YET = {
     "scikit-build-header-version": "bump: the version is three #define lines of a C++ "
     "header read by scikit-build-core's regex provider; no version-files pattern can "
     "rewrite it (version discovery, real-b)",
+    "setup-py-versioneer": "version: versioneer in setup.py follows the git tags, but is "
+    "not recognised as VCS versioning: the version read is 1.2.3+1.g<node> (version "
+    "discovery, real-b)",
     "poetry-src-towncrier": "bump: towncrier imports the src-layout package named by "
     "'package' to learn the project's name: ModuleNotFoundError (towncrier, real-a)",
 }
