@@ -12,6 +12,8 @@ if TYPE_CHECKING:  # imported after the plugins below, so that pytest rewrites t
 # Real package indexes (pypiserver, devpi-server), a fault-injecting proxy, and
 # `releasekit` (the command through cli.main).
 pytest_plugins = ["index_servers", "release_project", "static_index"]
+# The fixture projects carry tests of their own (as real projects do): not ours to run.
+collect_ignore_glob = ["projects/*"]
 
 
 @pytest.fixture(autouse=True)
