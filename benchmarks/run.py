@@ -201,6 +201,7 @@ def repositories_table(bench: Bench) -> str:
         [tool.releasekit.repositories.prod]
         upload-url = "{bench.prod_url}/"
         index-url = "{bench.prod_url}/simple/"
+        anonymous-upload = true
         """)
 
 

@@ -58,6 +58,8 @@ def main() -> int:
                 # PyPI is production by its host; a stand-in says so (confirmation, no
                 # dev or local versions).
                 "production = true\n"
+                # The demo's pypiservers take uploads from anyone (-a . -P .).
+                "anonymous-upload = true\n"
             )
             print(f"\ntest index: {test}/simple/\nprod index: {prod}/simple/")
             # uv makes the session's virtualenv in a second; plain venv works too.

@@ -56,6 +56,7 @@ def servers(tmp_path: Path) -> Iterator[PypiServers]:
 SLOW_FIXTURES = frozenset(
     {
         "servers",
+        "start_pypiserver",
         "new_index",
         "fault_proxy",
         "to_test",

@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -127,28 +127,43 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 # --- pypiserver ----------------------------------------------------------------------
 
 
-def run_pypiserver(packages: Path, log: Path) -> tuple[PypiServer, subprocess.Popen[bytes]]:
-    """Start a pypiserver serving (and storing uploads in) ``packages``."""
+def run_pypiserver(
+    packages: Path, log: Path, *, users: Mapping[str, str] | None = None
+) -> tuple[PypiServer, subprocess.Popen[bytes]]:
+    """Start a pypiserver serving (and storing uploads in) ``packages``; with ``users``
+    (name -> password) it takes uploads only from them (``-a update -P htpasswd``)."""
     packages.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    access = ["-a", ".", "-P", "."]
+    if users:
+        # Apache's {SHA} scheme, which pypiserver reads through passlib.
+        htpasswd = log.with_suffix(".htpasswd")
+        htpasswd.write_text(
+            "".join(
+                f"{user}:{{SHA}}{base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()}\n"
+                for user, password in users.items()
+            )
+        )
+        access = ["-a", "update", "-P", str(htpasswd)]
     argv = [
         sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-        "-a", ".", "-P", ".", "--disable-fallback", str(packages),
+        *access, "--disable-fallback", str(packages),
     ]  # fmt: skip
     process = start_server(argv, f"{url}/health", log)
     return PypiServer(url, f"{url}/simple/", f"{url}/", packages), process
 
 
 @pytest.fixture
-def start_pypiserver(tmp_path: Path) -> Iterator[Callable[[str], PypiServer]]:
+def start_pypiserver(tmp_path: Path) -> Iterator[Callable[..., PypiServer]]:
     """A factory: ``start_pypiserver("prod")`` starts another pypiserver with its own empty
-    packages directory (``tmp_path / "pypiserver-prod"``); all stop after the test."""
+    packages directory (``tmp_path / "pypiserver-prod"``), ``users={"alice": "pw"}`` one
+    that takes uploads only from them; all stop after the test."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str) -> PypiServer:
+    def start(name: str, users: Mapping[str, str] | None = None) -> PypiServer:
         server, process = run_pypiserver(
-            tmp_path / f"pypiserver-{name}", tmp_path / f"pypiserver-{name}.log"
+            tmp_path / f"pypiserver-{name}", tmp_path / f"pypiserver-{name}.log", users=users
         )
         processes.append(process)
         return server

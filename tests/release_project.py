@@ -271,7 +271,9 @@ def release_on(
     monkeypatch.setenv("RK_TEST_TOKEN", test.password)
     if prod is not None:
         # A local index stands in for PyPI: it takes PyPI's production policy by config.
-        repositories["prod"] = {**prod.repository("RK_PROD_TOKEN"), "production": True}
+        # pypiserver takes uploads from anyone (-a . -P .), and says so.
+        anonymous = {"anonymous-upload": True} if prod.kind == "pypiserver" else {}
+        repositories["prod"] = {**prod.repository("RK_PROD_TOKEN"), "production": True, **anonymous}
         monkeypatch.setenv("RK_PROD_TOKEN", prod.password)
     return new_release(tmp_path_factory, tmp_path, repositories, version=version)
 
@@ -403,10 +405,11 @@ packages = ["src/{SAMPLE_MODULE}"]
 
 
 def repositories(test: PypiServer, prod: PypiServer, *, table: str = "tool.releasekit.") -> str:
-    """TOML naming the two servers as the ``test`` and ``prod`` repositories."""
+    """TOML naming the two servers as the ``test`` and ``prod`` repositories (pypiservers
+    that take uploads from anyone)."""
     return "".join(
         f'\n[{table}repositories.{name}]\nupload-url = "{server.url}/"\n'
-        f'index-url = "{server.url}/simple/"\n'
+        f'index-url = "{server.url}/simple/"\nanonymous-upload = true\n'
         for name, server in (("test", test), ("prod", prod))
     )
 

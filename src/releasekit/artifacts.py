@@ -28,6 +28,69 @@ ArtifactKind = Literal["sdist", "wheel"]
 # The only files the build step ever deletes from an output directory.
 ARTIFACT_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
+# Archives are untrusted input: a 1 MB wheel may hold a 1 GiB METADATA (a zip bomb). The
+# small files read from one (METADATA, PKG-INFO, RECORD, WHEEL, entry_points.txt) are read
+# up to this size, never more; real ones are KB (the largest RECORDs a few MB).
+MEMBER_LIMIT = 32 * 1024 * 1024
+# Members listed from one archive (real wheels have up to tens of thousands).
+MEMBERS_LIMIT = 500_000
+
+
+class ArchiveLimitError(ValueError):
+    """An archive holds more than releasekit reads: a member too large, too many members."""
+
+
+def read_zip_member(archive: zipfile.ZipFile, name: str, limit: int = MEMBER_LIMIT) -> bytes:
+    """The member ``name`` of ``archive``, decompressed up to ``limit`` bytes: a larger one
+    (whatever its header claims) is :class:`ArchiveLimitError`, read no further."""
+    with archive.open(name) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise ArchiveLimitError(_too_large(name, limit))
+    return data
+
+
+def read_tar_member(
+    archive: tarfile.TarFile, member: tarfile.TarInfo, limit: int = MEMBER_LIMIT
+) -> bytes:
+    """The regular file ``member`` of ``archive``, up to ``limit`` bytes (as above)."""
+    if member.size > limit:
+        raise ArchiveLimitError(_too_large(member.name, limit))
+    extracted = archive.extractfile(member)
+    if extracted is None:
+        raise ValueError(f"{member.name} is not a regular file")
+    with extracted:
+        data = extracted.read(limit + 1)
+    if len(data) > limit:
+        raise ArchiveLimitError(_too_large(member.name, limit))
+    return data
+
+
+def zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The members of ``archive``, at most :data:`MEMBERS_LIMIT`."""
+    infos = archive.infolist()
+    if len(infos) > MEMBERS_LIMIT:
+        raise ArchiveLimitError(f"it has {len(infos)} members, more than {MEMBERS_LIMIT}")
+    return infos
+
+
+def tar_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The members of ``archive`` (the whole stream is read, as PyPI reads it), at most
+    :data:`MEMBERS_LIMIT`: the headers are listed, no member's data is kept."""
+    members = []
+    for member in archive:
+        members.append(member)
+        if len(members) > MEMBERS_LIMIT:
+            raise ArchiveLimitError(f"it has more than {MEMBERS_LIMIT} members")
+    return members
+
+
+def _too_large(name: str, limit: int) -> str:
+    return (
+        f"{name} is larger than {limit // (1024 * 1024)} MiB unpacked, which no real "
+        "distribution's metadata is (a damaged or hostile archive)"
+    )
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -164,24 +227,23 @@ def metadata_bytes(path: Path, kind: ArtifactKind) -> bytes:
     if kind == "wheel":
         with zipfile.ZipFile(path) as wheel:
             names = [
-                n
-                for n in wheel.namelist()
-                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                i.filename
+                for i in zip_members(wheel)
+                if i.filename.count("/") == 1 and i.filename.endswith(".dist-info/METADATA")
             ]
             if len(names) != 1:
                 raise ValueError(f"{path.name} has {len(names)} .dist-info/METADATA files")
-            return wheel.read(names[0])
+            return read_zip_member(wheel, names[0])
     # gzip only, as twine and PyPI read a .tar.gz (a plain or xz tar under that name fails).
     with tarfile.open(path, "r:gz" if path.name.endswith(".tar.gz") else "r:*") as sdist:
         members = [
-            m for m in sdist.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
+            m for m in tar_members(sdist) if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
         ]
         if len(members) != 1:
             raise ValueError(f"{path.name} has no top-level PKG-INFO")
-        extracted = sdist.extractfile(members[0])
-        if extracted is None:
+        if not members[0].isfile():
             raise ValueError(f"{path.name}: PKG-INFO is not a regular file")
-        return extracted.read()
+        return read_tar_member(sdist, members[0])
 
 
 # What packaging's Metadata.from_raw raises, every problem at once: the builtin

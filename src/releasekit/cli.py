@@ -38,6 +38,8 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
         repository_url=getattr(args, "repository_url", None),
         index_url=getattr(args, "index_url", None),
     )
+    if args.command == "upload-prod":
+        repository = repository.as_production_target()
     if args.command == "upload-test" and repository.production:
         raise UsageError(
             f"upload-test goes to a test index, and {repository.name} "
@@ -169,8 +171,11 @@ def _for_packages(
         reuse_build=reuse_build,
         build_first=not getattr(args, "dry_run", False),
         jobs=getattr(args, "jobs", None) or default_jobs(),
-        confirm_each=not (
-            getattr(args, "test", False) or getattr(args, "yes", False) or os.environ.get("CI")
+        # A prod upload that must ask for confirmation asks one package at a time.
+        confirm_each=args.command == "publish"
+        and not args.test
+        and _publish_target(args, packages[0].config).needs_confirmation(
+            yes=args.yes, env=os.environ
         ),
     )
 
@@ -273,6 +278,21 @@ def _verify(
     return result.to_json(), render.verify(result)
 
 
+def _publish_target(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
+    """publish's repository: ``--repository NAME``, ``test`` with ``--test``, else ``prod``
+    in the role of production."""
+    from releasekit.targets import select_repository
+
+    if args.test and args.repository:
+        raise UsageError(
+            "publish takes --test or --repository NAME, not both.",
+            "--test is --repository test.",
+        )
+    if args.repository or args.test:
+        return select_repository(config, args.repository or "test")
+    return select_repository(config, "prod").as_production_target()
+
+
 def _pipeline(
     args: argparse.Namespace,
     root: Path,
@@ -286,13 +306,7 @@ def _pipeline(
     delivery = pipeline.Delivery(yes=args.yes)
     resume = resume_command(args)
     if args.command == "publish":
-        if args.test and args.repository:
-            raise UsageError(
-                "publish takes --test or --repository NAME, not both.",
-                "--test is --repository test.",
-            )
-        name = args.repository or ("test" if args.test else "prod")
-        plan = _plan(args, root, config, runner, targets=[select_repository(config, name)])
+        plan = _plan(args, root, config, runner, targets=[_publish_target(args, config)])
         result = pipeline.publish(
             plan, runner, delivery, resume=resume, build=build, dry_run=args.dry_run
         )

@@ -302,6 +302,7 @@ _REPOSITORY_KEYS = {
     "token-env",
     "username",
     "production",
+    "anonymous-upload",
     "dependencies-index-url",
     "cert",
     "client-cert",
@@ -337,7 +338,7 @@ def _parse_repositories(value: Any, key: str, source: str) -> dict[str, dict[str
         for field, field_value in table.items():
             if field not in _REPOSITORY_KEYS:
                 raise _unknown_key(f"{where}.{field}", source, _REPOSITORY_KEYS)
-            if field in ("production", "truststore"):
+            if field in ("production", "anonymous-upload", "truststore"):
                 _parse_bool(field_value, f"{where}.{field}", source)
                 continue
             _parse_str(field_value, f"{where}.{field}", source)
@@ -718,6 +719,7 @@ def _build_repositories(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Re
             token_env=fields.get("token-env", ""),
             username=fields.get("username", "__token__"),
             production_flag=fields.get("production"),
+            anonymous_upload=fields.get("anonymous-upload", False),
             dependencies_index_url=fields.get("dependencies-index-url", ""),
             cert=fields.get("cert", ""),
             client_cert=fields.get("client-cert", ""),

@@ -15,10 +15,10 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name as normalize_name
 
@@ -74,26 +74,6 @@ class MissingCredentialsError(CredentialsError):
     """No credentials are configured for a repository that needs them."""
 
 
-def secret_forms(secret_values: Sequence[str], username: str = "") -> list[str]:
-    """Every shape a secret can take in text echoed back by an index: itself, URL-quoted,
-    base64 of itself and of ``user:secret`` (a Basic Authorization header)."""
-    forms: set[str] = set()
-    for value in secret_values:
-        if len(value) < 4:
-            continue
-        forms.update({value, quote(value, safe=""), quote(value)})
-        for raw in (value, f"{username}:{value}"):
-            encoded = base64.b64encode(raw.encode()).decode()
-            forms.update({encoded, encoded.rstrip("="), quote(encoded, safe="")})
-    return sorted(forms, key=len, reverse=True)
-
-
-def scrub(text: str, forms: Sequence[str]) -> str:
-    for form in forms:
-        text = text.replace(form, "********")
-    return text
-
-
 def resolve_credentials(
     repository: Repository,
     *,
@@ -126,7 +106,7 @@ def resolve_credentials(
     from_keyring = lookup(repository.upload_url, username)
     if from_keyring:
         return Credentials(username, Secret(from_keyring), f"keyring ({repository.upload_url})")
-    found = _from_pypirc(pypirc or pypirc_path(env), repository)
+    found = _from_pypirc(pypirc or pypirc_path(env), repository, lookup)
     if found is not None:
         return found
     if env.get("CI_JOB_TOKEN") and "/api/v4/projects/" in repository.upload_url:
@@ -148,6 +128,17 @@ def resolve_credentials(
             "environment or your CI's secrets, never on the command line), add it to keyring "
             "or ~/.pypirc, or set up trusted publishing and run in CI.",
         )
+    in_url = "@" in urlsplit(repository.upload_url).netloc  # user:password@ in the URL
+    if repository.production and not repository.anonymous_upload and not in_url:
+        raise MissingCredentialsError(
+            f"No credentials for the repository {repository.name!r} "
+            f"({repository.upload_url}), a production repository: an anonymous upload to "
+            "production is refused.",
+            f"Set {repository.token_env or 'TWINE_PASSWORD'} (in the environment or your CI's "
+            "secrets), or add the credentials to keyring or ~/.pypirc. If this index takes "
+            "uploads from anyone, say so: anonymous-upload = true in "
+            f"[tool.releasekit.repositories.{repository.name}].",
+        )
     return Credentials(ANONYMOUS, Secret(ANONYMOUS), "none (anonymous upload)")
 
 
@@ -163,25 +154,50 @@ def read_credentials(
 
 
 def _keyring_password(service: str, username: str) -> str | None:
+    # Lazy: keyring loads its backends (D-Bus, macOS Keychain) on import, which costs
+    # start-up time for every command that never needs a password.
     try:
         import keyring
-        from keyring.errors import KeyringError
+        from keyring.errors import NoKeyringError
     except ImportError:
         return None
-    from keyring.errors import NoKeyringError
 
     try:
-        password: str | None = keyring.get_password(service, username)
+        password = keyring.get_password(service, username)
     except NoKeyringError:
         return None  # no keyring on this machine (a CI runner): nothing stored there
-    except (KeyringError, RuntimeError) as exc:
+    # A keyring backend is a plugin that may raise anything (KeyringError, OSError from
+    # D-Bus, ValueError from a bad entry, RuntimeError from a locked store): each is one
+    # message naming the keyring, never a traceback.
+    except Exception as exc:
         raise CredentialsError(
-            f"The keyring could not be read for {service} ({exc.__class__.__name__}: {exc}).",
+            f"The keyring ({_keyring_backend_name()}) could not be read for {service}, user "
+            f"{username!r} ({exc.__class__.__name__}: {_one_line(exc)}).",
             "Unlock or repair the keyring, or give the token another way (an environment "
             "variable, ~/.pypirc); PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring "
             "switches the keyring off.",
         ) from None
+    if password is not None and not isinstance(password, str):
+        raise CredentialsError(
+            f"The keyring ({_keyring_backend_name()}) gave a {type(password).__name__}, not "
+            f"a password, for {service}, user {username!r}.",
+            "Store the token again (keyring set SERVICE USER) or switch that backend off.",
+        )
     return password
+
+
+def _keyring_backend_name() -> str:
+    import keyring  # already imported by the caller
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # only a name for the message
+        return "unknown backend"
+    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or "no detail"
 
 
 def pypirc_path(env: Mapping[str, str] | None = None) -> Path:
@@ -211,7 +227,12 @@ def _read_pypirc(path: Path) -> configparser.RawConfigParser:
     return parser
 
 
-def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
+def _from_pypirc(
+    path: Path, repository: Repository, keyring_lookup: Callable[[str, str], str | None]
+) -> Credentials | None:
+    """The section of ``path`` for ``repository``; a section with a username and no
+    password takes the password from keyring for that user (as twine does), or is an
+    error naming it."""
     if not path.is_file():
         return None
     parser = _read_pypirc(path)
@@ -227,11 +248,27 @@ def _from_pypirc(path: Path, repository: Repository) -> Credentials | None:
         # would go to a host it was not meant for.
         if (named and not url) or url.rstrip("/") == repository.upload_url.rstrip("/"):
             password = parser.get(section, "password", fallback="")
+            username = parser.get(section, "username", fallback="")
+            if not password and username:
+                from_keyring = keyring_lookup(repository.upload_url, username)
+                if from_keyring:
+                    return Credentials(
+                        username,
+                        Secret(from_keyring),
+                        f"{path} [{section}] with the password from keyring",
+                    )
+                raise CredentialsError(
+                    f"{path} [{section}] names the user {username!r} for the repository "
+                    f"{repository.name!r} but no password, and keyring has none for that "
+                    f"user at {repository.upload_url}.",
+                    f"Add password = ... to [{section}] (then chmod 600 {path}), store it "
+                    f"in keyring (keyring set {repository.upload_url} {username}), or give "
+                    f"the token through {repository.token_env or 'TWINE_PASSWORD'}.",
+                )
             if not password:
                 continue
-            username = parser.get(section, "username", fallback=repository.username)
             return Credentials(
-                username,
+                username or repository.username,
                 Secret(password),
                 f"{path} [{section}]",
                 warnings=_permission_warnings(path),

@@ -166,24 +166,27 @@ class Trust:
         else:
             context = ssl.create_default_context()
         if self.ca_bundle:
-            try:
-                context.load_verify_locations(cafile=self.ca_bundle)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(
-                    f"The CA bundle {self.ca_bundle} (from {self.source}) cannot be used: "
-                    f"{getattr(exc, 'strerror', None) or exc}.",
-                    "Point it at a PEM file of your index's CA certificates, or unset it.",
-                ) from None
+            _load(
+                lambda: context.load_verify_locations(cafile=self.ca_bundle),
+                f"The CA bundle {self.ca_bundle} (from {self.source})",
+                "Point it at a PEM file of your index's CA certificates, or unset it.",
+            )
         if self.client_cert:
-            try:
-                context.load_cert_chain(self.client_cert)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(
-                    f"The client certificate {self.client_cert} (client-cert) cannot be used: "
-                    f"{getattr(exc, 'strerror', None) or exc}.",
-                    "Give a PEM file holding the certificate and its unencrypted key.",
-                ) from None
+            client_cert = self.client_cert
+            _load(
+                lambda: context.load_cert_chain(client_cert),
+                f"The client certificate {client_cert} (client-cert)",
+                "Give a PEM file holding the certificate and its unencrypted key.",
+            )
         return context
+
+
+def _load(load: Callable[[], object], what: str, hint: str) -> None:
+    try:
+        load()
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"{what} cannot be used: {reason}.", hint) from None
 
 
 def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:

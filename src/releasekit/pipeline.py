@@ -467,5 +467,6 @@ def _push(plan: ReleasePlan, runner: Runner) -> tuple[str, Mapping[str, Any]]:
 def release_targets(
     select: Callable[[str], Repository], *, test_first: bool
 ) -> tuple[Repository, ...]:
-    """The repositories a release goes to, in order."""
-    return (select("test"), select("prod")) if test_first else (select("prod"),)
+    """The repositories a release goes to, in order; the last is production by its role."""
+    prod = select("prod").as_production_target()
+    return (select("test"), prod) if test_first else (prod,)

@@ -100,7 +100,7 @@ def run_preflight(
     environment = os.environ if env is None else env
     for repository in plan.targets:
         policy = policy_problems(plan.version, repository, plan.config)
-        asks = repository.production and not (confirmed or environment.get("CI"))
+        asks = repository.needs_confirmation(yes=confirmed, env=environment)
         if asks and not (sys.stdin.isatty() if can_ask is None else can_ask):
             policy.append(
                 f"uploading to {repository.name}, a production repository, needs a "
@@ -108,7 +108,10 @@ def run_preflight(
                 "where the CI variable is set)"
             )
         record(f"version for {repository.name}", policy)
-        record(f"credentials for {repository.name}", _credential_problems(plan, repository, env))
+        problems, proof = _credential_problems(plan, repository, env, index_timeout)
+        record(f"credentials for {repository.name}", problems)
+        if proof:
+            notes.append(proof)
         record(
             f"index {repository.name}",
             _index_problems(plan, repository, env, runner, index_timeout, command),
@@ -116,6 +119,14 @@ def run_preflight(
     metadata, metadata_notes = source_metadata_problems(plan)
     notes.extend(metadata_notes)
     record("metadata from the source", metadata)
+    if not plan.bump:  # a bump writes both; its own refusals run in release's pre-flight
+        from releasekit.changelog import changelog_mentions
+        from releasekit.lockfiles import stale_locks
+
+        said = changelog_mentions(plan.project, str(plan.version))
+        if plan.config.changelog_required:
+            record("changelog", said)
+        notes.extend(stale_locks(plan.project, str(plan.version)))
     return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
 
 
@@ -158,6 +169,11 @@ def git_problems(
             "them; allow-dirty is for bump-version alone)"
         )
     tag = config.format_tag(str(version), name)
+    for kind, value in (("tag", tag), ("remote", config.release_remote)):
+        if problem := git.ref_problem(kind, value):
+            problems.append(
+                problem + " (from " + ("tag-format" if kind == "tag" else "release.remote") + ")"
+            )
     tag_commit = git.tag_commit(tag)
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
@@ -214,16 +230,22 @@ def policy_problems(version: Version, repository: Repository, config: ReleaseCon
 
 
 def _credential_problems(
-    plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None
-) -> list[str]:
+    plan: ReleasePlan, repository: Repository, env: Mapping[str, str] | None, timeout: float
+) -> tuple[list[str], str]:
+    """The credentials found for ``repository``, read offline (a PyPI token's scope),
+    then proven against its upload URL with an upload request that carries no file; and
+    a note saying where they came from and what the index said."""
     from releasekit.credentials import check_token_scope
+    from releasekit.probe import prove_credentials
 
+    target = plan.target(repository, env)
     try:
-        credentials = plan.target(repository, env).credentials()
+        credentials = target.credentials()
         check_token_scope(credentials, repository, plan.name)
     except ReleaseError as exc:
-        return [f"{repository.name}: {exc}"]
-    return []
+        return [f"{repository.name}: {exc}"], ""
+    proof = prove_credentials(repository, credentials, target.network, timeout=timeout)
+    return ([proof.problem] if proof.problem else []), proof.note
 
 
 def _index_problems(
@@ -257,17 +279,31 @@ def _index_problems(
 
 
 def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
-    """What PyPI would refuse in the static ``[project]`` metadata: a readme that does not
-    render, unknown classifiers, ``Private ::`` for a public index. Notes when it
-    cannot tell (dynamic metadata, no classifier list installed)."""
+    """What PyPI would refuse in the metadata as the source declares it: a long
+    description that does not render (the same rules as check's, from pyproject.toml,
+    setup.cfg or setup.py), unknown classifiers, ``Private ::`` for a public index. Notes
+    when it cannot tell (dynamic metadata, no classifier list installed) and for check's
+    warnings."""
+    from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
+
     table = plan.project.table
     problems: list[str] = []
     notes: list[str] = []
-    dynamic = set(table.get("dynamic", []))
+    skip = tuple(plan.config.skip_checks)
+    if TWINE_CHECK not in skip:
+        findings, described = source_description_findings(plan.root, table)
+        notes += described
+        for finding in findings:
+            if skipped(finding.check_id, skip):
+                continue
+            said = f"{finding.message} [{finding.check_id}]"
+            if finding.severity == "failure":
+                problems.append(said)
+            else:
+                notes.append(f"check will warn: {said}")
     if not table:
-        return problems, ["no [project] table: metadata is checked on the built artifacts."]
-    if "readme" not in dynamic and "readme" in table:
-        problems += _readme_problems(plan, table["readme"])
+        notes.append("no [project] table: classifiers are checked on the built artifacts.")
+        return problems, notes
     classifiers = [c for c in table.get("classifiers", []) if isinstance(c, str)]
     if any(c.startswith("Private ::") for c in classifiers):
         public = [r.name for r in plan.targets if r.pypi_host]
@@ -290,46 +326,3 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
             "unknown classifiers in pyproject.toml (PyPI refuses them): " + "; ".join(unknown)
         )
     return problems, notes
-
-
-_CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst", ".txt": "text/plain"}
-
-
-def _readme_problems(plan: ReleasePlan, readme: Any) -> list[str]:
-    """The readme must render as PyPI renders it (twine check --strict, from the source)."""
-    if isinstance(readme, str):
-        path, content_type = readme, ""
-    elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
-        path, content_type = readme["file"], str(readme.get("content-type", ""))
-    else:
-        return []  # inline text: checked on the artifacts
-    file = plan.root / path
-    if not file.is_file():
-        return [f"the readme {path} named in pyproject.toml does not exist"]
-    content_type = content_type or _CONTENT_TYPES.get(file.suffix.lower(), "")
-    if not content_type.startswith("text/x-rst"):
-        return []  # Markdown and plain text always render
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return [f"the readme {path} is not UTF-8 text"]
-    errors = rst_errors(text)
-    if errors is not None:
-        return [
-            f"the readme {path} does not render as reStructuredText, so PyPI would refuse "
-            f"the upload ({errors}); fix it (python -m readme_renderer {path} shows the errors)"
-        ]
-    return []
-
-
-def rst_errors(text: str, **params: str) -> str | None:
-    """None if ``text`` renders as reStructuredText the way PyPI renders a description
-    (readme_renderer), else docutils' errors on one line."""
-    import io
-
-    from readme_renderer.rst import render
-
-    warnings = io.StringIO()
-    if render(text, stream=warnings, **params) is not None:
-        return None
-    return " ".join(warnings.getvalue().split())[:300] or "no detail"

@@ -513,6 +513,22 @@ def _is_version(text: str) -> bool:
 # --- the project -----------------------------------------------------------------------
 
 
+# PEP 508's names: the name goes into tags, commit messages, file names and CI files, so
+# nothing else is taken (a newline or "${{ }}" would be code there, not a name).
+_VALID_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", re.ASCII)
+
+
+def _valid_name(name: str, root: Path) -> str:
+    if not _VALID_NAME.fullmatch(name):
+        raise ProjectError(
+            f"The project's name {name!r} (in {root}) is not a valid PEP 508 name; nothing "
+            "is written from it.",
+            "Use letters, digits, '.', '_' and '-', starting and ending with a letter or "
+            "digit ([project] name in pyproject.toml).",
+        )
+    return name
+
+
 def load_project(root: Path, config: ReleaseConfig) -> Project:
     """Read the project in ``root`` and find every place its version is written."""
     from releasekit.changelog import changelog_style
@@ -576,7 +592,7 @@ def load_project(root: Path, config: ReleaseConfig) -> Project:
         changelog = news if news.is_file() else None
     return Project(
         root=root,
-        name=name,
+        name=_valid_name(name, root),
         locations=tuple(locations),
         vcs_versioned=vcs,
         changelog=changelog,

@@ -23,7 +23,7 @@ def bump(result: BumpResult) -> str:
     diff = result.diff().rstrip("\n") if result.dry_run else ""
     lines = [diff] if diff else []  # a version in git tags alone changes no file
     lines.append(f"{verb} {result.project} {result.previous} -> {result.version}")
-    lines += [f"  {c.path.relative_to(result.root).as_posix()}: {c.what}" for c in result.changes]
+    lines += [f"  {c.shown(result.root)}: {c.what}" for c in result.changes]
     if result.commit:
         lines.append(f"  commit: {result.commit_sha or '(would commit)'}")
     if result.tag:
@@ -127,7 +127,24 @@ def pipeline(result: PipelineResult) -> str:
     width = max((len(s.name) for s in result.steps), default=0)
     lines = [f"{result.pipeline}: {result.project} {result.version}"]
     lines += [f"  {s.name:<{width}}  {s.seconds:6.1f} s  {s.outcome}" for s in result.steps]
+    said = pipeline_notes(result)
+    if said:
+        lines += ["notes:", *(f"  {kind}: {text}" for kind, text in said)]
     return "\n".join(lines)
+
+
+def pipeline_notes(result: PipelineResult) -> list[tuple[str, str]]:
+    """Every warning and note of the pre-flight and of each step, once each (check says
+    the same of each repository), warnings first: what --json holds in each step's
+    summary, so that a plain run hides none of it."""
+    warnings: dict[str, None] = {}
+    notes: dict[str, None] = {}
+    if result.preflight is not None:
+        notes.update(dict.fromkeys(result.preflight.notes))
+    for step in result.steps:
+        warnings.update(dict.fromkeys(str(w) for w in step.summary.get("warnings") or ()))
+        notes.update(dict.fromkeys(str(n) for n in step.summary.get("notes") or ()))
+    return [("warning", w) for w in warnings] + [("note", n) for n in notes if n not in warnings]
 
 
 def token_check(check: TokenCheck) -> str:

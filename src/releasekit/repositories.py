@@ -4,6 +4,7 @@ production. PyPI's host and audience tables live here and nowhere else."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 # PyPI's hosts: upload host -> the host whose pages (JSON API, Integrity API) it serves.
@@ -14,7 +15,8 @@ PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
 # id_tokens variable is the audience in capitals: PYPI_ID_TOKEN, TESTPYPI_ID_TOKEN).
 PYPI_TITLES = {"pypi.org": "PyPI", "test.pypi.org": "TestPyPI"}
 PYPI_AUDIENCES = {"pypi.org": "pypi", "test.pypi.org": "testpypi"}
-# The production index: uploads there ask first and refuse dev/local versions.
+# The production index: uploads there ask first and refuse dev/local versions, whatever
+# the repository's table says.
 PRODUCTION_UPLOAD_HOSTS = frozenset({"upload.pypi.org"})
 
 
@@ -28,8 +30,12 @@ class Repository:
     index_url: str
     token_env: str = ""
     username: str = "__token__"
-    # None: decided by the upload host (PyPI's is production); a config table may say.
+    # None: decided by the role and the upload host; a config table may say.
     production_flag: bool | None = None
+    # Sent to as production: by upload-prod, or as the last target of a release.
+    production_role: bool = False
+    # The index takes uploads from anyone: no credentials is fine even for production.
+    anonymous_upload: bool = False
     # Where verify --install takes the release's dependencies from ("" = the default:
     # PyPI for TestPyPI, the repository's own index otherwise).
     dependencies_index_url: str = ""
@@ -41,10 +47,24 @@ class Repository:
 
     @property
     def production(self) -> bool:
-        """Uploads here ask for confirmation and refuse development and local versions."""
+        """Uploads here ask for confirmation and refuse development and local versions.
+
+        PyPI's upload host always is; any other repository is when its table says
+        ``production = true``, or when it is sent to as production (upload-prod, release's
+        last target) and its table does not say ``production = false``."""
+        if urlsplit(self.upload_url).hostname in PRODUCTION_UPLOAD_HOSTS:
+            return True
         if self.production_flag is not None:
             return self.production_flag
-        return urlsplit(self.upload_url).hostname in PRODUCTION_UPLOAD_HOSTS
+        return self.production_role
+
+    def as_production_target(self) -> Repository:
+        """This repository in the role of production (upload-prod, release's last step)."""
+        return dataclasses.replace(self, production_role=True)
+
+    def needs_confirmation(self, *, yes: bool, env: Mapping[str, str]) -> bool:
+        """An upload here asks first: production, unless ``--yes`` or CI (``CI`` set)."""
+        return self.production and not (yes or env.get("CI"))
 
     @property
     def on_this_machine(self) -> bool:

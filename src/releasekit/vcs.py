@@ -91,7 +91,9 @@ class Git:
         """The tags on HEAD that fit ``tag_format`` with a version."""
         prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
         found = []
-        for tag in self._git("tag", "--points-at", "HEAD", "--list", f"{prefix}*{suffix}").split():
+        for tag in self._git(
+            "tag", "--points-at", "HEAD", "--list", "--", f"{prefix}*{suffix}"
+        ).split():
             try:
                 Version(tag[len(prefix) : len(tag) - len(suffix) if suffix else None])
             except InvalidVersion:
@@ -170,23 +172,52 @@ class Git:
         """Forget the last commit, keeping nothing staged (the files are restored apart)."""
         self._git("reset", "--quiet", "--mixed", "HEAD~1")
 
+    def ref_problem(self, kind: str, name: str) -> str:
+        """Why ``name`` (from the settings) is no valid git ``kind`` ("tag", "branch",
+        "remote") name, by ``git check-ref-format``; "" when it is. A name starting with
+        "-" is refused too: it would read as an option."""
+        ref = {
+            "tag": f"refs/tags/{name}",
+            "branch": f"refs/heads/{name}",
+            # What git itself checks a remote's name by.
+            "remote": f"refs/remotes/{name}/test",
+        }[kind]
+        try:
+            valid = not name.startswith("-") and bool(name)
+            if valid:
+                self._git("check-ref-format", ref)
+        except CommandError:
+            valid = False
+        if valid:
+            return ""
+        return f"{name!r} is not a valid git {kind} name (git check-ref-format refuses {ref!r})"
+
+    def _require_ref(self, kind: str, name: str) -> None:
+        problem = self.ref_problem(kind, name)
+        if problem:
+            raise VcsError(
+                problem[0].upper() + problem[1:] + ".",
+                "Fix the setting it comes from (tag-format, release.remote).",
+            )
+
     def create_tag(self, tag: str, message: str) -> None:
+        self._require_ref("tag", tag)
         if self.tag_commit(tag) is not None:
             raise VcsError(
                 f"The tag {tag} already exists.",
                 "Bump to a version that was not released yet, or delete the stale tag "
                 f"(git tag -d {tag}) if it was never pushed.",
             )
-        self._git("tag", "--annotate", "-m", message, tag)
+        self._git("tag", "--annotate", "-m", message, "--", tag)
 
     def delete_tag(self, tag: str) -> None:
-        self._git("tag", "--delete", tag)
+        self._git("tag", "--delete", "--", tag)
 
     def remotes(self) -> list[str]:
         return self._git("remote").split()
 
     def remote_url(self, remote: str) -> str:
-        return self._git("remote", "get-url", remote)
+        return self._git("remote", "get-url", "--", remote)
 
     def top(self) -> Path | None:
         """The top directory of the repository; None outside git."""
@@ -205,9 +236,11 @@ class Git:
 
     def push(self, remote: str, tag: str) -> None:
         """Push the current branch and ``tag`` (atomically, where the server allows)."""
+        self._require_ref("remote", remote)
+        self._require_ref("tag", tag)
         branch = self.branch()
         refs = [f"refs/heads/{branch}"] if branch else []
-        self._git("push", "--atomic", remote, *refs, f"refs/tags/{tag}")
+        self._git("push", "--atomic", "--", remote, *refs, f"refs/tags/{tag}")
 
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()

@@ -18,8 +18,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from releasekit.config import ReleaseConfig, load_config
+from releasekit.credentials import read_credentials
 from releasekit.errors import ConfigError, ReleaseError, UsageError
+from releasekit.plan import release_tags
+from releasekit.project import current_version, load_project
 from releasekit.repositories import Repository
+from releasekit.targets import index_client
 
 T = TypeVar("T")
 
@@ -134,10 +138,6 @@ def plan_package(
 ) -> PlanEntry:
     """Whether ``package``'s current version is already on the target index (read with
     the repository's credentials, as check reads it: a private registry needs them)."""
-    from releasekit.credentials import read_credentials
-    from releasekit.plan import release_tags
-    from releasekit.project import current_version, load_project
-    from releasekit.targets import index_client
 
     project = load_project(package.root, package.config)
     config, tags, _ = release_tags(package.root, package.config, project.name, runner)

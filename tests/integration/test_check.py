@@ -26,7 +26,7 @@ WHEEL = "check_me-1.0.0-py3-none-any.whl"
 SDIST = "check_me-1.0.0.tar.gz"
 
 
-_BUILT: dict[tuple[str, bool, str], Path] = {}
+_BUILT: dict[tuple[str, bool | str, str], Path] = {}
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,11 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def make_project(templates: Path) -> Callable[..., Path]:
     def make(
-        root: Path, *, version: str = "1.0.0", readme: bool = True, classifiers: str = ""
+        root: Path,
+        *,
+        version: str = "1.0.0",
+        readme: bool | str = True,
+        classifiers: str = "",
     ) -> Path:
         return _make_project(
             templates, root, version=version, readme=readme, classifiers=classifiers
@@ -52,16 +56,19 @@ def _make_project(
     root: Path,
     *,
     version: str = "1.0.0",
-    readme: bool = True,
+    readme: bool | str = True,
     classifiers: str = "",
 ) -> Path:
-    """A hatchling project in git on main, built into dist/ (each variant built once)."""
+    """A hatchling project in git on main, built into dist/ (each variant built once).
+    ``readme``: README.md, none, or the text of a README.rst declared without a content
+    type."""
     key = (version, readme, classifiers)
     if key not in _BUILT:
         template = templates / f"p{len(_BUILT)}"
         write(template, {
             ".gitignore": "/dist/\n",
             "README.md": "# check-me\n\nChecked before every release.\n",
+            "README.rst": readme if isinstance(readme, str) else "",
             "src/check_me/__init__.py": "",
             "pyproject.toml": f"""\
                 [build-system]
@@ -73,7 +80,7 @@ def _make_project(
                 version = "{version}"
                 description = "A project that gets checked"
                 requires-python = ">=3.10"
-                {'readme = "README.md"' if readme else ""}
+                {_readme_line(readme)}
                 classifiers = [{classifiers}]
 
                 [tool.hatch.build.targets.wheel]
@@ -92,6 +99,15 @@ def _make_project(
         _BUILT[key] = template
     shutil.copytree(_BUILT[key], root)
     return root
+
+
+def _readme_line(readme: bool | str) -> str:
+    if isinstance(readme, str):
+        return 'readme = {file = "README.rst", content-type = "text/x-rst"}'
+    return 'readme = "README.md"' if readme else ""
+
+
+BROKEN_RST = "check-me\n========\n\nSee `the docs <https://example.org\n"
 
 
 def check(
@@ -120,7 +136,7 @@ def test_a_clean_release_passes_every_check(
     assert code == ExitCode.OK
     assert summary["ok"] is True
     assert summary["passed"] == [
-        "twine check --strict",
+        "twine check",
         "artifact names",
         "artifact metadata",
         "PEP 440 version",
@@ -150,15 +166,51 @@ def test_the_build_output_directory_is_not_an_uncommitted_change(
     assert (root / "dist").is_dir()
 
 
-def test_twine_check_strict_failure_is_reported(
+def test_a_readme_pypi_cannot_render_fails_check_with_docutils_message_and_line(
     tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
 ) -> None:
-    root = make_project(tmp_path / "p", readme=False)
+    root = make_project(tmp_path / "p", readme=BROKEN_RST)
     code, summary = check(root, pypiserver)
     assert code == ExitCode.CHECK
-    assert any(
-        "twine check --strict failed" in f and "long_description" in f for f in failures(summary)
-    )
+    [wheel_failure] = [f for f in failures(summary) if ".whl" in f]
+    assert wheel_failure.startswith("twine check failed: check_me-1.0.0-py3-none-any.whl: ")
+    assert (
+        "the long description does not render, so PyPI would refuse the upload "
+        "(\"The description failed to render for 'text/x-rst'\"); docutils says: <string>:4: "
+        "(WARNING/2) Inline interpreted text or phrase reference start-string without "
+        "end-string."
+    ) in wheel_failure
+    assert wheel_failure.endswith("[twine-description-render]")
+
+
+def test_a_missing_description_is_a_warning_pypi_takes_and_its_id_skips_it_alone(
+    tmp_path: Path,
+    make_project: Callable[..., Path],
+    pypiserver: PypiServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """twine check --strict fails on no description; PyPI takes it: a warning, skipped by
+    its own id while the rest of twine check runs."""
+    root = make_project(tmp_path / "p", readme=False)
+
+    code, summary = check(root, pypiserver)
+
+    assert code == ExitCode.OK, failures(summary)
+    assert "twine check" in summary["passed"]  # type: ignore[operator]
+    assert summary["warnings"] == [
+        f"{name}: there is no long description: the project page on PyPI will be empty "
+        "(declare the readme: [project] readme, or setup's long_description) "
+        "[twine-description-missing]"
+        for name in ("check_me-1.0.0-py3-none-any.whl", "check_me-1.0.0.tar.gz")
+    ]
+
+    monkeypatch.setenv("RELEASEKIT_SKIP_CHECKS", "twine-description-missing")
+    code, summary = check(root, pypiserver)
+
+    assert code == ExitCode.OK, failures(summary)
+    assert summary["warnings"] == []
+    assert "twine check" in summary["passed"]  # type: ignore[operator]
+    assert "twine check: skipped by skip-checks: twine-description-missing." in summary["notes"]  # type: ignore[operator]
 
 
 def test_skip_checks_twine_check_leaves_twine_check_out_and_says_so(
@@ -167,20 +219,19 @@ def test_skip_checks_twine_check_leaves_twine_check_out_and_says_so(
     pypiserver: PypiServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An old setup.py project without long_description_content_type: PyPI takes it,
-    twine check --strict does not."""
-    root = make_project(tmp_path / "p", readme=False)
+    root = make_project(tmp_path / "p", readme=BROKEN_RST)
     monkeypatch.setenv("RELEASEKIT_SKIP_CHECKS", "twine-check")
 
     code, summary = check(root, pypiserver)
 
     assert code == ExitCode.OK, failures(summary)
-    assert "twine check --strict" not in summary["passed"]  # type: ignore[operator]
+    assert "twine check" not in summary["passed"]  # type: ignore[operator]
     assert "artifact metadata" in summary["passed"]  # type: ignore[operator]
     notes = summary["notes"]
     assert isinstance(notes, list)
     assert any(
-        n.startswith("skipped by skip-checks (twine-check): twine check --strict") for n in notes
+        n.startswith("skipped by skip-checks (twine-check): all of twine check --strict")
+        for n in notes
     )
     assert not any("PyPI rules skipped" in n for n in notes)  # twine-check is no PyPI rule
 
@@ -365,14 +416,14 @@ def test_other_files_matching_allow_other_files_pass_with_a_note(
 def test_an_unreachable_index_is_one_failure_among_the_others(
     tmp_path: Path, make_project: Callable[..., Path], pypiserver: PypiServer
 ) -> None:
-    root = make_project(tmp_path / "p", readme=False)
+    root = make_project(tmp_path / "p", readme=BROKEN_RST)
     dead = PypiServer(
         "http://127.0.0.1:9", "http://127.0.0.1:9/simple/", "http://127.0.0.1:9/", tmp_path
     )
     code, summary = check(root, dead)
     assert code == ExitCode.CHECK
     problems = failures(summary)
-    assert any("twine check --strict failed" in p for p in problems)
+    assert any("twine check failed" in p for p in problems)
     assert any(p.startswith("could not ask test what it has:") for p in problems)
 
 

@@ -175,7 +175,7 @@ def test_a_connection_dropped_mid_upload_is_retried_and_nothing_is_sent_twice(
     assert (result.uploaded, result.attempts) == ((WHEEL, SDIST), 2 if after_forwarding else 3)
     assert sleeps == [2.0]
     assert any(
-        line.startswith(f"{WHEEL}: the index closed the connection without answering")
+        line.startswith(f"{WHEEL}: the server closed the connection without answering")
         for line in runner.logs
     ), runner.logs
     assert test.files(NAME) == release.local_files()

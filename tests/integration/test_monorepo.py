@@ -38,6 +38,7 @@ def monorepo(root: Path, test: PypiServer, prod: PypiServer) -> Path:
             [tool.releasekit.repositories.prod]
             upload-url = "{prod.upload_url}"
             index-url = "{prod.simple_url}"
+            anonymous-upload = true
             """,
     }
     for name in PACKAGES:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import resource
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography import x509
@@ -20,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from index_servers import NewIndex
+from release_project import NAME, SDIST, WHEEL, new_release, write_config
 from releasekit.errors import IndexUnreachableError, PackageIndexError
 from releasekit.index import IndexClient
 from releasekit.net import Network, NetworkFailure, Trust, printable, proxy_for, secret_forms
@@ -426,3 +431,104 @@ def test_json_of_any_depth_is_a_value_error_not_a_recursion_error() -> None:
 
     with pytest.raises(ValueError, match=r"nested too deeply|not JSON"):
         deep.json("the page")
+
+
+def test_check_json_against_a_portal_prints_a_json_error(
+    hostile: Hostile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from releasekit.cli import main
+
+    portal = b"<html><title>Sign in</title><form><input type=password></form></html>"
+    hostile.routes["/simple/portal-demo/"] = answer(200, "text/html", portal)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "portal-demo"\nversion = "1.0"\n'
+        f'[tool.releasekit.repositories.test]\nupload-url = "{hostile.url}/"\n'
+        f'index-url = "{hostile.url}/simple/"\n',
+        encoding="utf-8",
+    )
+
+    code = main(["plan", "--project", str(tmp_path), "--json"])
+
+    out = capsys.readouterr().out
+    assert code == 13
+    document = json.loads(out)
+    assert document["exit_code"] == 13
+    assert "This is not a package index" in document["error"]
+
+
+class TlsRelay:
+    """TLS on 127.0.0.1 in front of a plain-HTTP index, with a certificate of the test's
+    own CA: ``proxied`` maps the index's URLs to the relay's."""
+
+    def __init__(self, upstream_url: str, context: ssl.SSLContext) -> None:
+        parts = urlsplit(upstream_url)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.upstream_url = f"http://{parts.netloc}"
+        self.listener = context.wrap_socket(
+            socket.create_server(("127.0.0.1", 0)), server_side=True
+        )
+        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def proxied(self, url: str) -> str:
+        return url.replace(self.upstream_url, self.url)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client, socket.create_connection(self.upstream) as server:
+            pipes = [
+                threading.Thread(target=_pipe, args=(a, b), daemon=True)
+                for a, b in ((client, server), (server, client))
+            ]
+            for pipe in pipes:
+                pipe.start()
+            for pipe in pipes:
+                pipe.join(60)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while chunk := source.recv(1 << 16):
+            target.sendall(chunk)
+        target.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def test_uploads_trust_the_same_ca_setting_as_reads(
+    new_index: NewIndex,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+) -> None:
+    index = new_index("pypiserver", "test")
+    ca_file, cert_file, key_file = _certificates(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    relay = TlsRelay(index.url, context)
+    request.addfinalizer(relay.close)
+    table = {**index.repository(through=relay), "cert": str(ca_file)}  # type: ignore[arg-type]
+    release = new_release(tmp_path_factory, tmp_path, {"test": table})
+
+    uploaded = release.run(capsys, "upload-test")
+
+    assert uploaded.code == 0, uploaded.text
+    assert set(index.files(NAME)) == {WHEEL, SDIST}
+
+    untrusted = {**table, "cert": ""}
+    write_config(release.config_file, {"test": untrusted})
+    refused = release.run(capsys, "check")
+
+    assert refused.code != 0
+    assert "the TLS certificate was not accepted" in refused.err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,10 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from git_projects import make_project
 from release_project import Releasekit
 from releasekit.errors import CredentialsError, ExitCode
 from releasekit.trust.mint import TrustedPublishingToken
-from test_trusted_publisher import make_project
 
 BEARER = "gh-request-token-hostile"
 
@@ -219,10 +220,12 @@ def test_a_trickled_answer_is_cut_off_at_the_timeout(start_server: Callable[[], 
     with pytest.raises(CredentialsError) as raised:
         mint(server, env, timeout=0.5)
 
-    assert time.monotonic() - started < 2, raised.value.message
-    assert raised.value.message == (
-        f"Trusted publishing failed: {server.url}/_/oidc/audience gave no complete answer "
-        "within 0.5 s."
+    assert time.monotonic() - started < 2.5, raised.value.message  # the bound, plus 2 s
+    # "no answer" when even the headers were late (a loaded machine), else "no complete".
+    assert re.fullmatch(
+        rf"Trusted publishing failed: {re.escape(server.url)}/_/oidc/audience gave no "
+        r"(complete )?answer within 0\.5 s\.",
+        raised.value.message,
     )
 
 
@@ -251,7 +254,7 @@ def test_a_deadline_that_passed_before_the_connection_was_made_still_cuts_the_an
     with pytest.raises(CredentialsError) as raised:
         mint(server, env, timeout=0.001)
 
-    assert time.monotonic() - started < 1, raised.value.message
+    assert time.monotonic() - started < 2, raised.value.message  # the bound, plus 2 s
     assert raised.value.message.startswith(
         f"Trusted publishing failed: {server.url}/_/oidc/audience gave no"
     )

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from fault_proxy import FaultProxy
+from fault_proxy import FaultProxy, refusing_url
 from index_servers import PypiServer, StartProxy
 from release_project import (
     PypiServers,
@@ -114,7 +114,7 @@ def test_release_with_a_readme_pypi_cannot_render_changes_nothing(
     code, _, err = run(capsys, root, "release", "minor", "--yes")
 
     assert code == ExitCode.CHECK, err
-    assert "the readme README.rst does not render as reStructuredText" in err
+    assert "README.rst (pyproject.toml): the long description does not render" in err
     assert snapshot(root) == before
 
 
@@ -153,6 +153,8 @@ def test_a_dev_release_to_a_repository_named_pypi_at_pypis_host_is_refused_in_th
         files={"pyproject.toml": pyproject(table).replace('"1.0.0"', '"1.0.1.dev0"')},
     )
     monkeypatch.setenv("PYPI_TOKEN", "pypi-not-a-macaroon")
+    # The pre-flight proves the token at the upload URL: through a proxy that is not there.
+    monkeypatch.setenv("https_proxy", refusing_url())
     before = snapshot(root)
 
     code, out, err = run(
@@ -170,11 +172,14 @@ def test_a_dev_release_to_a_repository_named_pypi_at_pypis_host_is_refused_in_th
             "public": True,
         }
     ]
-    assert summary["preflight"]["failures"] == [
+    assert summary["preflight"]["failures"][0] == (
         "1.0.1.dev0 is a development release; refusing it for pypi, a production repository "
         "(set allow-dev-to-prod = true if you mean it)"
-    ]
-    assert "releasekit: publish: pre-flight: 1 problem(s)" in err  # progress, --json or not
+    )
+    assert summary["preflight"]["failures"][1].startswith(
+        f"pypi's upload URL {PYPI_UPLOAD} did not answer an upload request with no file"
+    )
+    assert "releasekit: publish: pre-flight: 2 problem(s)" in err  # progress, --json or not
     assert snapshot(root) == before
     assert "pypi-not-a-macaroon" not in out + err
 
@@ -206,8 +211,9 @@ def test_release_dry_run_prints_the_plan_runs_the_pre_flight_and_changes_nothing
     root = project(tmp_path, repositories(test, prod))
     before = snapshot(root)
 
-    code, out, err = run(capsys, root, "release", "minor", "--dry-run")
-    as_json = run(capsys, root, "release", "minor", "--dry-run", "--json")
+    # prod is production by its role: without a terminal to ask, --yes.
+    code, out, err = run(capsys, root, "release", "minor", "--dry-run", "--yes")
+    as_json = run(capsys, root, "release", "minor", "--dry-run", "--json", "--yes")
 
     assert code == ExitCode.OK, err
     assert out.splitlines()[:4] == [
@@ -239,7 +245,7 @@ def test_publish_dry_run_through_nox_and_invoke_changes_nothing(
     before = snapshot(root)
 
     through_nox = nox(root, "-s", "publish", "--", "--test", "--dry-run")
-    through_invoke = invoke(root, "release", "patch", "--dry-run", "--json")
+    through_invoke = invoke(root, "release", "patch", "--dry-run", "--json", "--yes")
 
     assert through_nox.returncode == 0, through_nox
     assert "nox > publish rk-sample 1.0.0 (dry run: nothing was changed)" not in through_nox.stderr
@@ -273,6 +279,7 @@ def test_running_release_part_again_after_a_stop_is_refused_with_the_resume_comm
     test, prod = servers.start("test"), servers.start("prod")
     proxy = fault_proxy(prod.url)
     root = project(tmp_path, repositories(test, proxied(prod, proxy)))
+    proxy.pass_next(1, methods={"POST"})  # the pre-flight's proof of credentials
     proxy.fail_next(100, 403, methods={"POST"})  # the prod upload is refused, for now
 
     code, _, err = run(capsys, root, "release", "patch", "--yes")
@@ -452,9 +459,10 @@ def test_a_keyring_that_fails_is_reported_not_taken_for_no_credentials() -> None
             )
     finally:
         keyring.set_keyring(previous)
-    assert raised.value.message == (
-        "The keyring could not be read for http://127.0.0.1:9/ (KeyringLocked: the keyring is "
-        "locked)."
+    assert raised.value.message.startswith("The keyring (test_plan.")  # the backend, named
+    assert raised.value.message.endswith(
+        "could not be read for http://127.0.0.1:9/, user '__token__' (KeyringLocked: the "
+        "keyring is locked)."
     )
     assert "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring" in raised.value.hint
 

@@ -327,7 +327,14 @@ def test_a_failing_changelog_tool_leaves_everything_as_it_was(
 ) -> None:
     root = copy_project("towncrier", tmp_path)
     pyproject = (root / "pyproject.toml").read_text()
-    write(root, {"pyproject.toml": pyproject + 'template = "missing/template.md"\n'})
+    # A template that exists (the pre-flight checks that) but that Jinja cannot read.
+    write(
+        root,
+        {
+            "pyproject.toml": pyproject + 'template = "changelog.d/broken.md.jinja"\n',
+            "changelog.d/broken.md.jinja": "{% if %}\n",
+        },
+    )
     released(root)
     before = snapshot(root)
 

@@ -425,7 +425,7 @@ def test_credentials_echoed_by_the_index_are_never_shown(
 
     assert outcome.code == ExitCode.UPLOAD
     assert "Bad request from Basic ********" in outcome.err, outcome.err
-    from releasekit.credentials import secret_forms
+    from releasekit.net import secret_forms
 
     assert [form for form in secret_forms([TOKEN], "__token__") if form in outcome.text] == []
 

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def test_build_check_upload_test_verify_upload_prod_verify(
     repositories = "".join(
         f"\n[tool.releasekit.repositories.{name}]\n"
         + "".join(f'{key} = "{value}"\n' for key, value in table.items())
+        # pypiserver takes uploads from anyone; prod is production by its role.
+        + ("anonymous-upload = true\n" if kind == "pypiserver" else "")
         for name, table in tables.items()
     )
     root = write_project(tmp_path / NAME, releasekit=repositories)
@@ -157,7 +160,7 @@ def test_upload_interrupted_after_the_wheel_is_finished_by_the_same_command(
     out, err = process.communicate(timeout=60)
 
     assert process.returncode == ExitCode.INTERRUPTED, out + err
-    assert "releasekit: interrupted" in err
+    assert f"was interrupted: {WHEEL} is on the index; {SDIST} is not." in err
     assert test.files(NAME) == {WHEEL: local[WHEEL]}
 
     proxy.clear_faults()
@@ -208,7 +211,11 @@ def test_a_different_file_under_a_used_name_is_refused_and_nothing_is_replaced(
     assert unlisted.code == ExitCode.UPLOAD
     assert [status for _, status in proxy.posts()] == [409]
     assert "answered 409 " in unlisted.err
-    assert f"for {WHEEL}, but its listing did not show that file within 3 s" in unlisted.err
+    # Within what is left of the 3 s once the index answered (devpi takes a while).
+    assert re.search(
+        rf"for {re.escape(WHEEL)}, but its listing did not show that file within [0-3] s",
+        unlisted.err,
+    )
     assert "PyPI refuses names of deleted files too: if it was deleted, bump the version" in (
         unlisted.err
     )
@@ -320,9 +327,7 @@ def test_upload_prod_refuses_artifacts_whose_check_fails_listing_every_failure(
     outcome = release.run(capsys, "upload-prod", "--yes", "--json")
 
     assert outcome.code == ExitCode.CHECK
-    assert f"twine check --strict failed: {WHEEL}: cannot be read (File is not a zip file)" in (
-        outcome.err
-    )
+    assert f"twine check failed: {WHEEL}: cannot be read (File is not a zip file)" in (outcome.err)
     assert f"{WHEEL}: cannot read its metadata (File is not a zip file)" in outcome.err
     assert "Traceback" not in outcome.text
     assert outcome.json["passed"] == [

@@ -194,8 +194,10 @@ def test_failure_on_the_last_file_restores_every_file(
         real_write(path, data)
 
     monkeypatch.setattr(releasekit.files, "write_atomic", failing_write)
-    with pytest.raises(OSError, match="No space left"):
-        run(root, "bump-version", "minor")
+    assert run(root, "bump-version", "minor") == ExitCode.PROJECT
+    err = capsys.readouterr().err
+    assert f"{root / 'CHANGELOG.md'} cannot be written: No space left on device. Every file " in err
+    assert "Traceback" not in err
     assert calls[3].name == "CHANGELOG.md"
     assert snapshot(root) == before
 

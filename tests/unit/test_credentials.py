@@ -7,7 +7,10 @@ import pickle
 import time
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringLocked
 
 from releasekit.config import ReleaseConfig, Repository
 from releasekit.credentials import (
@@ -16,7 +19,7 @@ from releasekit.credentials import (
     inspect_pypi_token,
     resolve_credentials,
 )
-from releasekit.errors import CredentialsError
+from releasekit.errors import ConfigError, CredentialsError, ExitCode
 from tokens import make_pypi_token
 
 CONFIG = ReleaseConfig()
@@ -177,3 +180,93 @@ def test_a_well_scoped_token_passes() -> None:
         PROD, env={"PYPI_TOKEN": token}, pypirc=Path("/nonexistent"), keyring_lookup=no_keyring
     )
     check_token_scope(credentials, PROD, "demo.pkg")
+
+
+# --- keyring and .pypirc errors: one clear message naming the source -----------------------
+
+
+class RaisingKeyring(KeyringBackend):
+    """A keyring backend that fails as real ones do (D-Bus down, a bad entry, locked)."""
+
+    priority = 1
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.error = error
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise self.error
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise self.error
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(5, "Input/output error talking to org.freedesktop.secrets"),
+        ValueError("bad entry\nsecond line"),
+        RuntimeError("the keyring is locked"),
+        KeyringLocked("locked"),
+    ],
+)
+def test_a_keyring_that_raises_is_a_message_naming_the_keyring(
+    error: Exception, tmp_path: Path
+) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(RaisingKeyring(error))
+    try:
+        with pytest.raises(CredentialsError) as raised:
+            resolve_credentials(LOCAL, env={}, pypirc=tmp_path / "none")
+    finally:
+        keyring.set_keyring(previous)
+
+    message = raised.value.message
+    assert message.startswith(
+        "The keyring (test_credentials.RaisingKeyring) could not be read for "
+        f"{LOCAL.upload_url}, user '__token__' ({type(error).__name__}: "
+    )
+    assert "\n" not in message
+    assert "PYTHON_KEYRING_BACKEND" in raised.value.hint
+    assert raised.value.exit_code == ExitCode.CREDENTIALS
+
+
+def test_a_pypirc_section_with_a_username_and_no_password_is_named(tmp_path: Path) -> None:
+    pypirc = tmp_path / ".pypirc"
+    pypirc.write_text("[local]\nrepository = http://127.0.0.1:9/\nusername = alice\n")
+    pypirc.chmod(0o600)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials(LOCAL, env={}, pypirc=pypirc, keyring_lookup=no_keyring)
+
+    assert raised.value.message == (
+        f"{pypirc} [local] names the user 'alice' for the repository 'local' but no "
+        "password, and keyring has none for that user at http://127.0.0.1:9/."
+    )
+    assert "keyring set http://127.0.0.1:9/ alice" in raised.value.hint
+
+    def keyring_of_alice(service: str, username: str) -> str | None:
+        return "from-keyring" if username == "alice" else None
+
+    found = resolve_credentials(LOCAL, env={}, pypirc=pypirc, keyring_lookup=keyring_of_alice)
+    assert (found.username, found.source) == (
+        "alice",
+        f"{pypirc} [local] with the password from keyring",
+    )
+
+
+def test_an_unreadable_pypirc_is_named(tmp_path: Path) -> None:
+    """A file that cannot be read, even by root: /proc/self/mem at offset 0 is EIO."""
+    pypirc = Path("/proc/self/mem")
+    if not pypirc.is_file():
+        pytest.skip("no /proc on this system")
+
+    with pytest.raises(ConfigError) as raised:
+        resolve_credentials(LOCAL, env={}, pypirc=pypirc, keyring_lookup=no_keyring)
+
+    assert raised.value.message == (
+        f"The credentials file {pypirc} cannot be read: Input/output error. Nothing was changed."
+    )

@@ -217,8 +217,15 @@ def test_list_rules_names_every_rule_with_pypis_words_and_a_fix() -> None:
         assert re.search(rf"^{re.escape(rule_id)} ", text, re.MULTILINE)
     assert all(r["pypi_says"] and r["what_to_do"] for r in summary["rules"])
     # check's own checks that skip-checks also takes
-    assert [c["id"] for c in summary["checks"]] == ["twine-check"]
-    assert re.search(r"^twine-check +check +twine check --strict", text, re.MULTILINE)
+    assert [(c["id"], c["severity"]) for c in summary["checks"]] == [
+        ("twine-check", "mixed"),
+        ("twine-metadata", "failure"),
+        ("twine-description-render", "failure"),
+        ("twine-content-type-missing", "warning"),
+        ("twine-description-missing", "warning"),
+    ]
+    assert re.search(r"^twine-check +mixed +check: all of twine check --strict", text, re.M)
+    assert re.search(r"^twine-content-type-missing +warning +check: ", text, re.MULTILINE)
 
 
 def test_a_damaged_file_is_refused_without_a_traceback(tmp_path: Path) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from git_projects import make_project
 from release_project import Releasekit
 from releasekit.ci import github_workflow
 from releasekit.config import ReleaseConfig
@@ -21,23 +21,6 @@ from releasekit.trust.publisher import (
 from releasekit.trust.workflow import read_workflow_text
 
 WORKFLOW = Path(".github/workflows/release.yml")
-
-
-def make_project(
-    root: Path,
-    *,
-    name: str = "Example.Pkg",
-    remote: str | None = "https://github.com/acme/widgets.git",
-) -> Path:
-    root.mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        f'[project]\nname = "{name}"\nversion = "1.0.0"\n', encoding="utf-8"
-    )
-    (root / ".gitignore").write_text("dist/\n", encoding="utf-8")
-    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
-    if remote:
-        subprocess.run(["git", "-C", str(root), "remote", "add", "origin", remote], check=True)
-    return root
 
 
 def write_workflow(project: Path, text: str, path: Path = WORKFLOW) -> Path:

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from git_projects import make_project
 from release_project import Releasekit
 from releasekit.errors import ExitCode
-from test_trusted_publisher import make_project
 
 WORKFLOW_REF = "acme/widgets/.github/workflows/release.yml@refs/tags/v1.0.0"
 GITHUB_CLAIMS = {

@@ -1,4 +1,6 @@
-"""check's in-process ``twine check --strict`` fails exactly where twine's own command does."""
+"""check's in-process ``twine check``: it fails exactly where twine's own command (without
+--strict) fails and PyPI refuses, and warns, under an id of its own, where only --strict
+fails."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from releasekit.steps.check import _read_metadata, _twine_check
+from releasekit.steps.check import TwineFindings, _read_metadata, _twine_check
 
 GOOD_RST = "Demo\n====\n\nA paragraph with a `link <https://example.org>`_.\n"
 BROKEN_RST = "Demo\n====\n\n`unclosed link <https://example.org\n\n.. unknown-directive::\n"
 
-# name -> (the METADATA headers after Name and Version, its body, what our message says)
+# name -> (the METADATA headers after Name and Version, its body, what our message says);
+# a message ending in "]" with a warning's id is a warning, any other a failure.
 CASES: dict[str, tuple[str, str, str]] = {
     "markdown": ("Description-Content-Type: text/markdown\n", "# Demo\n\n*Fine*\n", ""),
     "plain text": ("Description-Content-Type: text/plain\n", "Anything <at> all\n", ""),
@@ -20,23 +23,39 @@ CASES: dict[str, tuple[str, str, str]] = {
     "broken rst": (
         "Description-Content-Type: text/x-rst\n",
         BROKEN_RST,
-        "`long_description` has syntax errors in markup",
+        "the long description does not render, so PyPI would refuse the upload "
+        "(\"The description failed to render for 'text/x-rst'\"); docutils says: <string>:",
     ),
     "rst with a charset": (
         "Description-Content-Type: text/x-rst; charset=UTF-8\n",
         GOOD_RST,
         "",
     ),
-    "no content type": ("", GOOD_RST, "`long_description_content_type` missing"),
+    "no content type": (
+        "",
+        GOOD_RST,
+        "long_description_content_type is not set: PyPI renders the description as "
+        "reStructuredText, which works; declare it (text/x-rst) to say so "
+        "[twine-content-type-missing]",
+    ),
+    "no content type, broken rst": (
+        "",
+        BROKEN_RST,
+        '("The description failed to render in the default format of reStructuredText")'
+        "; docutils says: <string>:4: (WARNING/2) Inline interpreted text or phrase reference "
+        "start-string without end-string.",
+    ),
     "no description": (
         "Description-Content-Type: text/markdown\n",
         "",
-        "`long_description` missing",
+        "there is no long description: the project page on PyPI will be empty (declare the "
+        "readme: [project] readme, or setup's long_description) [twine-description-missing]",
     ),
     "UNKNOWN description": (
         "Description-Content-Type: text/markdown\n",
         "UNKNOWN\n",
-        "`long_description` missing",
+        "there is no long description: the project page on PyPI will be empty (declare the "
+        "readme: [project] readme, or setup's long_description) [twine-description-missing]",
     ),
     "unknown field": (
         "Description-Content-Type: text/markdown\nX-Built-By: hand\n",
@@ -73,27 +92,38 @@ def _wheel(directory: Path, case: str, headers: str, body: str) -> Path:
     return path
 
 
-def _ours(path: Path) -> list[str]:
+def _ours(path: Path, skip: tuple[str, ...] = ()) -> TwineFindings:
     from releasekit.artifacts import Artifact, artifact_kind
 
     artifact = Artifact(path, artifact_kind(path.name), path.stat().st_size, "")
-    return _twine_check(_read_metadata((artifact,)))
+    found = _twine_check(_read_metadata((artifact,)), skip)
+    assert found is not None
+    return found
+
+
+WARNING_IDS = ("[twine-content-type-missing]", "[twine-description-missing]")
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_case_says_what_is_wrong(tmp_path: Path, case: str) -> None:
     headers, body, expected = CASES[case]
-    problems = _ours(_wheel(tmp_path, case, headers, body))
+    found = _ours(_wheel(tmp_path, case, headers, body))
     if not expected:
-        assert problems == []
+        assert found == TwineFindings([], [])
+    elif expected.endswith(WARNING_IDS):
+        assert found.failures == []
+        assert len(found.warnings) == 1
+        assert found.warnings[0].startswith("demo-1.0-")
+        assert expected in found.warnings[0]
     else:
-        assert len(problems) == 1
-        assert problems[0].startswith("twine check --strict failed: demo-1.0-")
-        assert expected in problems[0]
+        assert found.warnings == []
+        assert len(found.failures) == 1
+        assert found.failures[0].startswith("twine check failed: demo-1.0-")
+        assert expected in found.failures[0]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_it_fails_exactly_where_twine_check_strict_fails(
+def test_it_fails_where_twine_check_fails_and_warns_where_only_strict_fails(
     tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from twine.commands.check import check
@@ -101,19 +131,34 @@ def test_it_fails_exactly_where_twine_check_strict_fails(
 
     headers, body, _ = CASES[case]
     path = _wheel(tmp_path, case, headers, body)
-    try:
-        twine_fails = check([str(path)], strict=True)
-    except InvalidDistribution:  # how twine check fails on invalid metadata
-        twine_fails = True
+    verdicts = []
+    for strict in (False, True):
+        try:
+            verdicts.append(check([str(path)], strict=strict))
+        except InvalidDistribution:  # how twine check fails on invalid metadata
+            verdicts.append(True)
     capsys.readouterr()
-    assert bool(_ours(path)) == twine_fails
+    found = _ours(path)
+    assert bool(found.failures) == verdicts[0]
+    assert bool(found.failures or found.warnings) == verdicts[1]
+
+
+def test_a_warning_is_skipped_by_its_own_id_and_the_rest_stays(tmp_path: Path) -> None:
+    headers, body, _ = CASES["no content type, broken rst"]
+    broken = _wheel(tmp_path, "no content type, broken rst", headers, body)
+    headers, body, _ = CASES["no content type"]
+    untyped = _wheel(tmp_path, "no content type", headers, body)
+
+    assert _ours(untyped, ("twine-content-type-missing",)) == TwineFindings([], [])
+    assert len(_ours(broken, ("twine-content-type-missing",)).failures) == 1
+    assert _ours(broken, ("twine-description-render",)) == TwineFindings([], [])
 
 
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "demo-1.0-py3-none-any.whl"
     path.write_bytes(b"not a zip file")
-    assert _ours(path) == [
-        f"twine check --strict failed: {path.name}: cannot be read (File is not a zip file)"
+    assert _ours(path).failures == [
+        f"twine check failed: {path.name}: cannot be read (File is not a zip file) [twine-metadata]"
     ]
 
 
@@ -138,17 +183,17 @@ def test_a_truncated_sdist_is_named_not_a_traceback(tmp_path: Path) -> None:
     path = _sdist(tmp_path, PKG_INFO + "Description-Content-Type: text/markdown\n\n# Demo\n")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
-    problems = _ours(path)
+    problems = _ours(path).failures
 
     assert len(problems) == 1
-    assert problems[0].startswith(f"twine check --strict failed: {path.name}: cannot be read (")
+    assert problems[0].startswith(f"twine check failed: {path.name}: cannot be read (")
 
 
 def test_a_tar_gz_that_is_not_gzip_fails_as_with_twine(tmp_path: Path) -> None:
     path = _sdist(tmp_path, PKG_INFO + "Description-Content-Type: text/markdown\n\n# D\n", mode="w")
 
-    assert _ours(path) == [
-        f"twine check --strict failed: {path.name}: cannot be read (not a gzip file)"
+    assert _ours(path).failures == [
+        f"twine check failed: {path.name}: cannot be read (not a gzip file) [twine-metadata]"
     ]
 
 
@@ -156,7 +201,7 @@ def test_a_renderer_that_fails_on_odd_parameters_is_a_problem_not_a_crash(tmp_pa
     headers = "Description-Content-Type: text/x-rst; stream=1\n"
     path = _sdist(tmp_path, PKG_INFO + headers + "\n" + GOOD_RST)
 
-    problems = _ours(path)
+    problems = _ours(path).failures
 
     assert len(problems) == 1
     assert "the renderer failed: TypeError(" in problems[0]

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import github_permissions, title
-from releasekit.ci.yaml_text import comment, github_tag_pattern, release_branch, yaml_scalar
+from releasekit.ci.yaml_text import (
+    comment,
+    github_tag_pattern,
+    quoted,
+    release_branch,
+    yaml_scalar,
+)
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -176,7 +182,9 @@ _WHEELS = """\
 {read}\
     steps:
 {setup}\
-      - run: python -m build --sdist --outdir {outdir} .
+      - run: python -m build --sdist --outdir "$OUTDIR" .
+        env:
+          OUTDIR: {outdir}  # not in the run line, where the shell would expand it
       - {upload_artifact}
         with:
           name: sdist
@@ -337,7 +345,8 @@ def _publish_job(
     from releasekit.project import normalize_name
 
     host = upload.repository.pypi_host
-    url = f"\n      url: https://{host}/project/{normalize_name(project)}/" if host else ""
+    page = f"https://{host}/project/{normalize_name(project)}/"
+    url = f"\n      url: {yaml_scalar(page)}" if host else ""
     repository = upload.repository.name
     return _PUBLISH.format(
         job=upload.job,
@@ -383,7 +392,7 @@ _MATRIX_BUILD = """\
       - {upload_artifact}
         with:
           name: dist-${{{{ matrix.name }}}}
-          path: ${{{{ matrix.package }}}}/{outdir}
+          path: {outdir}
           if-no-files-found: error
 """
 
@@ -402,7 +411,7 @@ _MATRIX_PUBLISH = """\
       - {download_artifact}
         with:
           name: dist-${{{{ matrix.name }}}}
-          path: ${{{{ matrix.package }}}}/{outdir}
+          path: {outdir}
       - run: releasekit {upload} --yes
       - run: releasekit verify --repository {repository}{install}
 """
@@ -455,7 +464,7 @@ def github_matrix_workflow(
             f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
         ),
         upload_artifact=uses("actions/upload-artifact"),
-        outdir=outdir,
+        outdir=_in_package(outdir),
     )
     needs = "build"
     for upload in uploads:
@@ -471,10 +480,16 @@ def github_matrix_workflow(
             permissions=github_permissions(upload.repository),
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
-            outdir=outdir,
+            outdir=_in_package(outdir),
             upload=f"upload-{name}",
             repository=name,
             install=" --install" if name == "prod" else "",
         )
         needs = upload.job
     return text
+
+
+def _in_package(outdir: str) -> str:
+    """``outdir`` under the matrix job's package directory, as one quoted scalar."""
+    yaml_scalar(outdir)  # refuses what can never be written (control characters, ${{)
+    return quoted("${{ matrix.package }}/" + outdir)

@@ -19,6 +19,7 @@ from releasekit.ci.yaml_text import (
     gitlab_branch_rule,
     gitlab_tag_regex,
     release_branch,
+    shell_word,
     yaml_scalar,
 )
 from releasekit.commands import CI_TARGETS
@@ -124,7 +125,8 @@ def gitlab_ci(
 ) -> str:
     """The text of a GitLab pipeline that releases ``project`` to ``target``; with
     ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``."""
-    before = f"    - cd {yaml_scalar(project_dir)}\n" if project_dir else ""
+    # A script line is a shell's: the directory is one word it does not expand.
+    before = f"    - {yaml_scalar('cd ' + shell_word(project_dir))}\n" if project_dir else ""
     if trigger == "tag":
         rule = f"$CI_COMMIT_TAG =~ {gitlab_tag_regex(config, project)}"
         when = f"It runs when a release tag ({config.format_tag('1.2.3', project)}) is pushed."

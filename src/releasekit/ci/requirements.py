@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING
 
 from releasekit.errors import ConfigError
@@ -24,7 +25,18 @@ def install_requirements(config: ReleaseConfig, *, attest: bool = False) -> str:
     profile = profile_distribution(config.extends)
     if profile:
         requirements.append(f"{profile[0]}=={profile[1]}")
+    for requirement in requirements:
+        # Double-quoted in a shell line: nothing a shell expands there may be in it.
+        if not _REQUIREMENT.fullmatch(requirement):
+            raise ConfigError(
+                f"{requirement!r} (the CI jobs' pip install) is not a plain NAME==VERSION "
+                "requirement, so it cannot be written into a CI file.",
+                "Check the profile package's name and version (extends).",
+            )
     return " ".join(f'"{r}"' for r in requirements)
+
+
+_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[a-z0-9,]+\])?==[A-Za-z0-9.+!_-]+")
 
 
 def profile_distribution(extends: str) -> tuple[str, str] | None:

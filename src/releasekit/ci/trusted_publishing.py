@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from releasekit.ci.yaml_text import yaml_scalar
+from releasekit.ci.yaml_text import quoted
 from releasekit.repositories import PYPI_AUDIENCES, PYPI_TITLES, Repository
 
 
@@ -25,7 +25,7 @@ def github_permissions(repository: Repository) -> str:
             "no stored token\n"
         )
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", repository.token_env):
-        secret = yaml_scalar("${{ secrets." + repository.token_env + " }}")
+        secret = quoted("${{ secrets." + repository.token_env + " }}")  # an identifier
         return read + f"    env:\n      {repository.token_env}: {secret}\n"
     return read
 

@@ -7,6 +7,7 @@ that comes from the configuration or the command line goes through :func:`yaml_s
 from __future__ import annotations
 
 import re
+import shlex
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -27,11 +28,34 @@ def _check_text(value: str) -> None:
             f"{value!r} contains a control character and cannot be written into CI YAML.",
             "Fix the value in the configuration or on the command line.",
         )
+    # GitHub evaluates ${{ ... }} wherever it appears in a workflow's values (run lines,
+    # with:, environment names and URLs): a value holding one would be code, not text.
+    if "${{" in value:
+        raise UsageError(
+            f"{value!r} contains '${{{{', which GitHub Actions would evaluate as an "
+            "expression: it cannot be written into a CI file.",
+            "Fix the value in the configuration or on the command line.",
+        )
 
 
 def yaml_scalar(value: str) -> str:
-    """``value`` as a YAML scalar: plain when that is unambiguous, else single-quoted."""
+    """``value`` (from the configuration or the command line) as a YAML scalar: plain
+    when that is unambiguous, else single-quoted; no control character, no ``${{``."""
     _check_text(value)
+    return quoted(value)
+
+
+def shell_word(value: str) -> str:
+    """``value`` as one shell word that no shell expands (single-quoted when needed), for a
+    GitLab script line; the whole line then goes through :func:`yaml_scalar`."""
+    _check_text(value)
+    word = shlex.quote(value)
+    return "./" + word if word.startswith("-") else word
+
+
+def quoted(value: str) -> str:
+    """Any text as a YAML scalar, without the checks of :func:`yaml_scalar`: for text
+    releasekit writes itself, such as its own ``${{ matrix.package }}`` expressions."""
     if (
         _PLAIN.fullmatch(value)
         and value.lower() not in _RESERVED

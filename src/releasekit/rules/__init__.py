@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from releasekit.rules.description import DESCRIPTION_CHECKS
+
 if TYPE_CHECKING:
     from packaging.version import Version
 
@@ -113,13 +115,14 @@ class RulesOutcome:
     notes: list[str]
 
 
-# check's own checks that skip-checks can turn off too, with what leaving each out costs.
+# check's own checks that skip-checks can turn off too, with what leaving each out costs:
+# twine-check is all of twine check --strict; each of its parts has an id of its own.
 CHECK_IDS = {
     "twine-check": (
-        "twine check --strict: the metadata as twine validates it, a missing "
-        "long_description or long_description_content_type, and the long description "
-        "rendered as PyPI renders it (PyPI refuses one that does not render)"
+        "all of twine check --strict: every twine-* id below (leaving it out skips the "
+        "rendering PyPI refuses on, too)"
     ),
+    **{check_id: what for check_id, (_, what) in DESCRIPTION_CHECKS.items()},
 }
 
 
@@ -200,13 +203,16 @@ def check_pypi_rules(
 def rules_summary() -> tuple[dict[str, Any], str]:
     """``releasekit check --list-rules``: the JSON summary and the text table."""
     rules = list(all_rules().values())
-    width = max(len(r.id) for r in rules)
+    width = max(len(i) for i in [*(r.id for r in rules), *CHECK_IDS])
     lines = [
         f"{r.id:<{width}}  {r.severity:<7}  PyPI: {r.pypi_says}\n"
         f"{'':<{width}}           fix: {r.what_to_do}"
         for r in rules
     ]
-    lines += [f"{check_id:<{width}}  check    {what}" for check_id, what in CHECK_IDS.items()]
+    lines += [
+        f"{check_id:<{width}}  {_check_severity(check_id):<7}  check: {what}"
+        for check_id, what in CHECK_IDS.items()
+    ]
     summary = {
         "step": "check",
         "ok": True,
@@ -219,6 +225,14 @@ def rules_summary() -> tuple[dict[str, Any], str]:
             }
             for r in rules
         ],
-        "checks": [{"id": check_id, "checks": what} for check_id, what in CHECK_IDS.items()],
+        "checks": [
+            {"id": check_id, "severity": _check_severity(check_id), "checks": what}
+            for check_id, what in CHECK_IDS.items()
+        ],
     }
     return summary, "\n".join(lines)
+
+
+def _check_severity(check_id: str) -> str:
+    # twine-check is the failures and the warnings below it.
+    return DESCRIPTION_CHECKS[check_id][0] if check_id in DESCRIPTION_CHECKS else "mixed"

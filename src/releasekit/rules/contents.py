@@ -16,6 +16,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from releasekit.artifacts import read_tar_member, read_zip_member, tar_members, zip_members
+
 if TYPE_CHECKING:
     from packaging.metadata import InvalidMetadata, Metadata, RawMetadata
 
@@ -76,13 +78,15 @@ def read_contents(artifact: Artifact) -> ArtifactContents:
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         kind = "zipfile" if artifact.filename.endswith((".whl", ".zip")) else "tarfile"
         contents.unreadable = f"File is not a {kind} ({exc})"
+    except ValueError as exc:  # ArchiveLimitError: bounded reads of untrusted archives
+        contents.unreadable = str(exc)
     if contents.metadata_path in contents.files:
         _parse_metadata(contents, contents.files[contents.metadata_path])
     return contents
 
 
 def _read_zip(contents: ArtifactContents, archive: zipfile.ZipFile) -> None:
-    infos = archive.infolist()
+    infos = zip_members(archive)
     contents.names = tuple(info.filename for info in infos)
     contents.unpacked_size = sum(info.file_size for info in infos)
     contents.bad_compression = any(info.compress_type not in ZIP_METHODS for info in infos)
@@ -98,11 +102,11 @@ def _read_zip(contents: ArtifactContents, archive: zipfile.ZipFile) -> None:
     present = set(contents.names)
     for member in wanted:
         if member in present:
-            contents.files[member] = archive.read(member)
+            contents.files[member] = read_zip_member(archive, member)
 
 
 def _read_tar(contents: ArtifactContents, archive: tarfile.TarFile) -> None:
-    members = archive.getmembers()  # reads the whole stream, as PyPI does
+    members = tar_members(archive)  # reads the whole stream, as PyPI does
     contents.names = tuple(m.name for m in members)
     contents.unpacked_size = sum(m.size for m in members)
     contents.sparse = any(m.issparse() for m in members)
@@ -110,9 +114,7 @@ def _read_tar(contents: ArtifactContents, archive: tarfile.TarFile) -> None:
     contents.metadata_path = f"{contents.top_level}/PKG-INFO"
     for member in members:
         if member.name == contents.metadata_path and member.isfile():
-            extracted = archive.extractfile(member)
-            if extracted is not None:
-                contents.files[member.name] = extracted.read()
+            contents.files[member.name] = read_tar_member(archive, member)
 
 
 def _common_path(names: tuple[str, ...]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,18 @@ from packaging.version import Version
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
+    SCRIV,
+    TOWNCRIER,
     changelog_tool_command,
+    mentions_version,
     roll_changelog,
+    tool_setup,
     unreleased_is_empty,
 )
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
-from releasekit.files import read_utf8, transaction
+from releasekit.files import read_utf8, transaction, write_problems
+from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
 from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
@@ -36,8 +42,12 @@ class FileChange:
     after: str
     what: str
 
+    def shown(self, root: Path) -> str:
+        """The path from ``root`` (a workspace's uv.lock is above the project: ../uv.lock)."""
+        return Path(os.path.relpath(self.path, root)).as_posix()
+
     def diff(self, root: Path) -> str:
-        name = self.path.relative_to(root).as_posix()
+        name = self.shown(root)
         return "".join(
             difflib.unified_diff(
                 self.before.splitlines(keepends=True),
@@ -74,10 +84,7 @@ class BumpResult:
             "project": self.project,
             "previous": self.previous,
             "version": self.version,
-            "files": [
-                {"path": c.path.relative_to(self.root).as_posix(), "what": c.what}
-                for c in self.changes
-            ],
+            "files": [{"path": c.shown(self.root), "what": c.what} for c in self.changes],
             "commit": self.commit_sha if not self.dry_run else self.commit,
             "tag": self.tag,
             "notes": list(self.notes),
@@ -113,39 +120,17 @@ def bump_version(
     if target not in {version, "v" + version} and target[:1].isdigit():
         notes.append(f"{target} is written in its normalised form {version}.")
 
-    changes = _planned_changes(project, config, current, version, today)
+    locks = [] if project.vcs_versioned else find_lock_entries(root, project.name)
+    changes = _planned_changes(project, config, current, version, today, locks)
+    notes += [
+        f"{Path(os.path.relpath(lock.path, root)).as_posix()} recorded {project.name} "
+        f"{lock.version}, not {current}: it was stale, and now records {version}."
+        for lock in locks
+        if lock.version not in (str(current), version)
+    ]
     notes.extend(project.notes)
-    changelog_command: list[str] = []
-    if project.changelog_style not in (KEEP_A_CHANGELOG, OTHER) and config.changelog is not False:
-        changelog_command = changelog_tool_command(
-            project.changelog_style, root, runner.python, version
-        )
-        notes.append(
-            f"The changelog is written by {project.changelog_style}: "
-            + " ".join(changelog_command[1:])
-            + "."
-        )
-    elif project.changelog is None and config.changelog is True:
-        notes.append(
-            "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
-            "with .md, .rst, .txt or no suffix), so none was written; set changelog = false "
-            "to say there is none, or a path to use another."
-        )
-    elif project.changelog_style == KEEP_A_CHANGELOG and project.changelog is not None:
-        if unreleased_is_empty(
-            project.changelog.read_bytes().decode("utf-8", errors="replace"),
-            config.changelog_unreleased,
-        ):
-            notes.append(
-                f"The [{config.changelog_unreleased}] section of {project.changelog.name} is "
-                f"empty: the {version} section says nothing about what changed."
-            )
-    elif project.changelog_style == OTHER and project.changelog is not None:
-        notes.append(
-            f"{project.changelog.name} has no '## [{config.changelog_unreleased}]' section and "
-            "no towncrier or scriv configuration: it is left as it is (write its entry "
-            "yourself; check warns when the version is not in it)."
-        )
+    changelog_command, said = _changelog_step(project, config, runner.python, version)
+    notes.extend(said)
     git = Git(runner, root)
     in_git = git.is_repository()
     commit = config.commit and in_git and (bool(changes) or bool(changelog_command))
@@ -173,6 +158,13 @@ def bump_version(
         if tag and not commit:
             _refuse_second_release_tag(git, config, project.name)
 
+    unwritable = write_problems([c.path for c in changes], git.work_tree_top() if in_git else root)
+    if unwritable:
+        raise ProjectError(
+            "The bump cannot rewrite every file that holds the version; nothing was "
+            "changed:\n" + "\n".join(f"  - {problem}" for problem in unwritable),
+            "Fix each file named above, then run the same command again.",
+        )
     result = BumpResult(
         project=project.name,
         previous=str(current),
@@ -190,6 +182,90 @@ def bump_version(
         return result
     sha = _apply(project, config, result, git)
     return BumpResult(**{**result.__dict__, "commit_sha": sha})
+
+
+def _changelog_step(
+    project: Project, config: ReleaseConfig, python: str, version: str
+) -> tuple[list[str], list[str]]:
+    """The changelog tool's command (none: the file is rolled here, or left), and notes.
+    Refuses, before anything changes, what would fail once the bump began (a tool's
+    missing template) and, with changelog-required, a release whose changelog would say
+    nothing (an empty or missing Unreleased section, no fragments)."""
+    changelog, style = project.changelog, project.changelog_style
+    if config.changelog is False:
+        return [], []
+    required = config.changelog_required
+    unreleased = config.changelog_unreleased
+    if style in (TOWNCRIER, SCRIV):
+        setup = tool_setup(style, project.root)
+        if setup.problems:
+            raise ProjectError(
+                f"{style} would fail writing the changelog: {'; '.join(setup.problems)}.",
+                f"Fix the {style} configuration (or set changelog = false).",
+            )
+        where = _relative(setup.fragment_dir, project.root)
+        if not setup.fragments:
+            if required:
+                raise ProjectError(
+                    f"There are no {style} fragments in {where}/ to write {version}'s "
+                    "changelog entry from, and changelog-required is set.",
+                    f"Add a fragment for what changed ({style} create), then release.",
+                )
+            if style == SCRIV:  # scriv collect fails on none; there is nothing to collect
+                return [], [f"No scriv fragments in {where}/: the changelog is left as it is."]
+        command = changelog_tool_command(style, project.root, python, version, setup.options)
+        said = [f"The changelog is written by {style}: {' '.join(command[1:])}."]
+        if not setup.fragments:
+            said.append(f"No towncrier fragments in {where}/: it writes 'No significant changes'.")
+        return command, said
+    if changelog is None:
+        if config.changelog is True and required:
+            raise ProjectError(
+                "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+                "with .md, .rst, .txt or no suffix), and changelog-required is set.",
+                "Add a CHANGELOG.md with an '## [Unreleased]' section saying what changed, "
+                "or set changelog to its path.",
+            )
+        if config.changelog is True:
+            return [], [
+                "No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS or RELEASE_NOTES, "
+                "with .md, .rst, .txt or no suffix), so none was written; set changelog = "
+                "false to say there is none, or a path to use another."
+            ]
+        return [], []
+    text = changelog.read_bytes().decode("utf-8", errors="replace")
+    if style == KEEP_A_CHANGELOG and unreleased_is_empty(text, unreleased):
+        empty = (
+            f"The [{unreleased}] section of {changelog.name} is empty: the {version} section "
+            "says nothing about what changed"
+        )
+        if required:
+            raise ProjectError(
+                f"{empty}, and changelog-required is set.",
+                f"Write what changed under [{unreleased}], commit it, then release.",
+            )
+        return [], [f"{empty}."]
+    if style == OTHER and not mentions_version(text, version):
+        if required:
+            raise ProjectError(
+                f"{changelog.name} has no '## [{unreleased}]' section and no entry for "
+                f"{version}, and changelog-required is set.",
+                f"Add an '## [{unreleased}]' section (releasekit turns it into {version}'s), "
+                f"or write {version}'s entry yourself; commit it, then release.",
+            )
+        return [], [
+            f"{changelog.name} has no '## [{unreleased}]' section and no towncrier or scriv "
+            "configuration: it is left as it is (write its entry yourself; check warns when "
+            "the version is not in it)."
+        ]
+    return [], []
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _require_computed_version_source(project: Project) -> None:
@@ -217,6 +293,7 @@ def _planned_changes(
     current: Version,
     version: str,
     today: datetime.date | None,
+    locks: list[LockEntry],
 ) -> list[FileChange]:
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
@@ -235,6 +312,16 @@ def _planned_changes(
             )
         texts[location.path] = after
         whats.setdefault(location.path, []).append(location.description)
+    for entry in locks:
+        if entry.version != version:
+            texts[entry.path] = set_locked_version(
+                read_utf8(entry.path, ProjectError, "The lockfile"),
+                entry.path,
+                project.root,
+                project.name,
+                version,
+            )
+            whats[entry.path] = [f"{project.name}'s own version in the lockfile"]
     originals = {path: path.read_bytes().decode("utf-8") for path in texts}
     changes = [
         FileChange(path, originals[path], texts[path], ", ".join(whats[path])) for path in texts
@@ -248,7 +335,8 @@ def _planned_changes(
             previous_tag=config.format_tag(str(current), project.name),
             new_tag=config.format_tag(version, project.name),
             unreleased=config.changelog_unreleased,
-            heading=config.changelog_heading,
+            # Set by the project: that form; else the file's own is learned.
+            heading=config.changelog_heading if "changelog-heading" in config.sources else None,
             today=today,
         )
         changes.append(FileChange(project.changelog, before, after, "changelog"))
@@ -275,9 +363,16 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
                     )
             sha = None
             fields = {"version": result.version, "name": project.name, "tag": result.tag or ""}
-            paths = list(contents)
+            # A link written through changed its target: the commit takes both (the link
+            # itself is unchanged, and stays a link).
+            paths = list(contents) + [p.resolve() for p in contents if p.is_symlink()]
             if tool is not None:
                 paths += [p for p in tool.run() if p not in paths]
+            for change in result.changes:
+                if change.path.name == "uv.lock":
+                    lock_with_uv(
+                        change.path, project.root, project.name, result.version, git.runner
+                    )
             if result.commit:
                 sha = git.commit(paths, config.commit_message.format(**fields))
                 committed = True

@@ -10,6 +10,8 @@ import email.parser
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +27,23 @@ from releasekit.artifacts import (
     metadata_bytes,
 )
 from releasekit.attestations import attestation_path, load_attestation
-from releasekit.changelog import mentions_version
+from releasekit.changelog import changelog_mentions
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig
 from releasekit.errors import CheckError, ReleaseError
+from releasekit.lockfiles import stale_locks
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import build_byproducts, git_problems, policy_problems
-from releasekit.project import Project, normalize_name
+from releasekit.project import normalize_name
 from releasekit.repositories import Repository
+from releasekit.rules.description import (
+    DESCRIPTION_CHECKS,
+    METADATA,
+    TWINE_CHECK,
+    DescriptionFinding,
+    description_findings,
+    skipped,
+)
 from releasekit.runner import Runner
 from releasekit.vcs import Git
 
@@ -71,7 +82,7 @@ def check_release(
     depends on the artifacts alone (twine check, names, metadata): a pipeline checking the
     same files for its second repository has done those.
     """
-    from releasekit.rules import CHECK_IDS, check_pypi_rules, check_rule_ids
+    from releasekit.rules import check_pypi_rules, check_rule_ids
 
     root, config, project, version = plan.root, plan.config, plan.project, plan.version
     # A typo is an error for every target, at once.
@@ -94,17 +105,11 @@ def check_release(
             "Build first: releasekit build.",
         )
     if artifact_checks:
-        metadata = _read_metadata(artifacts)
-        if "twine-check" in config.skip_checks:
-            notes.append(
-                f"skipped by skip-checks (twine-check): {CHECK_IDS['twine-check']}; "
-                "nothing of it was checked."
-            )
-        else:
-            record("twine check --strict", _twine_check(metadata))
-        record("artifact names", _name_problems(artifacts, project.name, version))
-        record("artifact metadata", _metadata_problems(metadata, project.name, version))
-        record("PEP 440 version", version_form_problems(plan))
+        found = _artifact_checks(artifacts, plan)
+        for name, problems in found.checks:
+            record(name, problems)
+        warnings.extend(found.warnings)
+        notes.extend(found.notes)
     record("target rules", policy_problems(version, repository, config))
     index = index or plan.target(repository).index(log=runner.log)
     if config.pypi_rules or repository.pypi_host:
@@ -121,11 +126,12 @@ def check_release(
         notes.extend(rules.notes)
     if any(location.detected for location in project.locations):
         record("__version__ in the package", project.stale_locations(str(version)))
-    changelog_problems = _changelog_problems(project, str(version))
+    changelog_problems = changelog_mentions(project, str(version))
     if config.changelog_required:
         record("changelog", changelog_problems)
     else:
         warnings.extend(changelog_problems)
+    warnings.extend(stale_locks(project, str(version)))
     attested, problems = _attestations(artifacts)
     if attested:
         record("attestations", problems)
@@ -158,6 +164,32 @@ def check_release(
         notes=tuple(notes),
         warnings=tuple(warnings),
     )
+
+
+@dataclass(frozen=True)
+class ArtifactFindings:
+    checks: list[tuple[str, list[str]]]  # (check, its failures), in order
+    warnings: list[str]
+    notes: list[str]
+
+
+def _artifact_checks(artifacts: tuple[Artifact, ...], plan: ReleasePlan) -> ArtifactFindings:
+    """What depends on the artifacts alone: twine check, names, metadata, version form."""
+    project, version, skip = plan.project, plan.version, plan.config.skip_checks
+    metadata = _read_metadata(artifacts)
+    found = ArtifactFindings([], [], _skipped_twine_checks(skip))
+    twine = _twine_check(metadata, skip)
+    if twine is not None:
+        found.checks.append(("twine check", twine.failures))
+        found.warnings.extend(twine.warnings)
+    found.checks.extend(
+        [
+            ("artifact names", _name_problems(artifacts, project.name, version)),
+            ("artifact metadata", _metadata_problems(metadata, project.name, version)),
+            ("PEP 440 version", version_form_problems(plan)),
+        ]
+    )
+    return found
 
 
 def _source_of(config: ReleaseConfig, key: str) -> str:
@@ -193,32 +225,59 @@ def _read_metadata(artifacts: tuple[Artifact, ...]) -> dict[str, bytes | str]:
     return found
 
 
-def _twine_check(metadata: dict[str, bytes | str]) -> list[str]:
-    """What ``twine check --strict`` fails on, found in-process: the metadata as twine
-    validates it (packaging's parser) and the long description rendered as twine and PyPI
-    render it (readme_renderer). Running twine itself costs a Python start-up and its
-    imports, a third of a second on every check."""
-    problems: list[str] = []
+@dataclass(frozen=True)
+class TwineFindings:
+    failures: list[str]
+    warnings: list[str]
+
+
+def _skipped_twine_checks(skip: Sequence[str]) -> list[str]:
+    from releasekit.rules import CHECK_IDS
+
+    if TWINE_CHECK in skip:
+        return [
+            f"skipped by skip-checks ({TWINE_CHECK}): {CHECK_IDS[TWINE_CHECK]}; nothing of "
+            "it was checked."
+        ]
+    left_out = [check_id for check_id in skip if check_id in DESCRIPTION_CHECKS]
+    return [f"twine check: skipped by skip-checks: {', '.join(left_out)}."] if left_out else []
+
+
+def _twine_check(
+    metadata: dict[str, bytes | str], skip: Sequence[str] = ()
+) -> TwineFindings | None:
+    """What ``twine check --strict`` finds, in-process, each part under its own id: the
+    metadata as twine validates it (packaging's parser) and the long description rendered
+    as twine and PyPI render it (readme_renderer). A failure is what twine or PyPI would
+    refuse; twine's strict warnings (no content type, no description) stay warnings, as
+    PyPI takes them. Running twine itself costs a Python start-up and its imports, a
+    third of a second on every check. None when ``skip`` has twine-check."""
+    if TWINE_CHECK in skip:
+        return None
+    found = TwineFindings([], [])
     # The wheels of a release mostly carry the same METADATA: each text is checked once.
-    verdicts: dict[bytes, list[str]] = {}
+    verdicts: dict[bytes, list[DescriptionFinding]] = {}
     for filename, data in metadata.items():
         if isinstance(data, bytes):
-            found = verdicts.get(data)
-            if found is None:
-                found = verdicts[data] = _twine_problems(data)
+            findings = verdicts.get(data)
+            if findings is None:
+                findings = verdicts[data] = _twine_findings(data)
         else:
-            found = [f"cannot be read ({data})"]
-        problems.extend(f"twine check --strict failed: {filename}: {p}" for p in found)
-    return problems
+            findings = [DescriptionFinding(METADATA, f"cannot be read ({data})")]
+        for finding in findings:
+            if skipped(finding.check_id, tuple(skip)):
+                continue
+            line = f"{filename}: {finding.message} [{finding.check_id}]"
+            if finding.severity == "failure":
+                found.failures.append(f"twine check failed: {line}")
+            else:
+                found.warnings.append(line)
+    return found
 
 
-def _twine_problems(data: bytes) -> list[str]:
-    """One metadata file's failures under twine check --strict (twine 6-7's rules)."""
-    import email.message
-
+def _twine_findings(data: bytes) -> list[DescriptionFinding]:
+    """One metadata file's findings under twine check --strict (twine 6-7's rules)."""
     from packaging.metadata import Metadata, parse_email
-
-    from releasekit.preflight import rst_errors
 
     raw, unparsed = parse_email(data)
     if license_files_dropped(raw.get("metadata_version", "0")):
@@ -227,32 +286,17 @@ def _twine_problems(data: bytes) -> list[str]:
         unparsed.pop("license-file", None)
     if unparsed:
         fields = "; ".join(f"unrecognized or malformed field {key!r}" for key in unparsed)
-        return [f"invalid distribution metadata: {fields}"]
+        return [DescriptionFinding(METADATA, f"invalid distribution metadata: {fields}")]
     try:
         Metadata.from_raw(raw)
     except MetadataErrors as group:
-        return ["invalid distribution metadata: " + "; ".join(sorted(map(str, group.exceptions)))]
-    problems = []
-    declared = raw.get("description_content_type")
-    if declared is None:
-        problems.append("`long_description_content_type` missing (twine defaults to text/x-rst)")
-    header = email.message.EmailMessage()
-    header["content-type"] = declared or "text/x-rst"
-    description = raw.get("description", "")
-    if not description or description.rstrip() == "UNKNOWN":
-        problems.append("`long_description` missing (declare the readme in [project])")
-    elif header.get_content_type() not in ("text/plain", "text/markdown"):
-        # reStructuredText, also for an unknown content type (as twine and PyPI).
-        try:
-            errors = rst_errors(description, **header["content-type"].params)
-        except Exception as exc:  # docutils fails on odd parameters (stream=1)
-            errors = f"the renderer failed: {exc!r}"
-        if errors is not None:
-            problems.append(
-                "`long_description` has syntax errors in markup and would not be rendered "
-                f"on PyPI: {errors}"
+        return [
+            DescriptionFinding(
+                METADATA,
+                "invalid distribution metadata: " + "; ".join(sorted(map(str, group.exceptions))),
             )
-    return problems
+        ]
+    return description_findings(raw.get("description", ""), raw.get("description_content_type"))
 
 
 def _name_problems(artifacts: tuple[Artifact, ...], name: str, version: Version) -> list[str]:
@@ -291,19 +335,3 @@ def version_form_problems(plan: ReleasePlan) -> list[str]:
             "which is what the tag, the filenames and the index use — write that"
         ]
     return []
-
-
-def _changelog_problems(project: Project, version: str) -> list[str]:
-    if project.changelog is None:
-        return []
-    text = project.changelog.read_bytes().decode("utf-8", errors="replace")
-    if mentions_version(text, version):
-        return []
-    return [
-        f"{project.changelog.name} does not mention {version}"
-        + (
-            f" (run {project.changelog_style} to write its entry, or bump-version)"
-            if project.changelog_style in ("towncrier", "scriv")
-            else ""
-        )
-    ]

@@ -157,7 +157,7 @@ def upload_release(
     )
     if dry_run:
         return result
-    if pending and repository.production and not yes and not env.get("CI"):
+    if pending and repository.needs_confirmation(yes=yes, env=env):
         _confirm_production(check, repository, [a.filename for a in pending], confirm)
     # From here these bytes are the release: a rerun sends them, not a rebuild.
     note_upload(Git(runner, plan.root), check.artifacts, repository.name)

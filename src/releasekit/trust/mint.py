@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from releasekit.credentials import Secret
 from releasekit.errors import CredentialsError
+from releasekit.net import printable, secret_forms
 from releasekit.repositories import PYPI_AUDIENCES, pypi_host_of
 from releasekit.trust.identity import GITHUB_REQUEST_VARIABLES, IdentityToken
 from releasekit.trust.oidc import Answer, ci_identity_token, exchange_json, pypi_audience
@@ -135,7 +136,5 @@ class TrustedPublishingToken:
         )
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            if len(secret) >= 4:
-                text = text.replace(secret, "********")
-        return text
+        # What PyPI or the CI said, decoded, without a secret in any form, fit to print.
+        return printable(text, secret_forms(self._secrets))

@@ -3,12 +3,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from releasekit.errors import CredentialsError
 
-if TYPE_CHECKING:
-    from releasekit.upload.client import UploadSettings
+
+class UploadTarget(Protocol):
+    """What a refusal names of the upload (``UploadSettings`` is one)."""
+
+    @property
+    def where(self) -> str: ...
+    @property
+    def repository(self) -> str: ...
+    @property
+    def credentials_source(self) -> str: ...
+    @property
+    def missing_credentials_hint(self) -> str: ...
 
 
 def says_exists(status: int, said: str) -> bool:
@@ -53,7 +63,7 @@ def refusal_hint(said: str) -> str:
 
 
 def credentials_refused(
-    settings: UploadSettings, status: int, said: str, sent: bool
+    settings: UploadTarget, status: int, said: str, sent: bool
 ) -> CredentialsError:
     """A 401/403, told apart by PyPI's reason."""
     lowered = said.lower()
