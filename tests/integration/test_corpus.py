@@ -65,9 +65,6 @@ BUMPED = {
 # Layouts of real projects releasekit does not release yet, each with the issue-22 item
 # another change is fixing; they pass once it lands (then drop them from here).
 NOT_YET = {
-    "setup-py-no-content-type": "check: a reStructuredText description without a content "
-    "type fails twine check --strict, though PyPI takes it (rules, real-a)",
-    "setup-cfg-no-content-type": "check: the same through setup.cfg (rules, real-a)",
     "flit-version-info": "version: __version__ computed from a version_info tuple, no "
     "backend fallback; the tuple is not bumped (version discovery, real-b)",
     "setuptools-attr-version-info": "version: attr pointing at a computed __version__ "
@@ -80,8 +77,6 @@ NOT_YET = {
     "setup-py-versioneer": "version: versioneer in setup.py follows the git tags, but is "
     "not recognised as VCS versioning: the version read is 1.2.3+1.g<node> (version "
     "discovery, real-b)",
-    "poetry-src-towncrier": "bump: towncrier imports the src-layout package named by "
-    "'package' to learn the project's name: ModuleNotFoundError (towncrier, real-a)",
 }
 
 
