@@ -1,8 +1,8 @@
 """The fixture projects of tests/projects/, copied into a test's directory.
 
 Each directory there is a small project you can open and build as it is: bump-version's
-own layouts (one per way of keeping the version) and the corpus of layouts modelled on
-real PyPI projects (the rest: each has a README and says in it which project it follows).
+own layouts (one per way of keeping the version), the corpus of layouts modelled on real
+PyPI projects (each README says which project it follows) and fixtures of single tests.
 ``copy_project`` copies one and, where a test needs it, makes it a git repository with
 its last release tagged and a commit on top.
 """
@@ -32,8 +32,53 @@ LAYOUTS = (
 # Versioned by git tags only: a copy is a repository with the release tagged and a commit
 # on top, or it would have no version at all.
 TAGGED_WHEN_COPIED = {"hatch-vcs": "v1.2.3"}
-# Every other directory is a layout of the corpus (new ones join by being there).
-CORPUS = tuple(sorted(p.name for p in PROJECTS.iterdir() if p.is_dir() and p.name not in LAYOUTS))
+# The corpus: layouts modelled on real PyPI projects (each README says which), every one
+# released end to end by tests/integration/test_corpus.py. The other directories are
+# fixtures of particular tests.
+CORPUS = (
+    "c-extension",
+    "changelog-md-headings",
+    "changelog-rst-headings",
+    "flat-stale-version",
+    "flit-reexport",
+    "flit-static-changes-md",
+    "flit-static-with-comment",
+    "flit-version-info-namedtuple",
+    "flit4-dynamic",
+    "hatch-path-flat",
+    "hatch-path-readme-table",
+    "hatch-vcs-fancy-readme",
+    "hatch-vcs-inline-readme",
+    "hatch-vcs-version-file",
+    "namespace-package",
+    "pdm-scm",
+    "pdm-static-no-changelog",
+    "pdm-static-package-version",
+    "poetry-package-version",
+    "poetry-pep621",
+    "poetry-src-towncrier",
+    "scikit-build-header-version",
+    "scriv",
+    "setup-cfg-attr",
+    "setup-cfg-attr-module",
+    "setup-cfg-file",
+    "setup-cfg-literal",
+    "setup-cfg-no-content-type",
+    "setup-py-about",
+    "setup-py-imports-package",
+    "setup-py-literal",
+    "setup-py-no-content-type",
+    "setup-py-variable",
+    "setup-py-versioneer",
+    "setuptools-attr-version-info",
+    "setuptools-git-versioning",
+    "setuptools-scm-license-expression",
+    "setuptools-scm-module",
+    "setuptools-scm-version-file",
+    "setuptools-scm-write-to",
+    "towncrier",
+    "with-dependencies",
+)
 # What "with-dependencies" imports, and no target index carries.
 DEPENDENCY = "rk-corpus-dep"
 # A Keep a Changelog file with an Unreleased section, the one extra-file-changelog has.

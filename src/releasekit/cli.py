@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,10 +110,12 @@ def run_command(
         )
     elif args.command == "plan":
         summary, lines = _plan_packages(args, root, packages or [Package(root, config)], runner)
-    elif packages:
-        summary, lines = _for_packages(args, root, packages, runner)
     else:
-        summary, lines = STEPS[args.command](args, root, config, runner)
+        with _changing(args, root, runner):
+            if packages:
+                summary, lines = _for_packages(args, root, packages, runner)
+            else:
+                summary, lines = STEPS[args.command](args, root, config, runner)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -126,6 +129,15 @@ def run_command(
             "Fix them and run the dry run again.",
         )
     return summary
+
+
+def _changing(args: argparse.Namespace, root: Path, runner: Runner) -> AbstractContextManager[None]:
+    """The checkout's lock for a command that changes something (releasekit.lock)."""
+    from releasekit.lock import CHANGING_COMMANDS, release_lock
+
+    if args.command not in CHANGING_COMMANDS or getattr(args, "dry_run", False):
+        return nullcontext()
+    return release_lock(root, runner, args.command)
 
 
 def _for_packages(
@@ -347,7 +359,7 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
     from releasekit.project import load_project
 
     try:
-        return release_tags(root, config, load_project(root, config).name, runner)[0]
+        return release_tags(root, config, load_project(root, config, runner).name, runner).config
     except ReleaseError:
         return config
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.build_record import sent_record
+from releasekit.buildenv import is_byproduct
 from releasekit.errors import CheckError, ReleaseError
 
 if TYPE_CHECKING:
@@ -123,7 +125,9 @@ def run_preflight(
         from releasekit.changelog import changelog_mentions
         from releasekit.lockfiles import stale_locks
 
-        said = changelog_mentions(plan.project, str(plan.version))
+        said = changelog_mentions(
+            plan.project.changelog, plan.project.changelog_style, str(plan.version)
+        )
         if plan.config.changelog_required:
             record("changelog", said)
         notes.extend(stale_locks(plan.project, str(plan.version)))
@@ -131,22 +135,25 @@ def run_preflight(
 
 
 def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
-    """What building leaves untracked in the tree: setuptools' ``NAME.egg-info/`` and
-    ``build/``, and the build's own output directory ``outdir`` (``dist/``). Not
-    uncommitted changes of the project."""
+    """What building leaves untracked in the tree (every supported backend's, see
+    :func:`releasekit.buildenv.is_byproduct`: ``build/``, ``NAME.egg-info/``,
+    ``.pdm-build/``...), and the build's own output directory ``outdir`` (``dist/``).
+    Not uncommitted changes of the project."""
     untracked = git.untracked_files()
+    if not untracked:
+        return []
+    top = git.work_tree_top().resolve()
     output = ""
-    if outdir is not None and untracked:
+    if outdir is not None:
         try:
-            output = outdir.resolve().relative_to(git.work_tree_top().resolve()).as_posix()
+            output = outdir.resolve().relative_to(top).as_posix()
         except ValueError:
             output = ""  # outside the work tree: git does not see it
-    return [p for p in untracked if is_build_byproduct(p) or (output and p == output + "/")]
-
-
-def is_build_byproduct(path: str) -> bool:
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return path.endswith("/") and (last.endswith(".egg-info") or last == "build")
+    return [
+        p
+        for p in untracked
+        if (p.endswith("/") and is_byproduct(top / p.rstrip("/"))) or (output and p == output + "/")
+    ]
 
 
 def git_problems(
@@ -178,6 +185,9 @@ def git_problems(
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
     changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
+    sent = sent_record(git, name, str(version)) if changed else None
+    if sent is not None and tag_commit == sent.commit:
+        changed = []  # the tag is on what was built and sent: commits since are not in it
     branch = git.branch()
     if not branch:
         if tag_commit is None or changed:  # detached is fine at the release tag (CI)

@@ -553,13 +553,19 @@ def test_invoke_release_patch_takes_settings_from_invoke_yaml_and_the_environmen
 def test_invoke_release_resume_needs_no_part(tmp_path: Path, servers: PypiServers) -> None:
     test, prod = servers.start("test"), servers.start("prod")
     root = released_project(tmp_path, test, prod)
+    # A release stopped at its push (the remote is out of reach), so there is one to resume.
+    origin = git(root, "remote", "get-url", "origin")
+    git(root, "remote", "set-url", "origin", str(tmp_path / "unreachable.git"))
+    assert invoke(root, "release", "patch", "--yes").returncode != 0
+    git(root, "remote", "set-url", "origin", origin)
 
     result = invoke(root, "release", "--resume", "--yes")
 
     assert result.returncode == 0, result
     outcomes = step_outcomes(result.stderr, "release")
     assert list(outcomes) == list(RELEASE_STEPS[1:])
-    assert git(root, "tag") == "v1.0.0"
+    assert git(root, "tag") == "v1.0.1"
+    assert "refs/tags/v1.0.1" in git(root, "ls-remote", "origin")
     assert sha256_files(prod.packages_dir) == sha256_files(root / "dist")
 
 

@@ -126,7 +126,9 @@ def check_release(
         notes.extend(rules.notes)
     if any(location.detected for location in project.locations):
         record("__version__ in the package", project.stale_locations(str(version)))
-    changelog_problems = changelog_mentions(project, str(version))
+    changelog_problems = changelog_mentions(
+        project.changelog, project.changelog_style, str(version)
+    )
     if config.changelog_required:
         record("changelog", changelog_problems)
     else:
