@@ -65,18 +65,13 @@ BUMPED = {
 # Layouts of real projects releasekit does not release yet, each with the issue-22 item
 # another change is fixing; they pass once it lands (then drop them from here).
 NOT_YET = {
-    "flit-version-info-namedtuple": "version: __version__ computed from a version_info tuple, no "
-    "backend fallback; the tuple is not bumped (version discovery, real-b)",
-    "setuptools-attr-version-info": "version: attr pointing at a computed __version__ "
-    "(version discovery, real-b)",
-    "setuptools-git-versioning": "version: a VCS-versioning plugin other than "
-    "setuptools-scm/hatch-vcs/pdm is not recognised (version discovery, real-b)",
+    "flit-version-info-namedtuple": "bump: the backend says 1.2.3, but the version lives in "
+    "a call, version_info(1, 2, 3, 'final', 1), that no bump rewrites (real-b)",
+    "setuptools-attr-version-info": "bump: the backend says 1.2.3, but the version lives in "
+    "a five-part tuple, (1, 2, 3, 'final', 0), that no bump rewrites (real-b)",
     "scikit-build-header-version": "bump: the version is three #define lines of a C++ "
     "header read by scikit-build-core's regex provider; no version-files pattern can "
     "rewrite it (version discovery, real-b)",
-    "setup-py-versioneer": "version: versioneer in setup.py follows the git tags, but is "
-    "not recognised as VCS versioning: the version read is 1.2.3+1.g<node> (version "
-    "discovery, real-b)",
 }
 
 
