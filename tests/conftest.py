@@ -65,6 +65,7 @@ SLOW_FIXTURES = frozenset(
         "uninterrupted",
         "on_pypiserver",
         "pypiserver",
+        "protected_pypiserver",
         "devpi",
         "static_index",
         "pypi_corpus",

@@ -35,7 +35,9 @@ from packaging.utils import (
 )
 
 from releasekit.artifacts import Artifact, artifact_kind, artifact_paths, sha256_of
+from releasekit.buildenv import build_byproducts
 from releasekit.errors import BuildError, CommandError, UploadError
+from releasekit.vcs import Git
 
 if TYPE_CHECKING:
     from releasekit.plan import ReleasePlan
@@ -122,7 +124,6 @@ class ReusedBuild:
 def source_commit(git: Git, outdir: Path | None = None) -> str | None:
     """HEAD when the tree is clean (but for build output in ``outdir`` and setuptools'
     by-products), else None."""
-    from releasekit.preflight import build_byproducts
 
     if not git.is_repository():
         return None
@@ -271,7 +272,6 @@ def reusable_build(
     there. None: no upload of this version began, build. BuildError if the files are
     neither in the output directory nor kept, or if the project's files changed since
     they were built, unless ``commits_after`` (a release's tag pins what was built)."""
-    from releasekit.vcs import Git
 
     git = Git(runner, plan.root)
     directory = record_dir(git, plan.name, str(plan.version))

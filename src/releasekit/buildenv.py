@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from pyproject_hooks import (
     BackendUnavailable,
@@ -34,8 +34,12 @@ from pyproject_hooks import (
 )
 
 from releasekit import interpreter_facts
+from releasekit.config import read_toml
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
+
+if TYPE_CHECKING:
+    from releasekit.vcs import Git
 
 FORMAT = 1
 Installer = Literal["pip", "uv"]
@@ -107,7 +111,6 @@ class BuildSystem:
 
     @classmethod
     def of(cls, tree: Path) -> BuildSystem:
-        from releasekit.config import read_toml
 
         pyproject = tree / "pyproject.toml"
         table = read_toml(pyproject).get("build-system") if pyproject.is_file() else None
@@ -810,7 +813,6 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _tool_uv(project: Path) -> Any:
-    from releasekit.config import read_toml
 
     pyproject = project / "pyproject.toml"
     tool = read_toml(pyproject).get("tool", {}) if pyproject.is_file() else {}
@@ -830,3 +832,25 @@ def _backend_path(tree: Path, entry: str) -> str:
 def last_line(output: str) -> str:
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return f": {lines[-1].strip()}" if lines else ""
+
+
+def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
+    """What building leaves untracked in the tree (every supported backend's, see
+    :func:`releasekit.buildenv.is_byproduct`: ``build/``, ``NAME.egg-info/``,
+    ``.pdm-build/``...), and the build's own output directory ``outdir`` (``dist/``).
+    Not uncommitted changes of the project."""
+    untracked = git.untracked_files()
+    if not untracked:
+        return []
+    top = git.work_tree_top().resolve()
+    output = ""
+    if outdir is not None:
+        try:
+            output = outdir.resolve().relative_to(top).as_posix()
+        except ValueError:
+            output = ""  # outside the work tree: git does not see it
+    return [
+        p
+        for p in untracked
+        if (p.endswith("/") and is_byproduct(top / p.rstrip("/"))) or (output and p == output + "/")
+    ]

@@ -25,7 +25,13 @@ from releasekit.build_record import built_commit, reusable_build, sent_record
 from releasekit.errors import ReleaseError, UsageError, VcsError
 from releasekit.lock import release_lock
 from releasekit.plan import ReleasePlan, pipeline_steps
+from releasekit.preflight import run_preflight
 from releasekit.runner import Runner
+from releasekit.steps.build import build_release
+from releasekit.steps.bump import bump_version
+from releasekit.steps.check import check_release
+from releasekit.steps.upload import upload_release
+from releasekit.steps.verify import verify_release
 from releasekit.vcs import Git
 
 if TYPE_CHECKING:
@@ -157,11 +163,6 @@ class Steps:
 
     @classmethod
     def real(cls) -> Steps:
-        from releasekit.steps.build import build_release
-        from releasekit.steps.bump import bump_version
-        from releasekit.steps.check import check_release
-        from releasekit.steps.upload import upload_release
-        from releasekit.steps.verify import verify_release
 
         return cls(
             bump=bump_version,
@@ -242,7 +243,6 @@ def _preflight(
     also: Callable[[PreflightResult], list[str]] | None = None,
 ) -> PreflightResult:
     """The pre-flight, and the failures ``also`` finds given its result."""
-    from releasekit.preflight import run_preflight
 
     runner.log(f"releasekit: {command}: pre-flight ...")
     start = time.perf_counter()

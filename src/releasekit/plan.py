@@ -16,8 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from releasekit.tags import ReleaseTags
+from releasekit.changelog import OTHER
+from releasekit.project import current_version, load_project
+from releasekit.repositories import redact_url
+from releasekit.tags import ReleaseTags, latest_version_tag, learn_tag_format, tag_shape
 from releasekit.targets import Target
+from releasekit.vcs import Git
+from releasekit.versioning import next_version, parse_version
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -113,7 +118,6 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _redacted(url: str) -> str:
-    from releasekit.repositories import redact_url
 
     return redact_url(url)
 
@@ -132,8 +136,6 @@ def resolve_plan(
     ``bump`` (a part like ``minor`` or ``X.Y.Z``) makes the plan's version the bumped one;
     it is refused here, before anything runs, if it is not strictly greater.
     """
-    from releasekit.project import current_version, load_project
-    from releasekit.versioning import next_version, parse_version
 
     root = root.resolve()
     project = load_project(root, config, runner)
@@ -173,8 +175,6 @@ def release_tags(root: Path, config: ReleaseConfig, name: str, runner: Runner) -
     shape are named in a note. Never does a project's last tag go unseen (a bump would
     go back to 0.0.1 and publish it).
     """
-    from releasekit.tags import latest_version_tag, learn_tag_format, tag_shape
-    from releasekit.vcs import Git
 
     git = Git(runner, root)
     if not git.is_repository():
@@ -219,7 +219,6 @@ def _bump_does(plan: ReleasePlan) -> str:
 def _changelog_written(plan: ReleasePlan) -> Path | None:
     """The changelog the bump writes (itself or through towncrier/scriv); one of another
     form is left as it is."""
-    from releasekit.changelog import OTHER
 
     project = plan.project
     if plan.config.changelog is False or project.changelog_style == OTHER:

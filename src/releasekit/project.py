@@ -26,6 +26,7 @@ from releasekit.buildenv import (
     cache_dir,
     last_line,
 )
+from releasekit.changelog import changelog_style
 from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ConfigError, ProjectError, VcsError
 from releasekit.runner import Runner, SubprocessRunner
@@ -177,7 +178,6 @@ def load_project(root: Path, config: ReleaseConfig, runner: Runner | None = None
     The build backend is asked (through ``runner``; a quiet one of its own without)
     only when no file says the name or holds the version.
     """
-    from releasekit.changelog import changelog_style
 
     pyproject = root / "pyproject.toml"
     if not any((root / name).is_file() for name in PROJECT_FILES):

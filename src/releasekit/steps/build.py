@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
+from releasekit import buildenv
 from releasekit.artifacts import (
     ARTIFACT_SUFFIXES,
     Artifact,
@@ -212,7 +213,6 @@ def _build_cached(
 ) -> BuildResult:
     """Build in the cached environment; if it cannot serve this project, with
     ``python -m build`` (``plan.command``) after a note that says why."""
-    from releasekit import buildenv
 
     uv = find_uv() if installer == "uv" else None
     try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from releasekit.buildenv import build_byproducts
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
@@ -146,8 +147,6 @@ def bump_version(
         notes.append(f"{root} is not in a git repository: no commit and no tag.")
     if commit or tag:
         if not config.allow_dirty:
-            from releasekit.preflight import build_byproducts
-
             # The bump commits its own files only: build output left untracked is no
             # uncommitted change of the project (check passes over it too).
             git.require_clean("bump the version", build_byproducts(git, plan.outdir))

@@ -35,8 +35,11 @@ from releasekit.errors import CommandError, IndexUnreachableError, ReleaseError,
 from releasekit.index import IndexClient, IndexFile, ReleaseViews
 from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
+from releasekit.provenance import expected_publisher, verify_provenance
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.targets import dependencies_index
+from releasekit.tools import find_uv
 
 if TYPE_CHECKING:
     from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
@@ -142,8 +145,6 @@ def verify_release(
         raise _not_what_was_built(project.name, version, repository, verdicts)
     proven: tuple[ProvenanceVerdict, ...] = ()
     if _wants_provenance(config, repository, artifacts):
-        from releasekit.provenance import expected_publisher
-
         publisher = publisher or expected_publisher(plan.root, config, runner, repository)
         proven = check_provenance(
             index, runner, repository, project.name, version, artifacts, remote, publisher
@@ -200,7 +201,6 @@ def check_provenance(
 ) -> tuple[ProvenanceVerdict, ...]:
     """Fetch and verify the provenance of every local artifact; a VerifyError (exit 11)
     naming each file's verdict unless all are ``verified``."""
-    from releasekit.provenance import verify_provenance
 
     by_name = {f.filename: f for f in remote}
     runner.log(f"checking the PEP 740 provenance on {repository.name} ({publisher.describe()})")
@@ -423,8 +423,6 @@ def install_and_check(
     version, so a same-named project there is never installed, and a name squatted on a
     test index never stands in for a dependency.
     """
-    from releasekit.targets import dependencies_index
-    from releasekit.tools import find_uv
 
     uv = find_uv()
     index_url = installer_index_url(repository, credentials)
