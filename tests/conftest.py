@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported after the plugins below, so that pytest rewrites them
-    from sample_release import PypiServers
+    from release_project import PypiServers
 
 # Real package indexes (pypiserver, devpi-server), a fault-injecting proxy, and
 # `releasekit` (the command through cli.main).
 pytest_plugins = ["index_servers", "release_project", "static_index"]
+# The fixture projects carry tests of their own (as real projects do): not ours to run.
+collect_ignore_glob = ["projects/*"]
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +41,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def servers(tmp_path: Path) -> Iterator[PypiServers]:
     """pypiservers started on demand by the test (``servers.start(name)``), all stopped
     after it."""
-    from sample_release import PypiServers
+    from release_project import PypiServers
 
     started = PypiServers(tmp_path)
     try:

@@ -13,12 +13,9 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer, free_port
-from releasekit.commands import ADAPTED, BY_NAME, parse, resume_command
-from releasekit.config import _NOT_FROM_ENV, SCHEMA, env_variable
-from releasekit.nox import SESSIONS
-from sample_release import (
-    NAME,
+from release_project import (
     RELEASE_STEPS,
+    SAMPLE_NAME,
     PypiServers,
     announced,
     git,
@@ -32,6 +29,9 @@ from sample_release import (
     version_in,
     write_sample_project,
 )
+from releasekit.commands import ADAPTED, BY_NAME, parse, resume_command
+from releasekit.config import _NOT_FROM_ENV, SCHEMA, env_variable
+from releasekit.nox import SESSIONS
 
 PUBLISH_TEST_STEPS = ["build", "check (test)", "upload (test)", "verify (test)"]
 FILES_1_0_0 = {"rk_sample-1.0.0-py3-none-any.whl", "rk_sample-1.0.0.tar.gz"}
@@ -343,7 +343,7 @@ def test_nox_release_patch_bumps_uploads_to_both_indexes_tags_and_pushes(
     assert outcomes["upload (prod)"] == "uploaded 2, skipped 0 already there"
     assert outcomes["tag"] == "created v1.0.1"
     assert outcomes["push"] == "pushed main and v1.0.1 to origin"
-    assert f"release: {NAME} 1.0.1" in result.stdout  # the summary table
+    assert f"release: {SAMPLE_NAME} 1.0.1" in result.stdout  # the summary table
 
 
 def test_nox_release_with_an_index_down_stops_in_the_pre_flight_changing_nothing(

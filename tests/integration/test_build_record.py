@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from release_project import NAME, VERSION, ToTestAndProd, rebuild_with_other_contents
+from release_project import NAME, VERSION, ToTestAndProd, rebuild_with_other_contents, sha256_files
 from releasekit.errors import ExitCode
-from sample_release import sha256_files
 
 
 def test_an_upload_of_other_bytes_of_a_version_already_sent_is_refused(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from release_project import PypiServers, pyproject, repositories, write_sample_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import PypiServers, pyproject, repositories, write_sample_project
 
 
 def git(root: Path, *args: str) -> str:

@@ -1,4 +1,4 @@
-"""Real projects as they are: each layout of the corpus (tests/layouts.py, modelled on
+"""Real projects as they are: each layout of the corpus (tests/projects/, modelled on
 well-known PyPI projects) taken through version -> bump-version patch -> build -> check ->
 upload -> verify --install, against two real pypiservers: the target, and a dependencies
 index that also carries a decoy of the same name as a project, with a higher version.
@@ -19,10 +19,19 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer, make_wheel, run_pypiserver, stop_server
-from layouts import CORPUS, DEPENDENCY, LAYOUTS, commit_on_top, git_init, with_readme, write
+from layouts import (
+    CORPUS,
+    DEPENDENCY,
+    LAYOUTS,
+    commit_on_top,
+    copy_project,
+    git_init,
+    with_readme,
+    write,
+)
+from release_project import UV_CACHE
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import UV_CACHE
 
 # Where the build environments of the corpus stay between runs (the tests move HOME).
 BUILD_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / (
@@ -41,6 +50,28 @@ BUMPED = {
     "flat-stale-version": {"pyproject.toml", "rk_flat/__init__.py"},
     "towncrier": {"pyproject.toml", "CHANGELOG.md", "changelog.d/123.feature.md"},
     "scriv": {"pyproject.toml", "CHANGELOG.md", "changelog.d/20241128_120000_dev.md"},
+    "poetry-package-version": {"pyproject.toml", "rk_backoff/__init__.py"},
+    "poetry-pep621": {"pyproject.toml", "CHANGELOG.md", "rk_tomlkit/__init__.py"},
+    "poetry-src-towncrier": {"pyproject.toml", "CHANGELOG.md", "news/42.feature.md"},
+    "flit-static-with-comment": {"pyproject.toml", "src/rk_mdurl/__init__.py"},
+    "flit-static-changes-md": {"pyproject.toml"},
+    "flit4-dynamic": {"rk_more_itertools/__init__.py"},
+    "setup-cfg-attr-module": {"rk_pycodestyle.py"},
+    "setup-py-imports-package": {"rk_sortedcontainers/__init__.py"},
+    "hatch-path-readme-table": {"rk_pygments/__init__.py"},
+    "hatch-path-flat": {"rk_sqlparse/__init__.py"},
+    "pdm-static-package-version": {"pyproject.toml", "rk_typer/__init__.py"},
+}
+# Layouts of real projects releasekit does not release yet, each with the issue-22 item
+# another change is fixing; they pass once it lands (then drop them from here).
+NOT_YET = {
+    "flit-version-info-namedtuple": "bump: the backend says 1.2.3, but the version lives in "
+    "a call, version_info(1, 2, 3, 'final', 1), that no bump rewrites (real-b)",
+    "setuptools-attr-version-info": "bump: the backend says 1.2.3, but the version lives in "
+    "a five-part tuple, (1, 2, 3, 'final', 0), that no bump rewrites (real-b)",
+    "scikit-build-header-version": "bump: the version is three #define lines of a C++ "
+    "header read by scikit-build-core's regex provider; no version-files pattern can "
+    "rewrite it (version discovery, real-b)",
 }
 
 
@@ -70,9 +101,9 @@ def git(root: Path, *args: str) -> str:
 def as_released(layout: str, root: Path) -> Path:
     """The layout as a maintainer has it: 1.2.3 tagged, one commit on top."""
     if ALL[layout] == "corpus":
-        CORPUS[layout](root)
+        copy_project(layout, root)
     else:
-        with_readme(LAYOUTS[layout](root))
+        with_readme(copy_project(layout, root))
         write(root, {".gitignore": "/dist/\n"})
     if (root / ".git").exists():  # tag-versioned: tagged and committed on top already
         git(root, "add", "--all")
@@ -82,7 +113,15 @@ def as_released(layout: str, root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("layout", sorted(ALL))
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=NOT_YET[name]))
+        if name in NOT_YET
+        else name
+        for name in sorted(ALL)
+    ],
+)
 def test_every_layout_releases_with_only_a_repository_configured(
     tmp_path: Path,
     layout: str,
@@ -160,7 +199,7 @@ def test_verify_takes_dependencies_from_the_dependencies_index_and_never_the_dec
 ) -> None:
     """rk-withdeps 9.9.9 on the dependencies index (a higher version of the very project)
     is never installed; neither is anything from an index named by pip.conf or UV_*."""
-    root = git_init(CORPUS["with-dependencies"](tmp_path / "project"), tag="v1.2.3")
+    root = git_init(copy_project("with-dependencies", tmp_path / "project"), tag="v1.2.3")
     config = (
         write(
             tmp_path,
@@ -201,7 +240,7 @@ def test_verify_without_a_dependencies_index_fails_to_resolve_and_says_so(
 ) -> None:
     """The default for an index that is not TestPyPI is the index itself: it lacks the
     dependency, and the failure names the step."""
-    root = git_init(CORPUS["with-dependencies"](tmp_path / "project"), tag="v1.2.3")
+    root = git_init(copy_project("with-dependencies", tmp_path / "project"), tag="v1.2.3")
     common = ["--project", str(root), "--repository-url", pypiserver.upload_url]
     assert main(["build", "--project", str(root)]) == ExitCode.OK
     assert main(["upload", *common]) == ExitCode.OK

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer
-from layouts import CORPUS, commit_on_top, git_init, write
+from layouts import commit_on_top, copy_project, git_init, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
@@ -20,7 +20,7 @@ BROKEN_RST = "demo\n====\n\nSee `the docs <https://example.org\n"
 
 def six_like(root: Path, readme: str) -> Path:
     """six's form: a setup.py that reads README.rst and declares no content type."""
-    CORPUS["setup-py-literal"](root)
+    copy_project("setup-py-literal", root)
     (root / "README.md").unlink()
     write(
         root,

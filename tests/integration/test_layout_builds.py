@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from index_servers import PypiServer
-from layouts import LAYOUTS, git_init, with_readme, write
+from layouts import LAYOUTS, copy_project, git_init, with_readme, write
+from release_project import PypiServers, repositories
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import PypiServers, repositories
 
 VERSIONED_BY_TAG = {"hatch-vcs"}
 
@@ -24,7 +24,7 @@ VERSIONED_BY_TAG = {"hatch-vcs"}
 def test_build_and_check_every_layout(
     tmp_path: Path, layout: str, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = with_readme(LAYOUTS[layout](tmp_path / "project"))
+    root = with_readme(copy_project(layout, tmp_path / "project"))
     # As in real projects: setuptools leaves NAME.egg-info/ in the source tree.
     write(root, {".gitignore": "/dist/\n*.egg-info/\n"})
     if layout in VERSIONED_BY_TAG:
@@ -48,7 +48,7 @@ def test_release_of_a_project_versioned_by_its_git_tags(
 ) -> None:
     """The bump of a tag-versioned project is its tag: the build reads it, both indexes get
     the new version, and the dry run agreed beforehand."""
-    root = with_readme(LAYOUTS["hatch-vcs"](tmp_path / "project"))
+    root = with_readme(copy_project("hatch-vcs", tmp_path / "project"))
     write(root, {".gitignore": "/dist/\n"})
     subprocess.run(["git", "add", "--all"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-qm", "readme"], cwd=root, check=True)

@@ -15,14 +15,7 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer
-from releasekit import pipeline
-from releasekit.config import Repository, load_config
-from releasekit.errors import ExitCode, ReleaseError
-from releasekit.pipeline import Delivery, PipelineError, PipelineResult, Steps
-from releasekit.plan import ReleasePlan, resolve_plan
-from releasekit.runner import SubprocessRunner
-from releasekit.targets import select_repository
-from sample_release import (
+from release_project import (
     RELEASE_STEPS,
     PypiServers,
     git,
@@ -31,6 +24,13 @@ from sample_release import (
     version_in,
     write_sample_project,
 )
+from releasekit import pipeline
+from releasekit.config import Repository, load_config
+from releasekit.errors import ExitCode, ReleaseError
+from releasekit.pipeline import Delivery, PipelineError, PipelineResult, Steps
+from releasekit.plan import ReleasePlan, resolve_plan
+from releasekit.runner import SubprocessRunner
+from releasekit.targets import select_repository
 
 RESUME = "releasekit release --resume"
 # Every commit and tag gets the same date, so two runs on identical projects make
@@ -351,10 +351,10 @@ def test_release_interrupted_inside_a_step_says_how_to_resume(
 def test_the_tag_step_accepts_an_earlier_tag_only_on_the_same_project_files(
     tmp_path: Path,
 ) -> None:
-    from layouts import git_init, static_pep621
+    from layouts import copy_project, git_init
     from releasekit.errors import VcsError
 
-    root = git_init(static_pep621(tmp_path / "demo"), tag="v1.2.3")
+    root = git_init(copy_project("static", tmp_path / "demo"), tag="v1.2.3")
     config, runner = load_config(root, env={}), SubprocessRunner(echo=False)
 
     def git(*args: str) -> None:

@@ -19,9 +19,9 @@ import pytest
 
 from fault_proxy import FaultProxy, refusing_url
 from index_servers import StartProxy
+from release_project import PypiServers, git, sha256_files, version_in, write_sample_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import PypiServers, git, sha256_files, version_in, write_sample_project
 
 FILES = ("rk_sample-1.0.1-py3-none-any.whl", "rk_sample-1.0.1.tar.gz")
 
@@ -274,9 +274,9 @@ def test_a_tag_versioned_release_resumes_after_a_fix_commit_and_says_where_its_t
     """hatch-vcs: the bump is the tag, on the commit the build reads. A commit made to fix
     a failed step must neither block the resume nor make the plan claim the tag is
     missing."""
-    from layouts import LAYOUTS, with_readme, write
+    from layouts import copy_project, with_readme, write
 
-    root = with_readme(LAYOUTS["hatch-vcs"](tmp_path / "project"))
+    root = with_readme(copy_project("hatch-vcs", tmp_path / "project"))
     write(root, {".gitignore": "/dist/\n"})
     git(root, "add", "--all")
     git(root, "commit", "-qm", "readme")

@@ -17,11 +17,9 @@ from packaging.version import Version
 
 from fault_proxy import FaultProxy, refusing_url
 from index_servers import PypiServer, StartProxy
-from release_project import RecordingRunner
-from releasekit.cli import main
-from releasekit.errors import ExitCode
-from sample_release import (
+from release_project import (
     PypiServers,
+    RecordingRunner,
     git,
     invoke,
     nox,
@@ -31,6 +29,8 @@ from sample_release import (
     version_in,
     write_sample_project,
 )
+from releasekit.cli import main
+from releasekit.errors import ExitCode
 
 Capsys = pytest.CaptureFixture[str]
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
@@ -472,9 +472,9 @@ def test_a_shallow_clone_without_the_release_tags_is_refused_not_read_as_0_0_0(
 ) -> None:
     """A CI checkout of depth 1: the version would come out as 0.0.0 (the backend builds
     0.1.dev1); releasekit says to fetch the tags."""
-    from layouts import LAYOUTS
+    from layouts import copy_project
 
-    origin = LAYOUTS["hatch-vcs"](tmp_path / "origin")  # a git repository, tagged v1.2.3
+    origin = copy_project("hatch-vcs", tmp_path / "origin")  # a git repository, tagged v1.2.3
     git(origin, "commit", "--quiet", "--allow-empty", "-m", "after the release")
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{origin}", str(clone))

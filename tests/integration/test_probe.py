@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from index_servers import NewIndex, PypiServer
+from release_project import git, pyproject, sha256_files, version_in, write_sample_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import git, pyproject, sha256_files, version_in, write_sample_project
 
 Capsys = pytest.CaptureFixture[str]
 StartPypiserver = Callable[..., PypiServer]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from index_servers import PypiServer
-from layouts import CORPUS, LAYOUTS, commit_on_top, git_init, write
+from layouts import commit_on_top, copy_project, git_init, write
 from releasekit.changelog import changelog_tool_command
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig
@@ -46,7 +46,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int
 
 
 def test_setup_py_is_read_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = CORPUS["setup-py-literal"](tmp_path)
+    root = copy_project("setup-py-literal", tmp_path)
     setup_py = (root / "setup.py").read_text()
     write(root, {"setup.py": 'open("EXECUTED", "w").close()\n' + setup_py})
 
@@ -60,7 +60,7 @@ def test_setup_py_is_read_never_run(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_requests_style_about_dict_is_followed_to_the_module(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = CORPUS["setup-py-about"](tmp_path)
+    root = copy_project("setup-py-about", tmp_path)
 
     assert main(["bump-version", "minor", "--no-commit", "--no-tag", "--project", str(root)]) == 0
 
@@ -69,7 +69,7 @@ def test_requests_style_about_dict_is_followed_to_the_module(
 
 
 def test_setup_cfg_literal_and_the_package_version_are_bumped_together(tmp_path: Path) -> None:
-    root = CORPUS["setup-cfg-literal"](tmp_path)
+    root = copy_project("setup-cfg-literal", tmp_path)
 
     assert main(["bump-version", "patch", "--no-commit", "--no-tag", "--project", str(root)]) == 0
 
@@ -78,7 +78,7 @@ def test_setup_cfg_literal_and_the_package_version_are_bumped_together(tmp_path:
 
 
 def test_reexported_version_is_bumped_where_it_is_assigned(tmp_path: Path) -> None:
-    root = CORPUS["flit-reexport"](tmp_path)
+    root = copy_project("flit-reexport", tmp_path)
     init_before = (root / "rk_idna/__init__.py").read_bytes()
 
     assert main(["bump-version", "patch", "--no-commit", "--no-tag", "--project", str(root)]) == 0
@@ -88,7 +88,7 @@ def test_reexported_version_is_bumped_where_it_is_assigned(tmp_path: Path) -> No
 
 
 def test_stale_package_version_is_named_and_the_bump_fixes_it(tmp_path: Path) -> None:
-    root = CORPUS["flat-stale-version"](tmp_path)
+    root = copy_project("flat-stale-version", tmp_path)
     write(root, {"rk_flat/__init__.py": '"""Flat."""\n\n__version__ = "1.2.2"\n'})
 
     project = load_project(root, ReleaseConfig())
@@ -105,7 +105,7 @@ def test_stale_package_version_is_named_and_the_bump_fixes_it(tmp_path: Path) ->
 def test_project_is_found_upward_from_a_subdirectory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = released(CORPUS["setup-cfg-attr"](tmp_path / "project"))
+    root = released(copy_project("setup-cfg-attr", tmp_path / "project"))
     monkeypatch.chdir(root / "src" / "rk_cachetools")
 
     assert main(["version"]) == ExitCode.OK
@@ -116,7 +116,7 @@ def test_project_is_found_upward_from_a_subdirectory(
 def test_search_upward_stops_at_the_top_of_the_git_work_tree(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    LAYOUTS["static"](tmp_path)  # a project around the repository: not this one's
+    copy_project("static", tmp_path)  # a project around the repository: not this one's
     inner = tmp_path / "checkout"
     write(inner, {"notes.txt": "not a project\n"})
     git_init(inner)
@@ -196,7 +196,7 @@ def test_a_version_setup_py_imports_from_the_module_is_bumped_in_the_module(
 def test_other_changelog_is_left_untouched_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = released(CORPUS["changelog-md-headings"](tmp_path))
+    root = released(copy_project("changelog-md-headings", tmp_path))
     changelog = (root / "CHANGELOG.md").read_bytes()
 
     code, summary = run_json(capsys, "bump-version", "patch", "--project", root)
@@ -207,7 +207,7 @@ def test_other_changelog_is_left_untouched_with_a_note(
 
 
 def test_towncrier_writes_the_changelog_inside_the_bump(tmp_path: Path) -> None:
-    root = released(CORPUS["towncrier"](tmp_path))
+    root = released(copy_project("towncrier", tmp_path))
 
     assert main(["bump-version", "patch", "--project", str(root)]) == 0
 
@@ -226,7 +226,7 @@ def test_towncrier_writes_the_changelog_inside_the_bump(tmp_path: Path) -> None:
 def test_towncrier_changes_are_restored_when_the_release_commit_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = released(CORPUS["towncrier"](tmp_path))
+    root = released(copy_project("towncrier", tmp_path))
     hook = root / ".git/hooks/pre-commit"
     hook.write_text("#!/bin/sh\necho refused by the hook\nexit 1\n")
     hook.chmod(0o755)
@@ -241,7 +241,7 @@ def test_towncrier_changes_are_restored_when_the_release_commit_fails(
 
 
 def test_scriv_collects_the_fragments_inside_the_bump(tmp_path: Path) -> None:
-    root = released(CORPUS["scriv"](tmp_path))
+    root = released(copy_project("scriv", tmp_path))
 
     assert main(["bump-version", "patch", "--project", str(root)]) == 0
 
@@ -265,7 +265,7 @@ def test_a_missing_changelog_tool_is_named_before_anything_changes(
 def test_check_warns_when_the_changelog_lacks_the_version_and_fails_if_required(
     tmp_path: Path, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = CORPUS["setup-cfg-attr"](tmp_path / "project")
+    root = copy_project("setup-cfg-attr", tmp_path / "project")
     write(root, {"CHANGES.rst": "1.2.3 (2024-05-01)\n==================\n\n- Fixes.\n"})
     released(root)
     assert main(["bump-version", "patch", "--project", str(root)]) == 0
@@ -290,7 +290,7 @@ def test_check_warns_when_the_changelog_lacks_the_version_and_fails_if_required(
 def test_build_tells_the_backend_the_tag_version_when_two_tags_share_head(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = CORPUS["setuptools-scm-version-file"](tmp_path)
+    root = copy_project("setuptools-scm-version-file", tmp_path)
     released(root)
     git(root, "tag", "--annotate", "-m", "1.2.4", "v1.2.4")
     git(root, "tag", "--annotate", "-m", "1.2.3", "--force", "v1.2.3")  # both on HEAD
@@ -308,7 +308,7 @@ def test_build_tells_the_backend_the_tag_version_when_two_tags_share_head(
 def test_check_fails_when_the_package_version_is_stale(
     tmp_path: Path, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = CORPUS["flat-stale-version"](tmp_path / "project")
+    root = copy_project("flat-stale-version", tmp_path / "project")
     write(root, {"rk_flat/__init__.py": '"""Flat."""\n\n__version__ = "1.2.2"\n'})
     released(root)
     assert main(["build", "--project", str(root)]) == 0
@@ -325,7 +325,7 @@ def test_check_fails_when_the_package_version_is_stale(
 def test_a_failing_changelog_tool_leaves_everything_as_it_was(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = CORPUS["towncrier"](tmp_path)
+    root = copy_project("towncrier", tmp_path)
     pyproject = (root / "pyproject.toml").read_text()
     # A template that exists (the pre-flight checks that) but that Jinja cannot read.
     write(

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from release_project import PypiServers, pyproject, write_sample_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 from releasekit.repositories import Repository
-from sample_release import PypiServers, pyproject, write_sample_project
 
 Capsys = pytest.CaptureFixture[str]
 LOCAL = Repository(

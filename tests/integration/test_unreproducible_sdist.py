@@ -16,9 +16,9 @@ import pytest
 
 from index_servers import PypiServer, StartProxy
 from layouts import git_init, write
+from release_project import PypiServers, git, sha256_files
 from releasekit.cli import main
 from releasekit.errors import ExitCode
-from sample_release import PypiServers, git, sha256_files
 
 NAME = "rksetup"
 SDIST = f"{NAME}-1.0.0.tar.gz"

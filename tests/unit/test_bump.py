@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from layouts import CHANGELOG, LAYOUTS, git_init, static_pep621, write
+from layouts import CHANGELOG, LAYOUTS, copy_project, git_init, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
@@ -53,7 +53,7 @@ EXPECTED_FILES = {
 def test_minor_bump_rewrites_exactly_the_version_in_every_layout(
     tmp_path: Path, layout: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = LAYOUTS[layout](tmp_path)
+    root = copy_project(layout, tmp_path)
     before = snapshot(root)
 
     assert (
@@ -82,7 +82,7 @@ def test_minor_bump_rewrites_exactly_the_version_in_every_layout(
 
 
 def test_vcs_versioned_project_is_bumped_by_a_tag_only(tmp_path: Path) -> None:
-    root = LAYOUTS["hatch-vcs"](tmp_path)
+    root = copy_project("hatch-vcs", tmp_path)
     head = git(root, "rev-parse", "HEAD")
 
     assert run(root, "bump-version", "patch") == 0
@@ -95,7 +95,7 @@ def test_vcs_versioned_project_is_bumped_by_a_tag_only(tmp_path: Path) -> None:
 def test_vcs_bump_refuses_a_second_release_tag_on_the_same_commit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = LAYOUTS["hatch-vcs"](tmp_path)
+    root = copy_project("hatch-vcs", tmp_path)
     git(root, "tag", "--annotate", "-m", "Release 1.2.4", "v1.2.4")
 
     assert run(root, "bump-version", "patch") == ExitCode.VCS
@@ -106,7 +106,7 @@ def test_vcs_bump_refuses_a_second_release_tag_on_the_same_commit(
 
 
 def test_commit_and_annotated_tag_in_a_git_checkout(tmp_path: Path) -> None:
-    root = git_init(LAYOUTS["extra-file-changelog"](tmp_path))
+    root = git_init(copy_project("extra-file-changelog", tmp_path))
 
     assert run(root, "bump-version", "2.0.0rc1") == 0
 
@@ -125,7 +125,7 @@ def test_commit_and_annotated_tag_in_a_git_checkout(tmp_path: Path) -> None:
 def test_changelog_unreleased_becomes_the_version_with_fresh_section_and_links(
     tmp_path: Path, newline: str
 ) -> None:
-    root = LAYOUTS["extra-file-changelog"](tmp_path)
+    root = copy_project("extra-file-changelog", tmp_path)
     (root / "CHANGELOG.md").write_bytes(CHANGELOG.replace("\n", newline).encode())
     assert run(root, "bump-version", "minor") == 0
     text = (root / "CHANGELOG.md").read_bytes().decode()
@@ -146,7 +146,7 @@ def test_changelog_unreleased_becomes_the_version_with_fresh_section_and_links(
 def test_dry_run_prints_the_diff_and_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = git_init(LAYOUTS["extra-file-changelog"](tmp_path))
+    root = git_init(copy_project("extra-file-changelog", tmp_path))
     before = snapshot(root)
 
     assert run(root, "bump-version", "patch", "--dry-run") == 0
@@ -164,7 +164,7 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
 def test_json_summary_is_machine_readable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = git_init(LAYOUTS["static"](tmp_path))
+    root = git_init(copy_project("static", tmp_path))
     assert run(root, "bump-version", "rc", "--json") == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["ok"] is True
@@ -180,7 +180,7 @@ def test_json_summary_is_machine_readable(
 def test_failure_on_the_last_file_restores_every_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = LAYOUTS["extra-file-changelog"](tmp_path)
+    root = copy_project("extra-file-changelog", tmp_path)
     before = snapshot(root)
     import releasekit.files
 
@@ -205,7 +205,7 @@ def test_failure_on_the_last_file_restores_every_file(
 def test_failed_commit_restores_every_file_and_leaves_no_tag(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = git_init(LAYOUTS["extra-file-changelog"](tmp_path))
+    root = git_init(copy_project("extra-file-changelog", tmp_path))
     hook = root / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'pre-commit: lint failed' >&2\nexit 1\n")
     hook.chmod(0o755)
@@ -222,7 +222,7 @@ def test_failed_commit_restores_every_file_and_leaves_no_tag(
 
 
 def test_failed_tag_undoes_the_commit_and_restores_files(tmp_path: Path) -> None:
-    root = git_init(LAYOUTS["static"](tmp_path))
+    root = git_init(copy_project("static", tmp_path))
     before = snapshot(root)
     head = git(root, "rev-parse", "HEAD")
     # A ref that blocks creating refs/tags/v1.3.0: git refuses the tag after the commit.
@@ -248,7 +248,7 @@ def test_failed_tag_undoes_the_commit_and_restores_files(tmp_path: Path) -> None
 def test_bad_input_gives_one_paragraph_error_and_exit_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
 ) -> None:
-    root = LAYOUTS["static"](tmp_path)
+    root = copy_project("static", tmp_path)
     before = snapshot(root)
     assert run(root, *args) == code
     err = capsys.readouterr().err
@@ -267,7 +267,7 @@ def test_missing_pyproject_is_a_project_error(
 def test_version_missing_from_an_extra_file_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = LAYOUTS["extra-file-changelog"](tmp_path)
+    root = copy_project("extra-file-changelog", tmp_path)
     write(root, {"docs/conf.py": "project = 'demo'\n"})
     before = snapshot(root)
     assert run(root, "bump-version", "patch") == ExitCode.PROJECT
@@ -278,7 +278,7 @@ def test_version_missing_from_an_extra_file_changes_nothing(
 def test_versions_that_disagree_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = LAYOUTS["extra-file-changelog"](tmp_path)
+    root = copy_project("extra-file-changelog", tmp_path)
     write(root, {"src/demo_static/_version.py": 'version = "1.2.2"\n'})
     assert run(root, "bump-version", "patch") == ExitCode.PROJECT
     err = capsys.readouterr().err
@@ -289,7 +289,7 @@ def test_versions_that_disagree_are_refused(
 def test_dirty_tree_is_refused_unless_allowed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = git_init(LAYOUTS["static"](tmp_path))
+    root = git_init(copy_project("static", tmp_path))
     (root / "notes.txt").write_text("wip\n")
     assert run(root, "bump-version", "patch") == ExitCode.VCS
     assert "uncommitted changes (notes.txt)" in capsys.readouterr().err
@@ -303,7 +303,7 @@ def test_dirty_tree_is_refused_unless_allowed(
 def test_existing_tag_is_refused_before_anything_changes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = git_init(LAYOUTS["static"](tmp_path))
+    root = git_init(copy_project("static", tmp_path))
     git(root, "tag", "v1.2.4")
     before = snapshot(root)
     assert run(root, "bump-version", "patch") == ExitCode.VCS
@@ -314,7 +314,7 @@ def test_existing_tag_is_refused_before_anything_changes(
 def test_non_normalised_explicit_version_is_written_normalised(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = static_pep621(tmp_path)
+    root = copy_project("static", tmp_path)
     assert run(root, "bump-version", "2.0.0-RC.1", "--json") == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["version"] == "2.0.0rc1"
@@ -325,7 +325,7 @@ def test_non_normalised_explicit_version_is_written_normalised(
 def test_vcs_project_outside_git_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = LAYOUTS["hatch-vcs"](tmp_path)
+    root = copy_project("hatch-vcs", tmp_path)
     subprocess.run(["rm", "-rf", str(root / ".git")], check=True)
     assert run(root, "bump-version", "patch") == ExitCode.VCS
     assert "takes its version from git tags" in capsys.readouterr().err
@@ -335,8 +335,8 @@ def test_a_bump_notes_an_empty_unreleased_section_and_a_missing_changelog(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     empty = CHANGELOG.replace("### Added\n- A feature nobody asked for.\n", "### Added\n\n")
-    with_empty = write(static_pep621(tmp_path / "empty"), {"CHANGELOG.md": empty})
-    without = static_pep621(tmp_path / "none")
+    with_empty = write(copy_project("static", tmp_path / "empty"), {"CHANGELOG.md": empty})
+    without = copy_project("static", tmp_path / "none")
 
     assert run(with_empty, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
     notes = json.loads(capsys.readouterr().out)["notes"]
@@ -350,6 +350,6 @@ def test_a_bump_notes_an_empty_unreleased_section_and_a_missing_changelog(
         n.startswith("No changelog was found (CHANGELOG, CHANGES, HISTORY, NEWS") for n in notes
     )
 
-    full = write(static_pep621(tmp_path / "full"), {"CHANGELOG.md": CHANGELOG})
+    full = write(copy_project("static", tmp_path / "full"), {"CHANGELOG.md": CHANGELOG})
     assert run(full, "bump-version", "patch", "--json", "--no-commit", "--no-tag") == 0
     assert not any("empty" in n for n in json.loads(capsys.readouterr().out)["notes"])

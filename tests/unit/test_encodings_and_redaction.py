@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from layouts import CHANGELOG, LAYOUTS, git_init, write
+from layouts import CHANGELOG, copy_project, git_init, write
 from releasekit.cli import main
 from releasekit.config import Repository
 from releasekit.credentials import resolve_credentials
@@ -28,7 +28,7 @@ def files_of(root: Path) -> dict[str, bytes]:
 def test_a_latin1_changelog_stops_bump_version_naming_file_and_encoding(
     tmp_path: Path, capsys: Capsys
 ) -> None:
-    root = LAYOUTS["extra-file-changelog"](tmp_path)
+    root = copy_project("extra-file-changelog", tmp_path)
     (root / "CHANGELOG.md").write_bytes(
         CHANGELOG.replace("## [Unreleased]", "## [Unreleased]\n\n- Café").encode("latin-1")
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from layouts import extra_file_and_changelog, git_init
+from layouts import copy_project, git_init
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
@@ -42,7 +42,7 @@ def bump(capsys: Capsys, root: Path, *args: str) -> tuple[int, str]:
 def project_with_linked_files(tmp_path: Path) -> Path:
     """The extra-file layout whose CHANGELOG.md and _version.py are links into docs/ and
     shared/ of the same repository."""
-    root = extra_file_and_changelog(tmp_path / "project")
+    root = copy_project("extra-file-changelog", tmp_path / "project")
     (root / "docs" / "CHANGELOG.md").write_bytes((root / "CHANGELOG.md").read_bytes())
     (root / "CHANGELOG.md").unlink()
     (root / "CHANGELOG.md").symlink_to("docs/CHANGELOG.md")
@@ -85,7 +85,7 @@ def test_a_linked_version_file_and_changelog_are_written_through_their_links(
 def test_a_link_to_a_file_outside_the_repository_is_refused(tmp_path: Path, capsys: Capsys) -> None:
     outside = tmp_path / "elsewhere" / "version.py"
     outside.parent.mkdir()
-    root = extra_file_and_changelog(tmp_path / "project")
+    root = copy_project("extra-file-changelog", tmp_path / "project")
     version = root / "src" / "demo_static" / "_version.py"
     outside.write_bytes(version.read_bytes())
     version.unlink()
@@ -105,7 +105,7 @@ def test_a_link_to_a_file_outside_the_repository_is_refused(tmp_path: Path, caps
 def test_read_only_and_immutable_files_are_refused_before_anything_changes(
     tmp_path: Path, capsys: Capsys
 ) -> None:
-    root = git_init(extra_file_and_changelog(tmp_path / "project"))
+    root = git_init(copy_project("extra-file-changelog", tmp_path / "project"))
     conf = root / "docs" / "conf.py"
     conf.chmod(0o444)
     version = root / "src" / "demo_static" / "_version.py"

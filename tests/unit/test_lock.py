@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from layouts import git_init, static_pep621
+from layouts import copy_project, git_init
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 from releasekit.lock import LOCK_FILE
@@ -39,7 +39,7 @@ def git(root: Path, *args: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return git_init(static_pep621(tmp_path / "demo"))
+    return git_init(copy_project("static", tmp_path / "demo"))
 
 
 def hold_lock(root: Path) -> subprocess.Popen[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from layouts import git_init, static_pep621
+from layouts import copy_project, git_init
 from releasekit.cli import main
 from releasekit.errors import VcsError
 from releasekit.runner import SubprocessRunner
@@ -19,7 +19,7 @@ Capsys = pytest.CaptureFixture[str]
 
 def repository(tmp_path: Path) -> Path:
     """A committed project with a bare ``origin`` beside it."""
-    root = git_init(static_pep621(tmp_path / "project"))
+    root = git_init(copy_project("static", tmp_path / "project"))
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
     subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=root, check=True)

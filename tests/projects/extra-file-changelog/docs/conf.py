@@ -1,0 +1,3 @@
+project = 'demo'
+release = '1.2.3'
+version = '1.2'

@@ -1,0 +1,3 @@
+"""A flit module."""
+
+__version__ = "1.2.3"

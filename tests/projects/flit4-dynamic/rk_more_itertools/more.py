@@ -1,0 +1,5 @@
+__all__ = ['first']
+
+
+def first(iterable):
+    return next(iter(iterable))

@@ -1,0 +1,1 @@
+"""Headers for C++ bindings."""

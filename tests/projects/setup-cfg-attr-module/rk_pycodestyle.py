@@ -1,0 +1,3 @@
+"""Check Python source code formatting."""
+
+__version__ = '1.2.3'

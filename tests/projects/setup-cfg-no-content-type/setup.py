@@ -1,0 +1,3 @@
+from setuptools import setup  # type: ignore[import-untyped]
+
+setup(name="rk-asgiref")

@@ -1,0 +1,1 @@
+import rk_corpus_dep  # noqa: F401
