@@ -29,7 +29,7 @@ def tool(name: str, root: Path, *args: str) -> None:
 def test_reads_what_towncrier_writes_in_markdown(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = git_init(layouts.towncrier_fragments(tmp_path))
+    root = git_init(layouts.copy_project("towncrier", tmp_path / "towncrier"))
     tool("towncrier", root, "build", "--version", "1.3.0", "--date", "2026-01-02", "--yes")
 
     code, out = notes(capsys, root, "1.3.0")
