@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from releasekit.config import ReleaseConfig, load_config
-from releasekit.credentials import read_credentials
 from releasekit.errors import ConfigError, ReleaseError, UsageError
 from releasekit.plan import release_tags
 from releasekit.project import current_version, load_project
 from releasekit.repositories import Repository
-from releasekit.targets import index_client
 
 T = TypeVar("T")
 
@@ -143,7 +141,11 @@ def plan_package(
     tags = release_tags(package.root, package.config, project.name, runner)
     config = tags.config
     version = str(current_version(project, tags))
-    client = index_client(repository, read_credentials(repository))
+    # Lazy, as in ReleasePlan.target: the network stack only for the commands that read
+    # an index.
+    from releasekit.targets import Target
+
+    client = Target(repository).index()
     files = client.release_files(project.name, version)
     return PlanEntry(
         path=package.root.relative_to(workspace).as_posix() if package.root != workspace else ".",
