@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from releasekit import render
 from releasekit.commands import (
@@ -26,6 +26,7 @@ from releasekit.commands import (
     parse,
     resume_command,
 )
+from releasekit.config import ReleaseConfig, effective_settings, load_config, locked_by
 from releasekit.errors import (
     CheckError,
     DryRunFailed,
@@ -35,20 +36,25 @@ from releasekit.errors import (
     UsageError,
     VerifyError,
 )
-
-if TYPE_CHECKING:
-    from releasekit.config import ReleaseConfig
-    from releasekit.plan import ReleasePlan
-    from releasekit.repositories import Repository
-    from releasekit.runner import Runner
-    from releasekit.workspace import Package
+from releasekit.lock import CHANGING_COMMANDS, release_lock
+from releasekit.plan import ReleasePlan, release_tags, resolve_plan
+from releasekit.project import find_project_root, load_project
+from releasekit.repositories import Repository, redact_url
+from releasekit.runner import Runner, SubprocessRunner
+from releasekit.tool_env import target_from_env
+from releasekit.workspace import (
+    Package,
+    default_jobs,
+    find_packages,
+    plan_packages,
+    run_over_packages,
+)
 
 
 def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     """The repository a step targets: ``--repository``/``--repository-url``, or the one
     its name implies (upload-test: test, upload-prod: prod)."""
     from releasekit.targets import select_repository
-    from releasekit.tool_env import target_from_env
 
     name = getattr(args, "repository", None)
     url = getattr(args, "repository_url", None)
@@ -95,7 +101,6 @@ def _plan(
     bump: str | None = None,
     targets: Sequence[Repository] = (),
 ) -> ReleasePlan:
-    from releasekit.plan import resolve_plan
 
     return resolve_plan(
         root, config, runner, bump=bump, targets=targets, outdir=getattr(args, "outdir", None)
@@ -123,10 +128,6 @@ def _run_command(
     runner: Runner | None,
     adapter: tuple[str, Mapping[str, Any]] | None,
 ) -> dict[str, Any]:
-    from releasekit.config import load_config
-    from releasekit.project import find_project_root
-    from releasekit.runner import SubprocessRunner
-    from releasekit.workspace import Package, find_packages
 
     if args.command == "audit":  # many checkouts, none of them "the project"
         return _audit(args, runner or SubprocessRunner(echo=False))
@@ -189,7 +190,6 @@ def _run_command(
 
 def _changing(args: argparse.Namespace, root: Path, runner: Runner) -> AbstractContextManager[None]:
     """The checkout's lock for a command that changes something (releasekit.lock)."""
-    from releasekit.lock import CHANGING_COMMANDS, release_lock
 
     if args.command not in CHANGING_COMMANDS or getattr(args, "dry_run", False):
         return nullcontext()
@@ -201,7 +201,6 @@ def _for_packages(
 ) -> tuple[dict[str, Any], str]:
     """A command over several packages (releasekit.workspace schedules them)."""
     from releasekit.build_record import reusable_build
-    from releasekit.workspace import default_jobs, run_over_packages
 
     if getattr(args, "files", None) and len(packages) != 1:
         raise UsageError(
@@ -256,7 +255,6 @@ def _for_packages(
 def _plan_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.workspace import default_jobs, plan_packages
 
     return plan_packages(
         workspace,
@@ -484,7 +482,6 @@ def _pipeline(
 def _config(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.config import effective_settings, locked_by
 
     used = _as_used(root, config, runner)
     rows = effective_settings(used) + _target_rows(config)
@@ -506,9 +503,7 @@ def _target_rows(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
     credentials it would use, each with the variable or layer that decided it: twine's
     and uv's variables count (releasekit.tool_env). No secret is shown, only where it is."""
     from releasekit.credentials import resolve_credentials
-    from releasekit.repositories import redact_url
     from releasekit.targets import select_repository
-    from releasekit.tool_env import target_from_env
 
     try:
         found = target_from_env()
@@ -543,8 +538,6 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
     """The configuration as the commands use it: a tag-format the project's tags imply
     (see releasekit.plan.release_tags). The settings as written when the project cannot
     be read: config --show is where a broken configuration is looked at."""
-    from releasekit.plan import release_tags
-    from releasekit.project import load_project
 
     try:
         return release_tags(root, config, load_project(root, config, runner).name, runner).config

@@ -22,6 +22,10 @@ from releasekit.ci.paths import GITHUB_WORKFLOW, git_top, workflow_path
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
 from releasekit.errors import ConfigError, UsageError
+from releasekit.files import write_atomic
+from releasekit.plan import release_tags
+from releasekit.project import load_project
+from releasekit.vcs import Git
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -150,7 +154,6 @@ def _local_repositories(config: ReleaseConfig, names: tuple[str, ...]) -> list[s
 
 def _unignored_outdir(runner: Runner, top: Path, outdir: str) -> bool:
     """True when git would see built artifacts as untracked files (check then fails)."""
-    from releasekit.vcs import Git
 
     git = Git(runner, top)
     return not all(
@@ -186,8 +189,6 @@ def init_ci(
     jobs go to ``.gitlab/releasekit.yml`` and the existing ``.gitlab-ci.yml`` gains an
     ``include:`` of it.
     """
-    from releasekit.plan import release_tags
-    from releasekit.project import load_project
 
     _check_options(provider, trigger, python, environment, test_environment, wheels, target)
     project = load_project(root, config, runner)
@@ -345,7 +346,6 @@ def _write(result: CiFile, *, force: bool) -> CiFile:
         )
     if result.dry_run:
         return result
-    from releasekit.files import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, result.content.encode("utf-8"))
@@ -440,7 +440,6 @@ def init_ci_workspace(
 ) -> CiFile:
     """The GitHub release workflow of a monorepo: one file, its jobs over the matrix of
     packages ``releasekit plan --json`` finds with a new version."""
-    from releasekit.project import load_project
 
     _check_options("github", trigger, python, environment, test_environment)
     top = git_top(runner, workspace) or workspace

@@ -24,6 +24,7 @@ from releasekit.ci.yaml_text import (
     release_branch,
     yaml_scalar,
 )
+from releasekit.project import normalize_name
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -366,7 +367,6 @@ def _publish_job(
     check: bool,
     after: str = "",
 ) -> str:
-    from releasekit.project import normalize_name
 
     host = upload.repository.pypi_host
     page = f"https://{host}/project/{normalize_name(project)}/"

@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from releasekit.project import normalize_name
+from releasekit.vcs import Git
+
 if TYPE_CHECKING:
     from releasekit.runner import Runner
 
@@ -19,7 +22,6 @@ def workflow_path(top: Path, root: Path, name: str) -> Path:
     A project in a subdirectory (one package of a monorepo) gets a workflow of its own,
     ``release-<name>.yml``, so that every package can have one.
     """
-    from releasekit.project import normalize_name
 
     if root.resolve() == top.resolve():
         return top / GITHUB_WORKFLOW
@@ -28,6 +30,5 @@ def workflow_path(top: Path, root: Path, name: str) -> Path:
 
 def git_top(runner: Runner, root: Path) -> Path | None:
     """The top directory of the git repository holding ``root``; None outside git."""
-    from releasekit.vcs import Git
 
     return Git(runner, root).top()

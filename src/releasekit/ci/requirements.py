@@ -6,6 +6,8 @@ import os
 import re
 from typing import TYPE_CHECKING
 
+from releasekit import __version__
+from releasekit.config import PROFILE_GROUP
 from releasekit.errors import ConfigError
 from releasekit.repositories import redact_url
 
@@ -19,7 +21,6 @@ def install_requirements(config: ReleaseConfig, *, attest: bool = False) -> str:
     pinned to the installed version (without it the configuration cannot load in CI).
     ``attest``: the pipeline publishes to PyPI/TestPyPI by trusted publishing, so it signs
     attestations (the ``attest`` extra), unless ``attest = false``."""
-    from releasekit import __version__
 
     extras = "attest,uv" if attest and config.attest else "uv"
     requirements = [f"releasekit[{extras}]=={__version__}"]
@@ -74,8 +75,6 @@ def profile_distribution(extends: str) -> tuple[str, str] | None:
     """``(distribution, version)`` of the package whose ``releasekit.profiles`` entry point
     is ``extends``; None for a TOML file (it is in the repository) or no profile."""
     from importlib.metadata import entry_points
-
-    from releasekit.config import PROFILE_GROUP
 
     if not extends or extends.endswith(".toml") or "/" in extends or os.sep in extends:
         return None
