@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -551,3 +552,24 @@ def test_a_signal_during_a_wait_between_tries_ends_the_upload_at_once(
     assert ended < 2.0, err
     assert "Traceback" not in err
     assert test.files(NAME) == {}
+
+
+def test_after_an_interrupted_upload_the_same_process_can_still_reach_the_index(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    # nox and invoke run releasekit in their own process: an interrupted upload is one
+    # failed session (a ReleaseError), and the next session's requests must still go out.
+    release, test, proxy = through_proxy(timeout=300)
+    proxy.hang_next(1, methods={"POST"})
+    interrupt = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
+    interrupt.start()
+    try:
+        interrupted = release.run(capsys, "upload-test")
+    finally:
+        interrupt.cancel()
+    assert interrupted.code == ExitCode.INTERRUPTED, interrupted.text
+
+    again = release.run(capsys, "upload-test")
+
+    assert again.code == ExitCode.OK, again.text
+    assert test.files(NAME) == release.local_files()
