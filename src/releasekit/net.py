@@ -307,6 +307,13 @@ def abort_all() -> None:
     _WATCHDOG.abort_all()
 
 
+def resume() -> None:
+    """Let exchanges go out again once everything ``abort_all`` ended has stopped: the
+    process may go on (nox and invoke run releasekit in theirs, an interrupted upload is
+    one failed session), and its next request must not be refused as "interrupted"."""
+    _WATCHDOG.aborted = False
+
+
 def _watched(sock: socket.socket) -> socket.socket:
     watch = getattr(_current, "watch", None)
     if watch is not None:

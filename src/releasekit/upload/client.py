@@ -257,7 +257,10 @@ def upload_files(
         # No file starts (or retries) any more, and those in flight end now.
         stop.set()
         net.abort_all()
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            net.resume()
         progress.close()
         raise Interrupted.during_upload(exc, settings.where, files, uploader.finished) from None
     finally:
