@@ -233,8 +233,14 @@ def test_a_password_echoed_html_escaped_is_never_printed(hostile: Hostile) -> No
         SECRET.replace("&", "%26").replace("<", "%3C").replace(">", "%3E"),
         SECRET.replace("&", "\\u0026").replace("<", "\\u003c"),
         base64.b64encode(f"ci:{SECRET}".encode()).decode(),
+        # Cut by what printing strips: redacting first would leave the secret whole.
+        SECRET.replace("&", "\x1b[0m&"),
+        SECRET.replace("<", "\x00<"),
+        SECRET.replace("<", "\\u0085<"),
+        # Nested deeper than a few rounds of unescaping.
+        SECRET.replace("&", "&amp;amp;amp;amp;amp;"),
     ],
-    ids=["html", "percent", "json", "basic"],
+    ids=["html", "percent", "json", "basic", "escape", "nul", "c1", "nested"],
 )
 def test_printable_redacts_a_secret_after_every_decoding(encoded: str) -> None:
     said = printable(f"echo: {encoded} \x1b[31mred\x1b[0m\x07", secret_forms([SECRET], "ci"))
