@@ -640,18 +640,24 @@ def printable(text: str, forms: Sequence[str] = ()) -> str:
     """Text an index (or any server) sent, fit to print: decoded from HTML entities,
     %-escapes and JSON escapes (so a secret it echoes in any of them is seen), the secrets'
     ``forms`` redacted, terminal escape sequences and control characters removed."""
-    decoded = text
-    for _ in range(3):  # nested encodings (&amp;#37; ...) unfold in a few rounds
+    # Stripped before redacting and redacted at every round: a secret cut by an escape
+    # sequence (or NUL) must not come out whole once the cut is removed, nor one whose
+    # own characters look like an escape come out decoded and unmatched.
+    decoded = _stripped(text, forms)
+    for _ in range(16):  # nested encodings (&amp;#37; ...) unfold in a few rounds
         step = html.unescape(decoded)
         step = _JSON_ESCAPE.sub(_json_unescape, step)
         if "%" in step:
             step = unquote(step)
+        step = _stripped(step, forms)
         if step == decoded:
             break
         decoded = step
-    if forms:
-        decoded = scrub(decoded, forms)
-    return _CONTROLS.sub("", _TERMINAL_ESCAPES.sub("", decoded))
+    return decoded
+
+
+def _stripped(text: str, forms: Sequence[str]) -> str:
+    return scrub(_CONTROLS.sub("", _TERMINAL_ESCAPES.sub("", text)), forms)
 
 
 def _json_unescape(match: re.Match[str]) -> str:

@@ -534,10 +534,7 @@ def test_a_signal_during_a_wait_between_tries_ends_the_upload_at_once(
     )
     try:
         deadline = time.monotonic() + 60
-        while (
-            not [r for r in proxy.requests if r.method == "POST"]
-            and time.monotonic() < deadline
-        ):
+        while not [r for r in proxy.requests if r.method == "POST"] and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.0)
         process.send_signal(signum)
