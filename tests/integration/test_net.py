@@ -25,9 +25,12 @@ from cryptography.x509.oid import NameOID
 
 from index_servers import NewIndex
 from release_project import NAME, SDIST, WHEEL, new_release, write_config
+from releasekit.credentials import Credentials, Secret
 from releasekit.errors import IndexUnreachableError, PackageIndexError
 from releasekit.index import IndexClient
 from releasekit.net import Network, NetworkFailure, Trust, printable, proxy_for, secret_forms
+from releasekit.probe import prove_credentials
+from releasekit.repositories import Repository
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 SECRET = "s3cr&t<pass>word"
@@ -51,6 +54,8 @@ class Hostile:
                     self.send_error(404)
                     return
                 route(self)
+
+            do_POST = do_GET
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -249,6 +254,44 @@ def test_printable_redacts_a_secret_after_every_decoding(encoded: str) -> None:
     assert "\x1b" not in said
     assert "\x07" not in said
     assert "********" in said
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "location"),
+    [
+        (403, f"Forbidden for user ci: {_escaped(SECRET)}", ""),
+        (302, "Found", f"/login?next=%2F&token={_escaped(SECRET)}&\x1b]0;pwned\x07\x1b[2J"),
+    ],
+    ids=["reason", "location"],
+)
+def test_the_pre_flight_probe_prints_no_secret_and_no_escape_an_index_sent(
+    hostile: Hostile, status: int, reason: str, location: str
+) -> None:
+    def refuse(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status, reason)
+        if location:
+            handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["/upload/"] = refuse
+    repository = Repository(
+        name="test", upload_url=f"{hostile.url}/upload/", index_url=f"{hostile.url}/simple/"
+    )
+    credentials = Credentials("ci", Secret(SECRET), "RK_TEST_TOKEN")
+
+    proof = prove_credentials(repository, credentials, Network(env={}), timeout=5)
+
+    shown = f"{proof.note} {proof.problem}"
+    assert proof.problem
+    assert SECRET not in shown
+    assert _escaped(SECRET) not in shown
+    assert "\x1b" not in shown
+    assert "\x07" not in shown
 
 
 # --- TLS with a CA of the test's own ---------------------------------------------------
