@@ -294,6 +294,30 @@ def test_the_pre_flight_probe_prints_no_secret_and_no_escape_an_index_sent(
     assert "\x07" not in shown
 
 
+@pytest.mark.parametrize("location", ["http://[::1/simple/", "//[bad/", "http://[x]:1/"])
+def test_a_redirect_to_an_unparsable_location_is_an_error_not_a_traceback(
+    hostile: Hostile, location: str
+) -> None:
+    def redirect(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["/simple/demo-pkg/"] = redirect
+    hostile.routes["/upload/"] = redirect
+    repository = Repository(
+        name="test", upload_url=f"{hostile.url}/upload/", index_url=f"{hostile.url}/simple/"
+    )
+
+    with pytest.raises(PackageIndexError) as raised:
+        IndexClient(f"{hostile.url}/simple/", retries=0).project_files("demo-pkg")
+    proof = prove_credentials(repository, Credentials("ci", None, ""), Network(env={}))
+
+    assert "302" in raised.value.message
+    assert "redirects uploads" in proof.problem
+
+
 # --- TLS with a CA of the test's own ---------------------------------------------------
 
 
