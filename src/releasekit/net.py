@@ -96,8 +96,13 @@ class Response:
 
     @property
     def location(self) -> str:
+        """Where a redirect points, absolute, without credentials; "" when it points
+        nowhere a URL can name (an index may send any bytes there)."""
         found = self.headers.get("location", "")
-        return redact_url(urljoin(self.url, found)) if found else ""
+        try:
+            return redact_url(urljoin(self.url, found)) if found else ""
+        except ValueError:  # "http://[::1/": urlsplit refuses it
+            return ""
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
@@ -414,8 +419,8 @@ class Network:
                 )
                 if not follow:
                     return response
-                target = urljoin(url, response.headers["location"])
-                if origin(target) != origin(url):
+                target = response.location
+                if not target or origin(target) != origin(url):
                     return response
                 url = target
             return response
@@ -579,13 +584,17 @@ def _size(limit: int) -> str:
 
 def origin(url: str) -> tuple[str, str, int | None]:
     """Scheme, host and port: where credentials for ``url`` may go."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # an unbalanced "[": an origin of nowhere, equal to no other
+        return "", "", None
     try:
         port = parts.port
     except ValueError:
         port = None
     default = {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port or default
+    return parts.scheme, (hostname or "").lower(), port or default
 
 
 def redact_url(url: str) -> str:
