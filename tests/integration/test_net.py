@@ -31,6 +31,8 @@ from releasekit.index import IndexClient
 from releasekit.net import Network, NetworkFailure, Trust, printable, proxy_for, secret_forms
 from releasekit.probe import prove_credentials
 from releasekit.repositories import Repository
+from releasekit.trust.identity import OidcError
+from releasekit.trust.oidc import pypi_audience
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 SECRET = "s3cr&t<pass>word"
@@ -55,7 +57,7 @@ class Hostile:
                     return
                 route(self)
 
-            do_POST = do_GET
+            do_POST = do_CONNECT = do_GET
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -316,6 +318,27 @@ def test_a_redirect_to_an_unparsable_location_is_an_error_not_a_traceback(
 
     assert "302" in raised.value.message
     assert "redirects uploads" in proof.problem
+
+
+def test_a_proxy_s_refusal_is_printed_without_its_escape_sequences(
+    hostile: Hostile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(407, "Proxy Authentication Required \x1b]0;pwned\x07\x1b[2J\x9b31m")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["127.0.0.1:9"] = refuse
+    monkeypatch.setenv("https_proxy", hostile.url)
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(variable)
+
+    with pytest.raises(OidcError) as raised:
+        pypi_audience("https://127.0.0.1:9", failed="Trusted publishing failed", timeout=5)
+
+    text = str(raised.value)
+    assert "407 Proxy Authentication Required" in text
+    assert not any(c in text for c in "\x1b\x07\x9b"), text
 
 
 # --- TLS with a CA of the test's own ---------------------------------------------------
