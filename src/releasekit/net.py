@@ -540,7 +540,9 @@ def _failure(
     if isinstance(reason, errors.NameResolutionError):
         return NetworkFailure("dns", f"the host name {host!r} could not be resolved")
     if isinstance(reason, errors.ProxyError):
-        return NetworkFailure("proxy", f"the proxy failed ({_cause(reason)})")
+        # urllib3 quotes the proxy's own reason phrase: cleaned here, as the failure's
+        # text is printed by callers that read no index text (OIDC, the pre-flight).
+        return NetworkFailure("proxy", f"the proxy failed ({printable(_cause(reason))})")
     if isinstance(reason, errors.SSLError):
         cause = _root(reason)
         if isinstance(cause, ssl.SSLCertVerificationError):
