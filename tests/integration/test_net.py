@@ -341,6 +341,23 @@ def test_a_proxy_s_refusal_is_printed_without_its_escape_sequences(
     assert not any(c in text for c in "\x1b\x07\x9b"), text
 
 
+def test_an_oidc_redirect_is_named_without_escape_sequences(hostile: Hostile) -> None:
+    def redirect(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", "http://ev\x1bc\x07il.example:1/")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["/_/oidc/audience"] = redirect
+
+    with pytest.raises(OidcError) as raised:
+        pypi_audience(hostile.url, failed="Trusted publishing failed", timeout=5)
+
+    text = str(raised.value)
+    assert "a redirect to http://ev" in text
+    assert not any(c in text for c in "\x1b\x07"), text
+
+
 # --- TLS with a CA of the test's own ---------------------------------------------------
 
 
