@@ -569,6 +569,29 @@ def test_check_json_against_a_portal_prints_a_json_error(
     assert "This is not a package index" in document["error"]
 
 
+def test_verify_against_a_trickling_index_ends_at_its_timeout(
+    hostile: Hostile,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Each read is cut at its own deadline (10 s); the polls together must still end
+    # within verify's --timeout, give or take 2 s.
+    hostile.routes[f"/simple/{NAME}/"] = trickle(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n", 0.5
+    )
+    table = {"upload-url": f"{hostile.url}/", "index-url": f"{hostile.url}/simple/"}
+    release = new_release(tmp_path_factory, tmp_path, {"test": table})
+    started = time.monotonic()
+
+    verified = release.run(capsys, "verify", "--repository", "test", "--timeout", "12")
+
+    elapsed = time.monotonic() - started
+    assert verified.code != 0, verified.text
+    assert "Traceback" not in verified.err
+    assert elapsed < 12 + 2, verified.err
+
+
 class TlsRelay:
     """TLS on 127.0.0.1 in front of a plain-HTTP index, with a certificate of the test's
     own CA: ``proxied`` maps the index's URLs to the relay's."""
