@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from index_servers import NewIndex
 from release_project import NAME, SDIST, WHEEL, new_release, write_config
 from releasekit.credentials import Credentials, Secret
-from releasekit.errors import IndexUnreachableError, PackageIndexError
+from releasekit.errors import ConfigError, ExitCode, IndexUnreachableError, PackageIndexError
 from releasekit.index import IndexClient
 from releasekit.net import Network, NetworkFailure, Trust, printable, proxy_for, secret_forms
 from releasekit.probe import prove_credentials
@@ -502,6 +502,28 @@ def test_no_proxy_is_honoured() -> None:
     assert proxy_for("https://internal.example/simple/", env) is None
     assert proxy_for("https://index.corp:8443/simple/", env) is None
     assert proxy_for("https://index.corp/simple/", env) == "http://proxy:3128"
+
+
+@pytest.mark.parametrize("entry", ["::1", "[::1]", "[::1]:8443"])
+def test_no_proxy_names_an_ipv6_host(entry: str) -> None:
+    # NO_PROXY=localhost,127.0.0.1,::1 is the usual way to keep loopback off a proxy.
+    env = {"https_proxy": "http://proxy:3128", "no_proxy": f"localhost,{entry}"}
+
+    assert proxy_for("https://[::1]:8443/simple/", env) is None
+    assert proxy_for("https://[::2]:8443/simple/", env) == "http://proxy:3128"
+
+
+@pytest.mark.parametrize(
+    "proxy", ["socks5h://127.0.0.1:1080", "http://[bad:3128", "http://127.0.0.1:port"]
+)
+def test_a_proxy_setting_releasekit_cannot_use_is_a_configuration_error(proxy: str) -> None:
+    network = Network(env={"all_proxy": proxy})
+
+    with pytest.raises(ConfigError) as raised:
+        IndexClient("https://127.0.0.1:9/simple/", retries=0, network=network).project_files("x")
+
+    assert "proxy" in raised.value.message
+    assert raised.value.exit_code == ExitCode.CONFIG
 
 
 def test_a_request_in_flight_ends_at_once_on_abort(hostile: Hostile) -> None:
