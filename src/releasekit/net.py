@@ -217,7 +217,13 @@ def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
     if no_proxy.strip() == "*":
         return True
     for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        name, _, entry_port = entry.partition(":")
+        if entry.startswith("["):  # [::1] or [::1]:8443
+            name, _, entry_port = entry[1:].partition("]")
+            entry_port = entry_port.removeprefix(":")
+        elif entry.count(":") > 1:  # a bare IPv6 address: ::1
+            name, entry_port = entry, ""
+        else:
+            name, _, entry_port = entry.partition(":")
         if not name or (entry_port and port is not None and entry_port != str(port)):
             continue
         name = name.lstrip(".")
@@ -506,20 +512,38 @@ class Network:
 def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolManager:
     manager: urllib3.PoolManager
     if proxy:
-        parts = urlsplit(proxy)
-        proxy_headers = {}
-        if parts.username is not None:
-            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            proxy_headers = make_headers(proxy_basic_auth=credentials)
-        manager = urllib3.ProxyManager(
-            redact_url(proxy), proxy_headers=proxy_headers, ssl_context=context, num_pools=4
-        )
+        try:
+            parts = urlsplit(proxy)
+            proxy_headers = {}
+            if parts.username is not None:
+                credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                proxy_headers = make_headers(proxy_basic_auth=credentials)
+            manager = urllib3.ProxyManager(
+                redact_url(proxy), proxy_headers=proxy_headers, ssl_context=context, num_pools=4
+            )
+        except (ValueError, urllib3.exceptions.HTTPError):
+            # socks5://, a bad host or port: urllib3 cannot use it (ProxySchemeUnknown,
+            # LocationParseError), and no request can go out until it is changed.
+            raise ConfigError(
+                f"The proxy {_shown_proxy(proxy)} "
+                "(from the https_proxy, http_proxy or all_proxy variable) cannot be used: "
+                "releasekit speaks to HTTP(S) proxies only, at http://host:port.",
+                "Set the variable to an http:// proxy, or unset it (or list the index's "
+                "host in no_proxy).",
+            ) from None
     else:
         manager = urllib3.PoolManager(ssl_context=context, num_pools=4)
     # urllib3's own extension point (contrib.socks does the same): pools whose connections
     # hand their sockets to the watchdog.
     manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
     return manager
+
+
+def _shown_proxy(proxy: str) -> str:
+    try:
+        return printable(redact_url(proxy))
+    except ValueError:  # not even a URL: nothing of it is shown (it may hold a password)
+        return "URL"
 
 
 def _failure(
