@@ -5,9 +5,10 @@
 
 Static layouts (setup.cfg literal and ``attr:``, setup.py literal and about-dict,
 pyproject.toml) are read in-process: ``load_project(...)`` then ``read_version()``, the
-median of ``--repeat`` runs after one warm-up; the target is under 50 ms each. The
-build-backend fallback (a version computed in setup.py) is reported on its own, with
-the cached build environment already made (the first run, which makes it, is shown too).
+median of ``--repeat`` runs after one warm-up; the target is under 1 ms each. The
+build-backend fallback (a version computed in setup.py) is measured on its own, with
+the cached build environment already made (the first run, which makes it, is shown
+too); its target is under 1.5 s.
 Standard library and releasekit only; nothing leaves 127.0.0.1 except, for the very
 first fallback run, the build requirements from the package registry.
 """
@@ -26,7 +27,8 @@ from pathlib import Path
 from releasekit.config import ReleaseConfig
 from releasekit.project import load_project
 
-TARGET_MS = 50.0
+TARGET_MS = 1.0
+BACKEND_TARGET_MS = 1500.0
 
 LAYOUTS: dict[str, dict[str, str]] = {
     "pyproject.toml [project] version": {
@@ -102,9 +104,12 @@ def main() -> int:
     root = project(COMPUTED)
     first = timed(lambda: load_project(root, config).read_version())
     again = [timed(lambda: load_project(root, config).read_version()) for _ in range(3)]
+    met = statistics.median(again) < BACKEND_TARGET_MS
+    missed += not met
     print(
         f"| setup.py computed version (build backend, cached env) | "
-        f"{statistics.median(again):.0f} | {max(again):.0f} | reported (first run: {first:.0f}) |"
+        f"{statistics.median(again):.0f} | {max(again):.0f} | "
+        f"{'met' if met else 'MISSED'} (first run: {first:.0f}) |"
     )
     return 1 if missed else 0
 

@@ -63,6 +63,7 @@ SLOW_FIXTURES = frozenset(
         "uninterrupted",
         "on_pypiserver",
         "pypiserver",
+        "protected_pypiserver",
         "devpi",
         "static_index",
         "pypi_corpus",

@@ -8,6 +8,7 @@ Nothing here contacts anything but 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -179,6 +180,15 @@ def start_pypiserver(tmp_path: Path) -> Iterator[Callable[..., PypiServer]]:
 def pypiserver(start_pypiserver: Callable[[str], PypiServer]) -> PypiServer:
     """A pypiserver with an empty packages directory, for this test only."""
     return start_pypiserver("packages")
+
+
+@pytest.fixture
+def protected_pypiserver(start_pypiserver: Callable[..., PypiServer]) -> PypiServer:
+    """A pypiserver that takes uploads only from its one user (``username``/``password``
+    of the returned server), like an organisation's index."""
+    password = secrets.token_urlsafe(12)
+    server = start_pypiserver("protected", users={"uploader": password})
+    return dataclasses.replace(server, username="uploader", password=password)
 
 
 # --- devpi-server --------------------------------------------------------------------

@@ -1,47 +1,10 @@
 """The cached build environment: isolated builds without making a new environment each time.
 
-``python -m build`` and ``uv build`` make a new virtualenv and install the build
-requirements into it for every build; that is most of a build's time. releasekit keeps
-that environment and uses it again, but only when it is exactly the one a new build
-would make:
-
-What is reused: a virtualenv (no system site-packages) holding exactly the resolved
-versions of ``[build-system] requires`` — every distribution pinned ``name==version``
-with its sha256 hashes, installed with ``--no-deps --require-hashes`` and compiled to
-bytecode — made from the same interpreter the build would use. Nothing else is reused:
-every build calls the backend in new processes, in the project itself for the sdist,
-then in the sdist extracted to a new directory for the wheel; the output directory, the
-sdist extraction and everything the backend writes are new each time.
-
-Why it cannot give a wrong artifact: the environment's directory name is the sha256 of
-(format version, installer, every pin with its hashes, the interpreter's version
-string, implementation, ABI, platform and real path). A build uses the environment only
-if that key matches exactly, and only after checking that the environment is complete
-and unchanged: it is made in a temporary directory and renamed into place, a marker
-file written last records a fingerprint of every file in it (path, size, mtime;
-bytecode caches excluded, as Python checks those against their sources), and a
-missing marker or any difference means the directory is deleted and made again. So a
-build in the cached environment runs the same backend code, on the same interpreter,
-as a build in a new environment with the same pins, and gets the same artifacts (a
-test builds a hatchling project both ways and compares the bytes). The backend runs
-without the user's environment leaking in: ``PYTHONPATH``, ``PYTHONHOME``,
-``PYTHONSTARTUP``, ``PYTHONUSERBASE``, ``PIP_*`` and ``UV_*`` are removed, the build
-environment's ``bin`` is first on ``PATH`` and ``VIRTUAL_ENV`` names it.
-
-The one thing that can be older than in a new environment is the resolution: which
-versions "hatchling" means. Resolving takes a network round trip (~0.3 s), so the
-result is kept for ``build.cache-ttl`` seconds (600 by default, the time PyPI lets its
-simple pages be cached anyway). It is resolved again at once when the requirements in
-pyproject.toml, the interpreter, the ``UV_*``/``PIP_*`` variables or the project's
-``[tool.uv]`` table change; a build requirement released in the last ten minutes may be
-picked up only on the next resolution. ``--fresh`` (``build.cache = false``) bypasses
-all of this and builds with ``python -m build`` in a new environment.
-
-Requirements a backend asks for at build time (``get_requires_for_build_*``) are
-checked against the pins: if the environment already satisfies them the build goes on;
-if not, the build falls back to ``python -m build`` with a note. Folding them into the
-key would need a build hook call before every lookup, and they may depend on the host
-(scikit-build-core asks for cmake only when the system has none).
+A virtualenv holding exactly the hashed pins of ``[build-system] requires`` is kept under
+a key (the pins, the interpreter, the installer) and used again only while a fingerprint
+of its files is unchanged; the backend's hooks run in new processes each time, through
+pyproject_hooks and the caller's Runner. Why this gives the bytes of a fresh isolated
+build: README, "The cached build environment".
 """
 
 from __future__ import annotations
@@ -57,13 +20,26 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
+from pyproject_hooks import (
+    BackendUnavailable,
+    BuildBackendHookCaller,
+    HookMissing,
+    UnsupportedOperation,
+)
+
+from releasekit import interpreter_facts
+from releasekit.config import read_toml
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
+
+if TYPE_CHECKING:
+    from releasekit.vcs import Git
 
 FORMAT = 1
 Installer = Literal["pip", "uv"]
@@ -89,6 +65,36 @@ LEAKING = frozenset(
     }
 )
 LEAKING_PREFIXES = ("PIP_", "UV_")
+# The script each hook process starts with (copied beside nothing else, see _script).
+_SHIM = Path(__file__).with_name("backend_hooks.py")
+# Its exit code when a hook ran past its deadline.
+TIMED_OUT = 124
+# What builds leave in a source tree, by backend: setuptools (build/, NAME.egg-info/,
+# .eggs/), pdm-backend (.pdm-build/), scikit-build (_skbuild/), meson-python
+# (.mesonpy-*/), maturin and setuptools-rust (target/ beside Cargo.toml). hatchling,
+# flit_core and poetry-core leave nothing but the output directory.
+BYPRODUCT_DIRS = frozenset({"build", ".eggs", ".pdm-build", "_skbuild"})
+
+
+def is_byproduct(path: Path) -> bool:
+    """``path`` (a directory) is something a build leaves behind."""
+    name = path.name
+    return (
+        name in BYPRODUCT_DIRS
+        or name.endswith(".egg-info")
+        or name.startswith(".mesonpy-")
+        or (name == "target" and (path.parent / "Cargo.toml").is_file())
+    )
+
+
+def byproducts_in(root: Path) -> list[Path]:
+    """The build by-products in ``root`` and ``root/src`` (where setuptools puts the
+    egg-info of a src layout)."""
+    found = []
+    for directory in (root, root / "src"):
+        if directory.is_dir():
+            found += [p for p in directory.iterdir() if p.is_dir() and is_byproduct(p)]
+    return found
 
 
 class CacheUnusable(Exception):
@@ -105,7 +111,6 @@ class BuildSystem:
 
     @classmethod
     def of(cls, tree: Path) -> BuildSystem:
-        from releasekit.config import read_toml
 
         pyproject = tree / "pyproject.toml"
         table = read_toml(pyproject).get("build-system") if pyproject.is_file() else None
@@ -218,39 +223,6 @@ def build_sdist_and_wheel(
     return CachedBuild(
         (outdir / sdist_name, outdir / wheel_name), tuple(environments), tuple(command)
     )
-
-
-def project_metadata(root: Path, config: Any, runner: Runner) -> dict[str, str]:
-    """Name and version from the backend's ``prepare_metadata_for_build_wheel`` hook,
-    run in the cached build environment (made with uv when found, else pip)."""
-    import email.parser
-
-    uv = shutil.which("uv")
-    try:
-        cache = BuildEnvCache(
-            cache_dir(config.build_cache_dir, root),
-            runner,
-            installer="uv" if uv else "pip",
-            uv=uv,
-            ttl=config.build_cache_ttl,
-            project=root,
-        )
-        system = BuildSystem.of(root)
-        environment = cache.environment(system.requires)
-        with tempfile.TemporaryDirectory(prefix="releasekit-metadata-") as scratch:
-            runner.log(f"Asking the build backend ({system.backend}) for the project's metadata...")
-            name, _ = cache.call_backend(environment, system, root, "metadata", Path(scratch), {})
-            text = (Path(scratch) / name / "METADATA").read_text(encoding="utf-8")
-    except (CacheUnusable, CommandError, OSError) as exc:
-        said = exc.output if isinstance(exc, CommandError) else str(exc)
-        raise ProjectError(
-            f"releasekit cannot read the name and version of the project in {root} from its "
-            f"files, and the build backend did not tell them either{_last_line(said)}",
-            'Add name = "..." and version = "..." to [project] in pyproject.toml (or list '
-            "the file holding the version in [tool.releasekit] version-files).",
-        ) from None
-    message = email.parser.Parser().parsestr(text, headersonly=True)
-    return {"name": message.get("Name", ""), "version": message.get("Version", "")}
 
 
 def extract_sdist(sdist: Path, destination: Path) -> Path:
@@ -405,7 +377,7 @@ class BuildEnvCache:
                 self.runner.run(argv, env=env, cwd=self.project)
             except CommandError as exc:
                 raise CacheUnusable(
-                    f"making it failed: {exc.message.splitlines()[0]}" + _last_line(exc.output)
+                    f"making it failed: {exc.message.splitlines()[0]}" + last_line(exc.output)
                 ) from None
 
     @contextlib.contextmanager
@@ -476,7 +448,7 @@ class BuildEnvCache:
                     pins = parse_pip_report(json.loads(report.read_text(encoding="utf-8")))
             except CommandError as exc:
                 raise CacheUnusable(
-                    f"resolving {', '.join(requires)} failed" + _last_line(exc.output)
+                    f"resolving {', '.join(requires)} failed" + last_line(exc.output)
                 ) from None
         return tuple(sorted(pins, key=lambda p: p.name))
 
@@ -488,10 +460,26 @@ class BuildEnvCache:
             if os.path.realpath(self.runner.python) == os.path.realpath(sys.executable):
                 self._interpreter = _this_interpreter()
             else:
-                script = self._script("interpreter.py", _FACTS + _PRINT_FACTS)
+                source = Path(interpreter_facts.__file__).read_text(encoding="utf-8")
+                script = self._script("interpreter.py", source)
                 output = self.runner.run([self.runner.python, "-I", "-S", str(script)])
                 self._interpreter = json.loads(output)
         return self._interpreter
+
+    def _requires_file(
+        self, environment: BuildEnvironment, system: BuildSystem, tree: Path, kind: str
+    ) -> Path:
+        """Where the backend's answer to get_requires_for_build_KIND is kept for these
+        build files (pyproject.toml, setup.py, setup.cfg) in this environment, with this
+        PATH (a backend may ask for cmake only when there is none)."""
+        material = [environment.key, system.backend, system.backend_path, kind]
+        digest = hashlib.sha256(json.dumps([*material, os.environ.get("PATH", "")]).encode())
+        for name in ("pyproject.toml", "setup.py", "setup.cfg"):
+            with contextlib.suppress(OSError):
+                digest.update(name.encode() + b"\0" + (tree / name).read_bytes())
+        path = self.root / "requires" / f"{digest.hexdigest()[:32]}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def _script(self, name: str, source: str) -> Path:
         """``source`` as a file of its own directory (sys.path[0] of a script is its
@@ -513,76 +501,151 @@ class BuildEnvCache:
         kind: Kind,
         outdir: Path,
         env: Mapping[str, str],
+        timeout: float = 0,
     ) -> tuple[str, list[str]]:
-        """Run the backend's ``get_requires_for_build_KIND`` and ``build_KIND`` in one
-        new process of the environment's python, in ``tree``; the file name built, and
-        the command.
+        """The backend's ``get_requires_for_build_*`` then its ``build_KIND`` (or
+        ``prepare_metadata_for_build_wheel``), each in a new process of the environment's
+        python in ``tree``, through pyproject_hooks and the runner; the file name built,
+        and the command. Each hook is stopped after ``timeout`` seconds (0: no limit).
+        pyproject_hooks' public API runs one hook per process; releasekit's shim
+        (backend_hooks.py) starts each, removing the user's settings that would leak in.
 
         Requirements the backend asks for are fine if the environment satisfies them;
         otherwise CacheUnusable.
         """
-        approved = list(system.requires)
-        while True:
-            name, requires, command = self._run_hooks(
-                environment, system, tree, kind, outdir, env, approved
-            )
-            if name is not None:
-                return name, command
-            missing = unsatisfied(requires, environment.pins, environment.markers)
-            if missing:
-                raise CacheUnusable(
-                    f"the backend asks for build requirements the environment lacks "
-                    f"({', '.join(missing)})"
-                )
-            if set(requires) <= set(approved):  # pragma: no cover - the driver's contract
-                raise CacheUnusable("the backend's hook driver did not build")
-            approved += [r for r in requires if r not in approved]
+        for entry in system.backend_path:
+            _backend_path(tree, entry)  # inside the tree, or a clear error
+        shim = self._script("backend_hooks.py", _SHIM.read_text(encoding="utf-8"))
+        commands: dict[str, list[str]] = {}  # by hook name
 
-    def _run_hooks(
-        self,
-        environment: BuildEnvironment,
-        system: BuildSystem,
-        tree: Path,
-        kind: Kind,
-        outdir: Path,
-        env: Mapping[str, str],
-        approved: Sequence[str],
-    ) -> tuple[str | None, list[str], list[str]]:
-        paths = [_backend_path(tree, p) for p in system.backend_path]
-        driver = self._script("backend_hooks.py", _DRIVER)
-        with _in_process_hooks() as hooks, tempfile.TemporaryDirectory() as scratch:
-            result_file = Path(scratch) / "result.json"
-            command = [str(environment.python), str(driver), kind, str(outdir), str(result_file)]
-            unset = sorted(
-                name
-                for name in {*os.environ, *env}
-                if name in LEAKING or name.startswith(LEAKING_PREFIXES)
+        def run_hook(
+            cmd: Sequence[str],
+            cwd: str | None = None,
+            extra_environ: Mapping[str, str] | None = None,
+        ) -> None:
+            command = [cmd[0], str(shim), f"{timeout:g}", *cmd[1:]]
+            commands[cmd[2]] = command
+            self.runner.run(
+                command,
+                env=_backend_environment(environment, {**env, **(extra_environ or {})}),
+                cwd=Path(cwd) if cwd else tree,
+                capture=True,
             )
-            path = env.get("PATH", os.environ.get("PATH", ""))
-            backend_env = {
-                **env,
-                # Empty is "unset" for the interpreter; the driver deletes them for the backend.
-                **dict.fromkeys(unset, ""),
-                "PATH": os.pathsep.join([str(environment.python.parent), path]),
-                "VIRTUAL_ENV": str(environment.path),
-                "_PYPROJECT_HOOKS_BUILD_BACKEND": system.backend,
-                "_RELEASEKIT_HOOKS": str(hooks),
-                "_RELEASEKIT_APPROVED": json.dumps(list(approved)),
-                "_RELEASEKIT_UNSET": json.dumps(unset),
-            }
-            if paths:  # how pyproject_hooks passes them (1.1+, and before)
-                backend_env["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(paths)
-                backend_env["_PYPROJECT_HOOKS_BACKEND_PATH"] = os.pathsep.join(paths)
-            self.runner.run(command, env=backend_env, cwd=tree, capture=True)
+
+        caller = BuildBackendHookCaller(
+            str(tree),
+            system.backend,
+            backend_path=list(system.backend_path) or None,
+            runner=run_hook,
+            python_executable=str(environment.python),
+        )
+        hook_kind = "wheel" if kind == "metadata" else kind
+
+        def build() -> str:
+            if kind == "metadata":
+                return str(caller.prepare_metadata_for_build_wheel(str(outdir), {}))
+            return str(getattr(caller, f"build_{kind}")(str(outdir), {}))
+
+        hooks = (CommandError, BackendUnavailable, HookMissing, UnsupportedOperation)
+        ask = getattr(caller, f"get_requires_for_build_{hook_kind}")
+        failure: BaseException | None = None
+        name = ""
+        # Each hook is a new process that imports the backend (~1 s for setuptools): the
+        # answer to get_requires for the same build files in the same environment is
+        # remembered, so a build runs the backend once per artifact.
+        remembered = self._requires_file(environment, system, tree, hook_kind)
+        known = _read_requires(remembered)
+        if known is not None or kind != "metadata":
+            # One after the other: both run the backend in the tree (setuptools writes its
+            # egg-info there for each), and nothing is built for an environment that lacks
+            # what the backend asks for.
             try:
-                result = json.loads(result_file.read_text(encoding="utf-8"))
-                status = result["status"]
-                requires = [str(r) for r in result.get("requires", [])]
-            except (OSError, ValueError, KeyError, TypeError):
-                raise CacheUnusable("the backend's hook driver gave no result") from None
-        if status == "built":
-            return str(result["filename"]), requires, command
-        return None, requires, command
+                requires = known if known is not None else list(ask({}))
+                if known is None:
+                    _write_atomically(remembered, json.dumps(requires))
+                if not _lacking(requires, system, environment):
+                    name = build()
+            except hooks as exc:
+                failure = exc
+                requires = known or []
+        else:
+            # The first time, asked side by side with the metadata (written elsewhere).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                asked = pool.submit(ask, {})
+                try:
+                    name = build()
+                except hooks as exc:
+                    failure = exc
+                try:
+                    requires = list(asked.result())
+                except hooks as exc:
+                    failure = exc if failure is None or _timed_out(exc) else failure
+                    requires = []
+                else:
+                    _write_atomically(remembered, json.dumps(requires))
+        missing = _lacking(requires, system, environment)
+        if missing:
+            raise CacheUnusable(
+                f"the backend asks for build requirements the environment lacks "
+                f"({', '.join(missing)})"
+            )
+        if failure is not None:
+            _raise(failure, system, timeout)
+        hook = "prepare_metadata_for_build_wheel" if kind == "metadata" else f"build_{kind}"
+        return name, commands[hook]
+
+
+def _lacking(
+    requires: Sequence[str], system: BuildSystem, environment: BuildEnvironment
+) -> list[str]:
+    """What the backend asks for beyond [build-system] requires that the pins lack."""
+    extra = [r for r in requires if r not in system.requires]
+    return unsatisfied(extra, environment.pins, environment.markers)
+
+
+def _raise(failure: BaseException, system: BuildSystem, timeout: float) -> NoReturn:
+    if isinstance(failure, CommandError) and _timed_out(failure):
+        raise CommandError(
+            f"The build backend ({system.backend}) did not answer within {timeout:g} s "
+            "and was stopped.",
+            "Find out why it hangs (run python -m build by hand).",
+            returncode=failure.returncode,
+            output=failure.output,
+        ) from None
+    if isinstance(failure, CommandError):
+        raise failure
+    raise CacheUnusable(f"the backend cannot be called this way ({failure!r})") from None
+
+
+def _timed_out(failure: BaseException) -> bool:
+    return isinstance(failure, CommandError) and failure.returncode == TIMED_OUT
+
+
+def _read_requires(path: Path) -> list[str] | None:
+    try:
+        answer = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(answer, list) or not all(isinstance(r, str) for r in answer):
+        return None
+    return answer
+
+
+def _backend_environment(environment: BuildEnvironment, env: Mapping[str, str]) -> dict[str, str]:
+    """What a hook process gets: ``env`` with the build environment first on PATH, and
+    the user's settings that would change what the backend imports or installs named to
+    be removed (the shim removes them; empty is "unset" for the interpreter itself)."""
+    unset = sorted(
+        name for name in {*os.environ, *env} if name in LEAKING or name.startswith(LEAKING_PREFIXES)
+    )
+    path = env.get("PATH", os.environ.get("PATH", ""))
+    return {
+        **env,
+        **dict.fromkeys(unset, ""),
+        "PATH": os.pathsep.join([str(environment.python.parent), path]),
+        "VIRTUAL_ENV": str(environment.path),
+        "_RELEASEKIT_UNSET": json.dumps(unset),
+    }
 
 
 def unsatisfied(
@@ -683,9 +746,7 @@ def _this_interpreter() -> dict[str, Any]:
     first initialisation is not thread-safe, and parallel builds ask at once)."""
     with _THIS_INTERPRETER_LOCK:
         if not _THIS_INTERPRETER:
-            namespace: dict[str, Any] = {}
-            exec(_FACTS, namespace)
-            _THIS_INTERPRETER.append(namespace["facts"]())
+            _THIS_INTERPRETER.append(interpreter_facts.facts())
         return dict(_THIS_INTERPRETER[0])
 
 
@@ -752,7 +813,6 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _tool_uv(project: Path) -> Any:
-    from releasekit.config import read_toml
 
     pyproject = project / "pyproject.toml"
     tool = read_toml(pyproject).get("tool", {}) if pyproject.is_file() else {}
@@ -769,102 +829,28 @@ def _backend_path(tree: Path, entry: str) -> str:
     return str(path)
 
 
-@contextlib.contextmanager
-def _in_process_hooks() -> Iterator[Path]:
-    """pyproject_hooks' ``_in_process.py``: the standard PEP 517 hook implementations
-    (backend loading with backend-path, default hooks), run by our driver in the build
-    environment's python."""
-    try:
-        from pyproject_hooks._in_process import _in_proc_script_path
-    except ImportError:
-        raise CacheUnusable("pyproject_hooks (a dependency of build) is not installed") from None
-    script_path: Callable[[], contextlib.AbstractContextManager[Any]] = _in_proc_script_path
-    with script_path() as path:
-        yield Path(path)
-
-
-def _last_line(output: str) -> str:
+def last_line(output: str) -> str:
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return f": {lines[-1].strip()}" if lines else ""
 
 
-# Run by the build environment's python (any version releasekit supports): stdlib only.
-_DRIVER = '''\
-"""releasekit: PEP 517 hooks of one source tree in one process (pyproject_hooks' own
-implementations, loaded from _RELEASEKIT_HOOKS). argv: KIND OUTDIR RESULT_JSON."""
-import importlib.util
-import json
-import os
-import sys
-import traceback
-
-
-def main():
-    kind, outdir, result_file = sys.argv[1:4]
-    hooks_file = os.environ.pop("_RELEASEKIT_HOOKS")
-    approved = json.loads(os.environ.pop("_RELEASEKIT_APPROVED", "[]"))
-    for name in json.loads(os.environ.pop("_RELEASEKIT_UNSET", "[]")):
-        os.environ.pop(name, None)
-    spec = importlib.util.spec_from_file_location("_releasekit_pep517_hooks", hooks_file)
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
-    result = {"kind": kind, "status": "failed"}
-    try:
-        hook_kind = "wheel" if kind == "metadata" else kind
-        requires = list(getattr(hooks, "get_requires_for_build_" + hook_kind)({}))
-        result["requires"] = requires
-        if any(r not in approved for r in requires):
-            result["status"] = "needs-requirements"
-        elif kind == "metadata":
-            result["filename"] = hooks.prepare_metadata_for_build_wheel(outdir, {}, True)
-            result["status"] = "built"
-        else:
-            result["filename"] = getattr(hooks, "build_" + kind)(outdir, {})
-            result["status"] = "built"
-    except Exception as exc:
-        details = getattr(exc, "traceback", None)
-        if details:
-            print(details, file=sys.stderr)
-        traceback.print_exc()
-    with open(result_file, "w", encoding="utf-8") as f:
-        json.dump(result, f)
-    return 1 if result["status"] == "failed" else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-'''
-
-# What identifies an interpreter, and its PEP 508 marker environment: stdlib only.
-_FACTS = """\
-def facts():
-    import os, platform, sys, sysconfig
-
-    impl = sys.implementation
-    version = "{0.major}.{0.minor}.{0.micro}".format(impl.version)
-    if impl.version.releaselevel != "final":
-        version += impl.version.releaselevel[0] + str(impl.version.serial)
-    markers = {
-        "implementation_name": impl.name,
-        "implementation_version": version,
-        "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
-        "sys_platform": sys.platform,
-    }
-    base = getattr(sys, "_base_executable", None) or sys.executable
-    return {
-        "version": sys.version,
-        "cache_tag": impl.cache_tag,
-        "platform": sysconfig.get_platform(),
-        "soabi": sysconfig.get_config_var("SOABI") or "",
-        "base": os.path.realpath(base),
-        "markers": markers,
-    }
-"""
-_PRINT_FACTS = "\nimport json\nprint(json.dumps(facts()))\n"
+def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
+    """What building leaves untracked in the tree (every supported backend's, see
+    :func:`releasekit.buildenv.is_byproduct`: ``build/``, ``NAME.egg-info/``,
+    ``.pdm-build/``...), and the build's own output directory ``outdir`` (``dist/``).
+    Not uncommitted changes of the project."""
+    untracked = git.untracked_files()
+    if not untracked:
+        return []
+    top = git.work_tree_top().resolve()
+    output = ""
+    if outdir is not None:
+        try:
+            output = outdir.resolve().relative_to(top).as_posix()
+        except ValueError:
+            output = ""  # outside the work tree: git does not see it
+    return [
+        p
+        for p in untracked
+        if (p.endswith("/") and is_byproduct(top / p.rstrip("/"))) or (output and p == output + "/")
+    ]

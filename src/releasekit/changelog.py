@@ -9,13 +9,10 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from releasekit.config import read_toml
 from releasekit.errors import ProjectError
-
-if TYPE_CHECKING:
-    from releasekit.project import Project
 
 # --- headings ---------------------------------------------------------------------------
 
@@ -579,15 +576,16 @@ def mentions_version(text: str, version: str) -> bool:
     )
 
 
-def changelog_mentions(project: Project, version: str) -> list[str]:
-    """What check says when the project's changelog does not mention ``version``."""
-    if project.changelog is None:
+def changelog_mentions(changelog: Path | None, style: str, version: str) -> list[str]:
+    """What check says when the changelog (written in ``style``) does not mention
+    ``version``."""
+    if changelog is None:
         return []
-    text = project.changelog.read_bytes().decode("utf-8", errors="replace")
+    text = changelog.read_bytes().decode("utf-8", errors="replace")
     if mentions_version(text, version):
         return []
-    tool = project.changelog_style in (TOWNCRIER, SCRIV)
+    tool = style in (TOWNCRIER, SCRIV)
     return [
-        f"{project.changelog.name} does not mention {version}"
-        + (f" (run {project.changelog_style} to write its entry, or bump-version)" if tool else "")
+        f"{changelog.name} does not mention {version}"
+        + (f" (run {style} to write its entry, or bump-version)" if tool else "")
     ]

@@ -5,17 +5,27 @@ This is the one place errors become exit codes."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releasekit import render
-from releasekit.commands import DEFAULT_REPOSITORY, UPLOADING, overrides, parse, resume_command
+from releasekit.commands import (
+    DEFAULT_REPOSITORY,
+    ENV_TARGETED,
+    UPLOADING,
+    overrides,
+    parse,
+    resume_command,
+)
 from releasekit.errors import DryRunFailed, ExitCode, ReleaseError, Terminated, UsageError
 
 if TYPE_CHECKING:
@@ -30,14 +40,32 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     """The repository a step targets: ``--repository``/``--repository-url``, or the one
     its name implies (upload-test: test, upload-prod: prod)."""
     from releasekit.targets import select_repository
+    from releasekit.tool_env import target_from_env
 
-    name = getattr(args, "repository", None) or DEFAULT_REPOSITORY.get(args.command)
-    repository = select_repository(
-        config,
-        name,
-        repository_url=getattr(args, "repository_url", None),
-        index_url=getattr(args, "index_url", None),
-    )
+    name = getattr(args, "repository", None)
+    url = getattr(args, "repository_url", None)
+    index_url = getattr(args, "index_url", None)
+    found = None
+    if not (name or url) and args.command in ENV_TARGETED:
+        # What twine's and uv's users set for `twine upload` / `uv publish`.
+        found = target_from_env()
+        if found is not None:
+            name, url, index_url = (
+                found.name or None,
+                found.url or None,
+                index_url or found.index_url,
+            )
+    if not url:
+        name = name or DEFAULT_REPOSITORY.get(args.command)
+    try:
+        repository = select_repository(
+            config, name, repository_url=url, index_url=index_url or None
+        )
+    except ReleaseError as exc:
+        if found is None:
+            raise
+        exc.message = f"{found.source} chose the target: {exc.message}"
+        raise
     if args.command == "upload-prod":
         repository = repository.as_production_target()
     if args.command == "upload-test" and repository.production:
@@ -77,6 +105,16 @@ def run_command(
     The nox and Invoke adapters pass their own ``runner`` and their settings as
     ``adapter`` (a configuration layer above the project's table).
     """
+    with _requests_logged(_verbosity(args) > 0):
+        return _run_command(args, runner=runner, adapter=adapter)
+
+
+def _run_command(
+    args: argparse.Namespace,
+    *,
+    runner: Runner | None,
+    adapter: tuple[str, Mapping[str, Any]] | None,
+) -> dict[str, Any]:
     from releasekit.config import load_config
     from releasekit.project import find_project_root
     from releasekit.runner import SubprocessRunner
@@ -95,6 +133,12 @@ def run_command(
 
     config = configure(root)
     runner = runner or SubprocessRunner()
+    verbosity = _verbosity(args)
+    if hasattr(runner, "verbosity"):  # the runners of the CLI, nox and Invoke
+        runner.verbosity = verbosity
+    if verbosity >= 0:
+        for warning in config.warnings:
+            print(render.paint(f"releasekit: warning: {warning}", sys.stderr), file=sys.stderr)
     packages = find_packages(
         root,
         config,
@@ -109,23 +153,37 @@ def run_command(
         )
     elif args.command == "plan":
         summary, lines = _plan_packages(args, root, packages or [Package(root, config)], runner)
-    elif packages:
-        summary, lines = _for_packages(args, root, packages, runner)
     else:
-        summary, lines = STEPS[args.command](args, root, config, runner)
+        with _changing(args, root, runner):
+            if packages:
+                summary, lines = _for_packages(args, root, packages, runner)
+            else:
+                summary, lines = STEPS[args.command](args, root, config, runner)
     if args.json:
         print(json.dumps(summary, indent=2))
-    else:
-        print(lines)
+    elif verbosity >= 0 or args.command in QUERIES or getattr(args, "list_rules", False):
+        print(render.paint(lines, sys.stdout))
     preflight = summary.get("preflight") or {}
     if summary.get("dry_run") and not preflight.get("ok", True):
-        raise DryRunFailed(
+        failed = DryRunFailed(
             f"Dry run of {args.command}: the pre-flight found {len(preflight['failures'])} "
             "problem(s), listed above; the real run would stop there, before changing "
             "anything.",
             "Fix them and run the dry run again.",
         )
+        if preflight.get("unreadable"):
+            failed.exit_code = ExitCode.INDEX  # as the real run would exit
+        raise failed
     return summary
+
+
+def _changing(args: argparse.Namespace, root: Path, runner: Runner) -> AbstractContextManager[None]:
+    """The checkout's lock for a command that changes something (releasekit.lock)."""
+    from releasekit.lock import CHANGING_COMMANDS, release_lock
+
+    if args.command not in CHANGING_COMMANDS or getattr(args, "dry_run", False):
+        return nullcontext()
+    return release_lock(root, runner, args.command)
 
 
 def _for_packages(
@@ -135,6 +193,11 @@ def _for_packages(
     from releasekit.build_record import reusable_build
     from releasekit.workspace import default_jobs, run_over_packages
 
+    if getattr(args, "files", None) and len(packages) != 1:
+        raise UsageError(
+            f"{args.command} FILE... uploads the files of one package, and this is a monorepo.",
+            "Name the package with --package DIR.",
+        )
     if args.command == "init-ci" and args.provider == "github" and len(packages) > 1:
         # One workflow for the monorepo, its jobs over `releasekit plan`'s matrix.
         from releasekit import ci
@@ -251,8 +314,8 @@ def _check(
 
         return rules_summary()
     _, _, result = _checked(args, root, config, runner)
-    if not args.json:
-        print(render.check(result))
+    if not args.json and _verbosity(args) >= 0:
+        print(render.paint(render.check(result), sys.stdout))
     result.raise_for_failures()
     return result.to_json(), "all checks passed"
 
@@ -262,6 +325,12 @@ def _upload(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.steps.upload import upload_release
 
+    if args.files:  # upload FILE...: exactly those, checked as the output directory is
+        from releasekit.explicit_files import staged
+
+        with staged(args.files) as outdir:
+            args.outdir, args.files = outdir, []
+            return _upload(args, root, config, runner)
     plan, repository, checked = _checked(args, root, config, runner)
     result = upload_release(plan, runner, repository, checked, yes=args.yes, dry_run=args.dry_run)
     return result.to_json(), render.upload(result)
@@ -330,13 +399,51 @@ def _config(
 ) -> tuple[dict[str, Any], str]:
     from releasekit.config import effective_settings
 
-    rows = effective_settings(_as_used(root, config, runner))
+    rows = effective_settings(_as_used(root, config, runner)) + _target_rows(config)
     summary = {
         "step": "config",
         "ok": True,
         "settings": {key: {"value": value, "source": source} for key, value, source in rows},
     }
     return summary, render.settings(rows)
+
+
+def _target_rows(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
+    """Where ``upload`` (and check, verify, plan) without ``--repository`` goes, and the
+    credentials it would use, each with the variable or layer that decided it: twine's
+    and uv's variables count (releasekit.tool_env). No secret is shown, only where it is."""
+    from releasekit.credentials import resolve_credentials
+    from releasekit.repositories import redact_url
+    from releasekit.targets import select_repository
+    from releasekit.tool_env import target_from_env
+
+    try:
+        found = target_from_env()
+        if found is None:
+            repository, source = config.repository("test"), "default (the test repository)"
+        else:
+            repository = select_repository(
+                config,
+                found.name or None,
+                repository_url=found.url or None,
+                index_url=found.index_url or None,
+            )
+            source = found.source
+    except ReleaseError as exc:
+        return [("target.repository", None, f"error: {exc.message}")]
+    index_source = "UV_PUBLISH_CHECK_URL" if found and found.index_url else source
+    try:
+        credentials = resolve_credentials(repository)
+        who = f"{credentials.username} ({credentials.source})"
+        how = "the first found in the order of the README's upload section"
+    except ReleaseError as exc:
+        who, how = "none", f"error: {exc.message}"
+    return [
+        ("target.repository", repository.name, source),
+        ("target.upload-url", redact_url(repository.upload_url), source),
+        ("target.index-url", redact_url(repository.index_url), index_source),
+        ("target.credentials", who, how),
+    ]
 
 
 def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig:
@@ -347,7 +454,7 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
     from releasekit.project import load_project
 
     try:
-        return release_tags(root, config, load_project(root, config).name, runner)[0]
+        return release_tags(root, config, load_project(root, config, runner).name, runner).config
     except ReleaseError:
         return config
 
@@ -401,9 +508,67 @@ STEPS: dict[str, Step] = {
 }
 
 
+# Commands whose output is the answer asked for: printed with -q too.
+QUERIES = frozenset({"version", "config", "plan"})
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    """-1 with -q (errors only), 1 with -v (every command, output and request), else 0."""
+    if getattr(args, "quiet", False) and getattr(args, "verbose", False):
+        raise UsageError("-q (errors only) and -v (everything) contradict each other.", "")
+    return -1 if getattr(args, "quiet", False) else int(bool(getattr(args, "verbose", False)))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (nox and tests swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _requests_logged(on: bool) -> Iterator[None]:
+    """-v: each request to an index on stderr, for this command only (urllib3 logs every
+    one at DEBUG, without headers; releasekit's own modules log on ``releasekit.*``)."""
+    if not on:
+        yield
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in ("urllib3.connectionpool", "releasekit")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
 def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
     """Print ``exc`` (stderr; and a JSON object on stdout with ``--json``); its exit code."""
-    print(f"releasekit: error: {exc.message}", file=sys.stderr)
+    try:
+        _print_error(exc, command, as_json=as_json)
+    except BrokenPipeError:
+        _discard_stdout()  # `releasekit ... | head`: the reader went away; the code stays
+    return int(exc.exit_code)
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout is gone: what is still buffered goes nowhere, quietly."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _print_error(exc: ReleaseError, command: str, *, as_json: bool) -> None:
+    print(render.paint(f"releasekit: error: {exc.message}", sys.stderr), file=sys.stderr)
     if exc.hint:
         print(f"  {exc.hint}", file=sys.stderr)
     if as_json and not isinstance(exc, DryRunFailed):  # its JSON is printed already
@@ -416,7 +581,6 @@ def report_error(exc: ReleaseError, command: str, *, as_json: bool) -> int:
             "hint": exc.hint,
         }
         print(json.dumps(error, indent=2))
-    return int(exc.exit_code)
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -425,6 +589,17 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # `releasekit config --show --json | head -1`: the reader has what it wanted.
+        _discard_stdout()
+        return int(ExitCode.OK)
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = parse(argv)
     except UsageError as exc:
@@ -445,9 +620,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("releasekit: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        # `releasekit check --list-rules | head`: the reader has what it wanted.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

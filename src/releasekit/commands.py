@@ -16,7 +16,7 @@ from typing import Any, Literal, NoReturn
 
 from releasekit.errors import ExitCode, UsageError
 
-Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional"]
+Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional", "files"]
 
 # init-ci's choices (releasekit.ci reads them from here).
 CI_PROVIDERS = ("github", "gitlab")
@@ -63,6 +63,8 @@ class Option:
             return [flag if value else f"--no-{self.name}"]
         if self.kind == "paths":
             return [arg for item in value for arg in (flag, str(item))]
+        if self.kind == "files":
+            return [str(item) for item in value]
         return [flag, str(value)]
 
 
@@ -98,7 +100,14 @@ CONFIG = Option(
     metavar="FILE",
 )
 JSON = Option("json", "flag", "print a JSON summary on stdout (progress stays on stderr)")
-GLOBAL = (PROJECT, CONFIG, JSON)
+QUIET = Option("quiet", "flag", "print errors only (and what a query command prints)", short="q")
+VERBOSE = Option(
+    "verbose",
+    "flag",
+    "show each tool's command and its output, and each request to an index",
+    short="v",
+)
+GLOBAL = (PROJECT, CONFIG, JSON, QUIET, VERBOSE)
 
 PACKAGE = Option(
     "package",
@@ -191,6 +200,14 @@ ALLOW_DIRTY = Option(
 )
 
 TARGET = (OUTDIR, REPOSITORY, REPOSITORY_URL, INDEX_URL)
+# upload FILE...: what twine upload and uv publish take (default: the output directory's).
+FILES = Option(
+    "files",
+    "files",
+    "the distribution files to upload, checked as dist/ is (default: all of the output "
+    "directory's)",
+    metavar="FILE",
+)
 PIPELINE = (YES, ATTEST, DRY_RUN, TIMEOUT, INSTALL, PROVENANCE, FRESH)
 
 COMMANDS: tuple[Command, ...] = (
@@ -250,13 +267,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "upload-test",
         "Upload to the test index; files already there are skipped.",
-        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE, FILES),
         needs_tools=False,
     ),
     Command(
         "upload-prod",
         "Upload to the production index (asks unless --yes or CI).",
-        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE, FILES),
         needs_tools=False,
     ),
     Command(
@@ -302,7 +319,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "upload",
         "Upload to --repository NAME; files already there are skipped.",
-        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE),
+        (*TARGET, YES, ATTEST, DRY_RUN, PACKAGE, FILES),
         adapted=False,
         needs_tools=False,
     ),
@@ -394,6 +411,14 @@ COMMANDS: tuple[Command, ...] = (
                 "GitLab: write the jobs to .gitlab/releasekit.yml and "
                 "include it from the existing .gitlab-ci.yml instead of replacing that",
             ),
+            Option(
+                "install-index",
+                "text",
+                "the index the jobs install releasekit and the profile package from "
+                "(pip --index-url; default: install-index, else PyPI); no credentials in it",
+                metavar="URL",
+                config_key="install-index",
+            ),
             Option("force", "flag", "replace an existing file"),
             Option("dry-run", "flag", "print the file it would write; write nothing"),
             PACKAGE,
@@ -444,6 +469,9 @@ ADAPTED: tuple[Command, ...] = tuple(c for c in COMMANDS if c.adapted)
 # Commands that upload; only-if-env can make them skip (one job of a CI matrix uploads).
 UPLOADING = frozenset({"upload", "upload-test", "upload-prod", "publish", "release"})
 # Repository each command targets when --repository is not given.
+# Commands whose target twine's and uv's variables may name (TWINE_REPOSITORY_URL, ...):
+# those with no repository of their own (releasekit.tool_env).
+ENV_TARGETED = frozenset({"check", "upload", "verify", "plan"})
 DEFAULT_REPOSITORY = {
     "check": "test",
     "upload": "test",
@@ -480,10 +508,26 @@ def to_argv(command: str, values: Mapping[str, Any]) -> list[str]:
 
 
 class RaisingParser(argparse.ArgumentParser):
-    """A parser whose errors are UsageErrors (for --json, nox and Invoke)."""
+    """A parser whose errors are UsageErrors (for --json, nox and Invoke), and that names
+    the choice meant when a command or a choice is mistyped (``publsh``)."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}.", f"See {self.prog} --help.")
+
+    # argparse's one check of a value against its choices (Python 3.14 suggests the same
+    # way, with suggest_on_error).
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is not None and isinstance(value, str) and value not in choices:
+            from releasekit.suggest import did_you_mean
+
+            names = ", ".join(repr(c) for c in choices)
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r}{did_you_mean(value, [str(c) for c in choices])}"
+                f" (choose from {names})",
+            )
+        super()._check_value(action, value)
 
 
 def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = False) -> None:
@@ -491,6 +535,11 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
     extra: dict[str, Any] = {"help": option.help}
     if suppress:
         extra["default"] = argparse.SUPPRESS
+    if option.kind == "files":
+        parser.add_argument(
+            option.attr, nargs="*", type=Path, metavar=option.metavar, help=option.help
+        )
+        return
     if option.kind == "positional":
         parser.add_argument(
             option.attr,

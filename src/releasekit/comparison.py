@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from releasekit.errors import CheckError, ConfigError, ReleaseError
+from releasekit.errors import CheckError, ConfigError, ExitCode, ReleaseError
 
 if TYPE_CHECKING:
     from releasekit.artifacts import Artifact
@@ -152,5 +152,9 @@ class CheckResult:
                 f"(target: {self.repository}):\n{listed}",
                 "Fix each of them (rebuild if an artifact was involved).",
             )
+            if any(s.state == "unknown" for s in self.index):
+                # The index could not be read: its own kind of failure, whatever command
+                # meets it (exit 13), with every other failure still listed.
+                error.exit_code = ExitCode.INDEX
             error.details = self.to_json()
             raise error

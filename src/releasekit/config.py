@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from releasekit.errors import ConfigError
 from releasekit.repositories import Repository
+from releasekit.suggest import closest, did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -115,11 +116,15 @@ class ReleaseConfig:
     provenance_environment: str = ""
     # check fails (instead of warning) when the changelog does not mention the version.
     changelog_required: bool = False
+    # Where init-ci's pipelines install releasekit and the profile package from ("": PyPI).
+    install_index: str = ""
     repositories: Mapping[str, Repository] = dataclasses.field(
         default_factory=lambda: _build_repositories(DEFAULT_REPOSITORIES)
     )
     # Which layer set each key, for ``releasekit config --show`` and error messages.
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    # What the command prints once on stderr (RELEASEKIT_* variables that set nothing).
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def repository(self, name: str) -> Repository:
         try:
@@ -127,7 +132,8 @@ class ReleaseConfig:
         except KeyError:
             known = ", ".join(sorted(self.repositories))
             raise ConfigError(
-                f"There is no repository named {name!r} (configured: {known}).",
+                f"There is no repository named {name!r}{did_you_mean(name, self.repositories)} "
+                f"(configured: {known}).",
                 "Add it as [tool.releasekit.repositories." + name + "] with upload-url and "
                 "index-url, or use one of the configured names.",
             ) from None
@@ -391,6 +397,7 @@ SCHEMA: Mapping[str, Parser] = {
     "provenance.repository": _parse_str,
     "provenance.workflow": _parse_str,
     "provenance.environment": _parse_str,
+    "install-index": _parse_str,
 }
 # Sub-tables ([tool.releasekit.build]) whose keys appear in SCHEMA as "build.KEY".
 SECTIONS = {key.partition(".")[0] for key in SCHEMA if "." in key}
@@ -404,13 +411,30 @@ def env_settable_keys() -> list[str]:
 
 
 class _UnknownKeyError(ConfigError):
-    """A key the schema does not have (its hint lists the known keys)."""
+    """A key the schema does not have (its hint names the key meant, or lists them all)."""
+
+    def __init__(self, message: str, hint: str = "", *, listed: bool = False) -> None:
+        super().__init__(message, hint)
+        self.listed = listed
 
 
 def _unknown_key(key: str, source: str, known: Iterable[str]) -> ConfigError:
+    """A typo names the key meant; anything else gets the list of known keys."""
+    known = list(known)
+    section, _, name = key.rpartition(".")
+    # In a table ([tool.releasekit.build]) its own keys; a repository's fields are bare.
+    inside = [k.removeprefix(f"{section}.") for k in known if k.startswith(f"{section}.")]
+    match = closest(name, inside or known) if section else closest(key, known)
+    if match:
+        meant = f"{section}.{match}" if section else match
+        return _UnknownKeyError(
+            f"{source}: unknown key {key!r} (did you mean {meant!r}?).",
+            f"Rename it {meant!r}.",
+        )
     return _UnknownKeyError(
         f"{source}: unknown key {key!r}.",
         "Known keys: " + ", ".join(sorted(known)) + ". Check the spelling (keys use dashes).",
+        listed=True,
     )
 
 
@@ -424,10 +448,12 @@ def validate_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
     if errors:
         prefix = f"{source}: "
         problems = "; ".join(e.message.removeprefix(prefix).rstrip(".") for e in errors)
-        known = next((e.hint for e in errors if isinstance(e, _UnknownKeyError)), "")
+        listed = (e.hint for e in errors if isinstance(e, _UnknownKeyError) and e.listed)
+        known = next(listed, "")
         raise ConfigError(
             f"{prefix}{len(errors)} problems: {problems}.",
-            f"Fix each of them in {source}; see the Configuration section of the README. " + known,
+            f"Fix each of them in {source}; see the Configuration section of the README."
+            + (f" {known}" if known else ""),
         )
     return parsed
 
@@ -542,19 +568,39 @@ def env_variable(key: str) -> str:
     return ENV_PREFIX + key.upper().replace("-", "_").replace(".", "_")
 
 
-def _env_layer(env: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
+# RELEASEKIT_* variables that are not settings and are known: no warning.
+NOT_SETTINGS = {"RELEASEKIT_CORPUS_DIR": "the test suite's download cache (see the README)"}
+
+
+def _env_layer(env: Mapping[str, str]) -> tuple[str, dict[str, Any], tuple[str, ...]] | None:
+    """The settings ``RELEASEKIT_*`` variables give, and a warning for each variable that
+    is no setting. A near miss of a setting's name is an error: the setting it meant would
+    silently not apply (a release with the wrong tag format)."""
     keys = {env_variable(key): key for key in env_settable_keys()}
     values: dict[str, Any] = {}
-    for variable, value in env.items():
-        if not variable.startswith(ENV_PREFIX):
+    warnings: list[str] = []
+    for variable, value in sorted(env.items()):
+        if not variable.startswith(ENV_PREFIX) or variable in NOT_SETTINGS:
             continue
         if variable not in keys:
-            raise ConfigError(
-                f"Environment variable {variable} is not a releasekit setting.",
-                "Unset it, or use one of: " + ", ".join(sorted(keys)) + ".",
+            meant = closest(
+                variable.removeprefix(ENV_PREFIX),
+                [k.removeprefix(ENV_PREFIX) for k in keys],
+                cutoff=0.8,
             )
+            if meant:
+                raise ConfigError(
+                    f"Environment variable {variable} is not a releasekit setting "
+                    f"(did you mean {ENV_PREFIX}{meant}?).",
+                    f"Rename it {ENV_PREFIX}{meant}, or unset it.",
+                )
+            warnings.append(
+                f"the environment variable {variable} is not a releasekit setting and is "
+                "ignored (the settings: the Configuration section of the README)"
+            )
+            continue
         values.update(validate_table({keys[variable]: value}, f"environment variable {variable}"))
-    return ("environment", values) if values else None
+    return ("environment", values, tuple(warnings)) if values or warnings else None
 
 
 def load_config(
@@ -615,12 +661,15 @@ def load_config(
     if config_file is not None:
         layers.append((str(config_file), file_values))
     env_layer = _env_layer(env)
-    if env_layer:
-        layers.append(env_layer)
+    if env_layer and env_layer[1]:
+        layers.append(env_layer[:2])
     if overrides:
         given = {k: v for k, v in overrides.items() if v is not None}
         layers.append(("command line", validate_table(given, "command line")))
-    return _merge(layers)
+    config = _merge(layers)
+    if env_layer and env_layer[2]:
+        config = dataclasses.replace(config, warnings=env_layer[2])
+    return config
 
 
 def _project_table(pyproject: Path) -> dict[str, Any]:

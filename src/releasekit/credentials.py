@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import configparser
+import dataclasses
 import json
 import os
 import stat
@@ -84,31 +85,49 @@ def resolve_credentials(
     """Find credentials for ``repository``, in the documented order:
 
     1. the repository's ``token-env`` variable (``PYPI_TOKEN``, ``TEST_PYPI_TOKEN``);
-    2. ``TWINE_USERNAME`` / ``TWINE_PASSWORD``;
-    3. keyring (service: the upload URL);
-    4. ``~/.pypirc`` (``$PYPIRC`` overrides the path): the section named like the
-       repository or whose ``repository`` URL is its upload URL;
-    5. GitLab CI's job token, for a GitLab package registry;
-    6. trusted publishing, on PyPI/TestPyPI in CI with an OIDC token available;
-    7. none: anonymous, except on PyPI/TestPyPI, which always need a token.
+    2. ``TWINE_PASSWORD`` (user: ``TWINE_USERNAME``, else the repository's);
+    3. ``UV_PUBLISH_TOKEN`` (user ``__token__``), ``UV_PUBLISH_PASSWORD`` (user:
+       ``UV_PUBLISH_USERNAME``, else the repository's);
+    4. keyring (service: the upload URL; user: ``TWINE_USERNAME``, ``UV_PUBLISH_USERNAME``
+       or the repository's);
+    5. ``~/.pypirc`` (``$PYPIRC`` overrides the path): the section named like the
+       repository or whose ``repository`` URL is its upload URL (with a user from the
+       environment, only a section of that user or of none);
+    6. GitLab CI's job token, for a GitLab package registry;
+    7. trusted publishing, on PyPI/TestPyPI in CI with an OIDC token available;
+    8. none: anonymous, except on PyPI/TestPyPI, which always need a token, and except
+       when a user was named (``TWINE_USERNAME``): then no password is an error.
     """
     env = os.environ if env is None else env
     username = repository.username or "__token__"
     if repository.token_env and env.get(repository.token_env):
         return Credentials(username, Secret(env[repository.token_env]), repository.token_env)
-    if env.get("TWINE_PASSWORD"):
-        return Credentials(
-            env.get("TWINE_USERNAME") or username,
-            Secret(env["TWINE_PASSWORD"]),
-            "TWINE_USERNAME/TWINE_PASSWORD",
-        )
+    named = _named_user(env)
+    found = _from_tool_variables(env, username)
+    if found is not None:
+        return found
+    if named is not None:
+        username = named[1]
     lookup = keyring_lookup or _keyring_password
     from_keyring = lookup(repository.upload_url, username)
     if from_keyring:
-        return Credentials(username, Secret(from_keyring), f"keyring ({repository.upload_url})")
-    found = _from_pypirc(pypirc or pypirc_path(env), repository, lookup)
+        source = f"keyring ({repository.upload_url})"
+        return Credentials(username, Secret(from_keyring), _with_user(source, named))
+    found = _from_pypirc(
+        pypirc or pypirc_path(env), repository, lookup, user=named[1] if named else None
+    )
     if found is not None:
-        return found
+        return dataclasses.replace(found, source=_with_user(found.source, named))
+    if named is not None:
+        raise MissingCredentialsError(
+            f"{named[0]} is {named[1]!r}, and no password for that user was found for the "
+            f"repository {repository.name!r} ({repository.upload_url}): not in "
+            f"{'TWINE_PASSWORD' if named[0].startswith('TWINE') else 'UV_PUBLISH_PASSWORD'}, "
+            "the keyring or .pypirc (releasekit never prompts).",
+            f"Set {'TWINE_PASSWORD' if named[0].startswith('TWINE') else 'UV_PUBLISH_PASSWORD'}"
+            f" (from your CI's secrets), or store it: keyring set {repository.upload_url} "
+            f"{named[1]}; or unset {named[0]} for an anonymous upload.",
+        )
     if env.get("CI_JOB_TOKEN") and "/api/v4/projects/" in repository.upload_url:
         return Credentials("gitlab-ci-token", Secret(env["CI_JOB_TOKEN"]), "CI_JOB_TOKEN")
     if repository.pypi_host:
@@ -140,6 +159,32 @@ def resolve_credentials(
             f"[tool.releasekit.repositories.{repository.name}].",
         )
     return Credentials(ANONYMOUS, Secret(ANONYMOUS), "none (anonymous upload)")
+
+
+def _named_user(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(variable, user) when twine's or uv's variables name the user to upload as."""
+    for variable in ("TWINE_USERNAME", "UV_PUBLISH_USERNAME"):
+        if env.get(variable):
+            return variable, env[variable]
+    return None
+
+
+def _from_tool_variables(env: Mapping[str, str], username: str) -> Credentials | None:
+    """A password or token from twine's or uv's variables, as those tools read them."""
+    if env.get("TWINE_PASSWORD"):
+        user = env.get("TWINE_USERNAME") or username
+        return Credentials(user, Secret(env["TWINE_PASSWORD"]), "TWINE_USERNAME/TWINE_PASSWORD")
+    if env.get("UV_PUBLISH_TOKEN"):
+        return Credentials("__token__", Secret(env["UV_PUBLISH_TOKEN"]), "UV_PUBLISH_TOKEN")
+    if env.get("UV_PUBLISH_PASSWORD"):
+        user = env.get("UV_PUBLISH_USERNAME") or username
+        source = "UV_PUBLISH_USERNAME/UV_PUBLISH_PASSWORD"
+        return Credentials(user, Secret(env["UV_PUBLISH_PASSWORD"]), source)
+    return None
+
+
+def _with_user(source: str, named: tuple[str, str] | None) -> str:
+    return f"{named[0]} + {source}" if named else source
 
 
 def read_credentials(
@@ -228,11 +273,16 @@ def _read_pypirc(path: Path) -> configparser.RawConfigParser:
 
 
 def _from_pypirc(
-    path: Path, repository: Repository, keyring_lookup: Callable[[str, str], str | None]
+    path: Path,
+    repository: Repository,
+    keyring_lookup: Callable[[str, str], str | None],
+    *,
+    user: str | None = None,
 ) -> Credentials | None:
     """The section of ``path`` for ``repository``; a section with a username and no
     password takes the password from keyring for that user (as twine does), or is an
-    error naming it."""
+    error naming it. With ``user`` (TWINE_USERNAME), only a section of that user or of
+    none lends its password."""
     if not path.is_file():
         return None
     parser = _read_pypirc(path)
@@ -249,6 +299,8 @@ def _from_pypirc(
         if (named and not url) or url.rstrip("/") == repository.upload_url.rstrip("/"):
             password = parser.get(section, "password", fallback="")
             username = parser.get(section, "username", fallback="")
+            if user and username and username != user:
+                continue  # another user's section (TWINE_USERNAME names who uploads)
             if not password and username:
                 from_keyring = keyring_lookup(repository.upload_url, username)
                 if from_keyring:
@@ -268,7 +320,7 @@ def _from_pypirc(
             if not password:
                 continue
             return Credentials(
-                username or repository.username,
+                username or user or repository.username,
                 Secret(password),
                 f"{path} [{section}]",
                 warnings=_permission_warnings(path),

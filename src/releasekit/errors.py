@@ -28,6 +28,7 @@ class ExitCode(enum.IntEnum):
     VERIFY = 11
     CREDENTIALS = 12
     INDEX = 13
+    LOCKED = 14
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -136,6 +137,12 @@ class VerifyError(ReleaseError):
     """What is on the index is not what was built (or never appeared)."""
 
     exit_code = ExitCode.VERIFY
+
+
+class LockedError(ReleaseError):
+    """Another releasekit run holds the checkout's lock (:mod:`releasekit.lock`)."""
+
+    exit_code = ExitCode.LOCKED
 
 
 class DryRunFailed(CheckError):

@@ -52,7 +52,7 @@ class InvokeRunner(SubprocessRunner):
     ) -> str:
         # Like the CLI, stdout holds only the result: what runs is told on stderr, and
         # only what changes something (git commit, tag, push) or is not captured.
-        if self.echo and (not capture or changes_git(argv)):
+        if (self.echo and (not capture or changes_git(argv))) or self.verbosity > 0:
             self.log("$ " + shlex.join(argv))
         command = shlex.join(argv)
         if cwd is not None:
@@ -68,13 +68,16 @@ class InvokeRunner(SubprocessRunner):
         if result is None or result.failed:
             output = (result.stdout + result.stderr) if result is not None else ""
             raise describe_failure(argv, result.exited if result is not None else 1, output)
+        if self.verbosity > 0 and capture and (result.stdout + result.stderr).strip():
+            self.log((result.stdout + result.stderr).rstrip())
         return str(result.stdout) if capture else ""
 
     def _run(self, command: str, env: Mapping[str, str] | None, capture: bool) -> Any:
         return self.context.run(
             command,
             env={**NO_PROMPTS, **(env or {})},
-            hide="both" if capture else None,
+            # -q: a tool's output is shown only when it fails (in the error).
+            hide="both" if capture or self.verbosity < 0 else None,
             # What is not captured (a build's output) is shown on stderr, as the CLI does.
             out_stream=None if capture else sys.stderr,
             warn=True,
@@ -103,6 +106,8 @@ def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
         value = values.get(_key(option))
         if option.kind == "positional":
             argv[:0] = [str(value)] if value else []
+        elif option.kind == "files":  # --files FILE (repeatable) here: Invoke's lists
+            argv += [str(item) for item in value or ()]
         elif option.kind == "switch":
             if value:
                 argv.append(f"--{option.name}")
@@ -203,7 +208,7 @@ def _arguments(command: Command) -> list[Argument]:
                         attr_name=f"no_{_key(option)}",
                     )
                 )
-        elif option.kind == "paths":
+        elif option.kind in ("paths", "files"):
             arguments.append(
                 Argument(names=names, kind=list, default=[], help=option.help, attr_name=attr)
             )

@@ -44,12 +44,13 @@ class NoxRunner(SubprocessRunner):
         self.session = session
 
     def run(self, argv: Sequence[str], **kwargs: Any) -> str:
-        if argv[0] != "git" or changes_git(argv):
-            self.session.log(shlex.join(argv))
+        if (argv[0] != "git" or changes_git(argv)) and self.verbosity == 0:
+            self.session.log(shlex.join(argv))  # -v: the runner shows every command
         return super().run(argv, **kwargs)
 
     def log(self, message: str) -> None:
-        self.session.log(message)
+        if self.verbosity >= 0:
+            self.session.log(message)
 
 
 def register(

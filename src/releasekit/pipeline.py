@@ -15,21 +15,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from releasekit.build_record import reusable_build
+from releasekit.build_record import built_commit, reusable_build, sent_record
 from releasekit.errors import ReleaseError, UsageError, VcsError
+from releasekit.lock import release_lock
 from releasekit.plan import ReleasePlan, pipeline_steps
+from releasekit.preflight import run_preflight
 from releasekit.runner import Runner
+from releasekit.steps.build import build_release
+from releasekit.steps.bump import bump_version
+from releasekit.steps.check import check_release
+from releasekit.steps.upload import upload_release
+from releasekit.steps.verify import verify_release
+from releasekit.vcs import Git
 
 if TYPE_CHECKING:
     from releasekit.comparison import CheckResult
     from releasekit.preflight import PreflightResult
     from releasekit.repositories import Repository
-    from releasekit.vcs import Git
 
 
 @dataclass(frozen=True)
@@ -155,11 +163,6 @@ class Steps:
 
     @classmethod
     def real(cls) -> Steps:
-        from releasekit.steps.build import build_release
-        from releasekit.steps.bump import bump_version
-        from releasekit.steps.check import check_release
-        from releasekit.steps.upload import upload_release
-        from releasekit.steps.verify import verify_release
 
         return cls(
             bump=bump_version,
@@ -240,7 +243,6 @@ def _preflight(
     also: Callable[[PreflightResult], list[str]] | None = None,
 ) -> PreflightResult:
     """The pre-flight, and the failures ``also`` finds given its result."""
-    from releasekit.preflight import run_preflight
 
     runner.log(f"releasekit: {command}: pre-flight ...")
     start = time.perf_counter()
@@ -271,8 +273,20 @@ def publish(
     ``build=False`` publishes what is already built (a monorepo builds all its packages
     in parallel first).
     """
-    steps = steps or Steps.real()
-    plan = pipeline_steps(plan, "publish", build=build)
+    with release_lock(plan.root, runner, "publish"):
+        return _publish(plan, runner, delivery, resume, build, dry_run, steps or Steps.real())
+
+
+def _publish(
+    plan: ReleasePlan,
+    runner: Runner,
+    delivery: Delivery,
+    resume: str,
+    build: bool,
+    dry_run: bool,
+    steps: Steps,
+) -> PipelineResult:
+    plan = _as_things_are(pipeline_steps(plan, "publish", build=build), Git(runner, plan.root))
     preflight = _preflight(plan, runner, "publish", delivery)
     if dry_run:
         return PipelineResult("publish", plan, (), preflight, dry_run=True)
@@ -313,16 +327,28 @@ def release(
     is already done. ``resume`` is the command that continues this release once it has
     changed something.
     """
-    from releasekit.vcs import Git
+    # Dry runs too: what they would say of a release another run is changing is stale.
+    with release_lock(plan.root, runner, "release"):
+        return _release(plan, runner, delivery, resume, dry_run, steps or Steps.real())
 
-    steps = steps or Steps.real()
+
+def _release(
+    plan: ReleasePlan,
+    runner: Runner,
+    delivery: Delivery,
+    resume: str,
+    dry_run: bool,
+    steps: Steps,
+) -> PipelineResult:
     git = Git(runner, plan.root)
     state = ReleaseState(git) if git.is_repository() else None
     if plan.bump and state is not None:
-        state.refuse_if_unfinished(plan)
+        state.refuse_if_unfinished(plan, git)
     elif state is not None:
         state.refuse_if_nothing_to_resume(plan, git)
     plan = pipeline_steps(plan, "release", remotes=git.remotes() if state is not None else None)
+    if state is not None:
+        plan = _as_things_are(plan, git)
     # A version taken from git tags is bumped by its tag, which the build then reads;
     # any other is tagged at the end, once every target has the release.
     tag_at_bump = plan.project.vcs_versioned
@@ -349,16 +375,24 @@ def release(
     if plan.bump:
 
         def bump() -> tuple[str, Mapping[str, Any]]:
-            result = steps.bump(plan, runner, commit_override=True, tag_override=tag_at_bump)
+            # Noted before the commit: a kill right after it must leave a release to resume.
             if state is not None:
                 state.started(plan, resume)
+            try:
+                result = steps.bump(plan, runner, commit_override=True, tag_override=tag_at_bump)
+            except ReleaseError:
+                if state is not None:
+                    state.abandoned(plan)  # the bump rolled back: nothing to resume
+                raise
             return f"{result.previous} -> {result.version}", result.to_json()
 
         pipeline.step("bump-version", bump)
         pipeline.resume = resume
 
     def build() -> tuple[str, Mapping[str, Any]]:
-        reused = reusable_build(plan, runner)
+        # The release's tag pins the commit its files were built from: commits since
+        # (a pull, a fix) are not in it and change nothing that was sent.
+        reused = reusable_build(plan, runner, commits_after=True)
         if reused is not None:
             return reused.describe(), reused.to_json()
         result = steps.build(plan, runner)
@@ -375,9 +409,36 @@ def release(
     return PipelineResult("release", plan, tuple(pipeline.done), preflight)
 
 
+def _as_things_are(plan: ReleasePlan, git: Git) -> ReleasePlan:
+    """The plan's build and tag steps as this checkout has them (a dry run of a resumed
+    release says what it will do): files whose upload began are sent again, a tag that
+    exists is kept where it is."""
+    if not git.is_repository():
+        return plan
+    version = str(plan.version)
+    sent = sent_record(git, plan.name, version)
+    built = built_commit(git, plan.name, version)
+    tagged = None if plan.bump else git.tag_commit(plan.tag)
+    steps = []
+    for step in plan.steps:
+        does = step.does
+        if step.name == "build" and sent is not None:
+            source = f" built from {sent.commit[:12]}" if sent.commit else ""
+            does = (
+                f"no rebuild: the {len(sent.files)} files{source} whose upload to "
+                f"{', '.join(sent.uploads)} began are sent again"
+            )
+        elif step.name == "tag" and tagged is not None:
+            where = "HEAD" if tagged == git.head() else tagged[:12]
+            why = ", the commit the release was built from" if tagged == built else ""
+            does = f"{plan.tag} exists on {where}{why}: kept"
+        steps.append(dataclasses.replace(step, does=does))
+    return dataclasses.replace(plan, steps=tuple(steps))
+
+
 class ReleaseState:
     """A started release, noted in the git directory (never committed, never pushed)
-    from its bump commit until its tag exists."""
+    from just before its bump commit until its push (or tag, without push)."""
 
     def __init__(self, git: Git) -> None:
         self.path = git.git_dir() / "releasekit-release.json"
@@ -389,32 +450,53 @@ class ReleaseState:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def refuse_if_unfinished(self, plan: ReleasePlan) -> None:
+    def refuse_if_unfinished(self, plan: ReleasePlan, git: Git) -> None:
         """``release PART`` while the release of the current version is unfinished would
-        release the next version and leave this one untagged: refused."""
+        release the next version and leave this one half done: refused."""
         data = self._read()
         if data.get("project") != plan.name:
             return
         if data.get("version") != str(plan.current):
             self.path.unlink(missing_ok=True)  # that commit was undone: nothing to resume
             return
+        tag = str(data.get("tag"))
+        tagged = git.tag_commit(tag)
+        where = (
+            f"the tag {tag} exists (on {tagged[:12]}) but the steps after it did not all run"
+            if tagged is not None
+            else f"the tag {tag} does not exist yet"
+        )
         raise UsageError(
             f"The release of {plan.name} {plan.current} was started (its bump is committed) "
-            f"and is not finished: the tag {data.get('tag')} does not exist yet. Running "
-            f"release {plan.bump} now would release {plan.version} instead.",
+            f"and is not finished: {where}. Running release {plan.bump} now would release "
+            f"{plan.version} instead.",
             f"Finish it with: {data.get('resume')}",
         )
 
     def refuse_if_nothing_to_resume(self, plan: ReleasePlan, git: Git) -> None:
-        """``release --resume`` after the release finished (its tag exists, no note of a
-        started one) has nothing to do: saying "bump the version" would mislead."""
-        if self._read().get("project") == plan.name or git.tag_commit(plan.tag) is None:
+        """``release --resume`` continues a release that was started (noted here, or one
+        whose upload began); with none, it would release the current version from
+        scratch, tag and push included: refused, nothing changed."""
+        data = self._read()
+        if data.get("project") == plan.name and data.get("version") == str(plan.version):
             return
-        if git.tag_commit(plan.tag) == git.head():
-            return  # the release's own commit: resuming re-checks and re-verifies it
+        tagged = git.tag_commit(plan.tag)
+        if tagged is None and sent_record(git, plan.name, str(plan.version)) is not None:
+            return  # its files went to an index (publish, or an older releasekit)
+        if data.get("project") == plan.name:
+            self.path.unlink(missing_ok=True)  # its bump was undone
+        if tagged is not None:
+            what = (
+                f"{plan.version} was released (the tag {plan.tag} exists) and no release "
+                "was started since"
+            )
+        else:
+            what = (
+                f"no release of {plan.version} was started in this checkout (no bump by "
+                "release, no upload of its files)"
+            )
         raise UsageError(
-            f"There is no started release of {plan.name} to resume: {plan.version} was "
-            f"released (the tag {plan.tag} exists) and no release was started since.",
+            f"There is no started release of {plan.name} to resume: {what}. Nothing was changed.",
             "Start the next one with release PART (e.g. release patch).",
         )
 
@@ -422,10 +504,16 @@ class ReleaseState:
         record = {
             "project": plan.name,
             "version": str(plan.version),
+            "previous": str(plan.current),
             "tag": plan.tag,
             "resume": resume,
         }
-        self.path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        scratch = self.path.with_suffix(".tmp")
+        scratch.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(scratch, self.path)
+
+    def abandoned(self, plan: ReleasePlan) -> None:
+        self.finished(plan)
 
     def finished(self, plan: ReleasePlan) -> None:
         if self._read().get("project") == plan.name:
@@ -433,16 +521,32 @@ class ReleaseState:
 
 
 def _tag(plan: ReleasePlan, runner: Runner) -> tuple[str, Mapping[str, Any]]:
-    from releasekit.vcs import Git
-
+    """The release tag, on the commit the release's files were built from (HEAD, unless
+    commits came since: a pull after a rejected push, a fix after a failed step)."""
     git = Git(runner, plan.root)
     tag, version, name = plan.tag, str(plan.version), plan.name
+    built = built_commit(git, name, version)
     at = git.tag_commit(tag)
+    head = git.head()
     if at is None:
-        git.create_tag(tag, plan.config.tag_message.format(version=version, name=name, tag=tag))
-        return f"created {tag}", {"tag": tag, "created": True}
-    if at == git.head():
-        return f"{tag} already at HEAD", {"tag": tag, "created": False}
+        message = plan.config.tag_message.format(version=version, name=name, tag=tag)
+        on = built if built is not None and built != head else None
+        git.create_tag(tag, message, on)
+        if on is None:
+            return f"created {tag}", {"tag": tag, "created": True, "commit": head}
+        return f"created {tag} on {on[:12]}, {_built_commit_note(git, on)}", {
+            "tag": tag,
+            "created": True,
+            "commit": on,
+        }
+    if at == head:
+        return f"{tag} already at HEAD", {"tag": tag, "created": False, "commit": at}
+    if at == built:
+        return f"{tag} stays on {at[:12]}, {_built_commit_note(git, at)}", {
+            "tag": tag,
+            "created": False,
+            "commit": at,
+        }
     changed = git.changed_since(at)
     if changed:
         raise VcsError(
@@ -450,12 +554,23 @@ def _tag(plan: ReleasePlan, runner: Runner) -> tuple[str, Mapping[str, Any]]:
             f"since ({', '.join(changed[:5])}).",
             "Check out the released commit, or delete the stale tag.",
         )
-    return f"{tag} already on {at[:12]} (same project files)", {"tag": tag, "created": False}
+    return f"{tag} already on {at[:12]} (same project files)", {
+        "tag": tag,
+        "created": False,
+        "commit": at,
+    }
+
+
+def _built_commit_note(git: Git, commit: str) -> str:
+    if git.is_ancestor(commit):
+        return "the commit the release was built from (commits came after it)"
+    return (
+        "the commit the release was built from, which the branch's history no longer "
+        "holds (it was rebased): the tag keeps the released source"
+    )
 
 
 def _push(plan: ReleasePlan, runner: Runner) -> tuple[str, Mapping[str, Any]]:
-    from releasekit.vcs import Git
-
     git = Git(runner, plan.root)
     remote = plan.config.release_remote
     if remote not in git.remotes():

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from releasekit.changelog import OTHER
+from releasekit.project import current_version, load_project
+from releasekit.repositories import redact_url
+from releasekit.tags import ReleaseTags, latest_version_tag, learn_tag_format, tag_shape
 from releasekit.targets import Target
+from releasekit.vcs import Git
+from releasekit.versioning import next_version, parse_version
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -112,7 +118,6 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _redacted(url: str) -> str:
-    from releasekit.repositories import redact_url
 
     return redact_url(url)
 
@@ -131,18 +136,15 @@ def resolve_plan(
     ``bump`` (a part like ``minor`` or ``X.Y.Z``) makes the plan's version the bumped one;
     it is refused here, before anything runs, if it is not strictly greater.
     """
-    from releasekit.project import current_version, load_project
-    from releasekit.vcs import latest_version_tag
-    from releasekit.versioning import next_version, parse_version
 
     root = root.resolve()
-    project = load_project(root, config)
-    config, tags, note = release_tags(root, config, project.name, runner)
-    if note:
-        project = dataclasses.replace(project, notes=(*project.notes, note))
-    latest_tag = latest_version_tag(tags or (), config.tag_format, project.name)
+    project = load_project(root, config, runner)
+    tags = release_tags(root, config, project.name, runner)
+    config = tags.config
+    if tags.note:
+        project = dataclasses.replace(project, notes=(*project.notes, tags.note))
     if project.vcs_versioned:
-        current = current_version(project, config, runner, tags=tags)
+        current = current_version(project, tags)
         written = str(current)
     else:
         written = project.read_version()
@@ -159,47 +161,51 @@ def resolve_plan(
         outdir=chosen if chosen.is_absolute() else root / chosen,
         targets=tuple(targets),
         bump=bump,
-        latest_tag=latest_tag,
+        latest_tag=tags.latest,
     )
 
 
-# The other way projects tag releases (setuptools-scm, hatch-vcs and pdm take both).
-BARE_TAG_FORMAT = "{version}"
+def release_tags(root: Path, config: ReleaseConfig, name: str, runner: Runner) -> ReleaseTags:
+    """The tags reachable from HEAD, read with one ``git tag`` call, and the tag-format
+    they follow.
 
-
-def release_tags(
-    root: Path, config: ReleaseConfig, name: str, runner: Runner
-) -> tuple[ReleaseConfig, list[str] | None, str]:
-    """The tags reachable from HEAD (None outside git), read with one ``git tag`` call,
-    and the configuration whose tag-format they follow.
-
-    When tag-format is not set anywhere and no tag has its default form (``v1.2.3``) but
-    some are bare versions (``1.2.3``), the project tags that way: the configuration
-    returned uses ``{version}``, and a note says so. Never does a project's last tag go
-    unseen (a bump would go back to 0.0.1 and publish it).
+    When tag-format is not set anywhere, it is learned from the project's highest tag of
+    a release tag's shape (``v1.2.3``, ``1.2.3``, ``name-1.2.3``, ``release_2026.6``...,
+    see :func:`releasekit.tags.tag_shape`), with a note naming that tag; tags of no such
+    shape are named in a note. Never does a project's last tag go unseen (a bump would
+    go back to 0.0.1 and publish it).
     """
-    from releasekit.vcs import Git, latest_version_tag
 
     git = Git(runner, root)
     if not git.is_repository():
-        return config, None, ""
-    tags = git.merged_tags()
+        return ReleaseTags(config, None, None)
+    tags = tuple(git.merged_tags())
+    note = ""
+    if "tag-format" not in config.sources and tags:
+        learned = learn_tag_format(tags, name, config.tag_format)
+        if learned is not None and learned[0] != config.tag_format:
+            note = (
+                f"tag-format {learned[0]!r} is learned from the tag {learned[1]}, the highest "
+                f"release tag here (not {config.tag_format!r}; set tag-format to choose another)"
+            )
+            config = dataclasses.replace(
+                config,
+                tag_format=learned[0],
+                sources={**config.sources, "tag-format": "the existing tags"},
+            )
+        elif learned is None:
+            unshaped = [tag for tag in tags if tag_shape(tag, name) is None]
+            shown = ", ".join(unshaped[:5]) + (
+                f" and {len(unshaped) - 5} more" if len(unshaped) > 5 else ""
+            )
+            note = (
+                f"no tag here has the shape of a release tag of {name} ({shown}): releases "
+                f"will be tagged {config.format_tag('X.Y.Z', name)} (set tag-format to "
+                "choose another)"
+            )
     latest = latest_version_tag(tags, config.tag_format, name)
-    if latest is not None or "tag-format" in config.sources:
-        return config, tags, ""
-    bare = latest_version_tag(tags, BARE_TAG_FORMAT, name)
-    if bare is None:
-        return config, tags, ""
-    note = (
-        f"the release tags here are bare versions ({bare[0]}), not {config.tag_format!r}: "
-        f'tag-format "{BARE_TAG_FORMAT}" is used (set tag-format to choose another)'
-    )
-    adjusted = dataclasses.replace(
-        config,
-        tag_format=BARE_TAG_FORMAT,
-        sources={**config.sources, "tag-format": "the existing tags"},
-    )
-    return adjusted, tags, note
+    shallow = latest is None and git.is_shallow()
+    return ReleaseTags(config, tags, latest, note, shallow)
 
 
 def _bump_does(plan: ReleasePlan) -> str:
@@ -213,7 +219,6 @@ def _bump_does(plan: ReleasePlan) -> str:
 def _changelog_written(plan: ReleasePlan) -> Path | None:
     """The changelog the bump writes (itself or through towncrier/scriv); one of another
     form is left as it is."""
-    from releasekit.changelog import OTHER
 
     project = plan.project
     if plan.config.changelog is False or project.changelog_style == OTHER:

@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import sys
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from releasekit.errors import CheckError, ReleaseError
+from releasekit.build_record import sent_record
+from releasekit.buildenv import build_byproducts
+from releasekit.changelog import changelog_mentions
+from releasekit.credentials import check_token_scope
+from releasekit.errors import CheckError, ExitCode, ReleaseError
+from releasekit.lockfiles import stale_locks
+from releasekit.probe import prove_credentials
+from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
+from releasekit.targets import index_client
+from releasekit.tool_env import can_prompt
+from releasekit.vcs import Git
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -35,10 +43,16 @@ class PreflightResult:
     passed: tuple[str, ...]
     failures: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    # Repositories whose index could not be read: exit 13, as anywhere else.
+    unreadable: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.INDEX if self.unreadable else ExitCode.CHECK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +60,7 @@ class PreflightResult:
             "passed": list(self.passed),
             "failures": list(self.failures),
             "notes": list(self.notes),
+            "unreadable": list(self.unreadable),
         }
 
     def raise_for_failures(self, what: str) -> None:
@@ -57,6 +72,7 @@ class PreflightResult:
                 "Fix each of them and run the same command again (--dry-run shows the plan "
                 "and runs the pre-flight only).",
             )
+            error.exit_code = self.exit_code
             error.details = {"preflight": self.to_json()}
             raise error
 
@@ -75,11 +91,11 @@ def run_preflight(
 
     ``confirmed`` (``--yes``) or ``CI`` in ``env``: production uploads need not ask;
     otherwise they must be able to (``can_ask``, default: stdin is a terminal)."""
-    from releasekit.vcs import Git
 
     passed: list[str] = []
     failures: list[str] = []
     notes: list[str] = []
+    unreadable: list[str] = []
 
     def record(name: str, problems: list[str]) -> None:
         failures.extend(problems)
@@ -101,7 +117,7 @@ def run_preflight(
     for repository in plan.targets:
         policy = policy_problems(plan.version, repository, plan.config)
         asks = repository.needs_confirmation(yes=confirmed, env=environment)
-        if asks and not (sys.stdin.isatty() if can_ask is None else can_ask):
+        if asks and not (can_prompt(environment) if can_ask is None else can_ask):
             policy.append(
                 f"uploading to {repository.name}, a production repository, needs a "
                 "confirmation and there is no terminal to ask: pass --yes (or run in CI, "
@@ -114,39 +130,19 @@ def run_preflight(
             notes.append(proof)
         record(
             f"index {repository.name}",
-            _index_problems(plan, repository, env, runner, index_timeout, command),
+            _index_problems(plan, repository, env, runner, index_timeout, command, unreadable),
         )
     metadata, metadata_notes = source_metadata_problems(plan)
     notes.extend(metadata_notes)
     record("metadata from the source", metadata)
     if not plan.bump:  # a bump writes both; its own refusals run in release's pre-flight
-        from releasekit.changelog import changelog_mentions
-        from releasekit.lockfiles import stale_locks
-
-        said = changelog_mentions(plan.project, str(plan.version))
+        said = changelog_mentions(
+            plan.project.changelog, plan.project.changelog_style, str(plan.version)
+        )
         if plan.config.changelog_required:
             record("changelog", said)
         notes.extend(stale_locks(plan.project, str(plan.version)))
-    return PreflightResult(tuple(passed), tuple(failures), tuple(notes))
-
-
-def build_byproducts(git: Git, outdir: Path | None = None) -> list[str]:
-    """What building leaves untracked in the tree: setuptools' ``NAME.egg-info/`` and
-    ``build/``, and the build's own output directory ``outdir`` (``dist/``). Not
-    uncommitted changes of the project."""
-    untracked = git.untracked_files()
-    output = ""
-    if outdir is not None and untracked:
-        try:
-            output = outdir.resolve().relative_to(git.work_tree_top().resolve()).as_posix()
-        except ValueError:
-            output = ""  # outside the work tree: git does not see it
-    return [p for p in untracked if is_build_byproduct(p) or (output and p == output + "/")]
-
-
-def is_build_byproduct(path: str) -> bool:
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return path.endswith("/") and (last.endswith(".egg-info") or last == "build")
+    return PreflightResult(tuple(passed), tuple(failures), tuple(notes), tuple(unreadable))
 
 
 def git_problems(
@@ -178,6 +174,9 @@ def git_problems(
     # The tag may be on an earlier commit if the project's files are the same there (in a
     # monorepo, other packages moved on since); HEAD itself has nothing to compare.
     changed = git.changed_since(tag_commit) if tag_commit not in (None, git.head()) else []
+    sent = sent_record(git, name, str(version)) if changed else None
+    if sent is not None and tag_commit == sent.commit:
+        changed = []  # the tag is on what was built and sent: commits since are not in it
     branch = git.branch()
     if not branch:
         if tag_commit is None or changed:  # detached is fine at the release tag (CI)
@@ -235,8 +234,6 @@ def _credential_problems(
     """The credentials found for ``repository``, read offline (a PyPI token's scope),
     then proven against its upload URL with an upload request that carries no file; and
     a note saying where they came from and what the index said."""
-    from releasekit.credentials import check_token_scope
-    from releasekit.probe import prove_credentials
 
     target = plan.target(repository, env)
     try:
@@ -255,9 +252,10 @@ def _index_problems(
     runner: Runner,
     timeout: float,
     command: str,
+    unreadable: list[str],
 ) -> list[str]:
-    """The index answers; a version about to be bumped to is not on it already."""
-    from releasekit.targets import index_client
+    """The index answers (else its name goes to ``unreadable``); a version about to be
+    bumped to is not on it already."""
 
     target = plan.target(repository, env)
     try:
@@ -269,6 +267,7 @@ def _index_problems(
     try:
         files = index.release_files(plan.name, str(plan.version))
     except ReleaseError as exc:
+        unreadable.append(repository.name)
         return [f"{repository.name} cannot be read: {exc}"]
     if files and command == "release" and plan.bump:
         return [
@@ -284,7 +283,6 @@ def source_metadata_problems(plan: ReleasePlan) -> tuple[list[str], list[str]]:
     setup.cfg or setup.py), unknown classifiers, ``Private ::`` for a public index. Notes
     when it cannot tell (dynamic metadata, no classifier list installed) and for check's
     warnings."""
-    from releasekit.rules.description import TWINE_CHECK, skipped, source_description_findings
 
     table = plan.project.table
     problems: list[str] = []

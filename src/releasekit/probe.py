@@ -166,7 +166,7 @@ def _refused(
             url=url, repository=repository.name, credentials_source=source,
             missing_credentials_hint=fix,
         )  # fmt: skip
-        refused = credentials_refused(settings, status, said, auth is not None)
+        refused = credentials_refused(settings, status, said, auth)
         return f"{refused.message} {refused.hint} ({asked})"
     if auth is None:
         return f"{where} needs credentials to upload and none were found for it ({asked}). {fix}"

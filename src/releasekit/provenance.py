@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from releasekit.artifacts import sha256_of
 from releasekit.attestations import attestation_path, attestation_refusal, check_signed
 from releasekit.errors import ConfigError, CredentialsError, ReleaseError, UploadError
+from releasekit.trust.publisher import check_trusted_publishing
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -225,7 +226,6 @@ def expected_publisher(
             environment=config.provenance_environment,
         )
     # Lazy: the workflow check brings PyYAML, which only commands reading workflows need.
-    from releasekit.trust.publisher import check_trusted_publishing
 
     try:
         report = check_trusted_publishing(root, config, runner)

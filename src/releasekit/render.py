@@ -5,9 +5,13 @@ values."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+import os
+import re
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from releasekit.comparison import CheckResult
     from releasekit.pipeline import PipelineResult
     from releasekit.preflight import PreflightResult
@@ -158,3 +162,30 @@ def settings(rows: list[tuple[str, Any, str]]) -> str:
     return "\n".join(
         f"{f'{key} = {json.dumps(value)}':<{width}}  # {source}" for key, value, source in rows
     )
+
+
+# --- colour -------------------------------------------------------------------------------
+
+_COLOURS = {"ok": "32", "already": "32", "warning": "33", "FAILED": "31", "error": "31"}
+# The verdict words render's own lines start with ("  ok: ...", "releasekit: error: ...").
+_VERDICT = re.compile(r"^(\s*(?:releasekit: )?)(ok|already|warning|FAILED|error)\b", re.MULTILINE)
+
+
+def colour_wanted(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    """Colour on a terminal; never with ``NO_COLOR`` (https://no-color.org), always with
+    ``FORCE_COLOR`` otherwise; off for ``TERM=dumb``, a pipe or a file (CPython's order)."""
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and env.get("TERM") != "dumb"
+
+
+def paint(text: str, stream: TextIO) -> str:
+    """``text`` with its verdicts coloured (green ok, yellow warning, red error) when
+    ``stream`` wants colour; unchanged otherwise."""
+    if not colour_wanted(stream):
+        return text
+    return _VERDICT.sub(lambda m: f"{m[1]}\x1b[{_COLOURS[m[2]]}m{m[2]}\x1b[0m", text)

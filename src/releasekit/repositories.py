@@ -4,6 +4,7 @@ production. PyPI's host and audience tables live here and nowhere else."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,3 +120,33 @@ def redact_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+# GitLab's package registry: uploads to .../packages/pypi, serves .../packages/pypi/simple.
+_GITLAB_UPLOAD = re.compile(r"/api/v4/(?:projects|groups)/[^/]+/packages/pypi/?$")
+
+
+def derived_index_url(upload_url: str) -> str:
+    """The simple index that goes with an upload URL, when its layout says so; "" if not.
+
+    PyPI's and TestPyPI's upload URLs pair with their real index (pypi.org/simple/); a
+    warehouse-style ``.../legacy/`` and a server root (pypiserver) serve ``simple/`` beside
+    it; GitLab's registry serves ``.../pypi/simple``. Anything else (devpi's
+    ``/user/index/`` serves ``+simple/``, Artifactory, Nexus) is not guessed."""
+    parts = urlsplit(upload_url)
+    host = parts.hostname or ""
+    if host in PYPI_UPLOAD_HOSTS:
+        return f"https://{PYPI_UPLOAD_HOSTS[host]}/simple/"
+    path = parts.path.rstrip("/")
+    if _GITLAB_UPLOAD.search(parts.path):
+        return urlunsplit(parts._replace(path=f"{path}/simple", query="", fragment=""))
+    if path == "" or path.endswith("/legacy"):
+        base = path.removesuffix("legacy").rstrip("/")
+        return urlunsplit(parts._replace(path=f"{base}/simple/", query="", fragment=""))
+    return ""
+
+
+def label_of(url: str) -> str:
+    """A repository given only by URL, named for people: its host (and port)."""
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] or url

@@ -87,6 +87,8 @@ class SubprocessRunner:
         self.echo = echo
         self.python = python
         self.timeout = timeout
+        # -q: errors only (-1); -v: every command and its output (1).
+        self.verbosity = 0
 
     def run(
         self,
@@ -97,8 +99,10 @@ class SubprocessRunner:
         capture: bool = True,
     ) -> str:
         full_env = {**os.environ, **NO_PROMPTS, **(env or {})}
-        if not capture and self.echo:
+        if (not capture and self.echo) or self.verbosity > 0:
             self.log("$ " + shlex.join(argv))
+        # -q: a tool's output is shown only when it fails (in the error).
+        shown = not capture and self.verbosity >= 0
         try:
             completed = subprocess.run(
                 list(argv),
@@ -107,8 +111,8 @@ class SubprocessRunner:
                 text=True,
                 # Nothing releasekit runs may wait for an answer nobody will type.
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if capture else self.stream,
-                stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+                stdout=self.stream if shown else subprocess.PIPE,
+                stderr=subprocess.STDOUT if shown else subprocess.PIPE,
                 check=False,
                 timeout=self.timeout,
             )
@@ -127,9 +131,14 @@ class SubprocessRunner:
         if completed.returncode != 0:
             output = (completed.stdout or "") + (completed.stderr or "")
             raise describe_failure(argv, completed.returncode, output)
+        if self.verbosity > 0 and not shown:
+            output = ((completed.stdout or "") + (completed.stderr or "")).rstrip()
+            if output:
+                self.log(output)
         return completed.stdout if capture else ""
 
     def log(self, message: str) -> None:
-        # Progress always reaches the user (stderr), --json or not: ``echo`` is about
+        # Progress reaches the user (stderr), --json or not, unless -q: ``echo`` is about
         # showing the commands that run.
-        print(message, file=self.stream, flush=True)
+        if self.verbosity >= 0:
+            print(message, file=self.stream, flush=True)

@@ -16,10 +16,10 @@ from releasekit.credentials import (
     pypirc_repository_url,
     resolve_credentials,
 )
-from releasekit.errors import ReleaseError
+from releasekit.errors import ReleaseError, UsageError
 from releasekit.index import IndexClient
 from releasekit.net import Network, Trust
-from releasekit.repositories import Repository
+from releasekit.repositories import Repository, derived_index_url, label_of, redact_url
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -35,9 +35,10 @@ def select_repository(
     """The repository ``name`` from config, a ``.pypirc`` section ``name``, or one given
     by URLs on the command line.
 
-    ``--repository-url`` alone, or a ``.pypirc`` section (which has no index URL), implies
-    a pypiserver-style index (simple API under ``/simple/``); give ``--index-url`` for
-    any other layout.
+    ``--repository-url`` alone, or a ``.pypirc`` section (which has no index URL), is
+    read at the index its upload URL implies (:func:`derived_index_url`: PyPI's real
+    index for PyPI's upload URL); any other layout needs ``--index-url``. A repository
+    given by URL alone is named by its host.
     """
     known = config.repositories.get(name or "")
     if repository_url:
@@ -45,22 +46,32 @@ def select_repository(
         # some other URL must not carry, say, the TestPyPI token there.
         same_host = known and _host(known.upload_url) == _host(repository_url)
         return Repository(
-            name=name or "command-line",
+            name=name or label_of(repository_url),
             upload_url=repository_url,
-            index_url=index_url or repository_url.rstrip("/") + "/simple/",
+            index_url=index_url or _index_of(repository_url),
             token_env=known.token_env if known and same_host else "",
             username=known.username if known and same_host else "__token__",
         )
     if name and known is None:
         url = pypirc_repository_url(name)
         if url:
-            return Repository(
-                name=name, upload_url=url, index_url=index_url or url.rstrip("/") + "/simple/"
-            )
+            return Repository(name=name, upload_url=url, index_url=index_url or _index_of(url))
     repository = config.repository(name or "test")
     if index_url:
         return dataclasses.replace(repository, index_url=index_url)
     return repository
+
+
+def _index_of(upload_url: str) -> str:
+    derived = derived_index_url(upload_url)
+    if not derived:
+        raise UsageError(
+            f"The simple index of {redact_url(upload_url)} cannot be told from its upload URL "
+            "(PyPI, TestPyPI, a server root, .../legacy/ and GitLab's registry can).",
+            "Give it with --index-url URL (devpi: the index's +simple/ URL), set "
+            "UV_PUBLISH_CHECK_URL, or configure the repository with upload-url and index-url.",
+        )
+    return derived
 
 
 def _host(url: str) -> tuple[str | None, int | None]:

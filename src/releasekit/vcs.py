@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Iterable, Sequence
+import os
+from collections.abc import Collection, Sequence
 from pathlib import Path
-
-from packaging.version import InvalidVersion, Version
+from typing import ClassVar
 
 from releasekit.errors import CommandError, VcsError
 from releasekit.runner import Runner
+from releasekit.tags import tag_version
 
 
 class Git:
@@ -32,9 +33,19 @@ class Git:
         """A clone with part of the history (``--depth``): tags may be missing."""
         return self._git("rev-parse", "--is-shallow-repository") == "true"
 
+    # root -> its git directory: asked once per process (the lock and the build record
+    # need it in every state-changing command, and each git call costs milliseconds).
+    _git_dirs: ClassVar[dict[Path, Path]] = {}
+
     def git_dir(self) -> Path:
         """The repository's .git directory (a file's target in a worktree)."""
-        return (self.root / self._git("rev-parse", "--git-dir")).resolve()
+        found = self._git_dirs.get(self.root)
+        if found is None or not found.is_dir():
+            found = (
+                _dot_git(self.root) or (self.root / self._git("rev-parse", "--git-dir")).resolve()
+            )
+            self._git_dirs[self.root] = found
+        return found
 
     def dirty_files(self) -> list[str]:
         # Not through _git: stripping the output would eat the first line's status column.
@@ -89,17 +100,11 @@ class Git:
 
     def release_tags_at_head(self, tag_format: str, name: str = "") -> list[str]:
         """The tags on HEAD that fit ``tag_format`` with a version."""
-        prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-        found = []
-        for tag in self._git(
-            "tag", "--points-at", "HEAD", "--list", "--", f"{prefix}*{suffix}"
-        ).split():
-            try:
-                Version(tag[len(prefix) : len(tag) - len(suffix) if suffix else None])
-            except InvalidVersion:
-                continue
-            found.append(tag)
-        return found
+        return [t for t in self.tags_at_head() if tag_version(t, tag_format, name) is not None]
+
+    def tags_at_head(self) -> list[str]:
+        """Every tag pointing at HEAD."""
+        return self._git("tag", "--points-at", "HEAD", "--list").split()
 
     def require_clean(self, what: str, ignored: Collection[str] = ()) -> None:
         """No uncommitted change but for the ``ignored`` paths (build output)."""
@@ -138,6 +143,11 @@ class Git:
         except CommandError:
             return None
 
+    def differs_from(self, commit: str) -> list[str]:
+        """The tracked files under ``root`` whose content differs from ``commit``'s,
+        committed since or not (one git call)."""
+        return self._git("diff", "--name-only", commit, "--", ".").splitlines()
+
     def changed_since(self, commit: str) -> list[str]:
         """The files under ``root`` that differ between ``commit`` and HEAD."""
         return self._git("diff", "--name-only", commit, "HEAD", "--", ".").splitlines()
@@ -157,10 +167,6 @@ class Git:
         except CommandError:
             return False
         return True
-
-    def latest_version_tag(self, tag_format: str, name: str = "") -> tuple[str, Version] | None:
-        """The highest version among tags reachable from HEAD that fit ``tag_format``."""
-        return latest_version_tag(self.merged_tags(), tag_format, name)
 
     def commit(self, paths: Sequence[Path], message: str) -> str:
         # `commit -- PATHS` stages through a temporary index: if the commit fails (a hook,
@@ -200,7 +206,8 @@ class Git:
                 "Fix the setting it comes from (tag-format, release.remote).",
             )
 
-    def create_tag(self, tag: str, message: str) -> None:
+    def create_tag(self, tag: str, message: str, commit: str | None = None) -> None:
+        """An annotated ``tag`` on ``commit`` (default: HEAD)."""
         self._require_ref("tag", tag)
         if self.tag_commit(tag) is not None:
             raise VcsError(
@@ -208,7 +215,15 @@ class Git:
                 "Bump to a version that was not released yet, or delete the stale tag "
                 f"(git tag -d {tag}) if it was never pushed.",
             )
-        self._git("tag", "--annotate", "-m", message, "--", tag)
+        self._git("tag", "--annotate", "-m", message, "--", tag, *((commit,) if commit else ()))
+
+    def is_ancestor(self, commit: str, of: str = "HEAD") -> bool:
+        """Whether ``commit`` is in the history of ``of``."""
+        try:
+            self._git("merge-base", "--is-ancestor", commit, of)
+        except CommandError:
+            return False
+        return True
 
     def delete_tag(self, tag: str) -> None:
         self._git("tag", "--delete", "--", tag)
@@ -235,32 +250,71 @@ class Git:
         return True
 
     def push(self, remote: str, tag: str) -> None:
-        """Push the current branch and ``tag`` (atomically, where the server allows)."""
+        """Push the current branch and ``tag`` (atomically, where the server allows).
+
+        PushRejected when the remote's branch moved on (someone pushed meanwhile), told by
+        the status flag and summary of ``--porcelain``, never by the words git prints."""
         self._require_ref("remote", remote)
         self._require_ref("tag", tag)
         branch = self.branch()
         refs = [f"refs/heads/{branch}"] if branch else []
-        self._git("push", "--atomic", "--", remote, *refs, f"refs/tags/{tag}")
+        try:
+            self._git("push", "--porcelain", "--atomic", "--", remote, *refs, f"refs/tags/{tag}")
+        except CommandError as exc:
+            rejected = push_rejections(exc.output)
+            if refs and rejected.get(refs[0], "").startswith("[rejected]"):
+                raise PushRejected(
+                    f"The push to {remote} was refused: someone pushed to {branch} there "
+                    f"meanwhile, so your {branch} is behind it. Nothing was pushed (the push "
+                    f"is atomic: neither {branch} nor {tag}).",
+                    f"Bring their commits in (git pull --rebase {remote} {branch}, or git pull "
+                    f"{remote} {branch}), then resume: the branch and {tag} are pushed as they "
+                    "are, with no new version and no rebuild.",
+                ) from None
+            if rejected.get(f"refs/tags/{tag}", "").startswith("[rejected]"):
+                raise VcsError(
+                    f"The push to {remote} was refused: {remote} has a tag {tag} already, on "
+                    "another commit. Nothing was pushed.",
+                    f"Compare them (git ls-remote {remote} {tag}); a release tag once "
+                    "published must not move: release a new version instead.",
+                ) from None
+            raise
 
     def on_release_branch(self, patterns: Sequence[str]) -> bool:
         branch = self.branch()
         return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
 
 
-def latest_version_tag(
-    tags: Iterable[str], tag_format: str, name: str = ""
-) -> tuple[str, Version] | None:
-    """The tag of the highest version among ``tags`` that fit ``tag_format``."""
-    prefix, _, suffix = tag_format.format(version="\0", name=name).partition("\0")
-    best: tuple[str, Version] | None = None
-    for tag in tags:
-        if not (tag.startswith(prefix) and tag.endswith(suffix)) or len(tag) <= len(prefix):
-            continue
-        text = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
-        try:
-            version = Version(text)
-        except InvalidVersion:
-            continue
-        if best is None or version > best[1]:
-            best = (tag, version)
-    return best
+def _dot_git(root: Path) -> Path | None:
+    """The git directory of the checkout that holds ``root``, found as git finds it but
+    without starting git: the nearest ``.git`` directory, or the ``gitdir:`` a ``.git``
+    file names (a worktree, a submodule). None when git must be asked (GIT_DIR is set,
+    nothing found)."""
+    if "GIT_DIR" in os.environ:
+        return None
+    for directory in (root, *root.resolve().parents):
+        dot_git = directory / ".git"
+        if dot_git.is_dir() and (dot_git / "HEAD").is_file():
+            return dot_git.resolve()
+        if dot_git.is_file():
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            return (directory / text.removeprefix("gitdir:").strip()).resolve()
+    return None
+
+
+class PushRejected(VcsError):
+    """git refused a push because the remote's branch moved on."""
+
+
+def push_rejections(output: str) -> dict[str, str]:
+    """Remote ref -> summary (``[rejected] (fetch first)``) of each ref that ``git push
+    --porcelain`` flagged ``!`` (rejected or failed)."""
+    rejected = {}
+    for line in output.splitlines():
+        flag, tab, rest = line.partition("\t")
+        refs, _, summary = rest.partition("\t")
+        if tab and flag == "!" and ":" in refs:
+            rejected[refs.split(":", 1)[1]] = summary.strip()
+    return rejected

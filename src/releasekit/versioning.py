@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import UsageError, VersionError
+from releasekit.suggest import did_you_mean
 
 PRE_PARTS = {"alpha": "a", "beta": "b", "rc": "rc"}
 PARTS = ("major", "minor", "patch", "alpha", "beta", "rc", "pre", "post", "dev", "release")
@@ -66,7 +67,10 @@ def bump(current: Version, part: str) -> Version:
     (``release`` of a final version, ``alpha`` after ``beta``, ...).
     """
     if part not in PARTS:
-        raise UsageError(f"Unknown version part {part!r}.", "Use one of " + ", ".join(PARTS) + ".")
+        raise UsageError(
+            f"Unknown version part {part!r}{did_you_mean(part, PARTS)}.",
+            "Use one of " + ", ".join(PARTS) + ".",
+        )
     v = Version(current.public)  # a local label (+abc) never survives a bump
     release = v.release
     pre_or_dev = v.pre is not None or (v.dev is not None and v.post is None)
@@ -149,7 +153,7 @@ def next_version(current: Version, target: str) -> Version:
         return bump(current, target)
     if not re.match(r"^\s*v?\d", target):
         raise UsageError(
-            f"{target!r} is neither a version part nor a version.",
+            f"{target!r} is neither a version part nor a version{did_you_mean(target, PARTS)}.",
             "Use one of " + ", ".join(PARTS) + ", or an explicit version like 1.2.3.",
         )
     new = parse_version(target, what="target version")

@@ -139,9 +139,10 @@ def plan_package(
     """Whether ``package``'s current version is already on the target index (read with
     the repository's credentials, as check reads it: a private registry needs them)."""
 
-    project = load_project(package.root, package.config)
-    config, tags, _ = release_tags(package.root, package.config, project.name, runner)
-    version = str(current_version(project, config, runner, tags=tags))
+    project = load_project(package.root, package.config, runner)
+    tags = release_tags(package.root, package.config, project.name, runner)
+    config = tags.config
+    version = str(current_version(project, tags))
     client = index_client(repository, read_credentials(repository))
     files = client.release_files(project.name, version)
     return PlanEntry(

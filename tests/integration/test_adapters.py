@@ -363,8 +363,8 @@ def test_nox_release_with_an_index_down_stops_in_the_pre_flight_changing_nothing
 
     assert failed.returncode == 1, failed
     assert_no_traceback(failed)
-    assert (
-        "Session release aborted: [exit 9] Pre-flight of release rk-sample 1.0.1 "
+    assert (  # an unreadable index: exit 13 for every command
+        "Session release aborted: [exit 13] Pre-flight of release rk-sample 1.0.1 "
         "found 1 problem(s); nothing was changed:" in failed.stderr
     ), failed.stderr
     assert "prod cannot be read" in failed.stderr
@@ -413,6 +413,8 @@ def test_the_cli_nox_and_invoke_accept_the_same_flags_for_every_command() -> Non
                 option.kind, [option.choices[0]] if option.choices else ["x"]
             )
             argv = [f"--{option.name}", *value]
+            if option.kind == "files":  # FILE... on the CLI and after nox's --; Invoke: --files
+                argv = ["dist/x.whl"]
             if command.positional is not None:
                 argv = ["1.2.3", *argv]
             parsed = parse([command.name, *argv])  # the CLI, nox (same parser)
@@ -553,13 +555,19 @@ def test_invoke_release_patch_takes_settings_from_invoke_yaml_and_the_environmen
 def test_invoke_release_resume_needs_no_part(tmp_path: Path, servers: PypiServers) -> None:
     test, prod = servers.start("test"), servers.start("prod")
     root = released_project(tmp_path, test, prod)
+    # A release stopped at its push (the remote is out of reach), so there is one to resume.
+    origin = git(root, "remote", "get-url", "origin")
+    git(root, "remote", "set-url", "origin", str(tmp_path / "unreachable.git"))
+    assert invoke(root, "release", "patch", "--yes").returncode != 0
+    git(root, "remote", "set-url", "origin", origin)
 
     result = invoke(root, "release", "--resume", "--yes")
 
     assert result.returncode == 0, result
     outcomes = step_outcomes(result.stderr, "release")
     assert list(outcomes) == list(RELEASE_STEPS[1:])
-    assert git(root, "tag") == "v1.0.0"
+    assert git(root, "tag") == "v1.0.1"
+    assert "refs/tags/v1.0.1" in git(root, "ls-remote", "origin")
     assert sha256_files(prod.packages_dir) == sha256_files(root / "dist")
 
 

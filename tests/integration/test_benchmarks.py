@@ -94,3 +94,18 @@ def test_a_full_run_keeps_the_hand_written_upload_section(tmp_path: Path) -> Non
         "kept text\n\n## Machine and tools\n\n| new | machine |\n"
     )
     assert run.keep_upload_section(new, tmp_path / "absent.md") == new
+
+
+def test_the_lock_and_record_benchmark_prints_its_table() -> None:
+    script = BENCHMARK.with_name("lock_and_record.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--repeat", "2", "--size-mb", "0.1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    for row in ("lock taken and released", "first publish: lock", "rerun: lock"):
+        assert re.search(rf"^\| {re.escape(row)}.* \| \d+\.\d \| < 20 \|$", done.stdout, re.M)

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from release_project import RecordingRunner
 from releasekit.buildenv import (
     MARKER,
     BuildEnvCache,
+    BuildSystem,
     Pin,
     fingerprint,
     parse_compiled,
@@ -30,10 +32,11 @@ from releasekit.buildenv import (
 )
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig, load_config
-from releasekit.errors import BuildError
+from releasekit.errors import BuildError, CommandError
 from releasekit.plan import resolve_plan
 from releasekit.runner import SubprocessRunner
 from releasekit.steps.build import BuildResult, build_release
+from releasekit.tools import find_uv
 
 COMMIT_TIME = 1714564800
 WHEEL = "tiny_pkg-1.0.0-py2.py3-none-any.whl"
@@ -412,3 +415,28 @@ def test_pip_makes_the_environment_when_uv_is_not_used(tmp_path: Path) -> None:
     head = "\n".join(script.read_text().splitlines()[:2])
     assert f"{made['path']}/bin/python" in head
     assert subprocess.run([script, "--help"], capture_output=True, check=False).returncode == 0
+
+
+def test_a_backend_that_does_not_answer_is_stopped_at_its_deadline(tmp_path: Path) -> None:
+    root = Path(
+        shutil.copytree(Path(__file__).parents[1] / "projects/hanging-backend", tmp_path / "p")
+    )
+    cache = BuildEnvCache(
+        tmp_path / "cache",
+        SubprocessRunner(echo=False),
+        installer="uv",
+        uv=uv.path if (uv := find_uv()) else None,
+        ttl=600,
+        project=root,
+    )
+    system = BuildSystem.of(root)
+    environment = cache.environment(system.requires)
+    started = time.monotonic()
+
+    with pytest.raises(CommandError) as raised:
+        cache.call_backend(environment, system, root, "metadata", tmp_path, {}, timeout=1)
+
+    assert time.monotonic() - started < 20
+    assert raised.value.message == (
+        "The build backend (hang) did not answer within 1 s and was stopped."
+    )

@@ -116,7 +116,7 @@ def check(
     """``releasekit check --json`` against ``index`` (uploading, by default, to it too)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = main(["check", "--project", str(root), "--json",
+        code = main(["check", "--project", str(root), "--json", "--repository", "test",
                      "--repository-url", upload_url or index.upload_url,
                      "--index-url", index.simple_url, *args])  # fmt: skip
     return code, json.loads(out.getvalue())
@@ -358,7 +358,15 @@ def test_identical_files_on_the_index_are_reported_as_already_uploaded(
     assert code == ExitCode.OK
     states = {s["filename"]: s["state"] for s in summary["index"]}  # type: ignore[attr-defined]
     assert states == {WHEEL: "identical", SDIST: "absent"}
-    argv = ["check", "--project", str(root), "--repository-url", pypiserver.upload_url]
+    argv = [
+        "check",
+        "--project",
+        str(root),
+        "-r",
+        "test",
+        "--repository-url",
+        pypiserver.upload_url,
+    ]
     assert main(argv) == ExitCode.OK
     assert f"already on test (same sha256): {WHEEL}" in capsys.readouterr().out
 
@@ -421,7 +429,7 @@ def test_an_unreachable_index_is_one_failure_among_the_others(
         "http://127.0.0.1:9", "http://127.0.0.1:9/simple/", "http://127.0.0.1:9/", tmp_path
     )
     code, summary = check(root, dead)
-    assert code == ExitCode.CHECK
+    assert code == ExitCode.INDEX  # the index's own kind, as for every command
     problems = failures(summary)
     assert any("twine check failed" in p for p in problems)
     assert any(p.startswith("could not ask test what it has:") for p in problems)

@@ -877,3 +877,51 @@ def test_the_branch_gate_releases_only_a_version_not_yet_on_the_index(
     monkeypatch.chdir(root)
     assert releasekit("publish", "--yes", "--project", root)[0] == 0
     assert gate() == "release=false\n"
+
+
+# --- where the jobs install releasekit from ----------------------------------------------
+
+INDEX = "https://pkgs.example.com/api/pypi/python/simple/"
+
+
+@pytest.mark.parametrize("given", ["flag", "key"])
+def test_the_jobs_install_releasekit_from_the_install_index(
+    tmp_path: Path, releasekit: Releasekit, given: str
+) -> None:
+    table = f'install-index = "{INDEX}"' if given == "key" else ""
+    project = make_project(tmp_path / "p", table=table)
+    flag = ["--install-index", INDEX] if given == "flag" else []
+    assert releasekit("init-ci", "github", "--project", project, *flag)[0] == 0
+    assert releasekit("init-ci", "gitlab", "--project", project, *flag)[0] == 0
+
+    installs = [
+        run
+        for job in load(project / WORKFLOW)["jobs"].values()
+        for run in runs(job)
+        if "pip install" in run
+    ]
+    assert installs
+    for run in installs:
+        assert shlex.split(run)[3:6] == ["install", "--index-url", INDEX]
+    assert load(project / ".gitlab-ci.yml")[".releasekit"]["before_script"] == [
+        f'python -m pip install --index-url {INDEX} "releasekit[uv]=={releasekit_version}"'
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://deploy:s3cret@pkgs.example.com/simple/",
+        "https://pkgs.example.com/simple/?token=s3cret",
+        "https://pkgs.example.com/${{ secrets.TOKEN }}/simple/",
+    ],
+)
+def test_an_install_index_with_credentials_or_expressions_is_refused(
+    tmp_path: Path, releasekit: Releasekit, url: str
+) -> None:
+    project = make_project(tmp_path / "p")
+    code, out, err = releasekit("init-ci", "github", "--project", project, "--install-index", url)
+    assert code == ExitCode.CONFIG
+    assert "install-index" in err
+    assert "s3cret" not in out + err
+    assert not (project / WORKFLOW).exists()

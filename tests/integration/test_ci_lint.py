@@ -65,6 +65,7 @@ GITHUB_VARIANTS = {
     "cibuildwheel": (["--wheels", "cibuildwheel"], ""),
     "cibuildwheel, branch": (["--wheels", "cibuildwheel", "--trigger", "branch"], ""),
     "index with a stored token": (["--no-test-first"], "token"),
+    "install index": (["--install-index", "https://pkgs.example.com/simple/"], ""),
 }
 
 
@@ -114,6 +115,7 @@ GITLAB_VARIANTS = {
     "testpypi, branch": ["--target", "testpypi", "--trigger", "branch"],
     "include": ["--include"],
     "pypi, include": ["--target", "pypi", "--include"],
+    "install index": ["--install-index", "https://pkgs.example.com/simple/"],
 }
 
 

@@ -105,15 +105,12 @@ def test_three_packages_planned_built_in_parallel_published_and_released_one_by_
     assert pending(root) == []
     assert pending(root, "prod") == ["packages/alpha", "packages/beta", "packages/gamma"]
 
-    # One package moves on: its own tag, the others untouched.
-    code, _, err = run(root, "bump-version", "minor", "--package", "packages/beta")
+    # One package moves on: released alone, with its own tag, the others untouched.
+    code, _, err = run(root, "release", "minor", "--yes", "--package", "packages/beta")
     assert code == ExitCode.OK, err
     tags = subprocess.run(["git", "tag"], cwd=root, capture_output=True, text=True, check=True)
     assert tags.stdout.split() == ["acme-beta-v1.1.0"]
-    assert pending(root) == ["packages/beta"]
-
-    code, _, err = run(root, "release", "--resume", "--yes", "--package", "packages/beta")
-    assert code == ExitCode.OK, err
+    assert pending(root) == []
     assert {p.name for p in prod.packages_dir.iterdir()} == {
         "acme_beta-1.1.0-py3-none-any.whl",
         "acme_beta-1.1.0.tar.gz",
@@ -196,10 +193,12 @@ def test_publishing_every_package_after_one_moved_on_rebuilds_the_others_identic
             first[f"acme_{name}-1.0.0.tar.gz"]
         )
 
-    # A package whose files changed since its tag, without a bump, is refused.
+    # A package whose files changed since its files went up, without a bump, is refused:
+    # they are never rebuilt.
     (root / "packages" / "alpha" / "README.md").write_text("# acme-alpha\n\nChanged.\n")
     subprocess.run(["git", "commit", "--quiet", "-am", "Edit alpha"], cwd=root, check=True)
     code, _, err = run(root, "publish", "--test", "--package", "packages/alpha")
-    assert code == ExitCode.CHECK
-    assert "the tag acme-alpha-v1.0.0 exists but points at " in err
+    assert code == ExitCode.BUILD
+    assert "The files of acme-alpha 1.0.0 went to test (built from " in err
     assert "the project's files changed since (packages/alpha/README.md)" in err
+    assert "Bump the version to publish the changes" in err

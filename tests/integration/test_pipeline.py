@@ -364,7 +364,14 @@ def test_the_tag_step_accepts_an_earlier_tag_only_on_the_same_project_files(
     plan = resolve_plan(root, config, runner)
     text, details = pipeline._tag(plan, runner)
     assert re.fullmatch(r"v1\.2\.3 already on [0-9a-f]{12} \(same project files\)", text)
-    assert details == {"tag": "v1.2.3", "created": False}
+    tagged = subprocess.run(
+        ["git", "rev-parse", "v1.2.3^{commit}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert details == {"tag": "v1.2.3", "created": False, "commit": tagged}
 
     (root / "NEWS.txt").write_text("changed\n")
     git("add", "NEWS.txt")

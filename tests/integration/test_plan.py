@@ -631,7 +631,7 @@ def test_a_tag_format_that_is_set_is_kept_and_the_plan_says_where_it_came_from(
     inferred = resolve_plan(root, load_config(root, env={}), RecordingRunner())
     assert (inferred.current, inferred.config.tag_format) == (Version("0.17.2"), "{version}")
     assert inferred.latest_tag == ("0.17.2", Version("0.17.2"))
-    assert any("bare versions (0.17.2)" in note for note in inferred.project.notes)
+    assert "tag-format '{version}' is learned from the tag 0.17.2" in inferred.project.notes[-1]
     assert inferred.config.sources["tag-format"] == "the existing tags"
 
     chosen = load_config(root, env={"RELEASEKIT_TAG_FORMAT": "v{version}"})

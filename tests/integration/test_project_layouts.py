@@ -94,7 +94,7 @@ def test_stale_package_version_is_named_and_the_bump_fixes_it(tmp_path: Path) ->
     project = load_project(root, ReleaseConfig())
     assert project.read_version() == "1.2.3"  # pyproject.toml decides
     assert project.stale_locations("1.2.3") == [
-        "rk_flat/__init__.py says __version__ = '1.2.2', the project is 1.2.3"
+        "rk_flat/__init__.py:3 says __version__ = '1.2.2', the project is 1.2.3"
     ]
 
     assert main(["bump-version", "patch", "--no-commit", "--no-tag", "--project", str(root)]) == 0
@@ -318,7 +318,7 @@ def test_check_fails_when_the_package_version_is_stale(
     )
 
     assert code == ExitCode.CHECK
-    stale = "rk_flat/__init__.py says __version__ = '1.2.2', the project is 1.2.3"
+    stale = "rk_flat/__init__.py:3 says __version__ = '1.2.2', the project is 1.2.3"
     assert stale in summary["failures"]
 
 

@@ -151,9 +151,10 @@ def test_the_first_source_found_is_used_even_when_a_later_one_is_right(
 
     assert outcome.code == ExitCode.CREDENTIALS
     assert "answered 401 " in outcome.err
+    # devpi logs in with a user and a password: a wrong password, not a token's scope.
     assert (
-        "the token is invalid (mistyped, revoked, or made for another index) (credentials "
-        "from RK_TEST_TOKEN)"
+        f"the password for {test.username!r} (from RK_TEST_TOKEN) was not accepted: a wrong "
+        "password, or no such user on this index"
     ) in outcome.err
     assert test.files(NAME) == {}
 
@@ -254,7 +255,9 @@ def test_an_index_that_needs_no_credentials_works_with_none_and_never_prompts(
         os.close(controller)
 
     assert process.returncode == ExitCode.OK, process.stdout + process.stderr
-    assert f"to test ({url}), credentials: none (anonymous upload)" in process.stdout
+    # A repository given by URL is named by its host, not by the default repository's name.
+    host = url.split("/")[2]
+    assert f"to {host} ({url}), credentials: none (anonymous upload)" in process.stdout
     assert test.files(NAME) == release.local_files()
     assert basic_credentials(proxy) == set()  # nothing was sent, not even a placeholder
     verified = release.run_process("verify", "--repository-url", url, "--timeout", "0")

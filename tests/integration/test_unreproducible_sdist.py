@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from index_servers import PypiServer, free_port
+from index_servers import PypiServer, StartProxy
 from layouts import git_init, write
 from releasekit.cli import main
 from releasekit.errors import ExitCode
@@ -57,7 +57,7 @@ def indexes(path: Path, test: PypiServer, prod: PypiServer, *, prod_upload: str 
         f'[repositories.test]\nupload-url = "{test.upload_url}"\n'
         f'index-url = "{test.simple_url}"\n'
         f'[repositories.prod]\nupload-url = "{prod_upload or prod.upload_url}"\n'
-        f'index-url = "{prod.simple_url}"\n',
+        f'index-url = "{prod.simple_url}"\nanonymous-upload = true\n',
         encoding="utf-8",
     )
     return path
@@ -87,21 +87,31 @@ def test_setuptools_sdist_differs_when_built_again(tmp_path: Path) -> None:
 
 
 def test_release_stopped_after_the_test_upload_resumes_with_the_files_test_has(
-    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    servers: PypiServers,
+    capsys: pytest.CaptureFixture[str],
+    fault_proxy: StartProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = setuptools_project(tmp_path / "project")
     test, prod = servers.start("test"), servers.start("prod")
-    nowhere = f"http://127.0.0.1:{free_port()}/"
-    config = indexes(tmp_path / "indexes.toml", test, prod, prod_upload=nowhere)
+    # prod fails every upload with a 500 (the pre-flight's credential proof takes that for
+    # a passing fault): the release stops after the test upload.
+    proxy = fault_proxy(prod.url)
+    proxy.fail_next(1000, 500, methods={"POST"})
+    broken = proxy.proxied(prod.upload_url)
+    config = indexes(tmp_path / "indexes.toml", test, prod, prod_upload=broken)
+    monkeypatch.setenv("RELEASEKIT_UPLOAD_TIMEOUT", "4")
 
     code = releasekit(root, config, "release", "patch", "--yes", "--no-push")
-    assert code == ExitCode.INDEX
+    assert code == ExitCode.UPLOAD
     on_test = sha256_files(test.packages_dir)
     assert sorted(on_test) == ["rksetup-1.0.1-py3-none-any.whl", "rksetup-1.0.1.tar.gz"]
     assert "release --resume --yes" in capsys.readouterr().err
 
     next_second()
-    indexes(config, test, prod)  # the user fixes prod's upload URL
+    monkeypatch.delenv("RELEASEKIT_UPLOAD_TIMEOUT")
+    indexes(config, test, prod)  # prod takes uploads again
     assert releasekit(root, config, "release", "--resume", "--yes", "--no-push") == ExitCode.OK
 
     err = capsys.readouterr().err
@@ -146,11 +156,12 @@ def test_publish_to_prod_after_test_sends_the_files_test_has(
     assert sha256_files(prod.packages_dir) == sha256_files(test.packages_dir)
 
 
-def test_publish_after_a_source_change_builds_again_and_refuses_the_used_version(
+def test_publish_after_a_source_change_refuses_to_rebuild_the_used_version(
     tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The files in dist/ are reused only for the source they were built from: a commit
-    that changes the project without a new version must not pass as published."""
+    """The files in dist/ are reused only for the source they were built from, and never
+    rebuilt: a commit that changes the project without a new version must not pass as
+    published."""
     root = setuptools_project(tmp_path / "project")
     test, prod = servers.start("test"), servers.start("prod")
     config = indexes(tmp_path / "indexes.toml", test, prod)
@@ -160,11 +171,13 @@ def test_publish_after_a_source_change_builds_again_and_refuses_the_used_version
     git(root, "commit", "-qam", "A change without a new version")
     capsys.readouterr()
 
-    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.CHECK
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.BUILD
     err = capsys.readouterr().err
+    assert "the project's files changed since (src/rksetup/__init__.py)" in err
     assert "a filename can never be reused" in err
-    assert "build: reused" not in err
+    assert "Bump the version to publish the changes" in err
     assert sha256_files(test.packages_dir) == published
+    assert sha256_files(root / "dist") == published
 
 
 def test_publish_with_nothing_uploaded_yet_builds_again(
@@ -185,25 +198,50 @@ def test_publish_with_nothing_uploaded_yet_builds_again(
     assert sha256_files(test.packages_dir)[SDIST] != built[SDIST]
 
 
-def test_build_over_files_already_uploaded_says_the_index_keeps_the_earlier_bytes(
+def test_build_over_files_already_uploaded_refuses_and_leaves_them(
     tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """releasekit build always builds; over files whose upload began it says what that
-    costs with such a backend."""
+    """Once an upload of a version began, build never rebuilds or overwrites its files:
+    with such a backend the rebuild could never go up beside them."""
     root = setuptools_project(tmp_path / "project")
     test, prod = servers.start("test"), servers.start("prod")
     config = indexes(tmp_path / "indexes.toml", test, prod)
     assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    sent = sha256_files(root / "dist")
     next_second()
     capsys.readouterr()
 
-    assert releasekit(root, config, "build") == ExitCode.OK
+    assert releasekit(root, config, "build") == ExitCode.BUILD
 
-    out = capsys.readouterr().out
-    assert (
-        f"note: The output directory held the files of {NAME} 1.0.0 already sent to test, "
-        f"and this build's {SDIST} differ: those indexes keep the earlier bytes"
-    ) in out
+    err = capsys.readouterr().err
+    assert f"The files of {NAME} 1.0.0 went to test (an upload began)" in err
+    assert "they are not rebuilt or overwritten" in err
+    assert "Finish the release with publish or release --resume" in err
+    assert sha256_files(root / "dist") == sent
+
+
+def test_publish_puts_back_the_sent_files_when_dist_is_gone(
+    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The files whose upload began are kept beside their note: a deleted dist/ does not
+    make a rerun rebuild (and find "a different file" on the index)."""
+    import shutil
+
+    root = setuptools_project(tmp_path / "project")
+    test, prod = servers.start("test"), servers.start("prod")
+    config = indexes(tmp_path / "indexes.toml", test, prod)
+    assert releasekit(root, config, "publish", "--test", "--yes") == ExitCode.OK
+    on_test = sha256_files(test.packages_dir)
+    shutil.rmtree(root / "dist")
+    next_second()
+    capsys.readouterr()
+
+    assert releasekit(root, config, "publish", "--yes") == ExitCode.OK
+
+    err = capsys.readouterr().err
+    assert "put back into" in err
+    assert SDIST in err
+    assert sha256_files(prod.packages_dir) == on_test == sha256_files(root / "dist")
 
 
 def test_a_monorepo_publish_runs_again_with_its_packages_own_files(

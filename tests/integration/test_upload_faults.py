@@ -240,11 +240,11 @@ def test_a_clash_with_a_different_file_names_both_hashes(
     [
         ("Invalid or non-existent authentication information. See "
          "https://pypi.org/help/#invalid-auth for more information.",
-         "the token is invalid"),
+         "the token (from RK_TEST_TOKEN) was not accepted: it is wrong"),
         ("Invalid API Token: token is expired", "the token has expired"),
         (f"The user 'alice' isn't allowed to upload to project '{NAME}'. See "
          "https://pypi.org/help/#project-name for more information.",
-         "the token's owner is not an owner or maintainer"),
+         "the login was accepted, but it is not allowed to upload this project"),
         (f"Invalid API Token: project-scoped token is not valid for project: '{NAME}'",
          "the token is scoped to another project"),
         ("User 'alice' has two factor auth enabled, an API Token or Trusted Publisher must "

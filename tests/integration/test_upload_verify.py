@@ -354,10 +354,13 @@ def test_403_names_the_credentials_and_uploads_nothing(
 
     assert outcome.code == ExitCode.CREDENTIALS
     assert f"test ({proxy.proxied(test.upload_url)}) answered 403 " in outcome.err
-    assert ": the credentials may not upload this project (credentials from RK_TEST_TOKEN)." in (
+    assert (
+        f": {test.username} (from RK_TEST_TOKEN) is not allowed to upload this project "
+        "(a missing permission"
+    ) in outcome.err
+    assert f"Ask the index's administrator or the project's owner to let {test.username}" in (
         outcome.err
     )
-    assert "Check the token's scope and which index it was created on." in outcome.err
     assert [r.status for r in proxy.requests if r.method == "POST"] == [403]
     assert test.files(NAME) == {}
 

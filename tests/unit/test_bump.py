@@ -283,7 +283,7 @@ def test_versions_that_disagree_are_refused(
     assert run(root, "bump-version", "patch") == ExitCode.PROJECT
     err = capsys.readouterr().err
     assert "not the same everywhere" in err
-    assert "1.2.2 in _version.py" in err
+    assert "1.2.2 in src/demo_static/_version.py:1 (version-files)" in err
 
 
 def test_dirty_tree_is_refused_unless_allowed(

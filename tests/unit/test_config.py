@@ -132,7 +132,11 @@ def test_unknown_profile_names_what_is_installed(tmp_path: Path) -> None:
     [
         (
             'tag_format = "v{version}"\n',
-            r"unknown key 'tag_format'.*Known keys: allow-dev-to-prod, allow-dirty",
+            r"unknown key 'tag_format' \(did you mean 'tag-format'\?\)",
+        ),
+        (
+            "frobnicate = 1\n",
+            r"unknown key 'frobnicate'.*Known keys: allow-dev-to-prod, allow-dirty",
         ),
         ("commit = 'yes'\n", r"key 'commit' must be true or false, got 'yes'"),
         ('tag-format = "v"\n', r"key 'tag-format' must be a string with \{version\}"),
@@ -290,4 +294,50 @@ def test_every_bad_key_of_a_table_is_reported_at_once(tmp_path: Path) -> None:
     assert "unknown key 'tag_format'" in message
     assert "key 'upload.jobs' must be \"auto\" or a whole number from 1 to 32, got 99" in message
     assert info.value.hint.startswith("Fix each of them in ")
-    assert "Known keys: allow-dev-to-prod" in info.value.hint
+    assert "unknown key 'tag_format' (did you mean 'tag-format'?)" in message
+
+
+def test_a_mistyped_key_names_the_key_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(
+        tmp_path, "tag-fromat = 'v{version}'\n[tool.releasekit.build]\ninstaler = 'uv'\n"
+    )
+    assert main(["version", "--project", str(root)]) == ExitCode.CONFIG
+    err = capsys.readouterr().err
+    assert "unknown key 'tag-fromat' (did you mean 'tag-format'?)" in err
+    assert "unknown key 'build.instaler' (did you mean 'build.installer'?)" in err
+    assert "Known keys" not in err  # the one meant, not a list of forty
+
+
+def test_a_mistyped_repository_field_names_the_field_meant(tmp_path: Path) -> None:
+    root = project(tmp_path, "[tool.releasekit.repositories.corp]\nupload-ulr = 'https://x/'\n")
+    with pytest.raises(ConfigError, match=r"did you mean 'repositories.corp.upload-url'\?"):
+        load_config(root, env={})
+
+
+def test_an_unknown_environment_variable_is_a_warning(tmp_path: Path) -> None:
+    config = load_config(project(tmp_path), env={"RELEASEKIT_HELLO": "1"})
+    assert config.warnings == (
+        "the environment variable RELEASEKIT_HELLO is not a releasekit setting and is ignored "
+        "(the settings: the Configuration section of the README)",
+    )
+
+
+def test_a_near_miss_of_a_setting_variable_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"did you mean RELEASEKIT_TAG_FORMAT\?"):
+        load_config(project(tmp_path), env={"RELEASEKIT_TAG_FROMAT": "v{version}"})
+
+
+def test_the_readmes_corpus_variable_stops_nothing_and_warns_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELEASEKIT_CORPUS_DIR", str(tmp_path / "corpus"))
+    assert main(["version", "--project", str(project(tmp_path))]) == ExitCode.OK
+    assert capsys.readouterr().err == ""
+
+
+def test_an_unknown_repository_name_suggests_the_one_meant(tmp_path: Path) -> None:
+    config = load_config(project(tmp_path), env={})
+    with pytest.raises(ConfigError, match=r"no repository named 'prdo' \(did you mean 'prod'\?\)"):
+        config.repository("prdo")

@@ -260,7 +260,7 @@ def test_without_trove_classifiers_the_classifier_rules_say_they_did_not_run(
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
     outcome = check(REFUSED["pypi-classifier-unknown"][0](tmp_path))
     assert outcome.failures == []
-    assert any("pip install 'releasekit[pypi]'" in note for note in outcome.notes)
+    assert any("pip install trove-classifiers" in note for note in outcome.notes)
     # A Private classifier needs no list to be refused.
     (tmp_path / "private").mkdir()
     private = with_meta(add=[("Classifier", "Private :: Do Not Upload")])(tmp_path / "private")

@@ -176,10 +176,11 @@ def init_ci(
     from releasekit.project import load_project
 
     _check_options(provider, trigger, python, environment, test_environment, wheels, target)
-    project = load_project(root, config)
+    project = load_project(root, config, runner)
     # A project that tags bare versions (1.2.3) gets a pipeline triggered by those.
-    config, _, tags_note = release_tags(root, config, project.name, runner)
-    notes: list[str] = [tags_note] if tags_note else []
+    tags = release_tags(root, config, project.name, runner)
+    config = tags.config
+    notes: list[str] = [tags.note] if tags.note else []
     top = git_top(runner, root)
     in_git = top is not None
     if top is None:
@@ -426,7 +427,9 @@ def init_ci_workspace(
             "one workflow hands them on under one name.",
             "Give every package the same build.outdir (the default, dist, is simplest).",
         )
-    patterns = sorted({github_tag_pattern(c, load_project(root, c).name) for root, c in packages})
+    patterns = sorted(
+        {github_tag_pattern(c, load_project(root, c, runner).name) for root, c in packages}
+    )
     test_first = config.release_test_first if test_first is None else test_first
     content = github_matrix_workflow(
         config,

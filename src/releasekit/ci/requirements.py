@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from releasekit.errors import ConfigError
+from releasekit.repositories import redact_url
 
 if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
@@ -33,7 +34,37 @@ def install_requirements(config: ReleaseConfig, *, attest: bool = False) -> str:
                 "requirement, so it cannot be written into a CI file.",
                 "Check the profile package's name and version (extends).",
             )
-    return " ".join(f'"{r}"' for r in requirements)
+    index = install_index(config)
+    return (f"--index-url {index} " if index else "") + " ".join(f'"{r}"' for r in requirements)
+
+
+# A URL that reads the same to YAML, the shell and pip: no credentials, query, quotes,
+# spaces, "$" or "#" (nothing a CI expands, nothing that ends a YAML scalar).
+_SAFE_INDEX = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]+)?(/[A-Za-z0-9._~/%+-]*)?")
+
+
+def install_index(config: ReleaseConfig) -> str:
+    """The index the jobs install from (``install-index``, ``--install-index``), checked
+    to be written into the pipeline as it is: never with credentials."""
+    url = config.install_index
+    if not url:
+        return ""
+    where = config.sources.get("install-index", "install-index")
+    if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+        raise ConfigError(
+            f"{where}: install-index {redact_url(url)} carries credentials, which would be "
+            "written into the pipeline file for anyone who can read the repository.",
+            "Give the URL without user:password@, and the login to pip from the CI's "
+            "secrets (a ~/.netrc the job writes before the install, or keyring).",
+        )
+    if not _SAFE_INDEX.fullmatch(url):
+        raise ConfigError(
+            f"{where}: install-index must be an http(s):// URL of letters, digits and "
+            "./-_~%+ only (no query, quotes, spaces, $ or #), and the one given is not (not "
+            "shown: a query may hold a token).",
+            "Give the simple index URL itself, e.g. https://pkgs.example.com/simple/.",
+        )
+    return url
 
 
 _REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[a-z0-9,]+\])?==[A-Za-z0-9.+!_-]+")

@@ -195,7 +195,7 @@ def check_pypi_rules(
         if trove_classifiers_version() is None:
             notes.append(
                 "classifiers not checked against PyPI's list: trove-classifiers is not "
-                "installed next to releasekit (pip install 'releasekit[pypi]')."
+                "installed next to releasekit (pip install trove-classifiers)."
             )
     return RulesOutcome(failures, warnings, notes)
 

@@ -16,7 +16,14 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from releasekit.artifacts import read_tar_member, read_zip_member, tar_members, zip_members
+from releasekit.artifacts import (
+    MetadataErrors,
+    license_files_dropped,
+    read_tar_member,
+    read_zip_member,
+    tar_members,
+    zip_members,
+)
 
 if TYPE_CHECKING:
     from packaging.metadata import InvalidMetadata, Metadata, RawMetadata
@@ -131,8 +138,6 @@ def _parse_metadata(contents: ArtifactContents, data: bytes) -> None:
         Metadata,
         parse_email,
     )
-
-    from releasekit.artifacts import MetadataErrors, license_files_dropped
 
     raw, unparsed = parse_email(data)
     if license_files_dropped(raw.get("metadata_version", "")):

@@ -23,20 +23,20 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
+from releasekit import buildenv
 from releasekit.artifacts import (
     ARTIFACT_SUFFIXES,
     Artifact,
     artifact_kind,
     artifact_paths,
     artifact_problems,
-    find_artifacts,
     human_size,
 )
 from releasekit.attestations import ATTESTATION_SUFFIX
 from releasekit.build_record import (
     BuildRecord,
-    read_record,
-    record_path,
+    record_dir,
+    refuse_rebuild,
     source_commit,
     write_record,
 )
@@ -109,6 +109,9 @@ def build_release(
     """
     root, config, version, project = plan.root, plan.config, plan.version, plan.project
     target = checked_outdir(root, outdir if outdir is not None else plan.outdir)
+    git = Git(runner, root)
+    # Once an upload of this version began its files are the release (build_record).
+    refuse_rebuild(git, plan.name, str(version), target)
     build_env = dict(env or {})
     epoch, notes = _source_date_epoch(root, runner, build_env)
     notes = [*project.notes, *notes]
@@ -139,9 +142,7 @@ def build_release(
     how = f"with {installer}" if installer else "without isolation"
     runner.log(f"Building {plan.name} {version} (sdist, then wheel from it) {how}...")
     # Asked before building: the note says which source these files were built from.
-    git = Git(runner, root)
-    commit, record = source_commit(git, target), record_path(git, target)
-    sent, replaced = _sent_files(record, plan.name, str(version), target), []
+    commit, record = source_commit(git, target), record_dir(git, plan.name, str(version))
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
@@ -158,41 +159,12 @@ def build_release(
         if record is not None:
             files = {a.filename: a.sha256 for a in artifacts}
             write_record(record, target, BuildRecord(plan.name, str(version), commit, files))
-            if sent is not None and dict(sent.files) != files:
-                replaced.append(_replaced_sent_files(sent, files))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(target.iterdir()):
             target.rmdir()  # a failed first build leaves no empty dist/ behind
     removed = tuple(path for path in planned.removed if not path.exists())
-    return replace(result, artifacts=artifacts, removed=removed, notes=(*result.notes, *replaced))
-
-
-def _sent_files(record: Path | None, name: str, version: str, outdir: Path) -> BuildRecord | None:
-    """The note on ``outdir`` if it holds this version's files and their upload began."""
-    previous = read_record(record) if record is not None else None
-    if (
-        previous is None
-        or not previous.uploads
-        or (previous.project, previous.version)
-        != (
-            name,
-            version,
-        )
-    ):
-        return None
-    return previous if previous.describes(find_artifacts(outdir)) else None
-
-
-def _replaced_sent_files(sent: BuildRecord, files: Mapping[str, str]) -> str:
-    changed = sorted(f for f, sha256 in sent.files.items() if files.get(f) != sha256)
-    return (
-        f"The output directory held the files of {sent.project} {sent.version} already sent "
-        f"to {', '.join(sent.uploads)}, and this build's {', '.join(changed)} differ: those "
-        "indexes keep the earlier bytes and refuse these (the backend does not rebuild them "
-        "byte for byte). publish and release --resume would have sent the earlier files; "
-        "now only a new version can be released there."
-    )
+    return replace(result, artifacts=artifacts, removed=removed)
 
 
 def pretend_version_env(name: str, version: str) -> dict[str, str]:
@@ -241,7 +213,6 @@ def _build_cached(
 ) -> BuildResult:
     """Build in the cached environment; if it cannot serve this project, with
     ``python -m build`` (``plan.command``) after a note that says why."""
-    from releasekit import buildenv
 
     uv = find_uv() if installer == "uv" else None
     try:

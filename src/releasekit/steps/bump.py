@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from releasekit.buildenv import build_byproducts
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
@@ -32,6 +33,7 @@ from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
+from releasekit.version_files import line_of
 from releasekit.versioning import find_version, replace_spans
 
 
@@ -145,8 +147,6 @@ def bump_version(
         notes.append(f"{root} is not in a git repository: no commit and no tag.")
     if commit or tag:
         if not config.allow_dirty:
-            from releasekit.preflight import build_byproducts
-
             # The bump commits its own files only: build output left untracked is no
             # uncommitted change of the project (check passes over it too).
             git.require_clean("bump the version", build_byproducts(git, plan.outdir))
@@ -298,16 +298,20 @@ def _planned_changes(
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
     for location in project.locations:
+        if location.kind == "tuple" and not location.holds(str(current)):
+            continue  # a tuple of other numbers (a minimum Python): not the version
         text = texts.get(location.path)
         if text is None:
             text, spans = location.read()
         else:  # a second location in a file already edited (pyproject.toml)
             spans = find_version(text, location.pattern)
-        after = replace_spans(text, spans, version)
+        found = text[spans[0].start : spans[0].end] if spans else ""
+        after = replace_spans(text, spans, location.render(version, found))
         if after == text:
+            line = line_of(text, spans[0]) if spans else 1
             raise ProjectError(
-                f"Writing {version} into {location.path} ({location.description}) would not "
-                "change it.",
+                f"Writing {version} into {location.where(project.root, line)} "
+                f"({location.description}) would not change it.",
                 "Check that the file holds the current version in the expected form.",
             )
         texts[location.path] = after
@@ -354,7 +358,7 @@ def _apply(project: Project, config: ReleaseConfig, result: BumpResult, git: Git
     try:
         with transaction(contents):
             if not project.vcs_versioned:
-                written = load_project(project.root, config).read_version()
+                written = load_project(project.root, config, git.runner).read_version()
                 if written != result.version:
                     raise ProjectError(
                         f"After rewriting, the project reads version {written}, not "

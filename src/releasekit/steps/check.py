@@ -27,15 +27,17 @@ from releasekit.artifacts import (
     metadata_bytes,
 )
 from releasekit.attestations import attestation_path, load_attestation
+from releasekit.buildenv import build_byproducts
 from releasekit.changelog import changelog_mentions
 from releasekit.comparison import CheckResult, compare_with_index
-from releasekit.config import ReleaseConfig
+from releasekit.config import ReleaseConfig, env_variable
 from releasekit.errors import CheckError, ReleaseError
 from releasekit.lockfiles import stale_locks
 from releasekit.plan import ReleasePlan
-from releasekit.preflight import build_byproducts, git_problems, policy_problems
+from releasekit.preflight import git_problems, policy_problems
 from releasekit.project import normalize_name
 from releasekit.repositories import Repository
+from releasekit.rules import CHECK_IDS, check_pypi_rules, check_rule_ids
 from releasekit.rules.description import (
     DESCRIPTION_CHECKS,
     METADATA,
@@ -82,7 +84,6 @@ def check_release(
     depends on the artifacts alone (twine check, names, metadata): a pipeline checking the
     same files for its second repository has done those.
     """
-    from releasekit.rules import check_pypi_rules, check_rule_ids
 
     root, config, project, version = plan.root, plan.config, plan.project, plan.version
     # A typo is an error for every target, at once.
@@ -126,7 +127,9 @@ def check_release(
         notes.extend(rules.notes)
     if any(location.detected for location in project.locations):
         record("__version__ in the package", project.stale_locations(str(version)))
-    changelog_problems = changelog_mentions(project, str(version))
+    changelog_problems = changelog_mentions(
+        project.changelog, project.changelog_style, str(version)
+    )
     if config.changelog_required:
         record("changelog", changelog_problems)
     else:
@@ -194,7 +197,6 @@ def _artifact_checks(artifacts: tuple[Artifact, ...], plan: ReleasePlan) -> Arti
 
 def _source_of(config: ReleaseConfig, key: str) -> str:
     """Where ``key`` was set, as a user finds it (the variable, not just "environment")."""
-    from releasekit.config import env_variable
 
     source = config.sources.get(key, "")
     return f"environment variable {env_variable(key)}" if source == "environment" else source
@@ -232,7 +234,6 @@ class TwineFindings:
 
 
 def _skipped_twine_checks(skip: Sequence[str]) -> list[str]:
-    from releasekit.rules import CHECK_IDS
 
     if TWINE_CHECK in skip:
         return [

@@ -30,6 +30,7 @@ from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.tool_env import can_prompt
 from releasekit.trust.mint import TrustedPublishingToken
 from releasekit.upload.client import (
     FileOutcome,
@@ -205,7 +206,11 @@ def upload_release(
         log=runner.log,
         sleep=sleep,
         jitter=jitter,
-        progress=Progress.for_terminal(runner.log, sys.stderr),
+        progress=(
+            Progress.quiet()  # -q: errors only
+            if getattr(runner, "verbosity", 0) < 0
+            else Progress.for_terminal(runner.log, sys.stderr)
+        ),
     )
     for outcome in outcomes:
         if outcome.error is not None:
@@ -291,10 +296,10 @@ def _confirm_production(
         + "This cannot be undone: a filename can never be reused. [y/N] "
     )
     if confirm is None:
-        if not sys.stdin.isatty():
+        if not can_prompt():  # no terminal, or TWINE_NON_INTERACTIVE
             raise UploadError(
                 f"Uploading to {repository.name} needs a confirmation, and there is no terminal "
-                "to ask.",
+                "to ask (or TWINE_NON_INTERACTIVE forbids asking).",
                 "Pass --yes (or run in CI, where the CI variable is set) to confirm.",
             )
         confirm = _ask

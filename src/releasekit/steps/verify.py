@@ -8,6 +8,8 @@ that index alone into a fresh virtual environment and checks what got installed.
 
 from __future__ import annotations
 
+import datetime
+import email.parser
 import json
 import os
 import shlex
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from releasekit.artifacts import Artifact, artifact_problems, find_artifacts
@@ -31,8 +35,11 @@ from releasekit.errors import CommandError, IndexUnreachableError, ReleaseError,
 from releasekit.index import IndexClient, IndexFile, ReleaseViews
 from releasekit.plan import ReleasePlan
 from releasekit.project import normalize_name
+from releasekit.provenance import expected_publisher, verify_provenance
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.targets import dependencies_index
+from releasekit.tools import find_uv
 
 if TYPE_CHECKING:
     from releasekit.provenance import ExpectedPublisher, ProvenanceVerdict
@@ -138,17 +145,16 @@ def verify_release(
         raise _not_what_was_built(project.name, version, repository, verdicts)
     proven: tuple[ProvenanceVerdict, ...] = ()
     if _wants_provenance(config, repository, artifacts):
-        from releasekit.provenance import expected_publisher
-
         publisher = publisher or expected_publisher(plan.root, config, runner, repository)
         proven = check_provenance(
             index, runner, repository, project.name, version, artifacts, remote, publisher
         )
     else:
         publisher = None
-    checked = None
+    checked: InstallCheck | None = None
+    install_notes: list[str] = []
     if config.verify_install if install is None else install:
-        checked = install_and_check(
+        checked, install_notes = install_and_check(
             runner, repository, config, project.name, version, artifacts, credentials
         )
     return VerifyResult(
@@ -160,11 +166,14 @@ def verify_release(
         waited=waited,
         polls=polls,
         install=checked,
-        notes=tuple(
-            f"{v.filename} is on {repository.name} too (built elsewhere: allowed by "
-            "allow-other-files)"
-            for v in verdicts
-            if v.state == "other"
+        notes=(
+            *(
+                f"{v.filename} is on {repository.name} too (built elsewhere: allowed by "
+                "allow-other-files)"
+                for v in verdicts
+                if v.state == "other"
+            ),
+            *install_notes,
         ),
         provenance=proven,
         publisher=publisher,
@@ -192,7 +201,6 @@ def check_provenance(
 ) -> tuple[ProvenanceVerdict, ...]:
     """Fetch and verify the provenance of every local artifact; a VerifyError (exit 11)
     naming each file's verdict unless all are ``verified``."""
-    from releasekit.provenance import verify_provenance
 
     by_name = {f.filename: f for f in remote}
     runner.log(f"checking the PEP 740 provenance on {repository.name} ({publisher.describe()})")
@@ -408,24 +416,24 @@ def install_and_check(
     version: str,
     artifacts: tuple[Artifact, ...],
     credentials: Credentials | None = None,
-) -> InstallCheck:
-    """Install ``name==version`` from the repository alone into a fresh venv, import it
-    and check its metadata version.
+) -> tuple[InstallCheck, list[str]]:
+    """Install ``name==version`` from the repository alone into a fresh venv, import its
+    import names and check its metadata version; the notes (a module that needs an extra).
 
     The release comes only from the repository's index, pinned and hash-checked against
-    the local artifacts; its dependencies from :func:`~releasekit.targets.dependencies_index`,
-    with the release constrained to its version, so a same-named project there is never
-    installed, and a name squatted on a test index never stands in for a dependency.
+    the local artifacts, with any release-age cooldown of the installer switched off (the
+    release was uploaded a moment ago); its dependencies from
+    :func:`~releasekit.targets.dependencies_index`, with the release constrained to its
+    version, so a same-named project there is never installed, and a name squatted on a
+    test index never stands in for a dependency.
     """
-    from releasekit.targets import dependencies_index
-    from releasekit.tools import find_uv
 
     uv = find_uv()
     index_url = installer_index_url(repository, credentials)
     deps_index = dependencies_index(repository, config)
     if deps_index == repository.index_url:
         deps_index = index_url
-    modules = config.verify_import or _top_level_modules(artifacts, name)
+    modules = config.verify_import or import_names(artifacts, name)
     with tempfile.TemporaryDirectory(prefix="releasekit-verify-") as scratch:
         venv = Path(scratch) / "venv"
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -449,20 +457,22 @@ def install_and_check(
         hashes = " ".join(f"--hash=sha256:{a.sha256}" for a in artifacts)
         pinned.write_text(f"{name}=={version} {hashes}\n", encoding="utf-8")
         # Index URLs travel in the environment: they may carry credentials.
+        release_only = ["--no-deps", "--require-hashes", "-r", str(pinned)]
         _install(
             runner,
-            [*install, "--no-deps", "--require-hashes", "-r", str(pinned)],
-            _index_env(uv is not None, index_url),
+            [*install, *_no_cooldown(uv is not None, name), *release_only],
+            {**_index_env(uv is not None, index_url), **_no_cooldown_env(uv is not None)},
             repository,
         )
         requirements = json.loads(runner.run([str(python), "-c", _REQUIRES, name]))
-        if requirements:
+        base = [r for r in requirements if not _under_extra(r)]
+        if base:
             # A project of the same name on the dependencies index never replaces it.
             constraint = Path(scratch) / "constraints.txt"
             constraint.write_text(f"{name}=={version}\n", encoding="utf-8")
             _install(
                 runner,
-                [*install, "-c", str(constraint), *requirements],
+                [*install, "-c", str(constraint), *base],
                 _index_env(uv is not None, deps_index),
                 repository,
             )
@@ -473,17 +483,83 @@ def install_and_check(
             f"{probe['version']} (importlib.metadata).",
             "The index serves other files than the ones built here; do not announce this release.",
         )
-    return InstallCheck("uv" if uv else "pip", probe["version"], tuple(modules))
+    imported, notes = _import_outcome(name, requirements, probe["failed"], modules)
+    return InstallCheck("uv" if uv else "pip", probe["version"], tuple(imported)), notes
+
+
+def _no_cooldown(uv: bool, name: str) -> list[str]:
+    """uv's options that exempt the release from a release-age cooldown (``exclude-newer``
+    in the user's environment; configuration files are not read, see _index_env): it was
+    uploaded a moment ago, and an index without upload times would hide it altogether."""
+    if uv and os.environ.get("UV_EXCLUDE_NEWER"):
+        return ["--exclude-newer-package", f"{name}=false"]
+    return []
+
+
+def _no_cooldown_env(uv: bool) -> dict[str, str]:
+    """pip's cooldown (``--uploaded-prior-to`` as PIP_UPLOADED_PRIOR_TO; pip.conf is not
+    read) moved to a day from now for the release's install."""
+    if uv or not os.environ.get("PIP_UPLOADED_PRIOR_TO"):
+        return {}
+    tomorrow = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    return {"PIP_UPLOADED_PRIOR_TO": tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _under_extra(requirement: str) -> bool:
+    """Declared under an extra (``aiohttp; extra == "d"``): not installed by default."""
+    try:
+        marker = Requirement(requirement).marker
+    except InvalidRequirement:
+        return False
+    return marker is not None and "extra" in str(marker)
+
+
+def _import_outcome(
+    name: str,
+    requirements: Sequence[str],
+    failed: Mapping[str, Mapping[str, str]],
+    modules: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    """The modules imported, and notes for those that need an optional dependency; any
+    other failure to import is a VerifyError."""
+    optional = {canonicalize_name(Requirement(r).name): r for r in requirements if _under_extra(r)}
+    notes, problems = [], []
+    for module, error in failed.items():
+        missing = canonicalize_name((error.get("missing") or "").split(".")[0] or "-")
+        if error["type"] == "ModuleNotFoundError" and missing in optional:
+            notes.append(
+                f"import {module} needs {error['missing']}, which {name} declares only as an "
+                f"optional dependency ({optional[missing]}): not imported"
+            )
+        else:
+            problems.append(f"import {module}: {error['type']}: {error['message']}")
+    if problems:
+        raise VerifyError(
+            f"{name} installed, but importing it failed: " + "; ".join(problems) + ".",
+            "Fix the package (a module or a dependency missing from the wheel), or list the "
+            "modules to import in verify.import.",
+        )
+    return [m for m in modules if m not in failed], notes
 
 
 _REQUIRES = (
     "import importlib.metadata as m, json, sys; print(json.dumps(m.requires(sys.argv[1]) or []))"
 )
-_PROBE = (
-    "import importlib, importlib.metadata as m, json, sys\n"
-    "for module in sys.argv[2:]: importlib.import_module(module)\n"
-    "print(json.dumps({'version': m.version(sys.argv[1])}))\n"
-)
+# Each module imported on its own: what failed, and for a missing module which one.
+_PROBE = """\
+import importlib, importlib.metadata as m, json, sys
+failed = {}
+for module in sys.argv[2:]:
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        failed[module] = {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "missing": getattr(exc, "name", None) or "",
+        }
+print(json.dumps({"version": m.version(sys.argv[1]), "failed": failed}))
+"""
 
 
 def _index_env(uv: bool, index_url: str) -> dict[str, str]:
@@ -536,18 +612,32 @@ def installer_index_url(repository: Repository, credentials: Credentials | None)
     )
 
 
-def _top_level_modules(artifacts: tuple[Artifact, ...], name: str) -> list[str]:
-    """The importable top-level names the wheel installs (what a user would import)."""
+def import_names(artifacts: tuple[Artifact, ...], name: str) -> list[str]:
+    """What a user would import: the wheel's ``Import-Name`` fields (Metadata 2.5, PEP
+    794) when it declares them, else the importable top-level names it installs."""
     for artifact in artifacts:
         if artifact.kind != "wheel":
             continue
         with zipfile.ZipFile(artifact.path) as wheel:
-            tops = set()
-            for entry in wheel.namelist():
-                top = entry.split("/", 1)[0]
-                if top.endswith((".dist-info", ".data")) or top.endswith(".pth"):
-                    continue
-                if "/" in entry or top.endswith(".py"):
-                    tops.add(top.removesuffix(".py"))
+            entries = wheel.namelist()
+            metadata = next(
+                (e for e in entries if e.count("/") == 1 and e.endswith(".dist-info/METADATA")),
+                None,
+            )
+            if metadata is not None:
+                message = email.parser.BytesParser().parsebytes(
+                    wheel.read(metadata), headersonly=True
+                )
+                declared = message.get_all("Import-Name")
+                if declared is not None:
+                    # "name; private" is still importable; an empty field: nothing to import.
+                    return [v.split(";", 1)[0].strip() for v in declared if v.strip()]
+        tops = set()
+        for entry in entries:
+            top = entry.split("/", 1)[0]
+            if top.endswith((".dist-info", ".data")) or top.endswith(".pth"):
+                continue
+            if "/" in entry or top.endswith(".py"):
+                tops.add(top.removesuffix(".py"))
         return sorted(t for t in tops if t.isidentifier())
     return [normalize_name(name).replace("-", "_")]

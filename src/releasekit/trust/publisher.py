@@ -398,7 +398,7 @@ def check_trusted_publishing(
     when the workflow is absent, unreadable, uploads to neither PyPI nor TestPyPI, or has
     a publishing job without ``id-token: write`` or a GitHub environment.
     """
-    project = load_project(root, config)
+    project = load_project(root, config, runner)
     name = project.normalized_name
     top = git_top(runner, root) or root
     path = workflow or workflow_path(top, root, project.name)

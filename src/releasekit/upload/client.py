@@ -446,7 +446,7 @@ class _FileUploader:
         if status in (400, 409) and says_exists(status, said):
             return self._settle_existing(dist, status, said)
         if status in (401, 403):
-            raise credentials_refused(settings, status, said, settings.auth() is not None)
+            raise credentials_refused(settings, status, said, settings.auth())
         if status == 413:
             raise UploadError(
                 f"{where} answered 413 {said}: {dist.filename} "

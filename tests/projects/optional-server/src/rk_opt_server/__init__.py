@@ -1,0 +1,3 @@
+"""The server: only with the [server] extra installed."""
+
+import rk_not_installed_web  # noqa: F401

@@ -1,0 +1,1 @@
+"""Released by the calendar."""
