@@ -96,8 +96,13 @@ class Response:
 
     @property
     def location(self) -> str:
+        """Where a redirect points, absolute, without credentials; "" when it points
+        nowhere a URL can name (an index may send any bytes there)."""
         found = self.headers.get("location", "")
-        return redact_url(urljoin(self.url, found)) if found else ""
+        try:
+            return redact_url(urljoin(self.url, found)) if found else ""
+        except ValueError:  # "http://[::1/": urlsplit refuses it
+            return ""
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
@@ -212,7 +217,13 @@ def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
     if no_proxy.strip() == "*":
         return True
     for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        name, _, entry_port = entry.partition(":")
+        if entry.startswith("["):  # [::1] or [::1]:8443
+            name, _, entry_port = entry[1:].partition("]")
+            entry_port = entry_port.removeprefix(":")
+        elif entry.count(":") > 1:  # a bare IPv6 address: ::1
+            name, entry_port = entry, ""
+        else:
+            name, _, entry_port = entry.partition(":")
         if not name or (entry_port and port is not None and entry_port != str(port)):
             continue
         name = name.lstrip(".")
@@ -305,6 +316,13 @@ _current = threading.local()
 def abort_all() -> None:
     """End every exchange in flight now, and refuse new ones (Ctrl-C, SIGTERM)."""
     _WATCHDOG.abort_all()
+
+
+def resume() -> None:
+    """Let exchanges go out again once everything ``abort_all`` ended has stopped: the
+    process may go on (nox and invoke run releasekit in theirs, an interrupted upload is
+    one failed session), and its next request must not be refused as "interrupted"."""
+    _WATCHDOG.aborted = False
 
 
 def _watched(sock: socket.socket) -> socket.socket:
@@ -407,8 +425,8 @@ class Network:
                 )
                 if not follow:
                     return response
-                target = urljoin(url, response.headers["location"])
-                if origin(target) != origin(url):
+                target = response.location
+                if not target or origin(target) != origin(url):
                     return response
                 url = target
             return response
@@ -494,20 +512,38 @@ class Network:
 def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolManager:
     manager: urllib3.PoolManager
     if proxy:
-        parts = urlsplit(proxy)
-        proxy_headers = {}
-        if parts.username is not None:
-            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            proxy_headers = make_headers(proxy_basic_auth=credentials)
-        manager = urllib3.ProxyManager(
-            redact_url(proxy), proxy_headers=proxy_headers, ssl_context=context, num_pools=4
-        )
+        try:
+            parts = urlsplit(proxy)
+            proxy_headers = {}
+            if parts.username is not None:
+                credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                proxy_headers = make_headers(proxy_basic_auth=credentials)
+            manager = urllib3.ProxyManager(
+                redact_url(proxy), proxy_headers=proxy_headers, ssl_context=context, num_pools=4
+            )
+        except (ValueError, urllib3.exceptions.HTTPError):
+            # socks5://, a bad host or port: urllib3 cannot use it (ProxySchemeUnknown,
+            # LocationParseError), and no request can go out until it is changed.
+            raise ConfigError(
+                f"The proxy {_shown_proxy(proxy)} "
+                "(from the https_proxy, http_proxy or all_proxy variable) cannot be used: "
+                "releasekit speaks to HTTP(S) proxies only, at http://host:port.",
+                "Set the variable to an http:// proxy, or unset it (or list the index's "
+                "host in no_proxy).",
+            ) from None
     else:
         manager = urllib3.PoolManager(ssl_context=context, num_pools=4)
     # urllib3's own extension point (contrib.socks does the same): pools whose connections
     # hand their sockets to the watchdog.
     manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
     return manager
+
+
+def _shown_proxy(proxy: str) -> str:
+    try:
+        return printable(redact_url(proxy))
+    except ValueError:  # not even a URL: nothing of it is shown (it may hold a password)
+        return "URL"
 
 
 def _failure(
@@ -528,7 +564,9 @@ def _failure(
     if isinstance(reason, errors.NameResolutionError):
         return NetworkFailure("dns", f"the host name {host!r} could not be resolved")
     if isinstance(reason, errors.ProxyError):
-        return NetworkFailure("proxy", f"the proxy failed ({_cause(reason)})")
+        # urllib3 quotes the proxy's own reason phrase: cleaned here, as the failure's
+        # text is printed by callers that read no index text (OIDC, the pre-flight).
+        return NetworkFailure("proxy", f"the proxy failed ({printable(_cause(reason))})")
     if isinstance(reason, errors.SSLError):
         cause = _root(reason)
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -572,13 +610,17 @@ def _size(limit: int) -> str:
 
 def origin(url: str) -> tuple[str, str, int | None]:
     """Scheme, host and port: where credentials for ``url`` may go."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # an unbalanced "[": an origin of nowhere, equal to no other
+        return "", "", None
     try:
         port = parts.port
     except ValueError:
         port = None
     default = {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port or default
+    return parts.scheme, (hostname or "").lower(), port or default
 
 
 def redact_url(url: str) -> str:
@@ -633,18 +675,24 @@ def printable(text: str, forms: Sequence[str] = ()) -> str:
     """Text an index (or any server) sent, fit to print: decoded from HTML entities,
     %-escapes and JSON escapes (so a secret it echoes in any of them is seen), the secrets'
     ``forms`` redacted, terminal escape sequences and control characters removed."""
-    decoded = text
-    for _ in range(3):  # nested encodings (&amp;#37; ...) unfold in a few rounds
+    # Stripped before redacting and redacted at every round: a secret cut by an escape
+    # sequence (or NUL) must not come out whole once the cut is removed, nor one whose
+    # own characters look like an escape come out decoded and unmatched.
+    decoded = _stripped(text, forms)
+    for _ in range(16):  # nested encodings (&amp;#37; ...) unfold in a few rounds
         step = html.unescape(decoded)
         step = _JSON_ESCAPE.sub(_json_unescape, step)
         if "%" in step:
             step = unquote(step)
+        step = _stripped(step, forms)
         if step == decoded:
             break
         decoded = step
-    if forms:
-        decoded = scrub(decoded, forms)
-    return _CONTROLS.sub("", _TERMINAL_ESCAPES.sub("", decoded))
+    return decoded
+
+
+def _stripped(text: str, forms: Sequence[str]) -> str:
+    return scrub(_CONTROLS.sub("", _TERMINAL_ESCAPES.sub("", text)), forms)
 
 
 def _json_unescape(match: re.Match[str]) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from releasekit.credentials import ANONYMOUS
-from releasekit.net import scrub, secret_forms
+from releasekit.net import printable, secret_forms
 from releasekit.upload.client import Answer, Dropped, UploadSettings, post, split_url_credentials
 from releasekit.upload.form import MultipartBody
 from releasekit.upload.hints import credentials_refused
@@ -113,7 +113,9 @@ def prove_credentials(
             return Proof(f"credentials for {name}: {who}; {not_proven}")
         return Proof(f"credentials for {name}: {who}", not_proven)
     forms = secret_forms([auth[1]] if auth else [], auth[0] if auth else "")
-    said = "".join(c for c in scrub(answer.said, forms) if c.isprintable())
+    # Decoded, redacted and stripped as every text an index sends (net.printable).
+    said = " ".join(printable(answer.said, forms).split())
+    location = printable(answer.location, forms)
     exchange = f"{answer.status} {said!r} to an upload request with no file; nothing was stored"
     if answer.status in (401, 403):
         return Proof(
@@ -123,7 +125,7 @@ def prove_credentials(
     if 300 <= answer.status < 400:
         return Proof(
             f"credentials for {name}: {who}",
-            f"{name}'s upload URL {url} redirects uploads to {answer.location or 'elsewhere'}; "
+            f"{name}'s upload URL {url} redirects uploads to {location or 'elsewhere'}; "
             "set upload-url to the new address if that is right",
         )
     if answer.status in (404, 405):

@@ -25,9 +25,14 @@ from cryptography.x509.oid import NameOID
 
 from index_servers import NewIndex
 from release_project import NAME, SDIST, WHEEL, new_release, write_config
-from releasekit.errors import IndexUnreachableError, PackageIndexError
+from releasekit.credentials import Credentials, Secret
+from releasekit.errors import ConfigError, ExitCode, IndexUnreachableError, PackageIndexError
 from releasekit.index import IndexClient
 from releasekit.net import Network, NetworkFailure, Trust, printable, proxy_for, secret_forms
+from releasekit.probe import prove_credentials
+from releasekit.repositories import Repository
+from releasekit.trust.identity import OidcError
+from releasekit.trust.oidc import pypi_audience
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 SECRET = "s3cr&t<pass>word"
@@ -51,6 +56,8 @@ class Hostile:
                     self.send_error(404)
                     return
                 route(self)
+
+            do_POST = do_CONNECT = do_GET
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -233,8 +240,14 @@ def test_a_password_echoed_html_escaped_is_never_printed(hostile: Hostile) -> No
         SECRET.replace("&", "%26").replace("<", "%3C").replace(">", "%3E"),
         SECRET.replace("&", "\\u0026").replace("<", "\\u003c"),
         base64.b64encode(f"ci:{SECRET}".encode()).decode(),
+        # Cut by what printing strips: redacting first would leave the secret whole.
+        SECRET.replace("&", "\x1b[0m&"),
+        SECRET.replace("<", "\x00<"),
+        SECRET.replace("<", "\\u0085<"),
+        # Nested deeper than a few rounds of unescaping.
+        SECRET.replace("&", "&amp;amp;amp;amp;amp;"),
     ],
-    ids=["html", "percent", "json", "basic"],
+    ids=["html", "percent", "json", "basic", "escape", "nul", "c1", "nested"],
 )
 def test_printable_redacts_a_secret_after_every_decoding(encoded: str) -> None:
     said = printable(f"echo: {encoded} \x1b[31mred\x1b[0m\x07", secret_forms([SECRET], "ci"))
@@ -243,6 +256,106 @@ def test_printable_redacts_a_secret_after_every_decoding(encoded: str) -> None:
     assert "\x1b" not in said
     assert "\x07" not in said
     assert "********" in said
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "location"),
+    [
+        (403, f"Forbidden for user ci: {_escaped(SECRET)}", ""),
+        (302, "Found", f"/login?next=%2F&token={_escaped(SECRET)}&\x1b]0;pwned\x07\x1b[2J"),
+    ],
+    ids=["reason", "location"],
+)
+def test_the_pre_flight_probe_prints_no_secret_and_no_escape_an_index_sent(
+    hostile: Hostile, status: int, reason: str, location: str
+) -> None:
+    def refuse(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status, reason)
+        if location:
+            handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["/upload/"] = refuse
+    repository = Repository(
+        name="test", upload_url=f"{hostile.url}/upload/", index_url=f"{hostile.url}/simple/"
+    )
+    credentials = Credentials("ci", Secret(SECRET), "RK_TEST_TOKEN")
+
+    proof = prove_credentials(repository, credentials, Network(env={}), timeout=5)
+
+    shown = f"{proof.note} {proof.problem}"
+    assert proof.problem
+    assert SECRET not in shown
+    assert _escaped(SECRET) not in shown
+    assert "\x1b" not in shown
+    assert "\x07" not in shown
+
+
+@pytest.mark.parametrize("location", ["http://[::1/simple/", "//[bad/", "http://[x]:1/"])
+def test_a_redirect_to_an_unparsable_location_is_an_error_not_a_traceback(
+    hostile: Hostile, location: str
+) -> None:
+    def redirect(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["/simple/demo-pkg/"] = redirect
+    hostile.routes["/upload/"] = redirect
+    repository = Repository(
+        name="test", upload_url=f"{hostile.url}/upload/", index_url=f"{hostile.url}/simple/"
+    )
+
+    with pytest.raises(PackageIndexError) as raised:
+        IndexClient(f"{hostile.url}/simple/", retries=0).project_files("demo-pkg")
+    proof = prove_credentials(repository, Credentials("ci", None, ""), Network(env={}))
+
+    assert "302" in raised.value.message
+    assert "redirects uploads" in proof.problem
+
+
+def test_a_proxy_s_refusal_is_printed_without_its_escape_sequences(
+    hostile: Hostile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(407, "Proxy Authentication Required \x1b]0;pwned\x07\x1b[2J\x9b31m")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["127.0.0.1:9"] = refuse
+    monkeypatch.setenv("https_proxy", hostile.url)
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(variable)
+
+    with pytest.raises(OidcError) as raised:
+        pypi_audience("https://127.0.0.1:9", failed="Trusted publishing failed", timeout=5)
+
+    text = str(raised.value)
+    assert "407 Proxy Authentication Required" in text
+    assert not any(c in text for c in "\x1b\x07\x9b"), text
+
+
+def test_an_oidc_redirect_is_named_without_escape_sequences(hostile: Hostile) -> None:
+    def redirect(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", "http://ev\x1bc\x07il.example:1/")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    hostile.routes["/_/oidc/audience"] = redirect
+
+    with pytest.raises(OidcError) as raised:
+        pypi_audience(hostile.url, failed="Trusted publishing failed", timeout=5)
+
+    text = str(raised.value)
+    assert "a redirect to http://ev" in text
+    assert not any(c in text for c in "\x1b\x07"), text
 
 
 # --- TLS with a CA of the test's own ---------------------------------------------------
@@ -391,6 +504,28 @@ def test_no_proxy_is_honoured() -> None:
     assert proxy_for("https://index.corp/simple/", env) == "http://proxy:3128"
 
 
+@pytest.mark.parametrize("entry", ["::1", "[::1]", "[::1]:8443"])
+def test_no_proxy_names_an_ipv6_host(entry: str) -> None:
+    # NO_PROXY=localhost,127.0.0.1,::1 is the usual way to keep loopback off a proxy.
+    env = {"https_proxy": "http://proxy:3128", "no_proxy": f"localhost,{entry}"}
+
+    assert proxy_for("https://[::1]:8443/simple/", env) is None
+    assert proxy_for("https://[::2]:8443/simple/", env) == "http://proxy:3128"
+
+
+@pytest.mark.parametrize(
+    "proxy", ["socks5h://127.0.0.1:1080", "http://[bad:3128", "http://127.0.0.1:port"]
+)
+def test_a_proxy_setting_releasekit_cannot_use_is_a_configuration_error(proxy: str) -> None:
+    network = Network(env={"all_proxy": proxy})
+
+    with pytest.raises(ConfigError) as raised:
+        IndexClient("https://127.0.0.1:9/simple/", retries=0, network=network).project_files("x")
+
+    assert "proxy" in raised.value.message
+    assert raised.value.exit_code == ExitCode.CONFIG
+
+
 def test_a_request_in_flight_ends_at_once_on_abort(hostile: Hostile) -> None:
     from releasekit import net
 
@@ -454,6 +589,29 @@ def test_check_json_against_a_portal_prints_a_json_error(
     document = json.loads(out)
     assert document["exit_code"] == 13
     assert "This is not a package index" in document["error"]
+
+
+def test_verify_against_a_trickling_index_ends_at_its_timeout(
+    hostile: Hostile,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Each read is cut at its own deadline (10 s); the polls together must still end
+    # within verify's --timeout, give or take 2 s.
+    hostile.routes[f"/simple/{NAME}/"] = trickle(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n", 0.5
+    )
+    table = {"upload-url": f"{hostile.url}/", "index-url": f"{hostile.url}/simple/"}
+    release = new_release(tmp_path_factory, tmp_path, {"test": table})
+    started = time.monotonic()
+
+    verified = release.run(capsys, "verify", "--repository", "test", "--timeout", "12")
+
+    elapsed = time.monotonic() - started
+    assert verified.code != 0, verified.text
+    assert "Traceback" not in verified.err
+    assert elapsed < 12 + 2, verified.err
 
 
 class TlsRelay:

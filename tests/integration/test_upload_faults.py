@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -514,3 +515,58 @@ def test_a_signal_ends_an_upload_in_flight_at_once_saying_which_files_are_up(
     assert f"was {how}: {WHEEL} is on the index; {SDIST} is not." in err
     assert "Traceback" not in err
     assert set(test.files(NAME)) == {WHEEL}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_wait_between_tries_ends_the_upload_at_once(
+    through_proxy: Setup, signum: int
+) -> None:
+    # The worker is not in an exchange (abort_all has no socket to cut): it waits out the
+    # index's Retry-After; the signal must end that wait too.
+    release, test, proxy = through_proxy(timeout=300)
+    proxy.fail_next(5, 429, methods={"POST"}, headers={"Retry-After": "60"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "releasekit", *release.argv("upload-test")],
+        env={**os.environ, "RK_TEST_TOKEN": TOKEN},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not [r for r in proxy.requests if r.method == "POST"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        process.send_signal(signum)
+        sent = time.monotonic()
+        _, err = process.communicate(timeout=90)
+        ended = time.monotonic() - sent
+    finally:
+        process.kill()
+
+    assert process.returncode in (ExitCode.INTERRUPTED, ExitCode.TERMINATED), err
+    assert "trying again in 60.0 s" in err
+    assert ended < 2.0, err
+    assert "Traceback" not in err
+    assert test.files(NAME) == {}
+
+
+def test_after_an_interrupted_upload_the_same_process_can_still_reach_the_index(
+    through_proxy: Setup, capsys: Capsys
+) -> None:
+    # nox and invoke run releasekit in their own process: an interrupted upload is one
+    # failed session (a ReleaseError), and the next session's requests must still go out.
+    release, test, proxy = through_proxy(timeout=300)
+    proxy.hang_next(1, methods={"POST"})
+    interrupt = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
+    interrupt.start()
+    try:
+        interrupted = release.run(capsys, "upload-test")
+    finally:
+        interrupt.cancel()
+    assert interrupted.code == ExitCode.INTERRUPTED, interrupted.text
+
+    again = release.run(capsys, "upload-test")
+
+    assert again.code == ExitCode.OK, again.text
+    assert test.files(NAME) == release.local_files()

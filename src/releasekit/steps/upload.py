@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,7 +89,7 @@ def upload_release(
     confirm: Callable[[str], bool] | None = None,
     retries: int = 3,
     backoff: float = 2.0,
-    sleep: Callable[[float], object] = time.sleep,
+    sleep: Callable[[float], object] | None = None,
     jitter: Callable[[], float] = random.random,
     signer: SignerFactory | None = None,
 ) -> UploadResult:

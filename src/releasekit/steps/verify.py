@@ -277,8 +277,12 @@ def _wait_for_release(
     delay, polls = 1.0, 0
     last_error: ReleaseError | None = None
     views = ReleaseViews([], None)
+    per_read = index.timeout
     while True:
         polls += 1
+        # A poll begun near the end gets only what is left of the wait for its reads, so
+        # a trickling index cannot hold verify a whole read's bound past --timeout.
+        index.timeout = max(1.0, min(per_read, timeout - (clock() - start)))
         try:
             # What installers read (the simple API) and, where the index has one, its
             # JSON API: a file is published when both list it.

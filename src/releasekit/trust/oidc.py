@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from releasekit.net import Network, NetworkFailure
+from releasekit.net import Network, NetworkFailure, printable
 from releasekit.trust.identity import GITHUB_REQUEST_VARIABLES, IdentityToken, OidcError
 
 # An OIDC answer is a few kilobytes; anything past this is not one.
@@ -151,9 +151,11 @@ def _exchange(
         raise OidcError(f"{failed}: {shown} {said}.", hint) from None
     if 300 <= response.status < 400:
         location = urlsplit(response.location)
+        # The server's bytes: cleaned of terminal escapes before they are printed.
+        to = printable(f"{location.scheme}://{location.netloc}") if location.netloc else ""
         raise OidcError(
             f"{failed}: {shown} answered HTTP {response.status}, a redirect to "
-            f"{_scrubbed(f'{location.scheme}://{location.netloc}', secrets)}, which "
+            f"{_scrubbed(to, secrets) or 'an address that is no URL'}, which "
             "releasekit does not follow with the job's credentials.",
             "Point the job at the service itself (no proxy or mirror that redirects).",
         )

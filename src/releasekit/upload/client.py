@@ -220,7 +220,7 @@ def upload_files(
     *,
     lookup: Lookup,
     log: Callable[[str], object],
-    sleep: Callable[[float], object] = time.sleep,
+    sleep: Callable[[float], object] | None = None,
     jitter: Callable[[], float] = random.random,
     listing_bound: float = 30.0,
     progress: Progress | None = None,
@@ -236,6 +236,9 @@ def upload_files(
     """
     deadline = Deadline(settings.deadline)
     stop = threading.Event()
+    # Waits between tries end when the upload stops (Ctrl-C, SIGTERM, a failure elsewhere):
+    # abort_all cuts exchanges, not a worker's sleep, and the interrupt waits for workers.
+    sleep = sleep if sleep is not None else stop.wait
     progress = progress or Progress.quiet()
     uploader = _FileUploader(
         settings, deadline, stop, lookup, log, sleep, jitter, listing_bound, progress
@@ -254,7 +257,10 @@ def upload_files(
         # No file starts (or retries) any more, and those in flight end now.
         stop.set()
         net.abort_all()
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            net.resume()
         progress.close()
         raise Interrupted.during_upload(exc, settings.where, files, uploader.finished) from None
     finally:
