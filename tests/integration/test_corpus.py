@@ -221,7 +221,7 @@ def test_verify_takes_dependencies_from_the_dependencies_index_and_never_the_dec
     monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "pip.conf"))
     monkeypatch.setenv("UV_EXTRA_INDEX_URL", dependencies_index.simple_url)
     if installer == "pip":
-        monkeypatch.setattr("releasekit.tools.find_uv", lambda: None)
+        monkeypatch.setattr("releasekit.steps.verify.find_uv", lambda: None)
 
     capsys.readouterr()
     code = main(["verify", "--install", "--timeout", "30", "--json", *common])

@@ -382,6 +382,7 @@ def test_a_planted_token_appears_in_no_log_record_message_or_exception(
         return runners[-1]
 
     monkeypatch.setattr("releasekit.runner.SubprocessRunner", recording_runner)
+    monkeypatch.setattr("releasekit.cli.SubprocessRunner", recording_runner)
     errors: list[ReleaseError] = []
     repository = release.repository("test")
 

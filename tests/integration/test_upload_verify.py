@@ -627,7 +627,7 @@ def test_verify_installs_from_that_index_only(
     (tmp_path / "uv.toml").write_text(f'extra-index-url = ["{simple}"]\n')
     monkeypatch.chdir(tmp_path)
     if installer == "pip":
-        monkeypatch.setattr("releasekit.tools.find_uv", lambda: None)
+        monkeypatch.setattr("releasekit.steps.verify.find_uv", lambda: None)
 
     outcome = release.run(capsys, "verify", "--install", "--timeout", "0", "--json")
 

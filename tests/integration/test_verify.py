@@ -34,7 +34,7 @@ def test_install_notes_a_module_that_needs_an_extra_despite_a_release_age_cooldo
     monkeypatch.setenv("UV_EXCLUDE_NEWER", "2020-01-01T00:00:00Z")
     monkeypatch.setenv("PIP_UPLOADED_PRIOR_TO", "2020-01-01T00:00:00Z")
     if installer == "pip":
-        monkeypatch.setattr("releasekit.tools.find_uv", lambda: None)
+        monkeypatch.setattr("releasekit.steps.verify.find_uv", lambda: None)
 
     code = main(["verify", "--install", "--timeout", "30", "--json", *common])
 
