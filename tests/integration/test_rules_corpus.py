@@ -21,8 +21,10 @@ import pytest
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
+from index_servers import sha256_of
 from releasekit.artifacts import artifact_paths, find_artifacts
 from releasekit.rules import check_pypi_rules
+from releasekit.upload.form import DistFile, form_fields
 
 # Read before the autouse fixture gives each test a fresh HOME.
 CORPUS = Path(
@@ -106,3 +108,33 @@ def test_real_wheels_and_sdists_break_no_pypi_rule() -> None:
         if outcome.failures:
             refused[f"{name} {version}"] = outcome.failures
     assert refused == {}
+
+
+def test_the_upload_form_is_the_one_twine_sends_for_real_distributions() -> None:
+    """releasekit builds the upload form itself (no twine at run time); twine is the
+    reference PyPI follows, so the fields must be exactly twine's, file by file, but for
+    the digests (releasekit sends sha256 only, as uv publish does)."""
+    from twine.package import PackageFile
+    from twine.repository import Repository
+
+    corpus = fetch_corpus()
+    digests = {"md5_digest", "blake2_256_digest", "sha256_digest"}
+    compared = 0
+    for paths in releases(corpus).values():
+        for path in paths:
+            twine_form = Repository._convert_metadata_to_list_of_tuples(
+                PackageFile.from_filename(str(path), comment=None).metadata_dictionary()
+            )
+            theirs = sorted(
+                (key, str(value))
+                for key, value in twine_form
+                if key not in digests and value not in (None, "")
+            )
+            ours = sorted(
+                (key, value)
+                for key, value in form_fields(DistFile(path, sha256_of(path)))
+                if key not in digests | {":action", "protocol_version"}
+            )
+            assert ours == theirs, path.name
+            compared += 1
+    assert compared >= 40

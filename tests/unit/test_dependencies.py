@@ -25,8 +25,6 @@ SOURCE = ROOT / "src" / "releasekit"
 DECLARED_UNUSED = {
     # Run, not imported: `python -m build` in the interpreter that runs releasekit.
     "build": "run as python -m build",
-    # The upload form: the lead decides whether twine builds it or leaves (issue 24).
-    "twine": "the lead decides within the upload rewrite",
 }
 # Imported distributions that come from an extra, not the base install: the adapters and
 # PEP 740 signing. Anything else a module imports is a base dependency.

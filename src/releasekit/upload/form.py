@@ -55,10 +55,41 @@ def read_metadata(path: Path) -> bytes:
         ) from None
 
 
-# Core metadata fields (packaging's raw names) -> the upload form's field names.
+# Core metadata fields (packaging's raw names) -> the upload form's field names: the
+# fields twine 7 sends (its _RAW_TO_PACKAGE_METADATA), and only those. Newer fields
+# (Metadata 2.5's Import-Name) stay in the file, where PyPI reads them; the form follows
+# twine when twine sends them. tests/integration/test_rules_corpus.py compares the form
+# with twine's over real distributions.
 _FORM_NAMES = {
+    "metadata_version": "metadata_version",
+    "name": "name",
+    "version": "version",
     "platforms": "platform",
+    "summary": "summary",
+    "description": "description",
+    "keywords": "keywords",
+    "home_page": "home_page",
+    "author": "author",
+    "author_email": "author_email",
+    "license": "license",
     "supported_platforms": "supported_platform",
+    "download_url": "download_url",
+    "classifiers": "classifiers",
+    "requires": "requires",
+    "provides": "provides",
+    "obsoletes": "obsoletes",
+    "maintainer": "maintainer",
+    "maintainer_email": "maintainer_email",
+    "requires_dist": "requires_dist",
+    "provides_dist": "provides_dist",
+    "obsoletes_dist": "obsoletes_dist",
+    "requires_python": "requires_python",
+    "requires_external": "requires_external",
+    "project_urls": "project_urls",
+    "description_content_type": "description_content_type",
+    "provides_extra": "provides_extra",
+    "dynamic": "dynamic",
+    "license_expression": "license_expression",
     "license_files": "license_file",
 }
 
@@ -73,8 +104,8 @@ def form_fields(dist: DistFile) -> list[tuple[str, str]]:
     name = str(raw.get("name", ""))
     fields: list[tuple[str, str]] = [(":action", "file_upload"), ("protocol_version", "1")]
     for key, value in raw.items():
-        form_name = _FORM_NAMES.get(key, key)
-        if key == "name":
+        form_name = _FORM_NAMES.get(key)
+        if key == "name" or form_name is None:
             continue
         if isinstance(value, dict):
             fields.extend((form_name, f"{label}, {url}") for label, url in value.items())
