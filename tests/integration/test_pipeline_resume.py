@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fault_proxy import FaultProxy, refusing_url
+from fault_proxy import FaultProxy
 from index_servers import StartProxy
 from release_project import PypiServers, git, sha256_files, version_in, write_sample_project
 from releasekit.cli import main
@@ -68,7 +68,7 @@ def new_sample(tmp_path: Path, servers: PypiServers, fault_proxy: StartProxy) ->
         found[name] = (server.packages_dir, proxy)
         tables.append(
             f'[repositories.{name}]\nupload-url = "{proxy.proxied(server.upload_url)}"\n'
-            f'index-url = "{proxy.proxied(server.simple_url)}"\n'
+            f'index-url = "{proxy.proxied(server.simple_url)}"\nanonymous-upload = true\n'
         )
     config = tmp_path / "indexes.toml"
     config.write_text("\n".join(tables), encoding="utf-8")
@@ -99,7 +99,8 @@ def killed_at(sample: Sample, point: str) -> str:
     line_marks, hanging, passing = POINTS[point]
     if hanging is not None:
         proxy = sample.servers[hanging][1]
-        proxy.pass_next(passing, methods={"POST"})
+        # The pre-flight proves each target's credentials with one POST (no file) first.
+        proxy.pass_next(passing + 1, methods={"POST"})
         proxy.hang_next(1, methods={"POST"})
     process = subprocess.Popen(
         [sys.executable, "-m", "releasekit", *sample.argv("release", "patch", "--yes")],
@@ -269,7 +270,11 @@ def test_resume_with_nothing_started_says_so_and_changes_nothing(
 
 
 def test_a_tag_versioned_release_resumes_after_a_fix_commit_and_says_where_its_tag_is(
-    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    servers: PypiServers,
+    capsys: pytest.CaptureFixture[str],
+    fault_proxy: StartProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """hatch-vcs: the bump is the tag, on the commit the build reads. A commit made to fix
     a failed step must neither block the resume nor make the plan claim the tag is
@@ -288,7 +293,7 @@ def test_a_tag_versioned_release_resumes_after_a_fix_commit_and_says_where_its_t
             f'[repositories.test]\nupload-url = "{test.upload_url}"\n'
             f'index-url = "{test.simple_url}"\n'
             f'[repositories.prod]\nupload-url = "{prod_upload}"\n'
-            f'index-url = "{prod.simple_url}"\n',
+            f'index-url = "{prod.simple_url}"\nanonymous-upload = true\n',
             encoding="utf-8",
         )
 
@@ -297,9 +302,15 @@ def test_a_tag_versioned_release_resumes_after_a_fix_commit_and_says_where_its_t
         captured = capsys.readouterr()
         return code, captured.out + captured.err
 
-    indexes(refusing_url())  # prod's upload address is wrong: the release stops there
+    # prod fails every upload with a 500 (the pre-flight's credential proof takes that
+    # for a passing fault): the release stops there.
+    broken = fault_proxy(prod.url)
+    broken.fail_next(1000, 500, methods={"POST"})
+    indexes(broken.proxied(prod.upload_url))
+    monkeypatch.setenv("RELEASEKIT_UPLOAD_TIMEOUT", "4")
     code, text = releasekit("release", "patch", "--yes", "--no-push")
-    assert code == ExitCode.INDEX, text
+    assert code == ExitCode.UPLOAD, text
+    monkeypatch.delenv("RELEASEKIT_UPLOAD_TIMEOUT")
     tagged = git(root, "rev-parse", "v1.2.4^{commit}")
     on_test = sha256_files(test.packages_dir)
     assert sorted(on_test) == ["demo_vcs-1.2.4-py2.py3-none-any.whl", "demo_vcs-1.2.4.tar.gz"]
