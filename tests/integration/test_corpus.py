@@ -250,5 +250,7 @@ def test_verify_without_a_dependencies_index_fails_to_resolve_and_says_so(
 
     assert code == ExitCode.VERIFY
     err = capsys.readouterr().err
-    assert "Installing from test in a fresh environment failed" in err
+    # A repository given by --repository-url is named by its host.
+    host = pypiserver.upload_url.split("//")[1].rstrip("/")
+    assert f"Installing from {host} in a fresh environment failed" in err
     assert DEPENDENCY in err

@@ -92,8 +92,9 @@ def test_a_release_not_built_from_its_tag_names_the_differing_members_and_fields
     assert wheel["metadata_fields"] == ["Summary"]
     assert "rk_demo-1.0.0/src/rk_demo/__init__.py (content)" in sdist["members"]
     assert sdist["metadata_fields"] == ["Summary"]
+    host = pypiserver.upload_url.split("//")[1].rstrip("/")  # --repository-url: its host
     assert (
-        "rk-demo 1.0.0 rebuilt from v1.0.0 is not what test serves: "
+        f"rk-demo 1.0.0 rebuilt from v1.0.0 is not what {host} serves: "
         "rk_demo-1.0.0-py3-none-any.whl, rk_demo-1.0.0.tar.gz."
     ) in err
 
