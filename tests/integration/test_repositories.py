@@ -96,8 +96,6 @@ def test_release_asks_before_sending_to_an_organisations_own_prod(
     out = capsys.readouterr().out
 
     assert code == ExitCode.INDEX, out  # TestPyPI cannot be read here: 13, the rest listed
-        out
-    )  # test (TestPyPI) cannot be read here: 13, with the rest listed
     assert (
         "uploading to prod, a production repository, needs a confirmation and there is no "
         "terminal to ask" in out
