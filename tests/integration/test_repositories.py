@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fault_proxy import refusing_url
 from release_project import PypiServers, pyproject, write_sample_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
@@ -82,9 +83,12 @@ def test_publish_to_an_organisations_own_prod_refuses_a_development_release(
 
 
 def test_release_asks_before_sending_to_an_organisations_own_prod(
-    tmp_path: Path, servers: PypiServers, capsys: Capsys
+    tmp_path: Path, servers: PypiServers, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No terminal, no --yes, no CI: a production upload is refused before anything."""
+    # test stays TestPyPI: what would go there meets a refusing proxy (nothing leaves
+    # this machine, not even a name lookup).
+    monkeypatch.setenv("https_proxy", refusing_url())
     prod = servers.start("prod")
     table = (
         f'\n[tool.releasekit.repositories.prod]\nupload-url = "{prod.url}/"\n'
