@@ -5,47 +5,14 @@ tests/integration/test_project_backend.py)."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
 from layouts import git_init
-from release_project import RecordingRunner
-from releasekit.cli import main
+from project_runs import Capsys, copy, run, tree
+from release_project import RecordingRunner, git
 from releasekit.config import load_config
 from releasekit.errors import ExitCode
 from releasekit.plan import resolve_plan
-
-PROJECTS = Path(__file__).parents[1] / "projects"
-Capsys = pytest.CaptureFixture[str]
-
-
-def copy(name: str, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(PROJECTS / name, tmp_path / name))
-
-
-def run(capsys: Capsys, root: Path, *argv: str) -> tuple[int, str, str]:
-    code = main([*argv, "--project", str(root)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=root, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (git's own aside) and its bytes."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-
 
 # --- static: read without running anything -----------------------------------------------
 
