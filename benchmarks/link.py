@@ -56,6 +56,12 @@ def slow_link(upstream_url: str, rtt_ms: float) -> Iterator[str]:
     delay = rtt_ms / 2000
     stop = threading.Event()
 
+    def connect(client: socket.socket) -> None:
+        time.sleep(delay * 2)  # the handshake's round trip
+        server = socket.create_connection(upstream)
+        for a, b in ((client, server), (server, client)):
+            threading.Thread(target=_pump, args=(a, b, delay), daemon=True).start()
+
     def serve() -> None:
         listener.settimeout(0.2)
         while not stop.is_set():
@@ -65,10 +71,9 @@ def slow_link(upstream_url: str, rtt_ms: float) -> Iterator[str]:
                 continue
             except OSError:
                 return
-            time.sleep(delay * 2)  # the handshake's round trip
-            server = socket.create_connection(upstream)
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=_pump, args=(a, b, delay), daemon=True).start()
+            # Each connection on its own: a handshake's round trip delays that connection
+            # only, as on a real network (not the next one's accept).
+            threading.Thread(target=connect, args=(client,), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
