@@ -172,8 +172,12 @@ class Interrupted(ReleaseError):
         how = "terminated (SIGTERM)" if isinstance(signal, Terminated) else "interrupted"
         error = cls(
             f"The upload to {where} was {how}: "
-            f"{', '.join(up) or 'no file'} {'is' if len(up) == 1 else 'are'} on the index; "
-            f"{', '.join(not_up) or 'none'} {'is' if len(not_up) == 1 else 'are'} not.",
+            f"{', '.join(up) or 'no file'} {'are' if len(up) > 1 else 'is'} on the index; "
+            + (
+                f"{', '.join(not_up)} {'is' if len(not_up) == 1 else 'are'} not."
+                if not_up
+                else "that is every file."
+            ),
             "Run the same upload again to send the rest: files already there are skipped "
             "(inside release, run release --resume).",
         )
