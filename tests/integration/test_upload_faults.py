@@ -474,6 +474,35 @@ def test_verify_asks_caches_to_revalidate_and_a_refusing_index_fails_at_once(
     assert time.monotonic() - started < 10  # not the 300 s of polling
 
 
+def signalled_upload(
+    release: Release, proxy: FaultProxy, signum: int, *, posts: int, settle: float
+) -> tuple[int, str, float]:
+    """``upload-test`` in a process, sent ``signum`` once the proxy saw ``posts`` POSTs
+    (and ``settle`` seconds more): its exit code, its stderr, and how long it took to end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "releasekit", *release.argv("upload-test")],
+        env={**os.environ, "RK_TEST_TOKEN": TOKEN},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            len([r for r in proxy.requests if r.method == "POST"]) < posts
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        assert len([r for r in proxy.requests if r.method == "POST"]) == posts
+        time.sleep(settle)
+        process.send_signal(signum)
+        sent = time.monotonic()
+        _, err = process.communicate(timeout=90)
+        return process.returncode, err, time.monotonic() - sent
+    finally:
+        process.kill()
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "how"),
     [
@@ -487,31 +516,10 @@ def test_a_signal_ends_an_upload_in_flight_at_once_saying_which_files_are_up(
     release, test, proxy = through_proxy(timeout=300)
     proxy.pass_next(1, methods={"POST"})
     proxy.hang_next(5, methods={"POST"})  # the wheel goes up; the sdist never gets an answer
-    process = subprocess.Popen(
-        [sys.executable, "-m", "releasekit", *release.argv("upload-test")],
-        env={**os.environ, "RK_TEST_TOKEN": TOKEN},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while (
-            len([r for r in proxy.requests if r.method == "POST"]) < 2
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
-        assert len([r for r in proxy.requests if r.method == "POST"]) == 2
-        time.sleep(0.3)
-        process.send_signal(signum)
-        sent = time.monotonic()
-        _, err = process.communicate(timeout=30)
-        ended = time.monotonic() - sent
-    finally:
-        process.kill()
+    code_seen, err, ended = signalled_upload(release, proxy, signum, posts=2, settle=0.3)
 
     assert ended < 2.0
-    assert process.returncode == code, err
+    assert code_seen == code, err
     assert f"was {how}: {WHEEL} is on the index; {SDIST} is not." in err
     assert "Traceback" not in err
     assert set(test.files(NAME)) == {WHEEL}
@@ -525,26 +533,9 @@ def test_a_signal_during_a_wait_between_tries_ends_the_upload_at_once(
     # index's Retry-After; the signal must end that wait too.
     release, test, proxy = through_proxy(timeout=300)
     proxy.fail_next(5, 429, methods={"POST"}, headers={"Retry-After": "60"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "releasekit", *release.argv("upload-test")],
-        env={**os.environ, "RK_TEST_TOKEN": TOKEN},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not [r for r in proxy.requests if r.method == "POST"] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.0)
-        process.send_signal(signum)
-        sent = time.monotonic()
-        _, err = process.communicate(timeout=90)
-        ended = time.monotonic() - sent
-    finally:
-        process.kill()
+    code_seen, err, ended = signalled_upload(release, proxy, signum, posts=1, settle=1.0)
 
-    assert process.returncode in (ExitCode.INTERRUPTED, ExitCode.TERMINATED), err
+    assert code_seen in (ExitCode.INTERRUPTED, ExitCode.TERMINATED), err
     assert "trying again in 60.0 s" in err
     assert ended < 2.0, err
     assert "Traceback" not in err
