@@ -279,27 +279,9 @@ def _version(
 def _notes(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.notes import release_notes
+    from releasekit.notes import notes_summary
 
-    plan = _plan(args, root, config, runner)
-    version = args.notes_version or str(plan.current)
-    notes = release_notes(plan.project.changelog, version, project=plan.name)
-    summary = {
-        "step": "notes",
-        "ok": True,
-        "project": plan.name,
-        "tag": plan.config.format_tag(version, plan.name),
-        **notes.to_json(),
-        "changelog": _relative_to(notes.changelog, root),
-    }
-    return summary, notes.body.rstrip("\n")
-
-
-def _relative_to(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    return notes_summary(_plan(args, root, config, runner), args.notes_version, root)
 
 
 def _bump(

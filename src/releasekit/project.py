@@ -7,10 +7,7 @@ version, the build backend is asked, through the caller's Runner (:func:`backend
 
 from __future__ import annotations
 
-import email.parser
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,20 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
-from releasekit.buildenv import (
-    BuildEnvCache,
-    BuildSystem,
-    CacheUnusable,
-    byproducts_in,
-    cache_dir,
-    last_line,
-)
 from releasekit.changelog import changelog_style
 from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ConfigError, ProjectError, VcsError
 from releasekit.runner import Runner, SubprocessRunner
-from releasekit.setup_files import legacy_metadata
-from releasekit.tools import find_uv
 from releasekit.vcs import Git
 from releasekit.version_files import (
     WHOLE_FILE,
@@ -265,6 +252,8 @@ def _written_locations(
         dynamic_locations, vcs = _dynamic_locations(root, document, name or "")
         locations.extend(dynamic_locations)
     if not name or (not locations and not vcs):
+        from releasekit.setup_files import legacy_metadata  # Lazy: see backend_metadata
+
         legacy = legacy_metadata(root)
         name = name or legacy.name
         if not locations and not vcs:
@@ -443,6 +432,23 @@ def backend_metadata(root: Path, config: ReleaseConfig, runner: Runner) -> dict[
     in the cached build environment (made with uv when found, else pip) through
     ``runner``, stopped after METADATA_TIMEOUT. What the hook leaves in the tree
     (setuptools' ``*.egg-info``) is removed: the tree stays as it was."""
+    # Lazy: the build environment's machinery (and setup.cfg/setup.py's readers) serve only
+    # projects whose files do not say their name and version; `releasekit notes` and
+    # `version` on the others must not pay for them (benchmarks/notes.py).
+    import email.parser
+    import shutil
+    import tempfile
+
+    from releasekit.buildenv import (
+        BuildEnvCache,
+        BuildSystem,
+        CacheUnusable,
+        byproducts_in,
+        cache_dir,
+        last_line,
+    )
+    from releasekit.tools import find_uv
+
     uv = find_uv()
     before = set(byproducts_in(root))
     try:
