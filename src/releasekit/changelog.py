@@ -7,6 +7,7 @@ import configparser
 import datetime
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,15 @@ class Heading:
 def headings(text: str) -> list[Heading]:
     """Every heading of a Markdown or reStructuredText text, in order (none inside a
     fenced code block)."""
-    found: list[Heading] = []
+    return list(_headings(text))
+
+
+def _headings(text: str) -> Iterator[Heading]:
     lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
+    offset = 0  # of the line being read
     fenced = False
     for number, line in enumerate(lines):
+        start, offset = offset, offset + len(line) + 1
         if _FENCE.match(line):
             fenced = not fenced
         if fenced:
@@ -54,9 +57,7 @@ def headings(text: str) -> list[Heading]:
         atx = _ATX.match(line)
         if atx:
             title = atx.group("title").rstrip("#").rstrip()
-            found.append(
-                Heading(title, offsets[number], offsets[number] + len(line), atx["hashes"])
-            )
+            yield Heading(title, start, start + len(line), atx["hashes"])
             continue
         below = lines[number + 1] if number + 1 < len(lines) else ""
         underline = _UNDERLINE.match(below)
@@ -68,16 +69,7 @@ def headings(text: str) -> list[Heading]:
             and not _UNDERLINE.match(line)
             and len(below.rstrip()) >= len(title)
         ):
-            found.append(
-                Heading(
-                    title,
-                    offsets[number],
-                    offsets[number + 1] + len(below),
-                    underline["char"],
-                    len(below.rstrip()),
-                )
-            )
-    return found
+            yield Heading(title, start, offset + len(below), underline["char"], len(below.rstrip()))
 
 
 def _rank(heading: Heading, order: list[str]) -> int:
@@ -110,7 +102,8 @@ def _unreleased(text: str, title: str) -> tuple[Heading, list[Heading]] | None:
 
 
 def has_unreleased(text: str, title: str = "Unreleased") -> bool:
-    return _unreleased(text, title) is not None
+    # Read no further than the heading: the Unreleased section is at the top.
+    return any(_is_unreleased(heading, title) for heading in _headings(text))
 
 
 def unreleased_is_empty(text: str, unreleased: str = "Unreleased") -> bool:

@@ -636,8 +636,11 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
 
 def build_parser(
     parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+    *,
+    only: str | None = None,
 ) -> argparse.ArgumentParser:
-    """``releasekit``'s parser: global options before or after the command."""
+    """``releasekit``'s parser: global options before or after the command (``only``: that
+    command's alone, for a short path that needs no other)."""
     from releasekit import __version__
 
     parser = parser_class(
@@ -654,7 +657,7 @@ def build_parser(
     for option in GLOBAL:
         _add(after, option, suppress=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for command in COMMANDS if only is None else [c for c in COMMANDS if c.name == only]:
         sub = commands.add_parser(
             command.name, parents=[after], help=command.summary, description=command.summary
         )
@@ -667,9 +670,11 @@ def build_parser(
     return parser
 
 
-def parse(argv: Sequence[str], *, prog: str = "releasekit") -> argparse.Namespace:
+def parse(
+    argv: Sequence[str], *, prog: str = "releasekit", only: str | None = None
+) -> argparse.Namespace:
     """``argv`` parsed; a UsageError (not SystemExit) when it is wrong."""
-    parser = build_parser(parser_class=RaisingParser)
+    parser = build_parser(parser_class=RaisingParser, only=only)
     parser.prog = prog
     return parser.parse_args(list(argv))
 

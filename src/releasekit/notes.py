@@ -242,9 +242,7 @@ def release_notes(changelog: Path | None, version: str, *, project: str) -> Rele
     return ReleaseNotes(changelog, version, heading, body, format)
 
 
-def notes_summary(
-    plan: ReleasePlan, version: str | None, root: Path
-) -> tuple[dict[str, Any], str]:
+def notes_summary(plan: ReleasePlan, version: str | None, root: Path) -> tuple[dict[str, Any], str]:
     """``releasekit notes``' JSON summary and text: the notes of ``version`` (default: the
     plan's current version)."""
     version = version or str(plan.current)

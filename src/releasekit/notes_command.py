@@ -26,8 +26,10 @@ from releasekit.runner import SubprocessRunner
 
 def run_notes(argv: Sequence[str]) -> int | None:
     """The exit code of ``releasekit notes ...``, or None when the CLI must answer."""
+    if {"-h", "--help", "--version"} & set(argv):  # argparse would print and exit
+        return None
     try:
-        args = parse(argv)
+        args = parse(argv, only="notes")
         if args.command != "notes" or args.verbose or args.package:
             return None
         root = find_project_root(args.project)
@@ -36,9 +38,7 @@ def run_notes(argv: Sequence[str]) -> int | None:
             return None
         runner = SubprocessRunner()
         runner.verbosity = -1 if args.quiet else 0
-        summary, text = notes_summary(
-            resolve_plan(root, config, runner), args.notes_version, root
-        )
+        summary, text = notes_summary(resolve_plan(root, config, runner), args.notes_version, root)
     except ReleaseError:
         return None
     except KeyboardInterrupt:
