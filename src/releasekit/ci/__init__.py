@@ -247,11 +247,6 @@ def init_ci(
             release_page=release_page,
         )
         jobs = gitlab_jobs(trigger, release_page=release_page)
-        if release_page and trigger == "branch":
-            notes.append(
-                "no GitLab release page with --trigger branch (GitLab decides which jobs run "
-                "before the plan job says whether there is a release); make it from the tag"
-            )
         if include:
             path = output or top / GITLAB_INCLUDED
             including = top / GITLAB_CI
