@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from layouts import git_init, write
-from releasekit.changelog import roll_changelog, unreleased_is_empty
+from releasekit.changelog import add_version_section, roll_changelog, unreleased_is_empty
 from releasekit.cli import main
-from releasekit.errors import ExitCode
+from releasekit.errors import ExitCode, ProjectError
 
 TODAY = datetime.date(2026, 12, 2)
 
@@ -359,3 +359,44 @@ def test_changelog_required_refuses_an_empty_unreleased_section(
         "about what changed, and changelog-required is set."
     ) in " ".join(err.split())
     assert git(root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "# History\n\n## [v1.2.0](https://x/compare/v1.1.0...v1.2.0) - 2026-01-01\n\n- A.\n",
+            "# History\n\n## [v1.3.0](https://x/compare/v1.2.0...v1.3.0) - 2026-02-03\n\n"
+            "- B.\n\n## [v1.2.0]",
+        ),
+        (
+            "1.2.0 (1 Jan 2026)\n~~~~~~~~~~~~~~~~~~\n\n- A.\n",
+            "1.3.0 (3 Feb 2026)\n~~~~~~~~~~~~~~~~~~\n\n- B.\n\n1.2.0",
+        ),
+    ],
+    ids=["markdown-link", "rst-date"],
+)
+def test_a_version_section_is_added_above_the_latest_in_its_form(text: str, expected: str) -> None:
+    added = add_version_section(
+        text,
+        path=Path("CHANGES"),
+        version="1.3.0",
+        entries="- B.\n",
+        previous_tag="v1.2.0",
+        new_tag="v1.3.0",
+        today=datetime.date(2026, 2, 3),
+    )
+
+    assert added.startswith(expected)
+
+
+def test_a_version_section_needs_a_version_heading_to_follow() -> None:
+    with pytest.raises(ProjectError, match="CHANGES.md has no heading that names a version"):
+        add_version_section(
+            "# Changes\n\nNothing yet.\n",
+            path=Path("CHANGES.md"),
+            version="1.0.0",
+            entries="- A.\n",
+            previous_tag="",
+            new_tag="v1.0.0",
+        )

@@ -194,7 +194,7 @@ release-page:
 # read as code) and nothing else.
 _ASSETS = (
     r'"[{\"name\": \"Distributions and attestations\", \"url\": '
-    r'\"$CI_PROJECT_URL/-/jobs/$RELEASE_FILES_JOB/artifacts/browse/$RELEASE_FILES\", '
+    r"\"$CI_PROJECT_URL/-/jobs/$RELEASE_FILES_JOB/artifacts/browse/$RELEASE_FILES\", "
     r'\"link_type\": \"package\"}]"'
 )
 
