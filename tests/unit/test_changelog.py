@@ -391,7 +391,7 @@ def test_a_version_section_is_added_above_the_latest_in_its_form(text: str, expe
 
 
 def test_a_version_section_needs_a_version_heading_to_follow() -> None:
-    with pytest.raises(ProjectError, match="CHANGES.md has no heading that names a version"):
+    with pytest.raises(ProjectError, match=r"CHANGES\.md has no heading that names a version"):
         add_version_section(
             "# Changes\n\nNothing yet.\n",
             path=Path("CHANGES.md"),
