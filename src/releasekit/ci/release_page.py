@@ -61,7 +61,7 @@ _GITHUB_ATTESTATIONS = """\
           path: {path}
 """
 
-# In the publish job, after the upload wrote them next to the files.
+
 def github_release_job(
     *,
     needs: str,
