@@ -62,7 +62,7 @@ class Upload:
 def _uploads(
     config: ReleaseConfig, test_first: bool, environment: str, test_environment: str
 ) -> list[Upload]:
-    """The upload jobs, in order: TestPyPI's (unless not ``test_first``), then PyPI's."""
+    """The upload jobs, in order: TestPyPI's when ``test_first``, then PyPI's."""
     test = Upload("publish-test", config.repository("test"), test_environment)
     return [
         *([test] if test_first else []),
@@ -114,7 +114,7 @@ _KEEP_ARTIFACT = """\
 """
 
 
-def keep_artifact(name: str, path: str) -> str:
+def _keep_artifact(name: str, path: str) -> str:
     """The step that keeps the files at ``path`` (a YAML scalar) as the workflow artifact
     ``name``, for the jobs after this one: the files, the wheels, the attestations."""
     return _KEEP_ARTIFACT.format(
@@ -293,10 +293,10 @@ def github_workflow(
             checkout=checkout,
             setup=setup,
             cibuildwheel=uses("pypa/cibuildwheel"),
-            keep_wheels=keep_artifact("wheels-${{ matrix.os }}", "wheelhouse/*.whl"),
+            keep_wheels=_keep_artifact("wheels-${{ matrix.os }}", "wheelhouse/*.whl"),
             package_dir=yaml_scalar(project_dir or "."),
             outdir=yaml_scalar(outdir),
-            keep_sdist=keep_artifact("sdist", yaml_scalar(outdir)),
+            keep_sdist=_keep_artifact("sdist", yaml_scalar(outdir)),
         )
         needs: Sequence[str] = ("wheels", "sdist")
         # Every artifact of every job, into one directory.
@@ -307,7 +307,7 @@ def github_workflow(
             read=_READ,
             setup=setup,
             checks=_checks(uploads),
-            keep=keep_artifact("dist", yaml_scalar(outdir)),
+            keep=_keep_artifact("dist", yaml_scalar(outdir)),
         )
         needs = ("build",)
         download = "          name: dist\n"
@@ -323,7 +323,7 @@ def github_workflow(
             download=download,
             # The wheels are checked where they come together, before the upload.
             check=bool(wheels),
-            after=keep_artifact("attestations", yaml_scalar(outdir + "*.publish.attestation"))
+            after=_keep_artifact("attestations", yaml_scalar(outdir + "*.publish.attestation"))
             if attested and upload is uploads[-1]
             else "",
         )
@@ -478,7 +478,7 @@ def github_matrix_workflow(
         read=_READ,
         setup=setup,
         checks=_checks(uploads),
-        keep=keep_artifact("dist-${{ matrix.name }}", _in_package(outdir)),
+        keep=_keep_artifact("dist-${{ matrix.name }}", _in_package(outdir)),
     )
     needs = "build"
     attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
@@ -501,7 +501,7 @@ def github_matrix_workflow(
             upload=f"upload-{name}",
             repository=name,
             install=" --install" if name == "prod" else "",
-            after=keep_artifact(
+            after=_keep_artifact(
                 quoted("attestations-${{ matrix.name }}"),
                 _in_package(outdir + "*.publish.attestation"),
             )
