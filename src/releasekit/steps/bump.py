@@ -191,7 +191,7 @@ def bump_version(
     if dry_run:
         return result
     sha = _apply(project, config, result, git)
-    return BumpResult(**{**result.__dict__, "commit_sha": sha})
+    return dataclasses.replace(result, commit_sha=sha)
 
 
 def _changelog_step(
