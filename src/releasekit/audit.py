@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +56,7 @@ class Finding:
         return f"{self.repository}/{self.package}" if self.package else self.repository
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository,
-            "package": self.package,
-            "check": self.check,
-            "status": self.status,
-            "detail": self.detail,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
