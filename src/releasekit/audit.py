@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,11 @@ from releasekit import __version__
 from releasekit.changelog import KEEP_A_CHANGELOG, OTHER
 from releasekit.ci import DEFAULT_ENVIRONMENT, DEFAULT_PYTHON, DEFAULT_TEST_ENVIRONMENT
 from releasekit.ci.github import github_matrix_workflow, github_workflow
-from releasekit.ci.gitlab import gitlab_ci
+from releasekit.ci.gitlab import TARGETS, gitlab_ci
 from releasekit.ci.paths import workflow_path
 from releasekit.ci.requirements import install_requirements, profile_distribution
 from releasekit.ci.yaml_text import github_tag_pattern
+from releasekit.commands import CI_TRIGGERS
 from releasekit.config import LockedKeyError, ReleaseConfig, load_config
 from releasekit.errors import ReleaseError
 from releasekit.plan import release_tags
@@ -41,6 +43,8 @@ OK, FAIL, NOTE = "ok", "fail", "note"
 GITHUB_FILE = Path(".github/workflows/release.yml")
 GITLAB_FILES = (Path(".gitlab/releasekit.yml"), Path(".gitlab-ci.yml"))
 _PINNED_ACTION = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
+# A yes-or-no option of init-ci's, both values tried (ci.current).
+_BOTH = (True, False)
 
 
 @dataclass(frozen=True)
@@ -284,18 +288,16 @@ def _matrix(read: Sequence[tuple[Project, ReleaseConfig, str]]) -> GithubVariant
     patterns = sorted({github_tag_pattern(c, project.name) for project, c, _ in read})
 
     def variants(config: ReleaseConfig, options: dict[str, str]) -> Iterator[str]:
-        for trigger in ("tag", "branch"):
-            for test_first in (True, False):
-                for release_page in (True, False):
-                    yield github_matrix_workflow(
-                        config,
-                        patterns,
-                        trigger=trigger,
-                        test_first=test_first,
-                        outdir=config.build_outdir.strip("/") + "/",
-                        release_page=release_page,
-                        **options,
-                    )
+        for trigger, test_first, release_page in product(CI_TRIGGERS, _BOTH, _BOTH):
+            yield github_matrix_workflow(
+                config,
+                patterns,
+                trigger=trigger,
+                test_first=test_first,
+                outdir=config.build_outdir.strip("/") + "/",
+                release_page=release_page,
+                **options,
+            )
 
     return variants
 
@@ -566,44 +568,39 @@ def _github_variants(
     or in ``project_dir``), with the environments and the Python the workflow names."""
     outdir = outdir or config.build_outdir.strip("/") + "/"
     install = install_requirements(config, attest=bool(config.repository("prod").pypi_host))
-    for trigger in ("tag", "branch"):
-        for test_first in (True, False):
-            for release_page in (True, False):
-                for wheels in ("", "cibuildwheel"):
-                    yield github_workflow(
-                        config,
-                        name,
-                        install=install,
-                        trigger=trigger,
-                        environment=environment,
-                        test_environment=test_environment,
-                        test_first=test_first,
-                        python=python,
-                        project_dir=project_dir,
-                        outdir=outdir,
-                        wheels=wheels,
-                        release_page=release_page,
-                    )
+    for trigger, test_first, release_page, wheels in product(
+        CI_TRIGGERS, _BOTH, _BOTH, ("", "cibuildwheel")
+    ):
+        yield github_workflow(
+            config,
+            name,
+            install=install,
+            trigger=trigger,
+            environment=environment,
+            test_environment=test_environment,
+            test_first=test_first,
+            python=python,
+            project_dir=project_dir,
+            outdir=outdir,
+            wheels=wheels,
+            release_page=release_page,
+        )
 
 
 def _gitlab_variants(
     config: ReleaseConfig, name: str, *, python: str, project_dir: str = "", outdir: str = ""
 ) -> Iterator[str]:
     outdir = outdir or config.build_outdir.strip("/") + "/"
-    for target in ("registry", "pypi", "testpypi"):
-        install = install_requirements(config, attest=target != "registry")
-        for trigger in ("tag", "branch"):
-            for include in (False, True):
-                for release_page in (True, False):
-                    yield gitlab_ci(
-                        config,
-                        name,
-                        install=install,
-                        trigger=trigger,
-                        target=target,
-                        python=python,
-                        project_dir=project_dir,
-                        outdir=outdir,
-                        include=include,
-                        release_page=release_page,
-                    )
+    for target, trigger, include, release_page in product(TARGETS, CI_TRIGGERS, _BOTH, _BOTH):
+        yield gitlab_ci(
+            config,
+            name,
+            install=install_requirements(config, attest=target != "registry"),
+            trigger=trigger,
+            target=target,
+            python=python,
+            project_dir=project_dir,
+            outdir=outdir,
+            include=include,
+            release_page=release_page,
+        )

@@ -72,18 +72,25 @@ def test_github_release_job_alone_may_write_contents(
     assert "${{" not in create["run"]  # values come through env:, never into the script
 
 
-def run_release_script(tmp_path: Path, project: Path, workflow: dict[str, Any]) -> list[str]:
-    """The release step's script, run in ``project`` with a `gh` that records argv."""
+def recording(tmp_path: Path, tool: str) -> tuple[Path, Path]:
+    """A stand-in ``tool`` in a directory of its own that writes its argv (JSON) to a file:
+    the directory, for PATH, and the file."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    record = tmp_path / "gh-argv"
-    gh = bin_dir / "gh"
-    gh.write_text(
+    record = tmp_path / f"{tool}-argv"
+    program = bin_dir / tool
+    program.write_text(
         f"#!{sys.executable}\nimport sys, json\n"
         f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n",
         encoding="utf-8",
     )
-    gh.chmod(0o755)
+    program.chmod(0o755)
+    return bin_dir, record
+
+
+def run_release_script(tmp_path: Path, project: Path, workflow: dict[str, Any]) -> list[str]:
+    """The release step's script, run in ``project`` with a `gh` that records argv."""
+    bin_dir, record = recording(tmp_path, "gh")
     (project / "dist").mkdir()
     for name in ("demo-1.1.0.tar.gz", "demo-1.1.0.tar.gz.publish.attestation"):
         (project / "dist" / name).write_bytes(b"x")
@@ -208,16 +215,7 @@ def run_gitlab_release(tmp_path: Path, project: Path, release: str) -> list[str]
     pipeline runs them (RELEASE from the plan job), with a `glab` that records its argv;
     None when glab was not called."""
     pipeline = load(project / ".gitlab-ci.yml")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "glab-argv"
-    glab = bin_dir / "glab"
-    glab.write_text(
-        f"#!{sys.executable}\nimport sys, json\n"
-        f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n",
-        encoding="utf-8",
-    )
-    glab.chmod(0o755)
+    bin_dir, record = recording(tmp_path, "glab")
     env = {
         **os.environ,
         "RELEASE": release,
