@@ -23,7 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from releasekit import __version__
-from releasekit.changelog import KEEP_A_CHANGELOG, OTHER
+from releasekit.changelog import KEEP_A_CHANGELOG, OTHER, has_version_heading
 from releasekit.ci import DEFAULT_ENVIRONMENT, DEFAULT_PYTHON, DEFAULT_TEST_ENVIRONMENT
 from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, gitlab_ci
@@ -233,6 +233,13 @@ def _changelog(project: Project, config: ReleaseConfig) -> tuple[str, str]:
     if project.changelog is None:
         return FAIL, "no changelog (CHANGELOG.md with an Unreleased section, towncrier or scriv)"
     file = project.changelog.name
+    if project.changelog_style == OTHER and config.changelog_from_commits:
+        text = project.changelog.read_text(encoding="utf-8", errors="replace")
+        if has_version_heading(text):
+            return OK, (
+                f"{file} (a heading per version: bump-version auto writes the new one "
+                "from the commits, changelog-from-commits)"
+            )
     if project.changelog_style == OTHER:
         return FAIL, (
             f"{file} has no Unreleased section and no towncrier or scriv configuration: "

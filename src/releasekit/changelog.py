@@ -356,8 +356,7 @@ def add_version_section(
     (Markdown ``##`` or Setext, reStructuredText underlined), or ``heading`` when given
     (the ``changelog-heading`` setting). A ProjectError when no heading names a version:
     there is no form to follow, nor a place."""
-    found = headings(text)
-    latest = next((pair for pair in map(_version_of, found) if pair is not None), None)
+    latest = next((pair for pair in map(_version_of, _headings(text)) if pair is not None), None)
     if latest is None:
         raise ProjectError(
             f"{path.name} has no heading that names a version: changelog-from-commits has "
@@ -380,6 +379,12 @@ def add_version_section(
         new_heading = style.heading(fields, day)
     section = f"{new_heading}\n\n{entries.rstrip()}\n\n"
     return text[: example.start] + section + text[example.start :]
+
+
+def has_version_heading(text: str) -> bool:
+    """Whether a heading of ``text`` names a version (changelog-from-commits can follow
+    its form)."""
+    return any(_version_of(heading) is not None for heading in _headings(text))
 
 
 def _version_of(heading: Heading) -> tuple[Heading, str] | None:

@@ -148,3 +148,25 @@ def test_a_monorepo_pipeline_on_gitlab_for_one_package_is_current(
     found = rows(out)
     assert (code, found["", "ci.current"][0]) == (0, "ok"), err
     assert found["", "ci.environment"][0] == "ok"
+
+
+def test_a_heading_per_version_is_a_changelog_releasekit_writes_from_the_commits(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    history = "# History\n\n## 1.0.0\n\n- First.\n"
+    table = 'extends = "org/profile.toml"\n'
+    written = git_repository(
+        project(tmp_path / "written", table=table + "changelog-from-commits = true\n")
+    )
+    by_hand = git_repository(project(tmp_path / "by-hand", table=table))
+    for root in (written, by_hand):
+        (root / "CHANGELOG.md").write_text(history, encoding="utf-8")
+
+    _, out, _ = releasekit("--json", "audit", written, by_hand)
+
+    changelog = {
+        Path(r["repository"]).name: r["status"]
+        for r in json.loads(out)["findings"]
+        if r["check"] == "changelog"
+    }
+    assert changelog == {"written": "ok", "by-hand": "fail"}
