@@ -16,6 +16,7 @@ from typing import Literal
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import ProjectError
+from releasekit.version_tuples import TUPLE_VALUE, VersionTuple, level_words
 from releasekit.versioning import VersionSpan, find_version
 
 _VERSION_CHARS = r"[0-9A-Za-z!+._-]+"
@@ -41,8 +42,11 @@ class VersionLocation:
     description: str
     pattern: re.Pattern[str]
     detected: bool = False
-    # "string": the version as written ("1.2.3"); "tuple": its release numbers, "1, 2, 3".
+    # "string": the version as written ("1.2.3"); "tuple": what a version tuple's
+    # parentheses hold, "1, 2, 3" or "3, 7, 0, 'final', 0" (see version_tuples.py).
     kind: Literal["string", "tuple"] = "string"
+    # The release-level words the file writes ('rc', 'dev'): how its tuple says them.
+    words: frozenset[str] = frozenset()
 
     def read(self) -> tuple[str, list[VersionSpan]]:
         """The file's text and the spans of the version in it (raises if none)."""
@@ -81,20 +85,14 @@ class VersionLocation:
 
     def written(self, found: str) -> str:
         if self.kind == "tuple":
-            return ".".join(part.strip() for part in found.split(","))
+            return VersionTuple.parse(found).version()
         return found
 
     def render(self, version: str, found: str) -> str:
         """``version`` written the way ``found`` (what the file says now) is written."""
         if self.kind == "string":
             return version
-        parsed = Version(version)
-        separator = ", " if ", " in found else ","
-        parts = [str(n) for n in parsed.release]
-        rest = str(parsed)[len(parsed.base_version) :].lstrip(".")
-        if rest:  # 1.3.0rc1 -> (1, 3, 0, "rc1")
-            parts.append(f'"{rest}"')
-        return separator.join(parts)
+        return VersionTuple.parse(found).render(version, self.description, self.words)
 
     def holds(self, version: str) -> bool:
         """Every occurrence here is exactly ``version`` (a tuple: the same version)."""
@@ -271,10 +269,15 @@ def detected_versions(
                     VersionLocation(file, f"__version__ in {where}", _DUNDER_VERSION, detected=True)
                 )
         for match in _VERSION_TUPLE.finditer(text):
-            pattern = re.compile(r"^[ \t]*" + re.escape(match["name"]) + _TUPLE_VALUE, re.MULTILINE)
+            try:
+                VersionTuple.parse(match["version"])
+            except ValueError:
+                continue  # (3, "x"): not a version
+            pattern = re.compile(r"^[ \t]*" + re.escape(match["name"]) + TUPLE_VALUE, re.MULTILINE)
+            description = f"{match['name']} in {where}"
             detected.append(
                 VersionLocation(
-                    file, f"{match['name']} in {where}", pattern, detected=True, kind="tuple"
+                    file, description, pattern, detected=True, kind="tuple", words=level_words(text)
                 )
             )
     return detected
@@ -297,13 +300,10 @@ def _relative(path: Path, root: Path) -> str:
 
 
 _DUNDER_VERSION = re.compile(r"^__version__[ \t]*(?::[^=\n]*)?=[ \t]*" + QUOTED, re.MULTILINE)
-# version_info = (1, 2, 3): the release numbers of the version, as a tuple of ints.
-_TUPLE_VALUE = (
-    r"[ \t]*(?::[^=\n]*)?=[ \t]*\([ \t]*(?P<version>\d+(?:[ \t]*,[ \t]*\d+)+)[ \t]*,?[ \t]*\)"
-)
+# version_info = (1, 2, 3), or one of the other forms version_tuples.py reads.
 _VERSION_TUPLE = re.compile(
     r"^[ \t]*(?P<name>__version_info__|version_info|VERSION_INFO|__version_tuple__|"
-    r"version_tuple|VERSION_TUPLE)" + _TUPLE_VALUE,
+    r"version_tuple|VERSION_TUPLE)" + TUPLE_VALUE,
     re.MULTILINE,
 )
 

@@ -61,14 +61,13 @@ BUMPED = {
     "hatch-path-readme-table": {"rk_pygments/__init__.py"},
     "hatch-path-flat": {"rk_sqlparse/__init__.py"},
     "pdm-static-package-version": {"pyproject.toml", "rk_typer/__init__.py"},
+    "flit-version-info-namedtuple": {"rk_pyparsing/__init__.py"},
+    "setuptools-attr-version-info": {"rk_markdown/__meta__.py"},
+    "setuptools-attr-version-strings": {"src/rk_wrapt/__init__.py"},
 }
 # Layouts of real projects releasekit does not release yet, each with the issue-22 item
 # another change is fixing; they pass once it lands (then drop them from here).
 NOT_YET = {
-    "flit-version-info-namedtuple": "bump: the backend says 1.2.3, but the version lives in "
-    "a call, version_info(1, 2, 3, 'final', 1), that no bump rewrites (real-b)",
-    "setuptools-attr-version-info": "bump: the backend says 1.2.3, but the version lives in "
-    "a five-part tuple, (1, 2, 3, 'final', 0), that no bump rewrites (real-b)",
     "scikit-build-header-version": "bump: the version is three #define lines of a C++ "
     "header read by scikit-build-core's regex provider; no version-files pattern can "
     "rewrite it (version discovery, real-b)",
