@@ -16,6 +16,7 @@ from typing import Literal
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import ProjectError
+from releasekit.version_defines import HEADER_SUFFIXES, SpreadVersion, spread_version
 from releasekit.version_tuples import TUPLE_VALUE, VersionTuple, level_words
 from releasekit.versioning import VersionSpan, find_version
 
@@ -43,10 +44,12 @@ class VersionLocation:
     pattern: re.Pattern[str]
     detected: bool = False
     # "string": the version as written ("1.2.3"); "tuple": what a version tuple's
-    # parentheses hold, "1, 2, 3" or "3, 7, 0, 'final', 0" (see version_tuples.py).
-    kind: Literal["string", "tuple"] = "string"
+    # parentheses hold, "1, 2, 3" or "3, 7, 0, 'final', 0" (see version_tuples.py);
+    # "spread": a stretch of the file saying it in parts (see version_defines.py).
+    kind: Literal["string", "tuple", "spread"] = "string"
     # The release-level words the file writes ('rc', 'dev'): how its tuple says them.
     words: frozenset[str] = frozenset()
+    spread: SpreadVersion | None = None
 
     def read(self) -> tuple[str, list[VersionSpan]]:
         """The file's text and the spans of the version in it (raises if none)."""
@@ -76,6 +79,10 @@ class VersionLocation:
             return False
         # A string that is no version at all ("." of ".".join(...)) is not a version.
         spans = find_version(text, self.pattern)
+        if self.kind != "string":
+            return bool(spans) and all(
+                _is_version(self.written(text[s.start : s.end])) for s in spans
+            )
         return bool(spans) and all(text[s.start : s.end][:1].isdigit() for s in spans)
 
     def versions(self) -> list[tuple[str, int]]:
@@ -84,19 +91,23 @@ class VersionLocation:
         return [(self.written(text[s.start : s.end]), line_of(text, s)) for s in spans]
 
     def written(self, found: str) -> str:
+        if self.spread is not None:
+            return self.spread.version(found)
         if self.kind == "tuple":
             return VersionTuple.parse(found).version()
         return found
 
     def render(self, version: str, found: str) -> str:
         """``version`` written the way ``found`` (what the file says now) is written."""
+        if self.spread is not None:
+            return self.spread.render(version, found, self.description)
         if self.kind == "string":
             return version
         return VersionTuple.parse(found).render(version, self.description, self.words)
 
     def holds(self, version: str) -> bool:
         """Every occurrence here is exactly ``version`` (a tuple: the same version)."""
-        if self.kind == "tuple":
+        if self.kind != "string":
             return all(_same_version(written, version) for written, _ in self.versions())
         return all(written == version for written, _ in self.versions())
 
@@ -145,6 +156,29 @@ def template(pattern: str) -> re.Pattern[str]:
         start + re.escape(before) + r"(?P<version>" + _VERSION_CHARS + ")" + re.escape(after) + end,
         re.MULTILINE,
     )
+
+
+def spread_location(
+    root: Path,
+    path: Path,
+    description: str,
+    regex: re.Pattern[str] | None = None,
+    result: str | None = None,
+) -> VersionLocation | None:
+    """The version said in parts by ``path``: a provider's ``regex`` and ``result``
+    template, and, in a C/C++ file, the ``#define``s mirroring it. None if it has none."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    spread = spread_version(path, _relative(path, root), text, regex, result)
+    if spread is None:
+        return None
+    return VersionLocation(path, description, spread.pattern(), kind="spread", spread=spread)
+
+
+def is_c_file(path: Path) -> bool:
+    return path.suffix.lower() in HEADER_SUFFIXES
 
 
 def module_file(root: Path, module: str, package_dirs: dict[str, str]) -> Path:
