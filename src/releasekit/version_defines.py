@@ -77,6 +77,9 @@ class SpreadVersion:
             says = Version(self.version(text))
         except InvalidVersion:
             says = None
+        if says is not None and says != new and says.release == new.release:
+            extra = str(new)[len(new.base_version) :]
+            raise self._error(found, 0, f"its parts have no place for the {extra!r} of {version}")
         if says != new:
             raise self._error(found, 0, f"written there, {version} would read back as {says}")
         return text

@@ -6,6 +6,7 @@ and version tuples found in the package without being configured.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -314,7 +315,34 @@ def detected_versions(
                     file, description, pattern, detected=True, kind="tuple", words=level_words(text)
                 )
             )
-    return detected
+    return detected + _version_headers(root, known)
+
+
+def _version_headers(root: Path, known: set[Path]) -> list[VersionLocation]:
+    """C/C++ headers named for the version (``include/foo/version.h``,
+    ``src/foo_version.h``) whose ``#define``s mirror it: bumped along with it."""
+    found = []
+    for base, depth in ((root / "include", 3), (root / "src", 2)):
+        for path in _files_under(base, depth):
+            if "version" in path.name.lower() and is_c_file(path) and path not in known:
+                where = _relative(path, root)
+                location = spread_location(root, path, f"#defines in {where}")
+                if location is not None:
+                    found.append(dataclasses.replace(location, detected=True))
+    return found
+
+
+def _files_under(directory: Path, depth: int) -> list[Path]:
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    files = [Path(e.path) for e in entries if e.is_file()]
+    if depth > 1:
+        for entry in entries:
+            if entry.is_dir() and not entry.name.startswith("."):
+                files += _files_under(Path(entry.path), depth - 1)
+    return files
 
 
 def _entries(directory: Path, names: Sequence[str]) -> list[str]:
