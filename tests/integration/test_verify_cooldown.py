@@ -12,8 +12,9 @@ virtualenv embeds, as a Python bundling pip 26 would.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.version import Version
@@ -47,15 +48,8 @@ class _VenvWithPip(SubprocessRunner):
         super().__init__(echo=False)
         self.pip = pip
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        capture: bool = True,
-    ) -> str:
-        out = super().run(argv, env=env, cwd=cwd, capture=capture)
+    def run(self, argv: Sequence[str], **options: Any) -> str:
+        out = super().run(argv, **options)
         if list(argv[1:3]) == ["-m", "venv"]:
             python = Path(argv[-1]) / "bin" / "python"
             super().run([str(python), "-m", "pip", "install", "-q", "--no-index", str(self.pip)])
