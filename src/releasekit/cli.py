@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from releasekit import render
+from releasekit import __version__, ci, render
 from releasekit.commands import (
     DEFAULT_REPOSITORY,
     ENV_TARGETED,
@@ -209,11 +209,10 @@ def _for_packages(
         )
     if args.command == "init-ci" and args.provider == "github" and len(packages) > 1:
         # One workflow for the monorepo, its jobs over `releasekit plan`'s matrix.
-        from releasekit import ci
-
-        summary: dict[str, Any]
-        summary, text = ci.run_init_ci_workspace(args, workspace, packages, runner)
-        return summary, text
+        written = ci.init_ci_workspace(
+            workspace, [(p.root, p.config) for p in packages], runner, _ci_options(args)
+        )
+        return written.to_json(), written.describe()
     if args.command == "init-ci" and args.provider == "gitlab" and len(packages) != 1:
         raise UsageError(
             "A repository has one .gitlab-ci.yml, and this monorepo has several packages.",
@@ -569,9 +568,46 @@ def _audit(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
 def _init_ci(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit import ci
+    options = _ci_options(args)
+    project = load_project(root, config, runner)
+    tags = release_tags(root, config, project.name, runner)
+    written = ci.init_ci(root, project, tags, runner, args.provider, options)
+    return written.to_json(), written.describe()
 
-    return ci.run_init_ci(args, root, config, runner)
+
+def _ci_options(args: argparse.Namespace) -> ci.CiOptions:
+    """init-ci's flags as its options; a flag of the other provider is a usage error."""
+    if args.provider == "gitlab":
+        other = {
+            "--environment": args.environment,
+            "--test-environment": args.test_environment,
+            "--test-first/--no-test-first": args.test_first,
+            "--wheels": args.wheels,
+        }
+        why = "GitHub only; the GitLab job publishes to one --target.", "Leave them out for gitlab."
+    else:
+        other = {"--target": args.target, "--include": args.include or None}
+        why = (
+            "GitLab only.",
+            ("Leave them out for github (it publishes to the test and prod repositories)."),
+        )
+    given = [flag for flag, value in other.items() if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: {why[0]}", why[1])
+    return ci.CiOptions(
+        trigger=args.trigger,
+        environment=args.environment or ci.DEFAULT_ENVIRONMENT,
+        test_environment=args.test_environment or ci.DEFAULT_TEST_ENVIRONMENT,
+        test_first=args.test_first,
+        python=args.python,
+        output=args.output.resolve() if args.output else None,
+        force=args.force,
+        dry_run=args.dry_run,
+        release_page=args.release_page is not False,
+        wheels=args.wheels or "",
+        target=args.target or "registry",
+        include=bool(args.include),
+    )
 
 
 def _trusted_publisher(
@@ -709,7 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     try:
-        args = parse(argv)
+        args = parse(argv, version=__version__)
     except UsageError as exc:
         # --json anywhere on the line: the usage error is a JSON object too.
         return report_error(

@@ -13,13 +13,9 @@ from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked
 
 from releasekit.config import ReleaseConfig, Repository
-from releasekit.credentials import (
-    Secret,
-    check_token_scope,
-    inspect_pypi_token,
-    resolve_credentials,
-)
+from releasekit.credentials import check_token_scope, inspect_pypi_token, resolve_credentials
 from releasekit.errors import ConfigError, CredentialsError, ExitCode
+from releasekit.secret import Secret
 from tokens import make_pypi_token
 
 CONFIG = ReleaseConfig()
