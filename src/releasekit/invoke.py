@@ -29,6 +29,7 @@ from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
 from releasekit.commands import ADAPTED, GLOBAL, Command, Option, parse_command
+from releasekit.config import env_settable_keys
 from releasekit.errors import CommandError, ReleaseError
 from releasekit.runner import NO_PROMPTS, SubprocessRunner, changes_git, describe_failure
 
@@ -94,11 +95,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _settings(context: Context) -> dict[str, Any]:
-    settings: dict[str, Any] = _plain(context.config.get("releasekit") or {})
-    return settings
-
-
 def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
     """The task's parsed arguments as the flags of ``releasekit COMMAND``."""
     argv: list[str] = []
@@ -128,6 +124,8 @@ def _key(option: Option) -> str:
 
 
 def _run(context: Context, command: Command, values: Mapping[str, Any]) -> None:
+    # This module's one lazy import: the release machinery loads when a task runs, never
+    # at `invoke -l` (benchmarks/RESULTS.md).
     from releasekit.cli import run_command
 
     positional = command.positional
@@ -177,6 +175,16 @@ def _help(command: Command) -> str:
         value = "" if option.kind in ("flag", "switch") else f"={option.metavar or 'STRING'}"
         lines.append(f"  {flags + value:<36} {option.help}")
     return "\n".join(lines)
+
+
+def _unset_keys() -> dict[str, Any]:
+    """The configuration keys, nested as Invoke's configuration holds them, all None."""
+    settings: dict[str, Any] = {}
+    for key in env_settable_keys():
+        section, _, name = key.rpartition(".")
+        table = settings.setdefault(section, {}) if section else settings
+        table.setdefault(name.replace("-", "_"), None)
+    return settings
 
 
 def _tasks_directory(context: Context) -> Path:
@@ -262,33 +270,7 @@ def _task(command: Command) -> Task[Any]:
     return task
 
 
-class _ReleaseCollection(Collection):
-    """Its configuration names every key an environment variable can set, unset (None):
-    Invoke reads an INVOKE_RELEASEKIT_* variable only for keys its configuration has.
-    The keys are filled in when Invoke first reads the configuration (Invoke copies
-    ``_configuration`` of a tasks.py ``ns``), so importing this module does not load
-    the schema."""
-
-    _filled = False
-
-    @property
-    def _configuration(self) -> dict[str, Any]:
-        stored: dict[str, Any] = self.__dict__["_stored_configuration"]
-        if not self._filled:
-            from releasekit.config import env_settable_keys
-
-            self._filled = True
-            settings = stored.setdefault("releasekit", {})
-            for key in env_settable_keys():
-                section, _, name = key.rpartition(".")
-                table = settings.setdefault(section, {}) if section else settings
-                table.setdefault(name.replace("-", "_"), None)
-        return stored
-
-    @_configuration.setter
-    def _configuration(self, value: dict[str, Any]) -> None:
-        self.__dict__["_stored_configuration"] = value
-        self._filled = False
-
-
-release_tasks = _ReleaseCollection("release", *(_task(command) for command in ADAPTED))
+release_tasks = Collection("release", *(_task(command) for command in ADAPTED))
+# Every key an environment variable can set, unset (None): Invoke reads an
+# INVOKE_RELEASEKIT_* variable only for keys its configuration has.
+release_tasks.configure({"releasekit": _unset_keys()})
