@@ -30,8 +30,8 @@ from invoke.tasks import Task
 
 from releasekit.commands import ADAPTED, GLOBAL, Command, Option, parse_command
 from releasekit.config import env_settable_keys
-from releasekit.errors import CommandError, ReleaseError
-from releasekit.runner import NO_PROMPTS, SubprocessRunner, changes_git, describe_failure
+from releasekit.errors import ReleaseError
+from releasekit.runner import SubprocessRunner, changes_git
 
 __all__ = ["release_tasks"]
 
@@ -43,49 +43,35 @@ class InvokeRunner(SubprocessRunner):
         super().__init__(echo=echo)
         self.context = context
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        capture: bool = True,
-    ) -> str:
+    def _echoes(self, argv: Sequence[str], capture: bool) -> bool:
         # Like the CLI, stdout holds only the result: what runs is told on stderr, and
         # only what changes something (git commit, tag, push) or is not captured.
-        if (self.echo and (not capture or changes_git(argv))) or self.verbosity > 0:
-            self.log("$ " + shlex.join(argv))
-        command = shlex.join(argv)
+        return (self.echo and (not capture or changes_git(argv))) or self.verbosity > 0
+
+    def _execute(
+        self, argv: list[str], env: Mapping[str, str], cwd: Path | None, capture: bool
+    ) -> tuple[int, str, str]:
+        command = shlex.join(argv)  # argv quoted once, for Invoke's shell
         if cwd is not None:
             command = f"cd {shlex.quote(str(cwd))} && {command}"
         try:
-            result = self._run(command, env, capture)
+            result = self.context.run(
+                command,
+                env=dict(env),
+                # -q: a tool's output is shown only when it fails (in the error).
+                hide="both" if capture or self.verbosity < 0 else None,
+                # What is not captured (a build's output) is shown on stderr, as the CLI does.
+                out_stream=None if capture else sys.stderr,
+                warn=True,
+                echo=False,
+                in_stream=False,
+                timeout=self.timeout,
+            )
         except CommandTimedOut:
-            raise CommandError(
-                f"`{shlex.join(argv)}` did not finish within {self.timeout:g} s and was stopped.",
-                "Find out why it hangs (run it by hand).",
-                returncode=-1,
-            ) from None
-        if result is None or result.failed:
-            output = (result.stdout + result.stderr) if result is not None else ""
-            raise describe_failure(argv, result.exited if result is not None else 1, output)
-        if self.verbosity > 0 and capture and (result.stdout + result.stderr).strip():
-            self.log((result.stdout + result.stderr).rstrip())
-        return str(result.stdout) if capture else ""
-
-    def _run(self, command: str, env: Mapping[str, str] | None, capture: bool) -> Any:
-        return self.context.run(
-            command,
-            env={**NO_PROMPTS, **(env or {})},
-            # -q: a tool's output is shown only when it fails (in the error).
-            hide="both" if capture or self.verbosity < 0 else None,
-            # What is not captured (a build's output) is shown on stderr, as the CLI does.
-            out_stream=None if capture else sys.stderr,
-            warn=True,
-            echo=False,
-            in_stream=False,
-            timeout=self.timeout,
-        )
+            raise self.timed_out(argv) from None
+        if result is None:
+            return 1, "", ""
+        return int(result.exited), str(result.stdout), str(result.stdout + result.stderr)
 
 
 def _plain(value: Any) -> Any:
