@@ -76,7 +76,7 @@ def _lazy(name: str) -> ModuleType:
 
 def _load_lazy_modules() -> None:
     """Load them all now, in this thread: before Python 3.12 two threads could both start
-    loading a lazy module (a monorepo runs its packages in threads)."""
+    loading a lazy module (a monorepo plans and runs its packages in threads)."""
     for module in _LAZY:
         importlib.import_module(module.__name__)
 
@@ -316,7 +316,7 @@ def _for_packages(
 def _plan_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-
+    _load_lazy_modules()  # the packages are planned in threads
     return plan_packages(
         workspace,
         packages,
