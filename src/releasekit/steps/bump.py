@@ -321,7 +321,7 @@ def _planned_changes(
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
     for location in project.locations:
-        if location.kind == "tuple" and not location.holds(str(current)):
+        if location.kind != "string" and not location.holds(str(current)):
             continue  # a tuple of other numbers (a minimum Python): not the version
         text = texts.get(location.path)
         if text is None:
