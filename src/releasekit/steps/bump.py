@@ -34,6 +34,7 @@ from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set
 from releasekit.plan import ReleasePlan, relative_path
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
+from releasekit.steps import step_head
 from releasekit.vcs import Git
 from releasekit.version_files import line_of
 from releasekit.versioning import find_version, replace_spans
@@ -82,12 +83,8 @@ class BumpResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "step": "bump-version",
-            "ok": True,
-            "dry_run": self.dry_run,
-            "project": self.project,
+            **step_head("bump-version", self.project, self.version, dry_run=self.dry_run),
             "previous": self.previous,
-            "version": self.version,
             "files": [{"path": c.shown(self.root), "what": c.what} for c in self.changes],
             "commit": self.commit_sha if not self.dry_run else self.commit,
             "tag": self.tag,
