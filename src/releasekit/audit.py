@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,13 @@ from packaging.utils import canonicalize_name
 
 from releasekit import __version__
 from releasekit.changelog import KEEP_A_CHANGELOG, OTHER, has_version_heading
-from releasekit.ci import DEFAULT_ENVIRONMENT, DEFAULT_PYTHON, DEFAULT_TEST_ENVIRONMENT
 from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, gitlab_ci
 from releasekit.ci.paths import workflow_path
 from releasekit.ci.requirements import install_requirements, profile_distribution
+from releasekit.ci.spec import DEFAULT_ENVIRONMENT, DEFAULT_TEST_ENVIRONMENT, PipelineSpec
 from releasekit.ci.yaml_text import github_tag_pattern
-from releasekit.commands import CI_TRIGGERS
+from releasekit.commands import CI_PYTHON, CI_TRIGGERS
 from releasekit.config import LockedKeyError, ReleaseConfig, load_config
 from releasekit.errors import ReleaseError
 from releasekit.plan import release_tags
@@ -256,19 +256,19 @@ def _changelog(project: Project, config: ReleaseConfig) -> tuple[str, str]:
 # --- the CI pipeline -----------------------------------------------------------------
 
 
-# What init-ci writes for a project, given its configuration and the options read back
-# from the file (GitHub: the environments and the Python; GitLab: the Python).
-GithubVariants = Callable[[ReleaseConfig, dict[str, str]], Iterator[str]]
-GitlabVariants = Callable[[ReleaseConfig, str], Iterator[str]]
+# What init-ci writes for a project, given its configuration and the pipeline read back
+# from the file (GitHub: the environments and the Python; GitLab: the Python); each
+# option a file does not show is tried every way.
+Variants = Callable[[ReleaseConfig, PipelineSpec], Iterator[str]]
 
 
 def _ci(root: Path, config: ReleaseConfig, name: str) -> list[Row]:
     github = root / GITHUB_FILE
     if github.is_file():
-        return _github(github, config, lambda c, options: _github_variants(c, name, **options))
+        return _github(github, config, lambda c, read: _github_variants(c, name, read))
     gitlab = _gitlab_file(root)
     if gitlab is not None:
-        return _gitlab(gitlab, config, lambda c, python: _gitlab_variants(c, name, python=python))
+        return _gitlab(gitlab, config, lambda c, read: _gitlab_variants(c, name, read))
     return [("ci", FAIL, "no release pipeline (releasekit init-ci github, or gitlab, writes one)")]
 
 
@@ -279,50 +279,48 @@ def _gitlab_file(root: Path) -> Path | None:
     return found
 
 
-def _package_variants(name: str, where: str) -> GithubVariants:
+def _in_directory(read: PipelineSpec, config: ReleaseConfig, where: str) -> PipelineSpec:
+    """``read`` for the project in the repository's directory ``where``."""
+    return replace(read, project_dir=where, outdir=f"{where}/{_outdir(config)}")
+
+
+def _outdir(config: ReleaseConfig) -> str:
+    return config.build_outdir.strip("/") + "/"
+
+
+def _package_variants(name: str, where: str) -> Variants:
     """A package's own workflow (``release-<name>.yml``), working in its directory."""
 
-    def variants(config: ReleaseConfig, options: dict[str, str]) -> Iterator[str]:
-        outdir = f"{where}/{config.build_outdir.strip('/')}/"
-        return _github_variants(config, name, project_dir=where, outdir=outdir, **options)
+    def variants(config: ReleaseConfig, read: PipelineSpec) -> Iterator[str]:
+        return _github_variants(config, name, _in_directory(read, config, where))
 
     return variants
 
 
-def _matrix(read: Sequence[tuple[Project, ReleaseConfig, str]]) -> GithubVariants:
+def _matrix(packages: Sequence[tuple[Project, ReleaseConfig, str]]) -> Variants:
     """The monorepo's one workflow, over the matrix of its packages (init-ci github at
     the repository's root)."""
-    patterns = sorted({github_tag_pattern(c, project.name) for project, c, _ in read})
+    patterns = sorted({github_tag_pattern(c, project.name) for project, c, _ in packages})
 
-    def variants(config: ReleaseConfig, options: dict[str, str]) -> Iterator[str]:
+    def variants(config: ReleaseConfig, read: PipelineSpec) -> Iterator[str]:
         for trigger, test_first, release_page in product(CI_TRIGGERS, _BOTH, _BOTH):
-            yield github_matrix_workflow(
-                config,
-                patterns,
-                trigger=trigger,
-                test_first=test_first,
-                outdir=config.build_outdir.strip("/") + "/",
-                release_page=release_page,
-                **options,
-            )
+            spec = replace(read, trigger=trigger, test_first=test_first, release_page=release_page)
+            yield github_matrix_workflow(config, patterns, spec)
 
     return variants
 
 
-def _gitlab_packages(read: Sequence[tuple[Project, ReleaseConfig, str]]) -> GitlabVariants:
+def _gitlab_packages(packages: Sequence[tuple[Project, ReleaseConfig, str]]) -> Variants:
     """A monorepo's GitLab pipeline: init-ci gitlab writes it for one package."""
 
-    def variants(_: ReleaseConfig, python: str) -> Iterator[str]:
-        for project, config, where in read:
-            outdir = f"{where}/{config.build_outdir.strip('/')}/"
-            yield from _gitlab_variants(
-                config, project.name, python=python, project_dir=where, outdir=outdir
-            )
+    def variants(_: ReleaseConfig, read: PipelineSpec) -> Iterator[str]:
+        for project, config, where in packages:
+            yield from _gitlab_variants(config, project.name, _in_directory(read, config, where))
 
     return variants
 
 
-def _github(path: Path, config: ReleaseConfig, variants: GithubVariants) -> list[Row]:
+def _github(path: Path, config: ReleaseConfig, variants: Variants) -> list[Row]:
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         workflow = read_workflow_text(text)
@@ -332,8 +330,8 @@ def _github(path: Path, config: ReleaseConfig, variants: GithubVariants) -> list
     if not isinstance(jobs, dict):
         return [("ci", FAIL, f"{GITHUB_FILE} has no jobs")]
     steps = [(job, step) for job, body in jobs.items() for step in _steps(body)]
-    options = _github_options(jobs)
-    results: list[Row] = [("ci.current", *_current(text, variants(config, options), "github"))]
+    read = _github_read(jobs, config)
+    results: list[Row] = [("ci.current", *_current(text, variants(config, read), "github"))]
     unpinned = sorted(
         {
             s["uses"]
@@ -407,9 +405,9 @@ def _github(path: Path, config: ReleaseConfig, variants: GithubVariants) -> list
     return results
 
 
-def _gitlab(path: Path, config: ReleaseConfig, variants: GitlabVariants) -> list[Row]:
+def _gitlab(path: Path, config: ReleaseConfig, variants: Variants) -> list[Row]:
     text = path.read_text(encoding="utf-8", errors="replace")
-    found = variants(config, _gitlab_python(text))
+    found = variants(config, _gitlab_read(text, config))
     results: list[Row] = [("ci.current", *_current(text, found, "gitlab"))]
     results += _pins(text, config)
     trusted = "id_tokens:" in text or "CI_JOB_TOKEN" in text or "${CI_API_V4_URL}" in text
@@ -527,13 +525,14 @@ def _current(text: str, variants: Iterator[str], provider: str) -> tuple[str, st
     )
 
 
-def _github_options(jobs: dict[str, Any]) -> dict[str, str]:
+def _github_read(jobs: dict[str, Any], config: ReleaseConfig) -> PipelineSpec:
     """What init-ci github was given, read back from the workflow: ``--environment``,
     ``--test-environment``, ``--python`` (absent: init-ci's defaults)."""
-    options: dict[str, str] = {}
-    for job, option in (("publish", "environment"), ("publish-test", "test_environment")):
-        if isinstance(jobs.get(job), dict) and jobs[job].get("environment"):
-            options[option] = _environment(jobs[job])
+    environments = {
+        job: _environment(jobs[job])
+        for job in ("publish", "publish-test")
+        if isinstance(jobs.get(job), dict) and jobs[job].get("environment")
+    }
     python = next(
         (
             str(step["with"]["python-version"])
@@ -545,69 +544,48 @@ def _github_options(jobs: dict[str, Any]) -> dict[str, str]:
         ),
         None,
     )
-    if python is not None:
-        options["python"] = python
-    return options
+    return PipelineSpec(
+        outdir=_outdir(config),
+        environment=environments.get("publish", DEFAULT_ENVIRONMENT),
+        test_environment=environments.get("publish-test", DEFAULT_TEST_ENVIRONMENT),
+        python=CI_PYTHON if python is None else python,
+    )
 
 
-def _gitlab_python(text: str) -> str:
-    """init-ci gitlab's ``--python``, read back from the image of its ``.releasekit`` job."""
+def _gitlab_read(text: str, config: ReleaseConfig) -> PipelineSpec:
+    """What init-ci gitlab was given, read back: ``--python``, from the image of its
+    ``.releasekit`` job."""
     with contextlib.suppress(WorkflowSyntaxError):
         pipeline = read_workflow_text(text)
         template = pipeline.get(".releasekit") if isinstance(pipeline, dict) else None
         image = template.get("image") if isinstance(template, dict) else None
         if isinstance(image, str) and image.startswith("python:"):
-            return image.removeprefix("python:")
-    return DEFAULT_PYTHON
+            return PipelineSpec(outdir=_outdir(config), python=image.removeprefix("python:"))
+    return PipelineSpec(outdir=_outdir(config))
 
 
-def _github_variants(
-    config: ReleaseConfig,
-    name: str,
-    *,
-    environment: str = DEFAULT_ENVIRONMENT,
-    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
-    python: str = DEFAULT_PYTHON,
-    project_dir: str = "",
-    outdir: str = "",
-) -> Iterator[str]:
+def _github_variants(config: ReleaseConfig, name: str, read: PipelineSpec) -> Iterator[str]:
     """Every workflow init-ci github writes for a project (at the top of its repository,
-    or in ``project_dir``), with the environments and the Python the workflow names."""
-    outdir = outdir or config.build_outdir.strip("/") + "/"
+    or in ``read.project_dir``), with the environments and the Python the workflow names."""
+    # The profile and releasekit[attest] when the production upload is PyPI's.
     install = install_requirements(config, attest=bool(config.repository("prod").pypi_host))
     for trigger, test_first, release_page, wheels in product(
         CI_TRIGGERS, _BOTH, _BOTH, ("", "cibuildwheel")
     ):
-        yield github_workflow(
-            config,
-            name,
+        spec = replace(
+            read,
             install=install,
             trigger=trigger,
-            environment=environment,
-            test_environment=test_environment,
             test_first=test_first,
-            python=python,
-            project_dir=project_dir,
-            outdir=outdir,
+            release_page=release_page,
             wheels=wheels,
-            release_page=release_page,
         )
+        yield github_workflow(config, name, spec)
 
 
-def _gitlab_variants(
-    config: ReleaseConfig, name: str, *, python: str, project_dir: str = "", outdir: str = ""
-) -> Iterator[str]:
-    outdir = outdir or config.build_outdir.strip("/") + "/"
+def _gitlab_variants(config: ReleaseConfig, name: str, read: PipelineSpec) -> Iterator[str]:
     for target, trigger, include, release_page in product(TARGETS, CI_TRIGGERS, _BOTH, _BOTH):
-        yield gitlab_ci(
-            config,
-            name,
-            install=install_requirements(config, attest=target != "registry"),
-            trigger=trigger,
-            target=target,
-            python=python,
-            project_dir=project_dir,
-            outdir=outdir,
-            include=include,
-            release_page=release_page,
+        spec = replace(
+            read, trigger=trigger, target=target, include=include, release_page=release_page
         )
+        yield gitlab_ci(config, name, spec)

@@ -19,6 +19,8 @@ from releasekit import __version__ as releasekit_version
 from releasekit import cli
 from releasekit.ci import (
     CiFileExistsError,
+    PipelineSpec,
+    github_workflow,
     gitlab_tag_regex,
     yaml_scalar,
 )
@@ -146,10 +148,8 @@ def test_github_workflow_builds_then_publishes_to_testpypi_then_pypi(
 
 
 def test_every_command_in_the_workflow_is_one_releasekit_accepts(tmp_path: Path) -> None:
-    from releasekit.ci import github_workflow
-
     parser = build_parser()
-    workflow = yaml.safe_load(github_workflow(ReleaseConfig(), "example"))
+    workflow = yaml.safe_load(github_workflow(ReleaseConfig(), "example", PipelineSpec()))
     commands = [run for job in workflow["jobs"].values() for run in runs(job)]
     # The release page's script reads `releasekit notes --json > FILE` among other lines.
     lines = [line.partition(" >")[0] for run in commands for line in run.splitlines()]

@@ -16,6 +16,7 @@ import yaml
 
 from release_project import Releasekit
 from releasekit.ci.gitlab import gitlab_ci
+from releasekit.ci.spec import PipelineSpec
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ExitCode
 
@@ -93,7 +94,8 @@ def test_a_gitlab_project_directory_is_one_word_the_shell_does_not_expand(
     tmp_path: Path,
 ) -> None:
     directory = "pkg-$HOME"  # a plain YAML scalar, which a shell would expand
-    text = gitlab_ci(ReleaseConfig(), "demo", project_dir=directory, install='"releasekit"')
+    spec = PipelineSpec(project_dir=directory, install='"releasekit"')
+    text = gitlab_ci(ReleaseConfig(), "demo", spec)
     line = yaml.safe_load(text)[".releasekit"]["before_script"][0]
     (tmp_path / directory).mkdir()
 

@@ -10,7 +10,7 @@ import pytest
 
 from git_projects import make_project
 from release_project import Releasekit
-from releasekit.ci import github_workflow
+from releasekit.ci import PipelineSpec, github_workflow
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ExitCode, UsageError
 from releasekit.trust.publisher import (
@@ -30,7 +30,7 @@ def write_workflow(project: Path, text: str, path: Path = WORKFLOW) -> Path:
 
 
 def edit_generated(project: Path, edit: Callable[[str], str]) -> None:
-    text = github_workflow(ReleaseConfig(), "Example.Pkg")
+    text = github_workflow(ReleaseConfig(), "Example.Pkg", PipelineSpec())
     changed = edit(text)
     assert changed != text, "the edit changed nothing"
     write_workflow(project, changed)
@@ -122,7 +122,7 @@ def test_github_repository_flag_and_workflow_flag(tmp_path: Path, releasekit: Re
     project = make_project(tmp_path / "p", remote=None)
     write_workflow(
         project,
-        github_workflow(ReleaseConfig(), "Example.Pkg"),
+        github_workflow(ReleaseConfig(), "Example.Pkg", PipelineSpec()),
         Path(".github/workflows/publish-pypi.yaml"),
     )
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from releasekit.ci.github import github_matrix_workflow, github_workflow
+from releasekit.ci.github import github_jobs, github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci, gitlab_jobs
 from releasekit.ci.paths import GITHUB_WORKFLOW, git_top, workflow_path
+from releasekit.ci.spec import DEFAULT_ENVIRONMENT, DEFAULT_TEST_ENVIRONMENT, PipelineSpec
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
 from releasekit.errors import ConfigError, UsageError
@@ -35,9 +36,12 @@ if TYPE_CHECKING:
     from releasekit.tags import ReleaseTags
 
 __all__ = [
+    "DEFAULT_ENVIRONMENT",
+    "DEFAULT_TEST_ENVIRONMENT",
     "CiFile",
     "CiFileExistsError",
     "CiOptions",
+    "PipelineSpec",
     "git_top",
     "github_tag_pattern",
     "github_workflow",
@@ -53,8 +57,6 @@ PROVIDERS, TRIGGERS, WHEELS = CI_PROVIDERS, CI_TRIGGERS, CI_WHEELS
 GITLAB_CI = Path(".gitlab-ci.yml")
 GITLAB_INCLUDED = Path(".gitlab/releasekit.yml")
 DEFAULT_PYTHON = CI_PYTHON
-DEFAULT_ENVIRONMENT = "pypi"
-DEFAULT_TEST_ENVIRONMENT = "testpypi"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
@@ -77,7 +79,8 @@ class CiFileExistsError(UsageError):
 @dataclass(frozen=True)
 class CiOptions:
     """init-ci's choices (its command-line flags); checked when made. ``wheels``,
-    ``target`` and ``include`` serve one provider each (see README, init-ci)."""
+    ``target`` and ``include`` serve one provider each (see README, init-ci). What they
+    write is :meth:`pipeline`."""
 
     trigger: str = "tag"
     environment: str = DEFAULT_ENVIRONMENT
@@ -111,6 +114,26 @@ class CiOptions:
             raise UsageError(
                 f"Unknown --target {self.target!r}.", "Use registry, pypi or testpypi."
             )
+
+    def pipeline(
+        self, config: ReleaseConfig, *, release_page: bool, project_dir: str = "", outdir: str
+    ) -> PipelineSpec:
+        """The pipeline these options write for a project configured by ``config``, in
+        ``project_dir`` with its artifacts in ``outdir`` (both relative to the repository's
+        top); ``release_page`` says whether the page is possible (a changelog to read)."""
+        return PipelineSpec(
+            trigger=self.trigger,
+            python=self.python,
+            project_dir=project_dir,
+            outdir=outdir,
+            release_page=release_page,
+            environment=self.environment,
+            test_environment=self.test_environment,
+            test_first=config.release_test_first if self.test_first is None else self.test_first,
+            wheels=self.wheels,
+            target=self.target,
+            include=self.include,
+        )
 
 
 @dataclass(frozen=True)
@@ -165,15 +188,9 @@ class CiFile:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Where the project sits in the repository: the CI's paths are relative to its top."""
-
-    project_dir: str  # "" when the project is the repository's top level
-    outdir: str  # the artifacts' directory, relative to the top, with a trailing "/"
-
-
-def _layout(root: Path, top: Path, config: ReleaseConfig) -> _Layout:
+def _layout(root: Path, top: Path, config: ReleaseConfig) -> tuple[str, str]:
+    """Where the project sits in the repository (``""``: at its top) and where its
+    artifacts go, relative to the top (a trailing ``/``): the CI's paths start there."""
     project_dir = Path(os.path.relpath(root, top)).as_posix()
     outdir = Path(os.path.relpath((root / config.build_outdir).resolve(), top)).as_posix()
     if outdir.startswith("..") or outdir == ".":
@@ -182,7 +199,7 @@ def _layout(root: Path, top: Path, config: ReleaseConfig) -> _Layout:
             "so CI jobs cannot hand the artifacts on.",
             'Set [tool.releasekit.build] outdir to a directory in the project (e.g. "dist").',
         )
-    return _Layout("" if project_dir == "." else project_dir, outdir + "/")
+    return ("" if project_dir == "." else project_dir), outdir + "/"
 
 
 def _local_repositories(config: ReleaseConfig, names: tuple[str, ...]) -> list[str]:
@@ -234,8 +251,7 @@ def init_ci(
     """
     if provider not in PROVIDERS:
         raise UsageError(f"Unknown CI provider {provider!r}.", "Use github or gitlab.")
-    trigger, output = options.trigger, options.output
-    config = tags.config
+    output, config = options.output, tags.config
     notes: list[str] = [tags.note] if tags.note else []
     release_page, said = _release_page_possible(options.release_page, [project])
     notes += said
@@ -244,28 +260,14 @@ def init_ci(
     if top is None:
         top = root
         notes.append(f"{root} is not in a git repository: the file is written there")
-    layout = _layout(root.resolve(), top.resolve(), config)
-    test_first = _test_first(options, config)
+    project_dir, outdir = _layout(root.resolve(), top.resolve(), config)
+    spec = options.pipeline(
+        config, release_page=release_page, project_dir=project_dir, outdir=outdir
+    )
     including: Path | None = None
     including_content: str | None = None
     if provider == "github":
-        content = github_workflow(
-            config,
-            project.name,
-            trigger=trigger,
-            environment=options.environment,
-            test_environment=options.test_environment,
-            test_first=test_first,
-            python=options.python,
-            project_dir=layout.project_dir,
-            outdir=layout.outdir,
-            wheels=options.wheels,
-            release_page=release_page,
-        )
-        built = ("wheels", "sdist") if options.wheels else ("build",)
-        planned = ("plan",) if trigger == "branch" else ()
-        published = ("publish-test", "publish") if test_first else ("publish",)
-        jobs = (*planned, *built, *published, *("release-page",) * release_page)
+        content, jobs = github_workflow(config, project.name, spec), github_jobs(spec)
         path = output or workflow_path(top, root, project.name)
         if output is not None and output.resolve().parent != (top / GITHUB_WORKFLOW).parent:
             notes.append(f"GitHub runs only workflows in {top / GITHUB_WORKFLOW.parent}")
@@ -274,44 +276,33 @@ def init_ci(
                 "next: register the trusted publisher on PyPI; `releasekit trusted-publisher` "
                 "prints the values to enter"
             )
-        notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
+        notes += _local_repositories(config, _published(spec))
     else:
-        content = gitlab_ci(
-            config,
-            project.name,
-            trigger=trigger,
-            target=options.target,
-            python=options.python,
-            project_dir=layout.project_dir,
-            outdir=layout.outdir,
-            include=options.include,
-            release_page=release_page,
-        )
-        jobs = gitlab_jobs(trigger, release_page=release_page)
-        if options.include:
+        content, jobs = gitlab_ci(config, project.name, spec), gitlab_jobs(spec)
+        if spec.include:
             path = output or top / GITLAB_INCLUDED
             including = top / GITLAB_CI
             including_content, note = _including(including, path, top)
             notes += [note] if note else []
         else:
             path = output or top / GITLAB_CI
-        if options.target != "registry":
-            names = ("prod",) if options.target == "pypi" else ("test",)
+        if spec.target != "registry":
+            names = ("prod",) if spec.target == "pypi" else ("test",)
             notes += _local_repositories(config, names)
-    if trigger == "branch" and len(config.release_branches) > 1:
+    if spec.trigger == "branch" and len(config.release_branches) > 1:
         notes.append(
             f"only the first release branch ({config.release_branches[0]}) triggers a release"
         )
-    if in_git and _unignored_outdir(runner, top, layout.outdir):
+    if in_git and _unignored_outdir(runner, top, outdir):
         notes.append(
-            f"warning: git does not ignore {layout.outdir}: in CI, check will find the built "
-            f"files as uncommitted changes; add {layout.outdir} to .gitignore"
+            f"warning: git does not ignore {outdir}: in CI, check will find the built "
+            f"files as uncommitted changes; add {outdir} to .gitignore"
         )
     result = CiFile(
         provider=provider,
         path=path,
         content=content,
-        trigger=trigger,
+        trigger=spec.trigger,
         jobs=jobs,
         dry_run=options.dry_run,
         notes=tuple(notes),
@@ -341,8 +332,9 @@ def _including(gitlab_ci_path: Path, included: Path, top: Path) -> tuple[str | N
     return updated, ""
 
 
-def _test_first(options: CiOptions, config: ReleaseConfig) -> bool:
-    return config.release_test_first if options.test_first is None else options.test_first
+def _published(spec: PipelineSpec) -> tuple[str, ...]:
+    """The repositories a GitHub workflow uploads to, in order."""
+    return ("test", "prod") if spec.test_first else ("prod",)
 
 
 def _write(result: CiFile, *, force: bool) -> CiFile:
@@ -399,32 +391,23 @@ def init_ci_workspace(
     projects = [(load_project(root, c, runner), c) for root, c in packages]
     patterns = sorted({github_tag_pattern(c, project.name) for project, c in projects})
     release_page, notes = _release_page_possible(options.release_page, [p for p, _ in projects])
-    test_first = _test_first(options, config)
-    content = github_matrix_workflow(
-        config,
-        patterns,
-        trigger=options.trigger,
-        environment=options.environment,
-        test_environment=options.test_environment,
-        test_first=test_first,
-        python=options.python,
-        outdir=config.build_outdir.strip("/") + "/",
-        release_page=release_page,
+    spec = options.pipeline(
+        config, release_page=release_page, outdir=config.build_outdir.strip("/") + "/"
     )
+    content = github_matrix_workflow(config, patterns, spec)
     notes.append(f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)")
-    notes += _local_repositories(config, ("test", "prod") if test_first else ("prod",))
+    notes += _local_repositories(config, _published(spec))
     first = Path(os.path.relpath(packages[0][0] / config.build_outdir, top)).as_posix()
     if _unignored_outdir(runner, top, first + "/"):
         notes.append(
             "warning: git does not ignore the packages' build directories: add dist/ to .gitignore"
         )
-    published = ("publish-test", "publish") if test_first else ("publish",)
     result = CiFile(
         provider="github",
         path=options.output or top / GITHUB_WORKFLOW,
         content=content,
-        trigger=options.trigger,
-        jobs=("plan", "build", *published, *("release-page",) * release_page),
+        trigger=spec.trigger,
+        jobs=github_jobs(spec, matrix=True),
         dry_run=options.dry_run,
         notes=tuple(notes),
     )

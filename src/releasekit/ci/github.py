@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from releasekit.ci.release_page import github_release_job
 from releasekit.ci.requirements import install_requirements
+from releasekit.ci.spec import PipelineSpec
 from releasekit.ci.trusted_publishing import github_permissions, title
 from releasekit.ci.yaml_text import (
     comment,
@@ -59,15 +60,21 @@ class Upload:
     environment: str
 
 
-def _uploads(
-    config: ReleaseConfig, test_first: bool, environment: str, test_environment: str
-) -> list[Upload]:
-    """The upload jobs, in order: TestPyPI's when ``test_first``, then PyPI's."""
-    test = Upload("publish-test", config.repository("test"), test_environment)
+def _uploads(config: ReleaseConfig, spec: PipelineSpec) -> list[Upload]:
+    """The upload jobs, in order: TestPyPI's when ``spec.test_first``, then PyPI's."""
+    test = Upload("publish-test", config.repository("test"), spec.test_environment)
     return [
-        *([test] if test_first else []),
-        Upload("publish", config.repository("prod"), environment),
+        *([test] if spec.test_first else []),
+        Upload("publish", config.repository("prod"), spec.environment),
     ]
+
+
+def github_jobs(spec: PipelineSpec, *, matrix: bool = False) -> tuple[str, ...]:
+    """The jobs :func:`github_workflow` writes (``matrix``: :func:`github_matrix_workflow`)."""
+    planned = ("plan",) if matrix or spec.trigger == "branch" else ()
+    built = ("wheels", "sdist") if spec.wheels else ("build",)
+    published = ("publish-test", "publish") if spec.test_first else ("publish",)
+    return (*planned, *built, *published, *("release-page",) * spec.release_page)
 
 
 _HEADER = """\
@@ -122,15 +129,13 @@ def _keep_artifact(name: str, path: str) -> str:
     )
 
 
-def _setup(
-    config: ReleaseConfig, uploads: Sequence[Upload], python: str, install: str | None
-) -> str:
+def _setup(config: ReleaseConfig, uploads: Sequence[Upload], spec: PipelineSpec) -> str:
     """The steps a job starts with: check out, set up Python, install releasekit."""
     return _SETUP.format(
         checkout=uses("actions/checkout"),
         setup_python=uses("actions/setup-python"),
-        python=yaml_scalar(python),
-        install=install
+        python=yaml_scalar(spec.python),
+        install=spec.install
         or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
     )
 
@@ -252,40 +257,26 @@ _PUBLISH = """\
 {after}"""
 
 
-def github_workflow(
-    config: ReleaseConfig,
-    project: str,
-    *,
-    install: str | None = None,
-    trigger: str = "tag",
-    environment: str = "pypi",
-    test_environment: str = "testpypi",
-    test_first: bool = True,
-    python: str = "3.12",
-    project_dir: str = "",
-    outdir: str = "dist/",
-    wheels: str = "",
-    release_page: bool = True,
-) -> str:
-    """The text of a GitHub Actions release workflow for ``project``; ``install`` is what
-    ``pip install`` gets (releasekit pinned, and the organisation's profile package).
-    ``release_page``: a last job makes the tag's GitHub release (releasekit.ci.release_page)."""
-    uploads = _uploads(config, test_first, environment, test_environment)
-    about, on = _trigger(config, project, trigger)
-    about += _about(uploads, wheels)
+def github_workflow(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
+    """The text of a GitHub Actions release workflow for ``project``. With
+    ``spec.release_page``, a last job makes the tag's GitHub release
+    (releasekit.ci.release_page)."""
+    uploads = _uploads(config, spec)
+    about, on = _trigger(config, project, spec.trigger)
+    about += _about(uploads, spec.wheels)
     defaults = (
-        f"\ndefaults:\n  run:\n    working-directory: {yaml_scalar(project_dir)}\n"
-        if project_dir
+        f"\ndefaults:\n  run:\n    working-directory: {yaml_scalar(spec.project_dir)}\n"
+        if spec.project_dir
         else ""
     )
     text = _HEADER.format(about=comment(about), trigger=on, defaults=defaults)
     checkout = _CHECKOUT.format(checkout=uses("actions/checkout"))
-    setup = _setup(config, uploads, python, install)
+    setup = _setup(config, uploads, spec)
     gate = ""
-    if trigger == "branch":
+    if spec.trigger == "branch":
         text += _plan_job(setup, matrix=False)
         gate = "    needs: plan\n    if: needs.plan.outputs.release == 'true'\n"
-    if wheels:
+    if spec.wheels:
         text += _WHEELS.format(
             gate=gate,
             platforms="".join(f"          - {p}\n" for p in WHEEL_PLATFORMS),
@@ -294,9 +285,9 @@ def github_workflow(
             setup=setup,
             cibuildwheel=uses("pypa/cibuildwheel"),
             keep_wheels=_keep_artifact("wheels-${{ matrix.os }}", "wheelhouse/*.whl"),
-            package_dir=yaml_scalar(project_dir or "."),
-            outdir=yaml_scalar(outdir),
-            keep_sdist=_keep_artifact("sdist", yaml_scalar(outdir)),
+            package_dir=yaml_scalar(spec.project_dir or "."),
+            outdir=yaml_scalar(spec.outdir),
+            keep_sdist=_keep_artifact("sdist", yaml_scalar(spec.outdir)),
         )
         needs: Sequence[str] = ("wheels", "sdist")
         # Every artifact of every job, into one directory.
@@ -307,37 +298,37 @@ def github_workflow(
             read=_READ,
             setup=setup,
             checks=_checks(uploads),
-            keep=_keep_artifact("dist", yaml_scalar(outdir)),
+            keep=_keep_artifact("dist", yaml_scalar(spec.outdir)),
         )
         needs = ("build",)
         download = "          name: dist\n"
     # The release page attaches the attestations the production upload signs.
-    attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
+    attested = spec.release_page and bool(uploads[-1].repository.pypi_host) and config.attest
     for upload in uploads:
         text += _publish_job(
             upload,
             needs,
             project=project,
             setup=setup,
-            outdir=outdir,
+            outdir=spec.outdir,
             download=download,
             # The wheels are checked where they come together, before the upload.
-            check=bool(wheels),
-            after=_keep_artifact("attestations", yaml_scalar(outdir + "*.publish.attestation"))
+            check=bool(spec.wheels),
+            after=_keep_artifact("attestations", yaml_scalar(spec.outdir + "*.publish.attestation"))
             if attested and upload is uploads[-1]
             else "",
         )
         needs = (upload.job,)
-    if release_page:
+    if spec.release_page:
         text += github_release_job(
             needs=needs[0],
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
             download=download,
-            path=yaml_scalar(outdir),
+            path=yaml_scalar(spec.outdir),
             # With --wheels every artifact comes down at once, the attestations too.
-            attestations="attestations" if attested and not wheels else "",
-            trigger=trigger,
+            attestations="attestations" if attested and not spec.wheels else "",
+            trigger=spec.trigger,
         )
     return text
 
@@ -442,23 +433,14 @@ _MATRIX_BUILD = """\
 
 
 def github_matrix_workflow(
-    config: ReleaseConfig,
-    tag_patterns: Sequence[str],
-    *,
-    install: str | None = None,
-    trigger: str = "tag",
-    environment: str = "pypi",
-    test_environment: str = "testpypi",
-    test_first: bool = True,
-    python: str = "3.12",
-    outdir: str = "dist/",
-    release_page: bool = True,
+    config: ReleaseConfig, tag_patterns: Sequence[str], spec: PipelineSpec
 ) -> str:
     """One release workflow for every package of a monorepo: a plan job lists the
     packages whose version is not on the index yet (``releasekit plan --json``), and the
-    build and publish jobs run over that matrix, each in its package's directory."""
-    uploads = _uploads(config, test_first, environment, test_environment)
-    if trigger == "tag":
+    build and publish jobs run over that matrix, each in its package's directory (where
+    ``spec.outdir`` is; ``spec.project_dir`` and ``spec.wheels`` play no part)."""
+    uploads = _uploads(config, spec)
+    if spec.trigger == "tag":
         about = "It runs when a package's release tag is pushed."
         on = "    tags:\n" + "".join(f"      - {yaml_scalar(p)}\n" for p in tag_patterns)
     else:
@@ -471,17 +453,17 @@ def github_matrix_workflow(
         "with nothing new is green and publishes nothing."
     ) + _about(uploads, "")
     text = _HEADER.format(about=comment(about), trigger=on, defaults="")
-    setup = _setup(config, uploads, python, install)
+    setup = _setup(config, uploads, spec)
     text += _plan_job(setup, matrix=True)
     text += _MATRIX_BUILD.format(
         matrix=_MATRIX,
         read=_READ,
         setup=setup,
         checks=_checks(uploads),
-        keep=_keep_artifact("dist-${{ matrix.name }}", _in_package(outdir)),
+        keep=_keep_artifact("dist-${{ matrix.name }}", _in_package(spec.outdir)),
     )
     needs = "build"
-    attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
+    attested = spec.release_page and bool(uploads[-1].repository.pypi_host) and config.attest
     for upload in uploads:
         host = upload.repository.pypi_host
         name = upload.repository.name
@@ -496,20 +478,20 @@ def github_matrix_workflow(
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
             download="          name: dist-${{ matrix.name }}\n",
-            outdir=_in_package(outdir),
+            outdir=_in_package(spec.outdir),
             checks="",
             upload=f"upload-{name}",
             repository=name,
             install=" --install" if name == "prod" else "",
             after=_keep_artifact(
                 quoted("attestations-${{ matrix.name }}"),
-                _in_package(outdir + "*.publish.attestation"),
+                _in_package(spec.outdir + "*.publish.attestation"),
             )
             if attested and upload is uploads[-1]
             else "",
         )
         needs = upload.job
-    if release_page:
+    if spec.release_page:
         text += github_release_job(
             title="GitHub release of ${{ matrix.name }}",
             needs=f"[plan, {needs}]",
@@ -517,9 +499,9 @@ def github_matrix_workflow(
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
             download="          name: dist-${{ matrix.name }}\n",
-            path=_in_package(outdir),
+            path=_in_package(spec.outdir),
             attestations=quoted("attestations-${{ matrix.name }}") if attested else "",
-            trigger=trigger,
+            trigger=spec.trigger,
         )
     return text
 

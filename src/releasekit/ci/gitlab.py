@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from releasekit.ci.release_page import gitlab_keep_attestations, gitlab_release_jobs
 from releasekit.ci.requirements import install_requirements
+from releasekit.ci.spec import PipelineSpec
 from releasekit.ci.trusted_publishing import gitlab_id_tokens
 from releasekit.ci.yaml_text import (
     comment,
@@ -118,23 +119,12 @@ variables:
 """
 
 
-def gitlab_ci(
-    config: ReleaseConfig,
-    project: str,
-    *,
-    install: str | None = None,
-    trigger: str = "tag",
-    target: str = "registry",
-    python: str = "3.12",
-    project_dir: str = "",
-    outdir: str = "dist/",
-    include: bool = False,
-    release_page: bool = True,
-) -> str:
-    """The text of a GitLab pipeline that releases ``project`` to ``target``; with
-    ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``.
-    ``release_page``: the tag's GitLab release, with the changelog's notes and the files
-    (releasekit.ci.release_page)."""
+def gitlab_ci(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
+    """The text of a GitLab pipeline that releases ``project`` to ``spec.target``; with
+    ``spec.include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``.
+    ``spec.release_page``: the tag's GitLab release, with the changelog's notes and the
+    files (releasekit.ci.release_page)."""
+    trigger, target, project_dir, outdir = spec.trigger, spec.target, spec.project_dir, spec.outdir
     # A script line is a shell's: the directory is one word it does not expand.
     before = f"    - {yaml_scalar('cd ' + shell_word(project_dir))}\n" if project_dir else ""
     if trigger == "tag":
@@ -174,17 +164,17 @@ def gitlab_ci(
             "(PEP 740 attestations), and verify it there."
         )
     when += " Every step is a releasekit command you can run locally."
-    if include:
+    if spec.include:
         when += " Include it from .gitlab-ci.yml (include: - local: PATH)."
-    stages = "" if include else "stages:\n" + "".join(f"  - {s}\n" for s in STAGES)
+    stages = "" if spec.include else "stages:\n" + "".join(f"  - {s}\n" for s in STAGES)
     sections = "".join(part + "\n" for part in (stages, variables) if part)
     return _PIPELINE.format(
         when=comment(when),
         sections=sections,
-        image=yaml_scalar(f"python:{python}"),
+        image=yaml_scalar(f"python:{spec.python}"),
         rule=yaml_scalar(rule),
         before=before,
-        install=install or install_requirements(config, attest=target != "registry"),
+        install=spec.install or install_requirements(config, attest=target != "registry"),
         repository=repository,
         outdir=yaml_scalar(outdir),
         id_tokens=id_tokens,
@@ -195,20 +185,21 @@ def gitlab_ci(
         environment=ENVIRONMENTS[target],
         tier="testing" if target == "testpypi" else "production",
         publish_artifacts=gitlab_keep_attestations(outdir)
-        if release_page and target != "registry" and config.attest
+        if spec.release_page and target != "registry" and config.attest
         else "",
         release_page=gitlab_release_jobs(
             outdir=outdir, project_dir=project_dir, rule=rule, trigger=trigger, gate=_GATE
         )
-        if release_page
+        if spec.release_page
         else "",
     )
 
 
-def gitlab_jobs(trigger: str, *, release_page: bool = True) -> tuple[str, ...]:
-    """The jobs :func:`gitlab_ci` writes for ``trigger``."""
-    page = ("release-notes", "release-page") if release_page else ()
-    return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish", *page)
+def gitlab_jobs(spec: PipelineSpec) -> tuple[str, ...]:
+    """The jobs :func:`gitlab_ci` writes."""
+    page = ("release-notes", "release-page") if spec.release_page else ()
+    planned = ("release-plan",) * (spec.trigger == "branch")
+    return (*planned, "release-build", "release-publish", *page)
 
 
 def add_include(existing: str, path: str) -> str | None:
