@@ -176,6 +176,10 @@ _PLAN = """\
 """
 
 
+# The jobs after the plan job run only when it found something to release.
+_GATE = "    needs: plan\n    if: needs.plan.outputs.release == 'true'\n"
+
+
 def _plan_job(setup: str, *, matrix: bool) -> str:
     """The job that says whether (and, in a monorepo, which packages) to release."""
     return _PLAN.format(
@@ -193,9 +197,10 @@ def _plan_job(setup: str, *, matrix: bool) -> str:
 
 _BUILD = """\
   build:
-    name: Build and check
+    name: Build and check{of}
 {gate}\
     runs-on: ubuntu-latest
+{matrix}\
 {read}\
     steps:
 {setup}\
@@ -275,7 +280,7 @@ def github_workflow(config: ReleaseConfig, project: str, spec: PipelineSpec) -> 
     gate = ""
     if spec.trigger == "branch":
         text += _plan_job(setup, matrix=False)
-        gate = "    needs: plan\n    if: needs.plan.outputs.release == 'true'\n"
+        gate = _GATE
     if spec.wheels:
         text += _WHEELS.format(
             gate=gate,
@@ -294,7 +299,9 @@ def github_workflow(config: ReleaseConfig, project: str, spec: PipelineSpec) -> 
         download = "          pattern: '*'\n          merge-multiple: true\n"
     else:
         text += _BUILD.format(
+            of="",
             gate=gate,
+            matrix="",
             read=_READ,
             setup=setup,
             checks=_checks(uploads),
@@ -416,21 +423,6 @@ _MATRIX = """\
         working-directory: ${{ matrix.package }}
 """
 
-_MATRIX_BUILD = """\
-  build:
-    name: Build and check ${{{{ matrix.name }}}}
-    needs: plan
-    if: needs.plan.outputs.release == 'true'
-    runs-on: ubuntu-latest
-{matrix}\
-{read}\
-    steps:
-{setup}\
-      - run: releasekit build
-{checks}\
-{keep}\
-"""
-
 
 def github_matrix_workflow(
     config: ReleaseConfig, tag_patterns: Sequence[str], spec: PipelineSpec
@@ -455,7 +447,9 @@ def github_matrix_workflow(
     text = _HEADER.format(about=comment(about), trigger=on, defaults="")
     setup = _setup(config, uploads, spec)
     text += _plan_job(setup, matrix=True)
-    text += _MATRIX_BUILD.format(
+    text += _BUILD.format(
+        of=" ${{ matrix.name }}",
+        gate=_GATE,
         matrix=_MATRIX,
         read=_READ,
         setup=setup,
