@@ -27,7 +27,7 @@ from releasekit.changelog import KEEP_A_CHANGELOG, OTHER, has_version_heading
 from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, gitlab_ci
 from releasekit.ci.paths import workflow_path
-from releasekit.ci.requirements import install_requirements, profile_distribution
+from releasekit.ci.requirements import profile_distribution
 from releasekit.ci.spec import DEFAULT_ENVIRONMENT, DEFAULT_TEST_ENVIRONMENT, PipelineSpec
 from releasekit.ci.yaml_text import github_tag_pattern
 from releasekit.commands import CI_PYTHON, CI_TRIGGERS
@@ -567,14 +567,11 @@ def _gitlab_read(text: str, config: ReleaseConfig) -> PipelineSpec:
 def _github_variants(config: ReleaseConfig, name: str, read: PipelineSpec) -> Iterator[str]:
     """Every workflow init-ci github writes for a project (at the top of its repository,
     or in ``read.project_dir``), with the environments and the Python the workflow names."""
-    # The profile and releasekit[attest] when the production upload is PyPI's.
-    install = install_requirements(config, attest=bool(config.repository("prod").pypi_host))
     for trigger, test_first, release_page, wheels in product(
         CI_TRIGGERS, _BOTH, _BOTH, ("", "cibuildwheel")
     ):
         spec = replace(
             read,
-            install=install,
             trigger=trigger,
             test_first=test_first,
             release_page=release_page,

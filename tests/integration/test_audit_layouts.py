@@ -67,6 +67,27 @@ def test_a_pipeline_written_with_other_environments_and_python_is_current(
     assert "environment release" in environment
 
 
+def test_a_workflow_for_a_private_production_index_after_testpypi_is_current(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    # The TestPyPI upload signs (releasekit[attest]) though the production index does not.
+    private = (
+        "[tool.releasekit.repositories.prod]\n"
+        'upload-url = "https://pkgs.example.com/legacy/"\n'
+        'index-url = "https://pkgs.example.com/simple/"\n'
+        'token-env = "ACME_INDEX_TOKEN"\n'
+    )
+    root = git_repository(
+        project(tmp_path / "repo", table='extends = "org/profile.toml"\n' + private)
+    )
+    assert releasekit("--project", root, "init-ci", "github")[0] == 0
+    assert "releasekit[attest" in (root / ".github/workflows/release.yml").read_text("utf-8")
+
+    _, out, err = releasekit("--json", "audit", root)
+
+    assert rows(out)["", "ci.current"][0] == "ok", err
+
+
 def test_a_changed_python_is_still_out_of_date(tmp_path: Path, releasekit: Releasekit) -> None:
     root = git_repository(project(tmp_path / "repo"))
     assert releasekit("--project", root, "init-ci", "github", "--python", "3.13")[0] == 0

@@ -94,8 +94,7 @@ def test_a_gitlab_project_directory_is_one_word_the_shell_does_not_expand(
     tmp_path: Path,
 ) -> None:
     directory = "pkg-$HOME"  # a plain YAML scalar, which a shell would expand
-    spec = PipelineSpec(project_dir=directory, install='"releasekit"')
-    text = gitlab_ci(ReleaseConfig(), "demo", spec)
+    text = gitlab_ci(ReleaseConfig(), "demo", PipelineSpec(project_dir=directory))
     line = yaml.safe_load(text)[".releasekit"]["before_script"][0]
     (tmp_path / directory).mkdir()
 

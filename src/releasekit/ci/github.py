@@ -135,8 +135,7 @@ def _setup(config: ReleaseConfig, uploads: Sequence[Upload], spec: PipelineSpec)
         checkout=uses("actions/checkout"),
         setup_python=uses("actions/setup-python"),
         python=yaml_scalar(spec.python),
-        install=spec.install
-        or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
+        install=install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
     )
 
 

@@ -174,7 +174,7 @@ def gitlab_ci(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
         image=yaml_scalar(f"python:{spec.python}"),
         rule=yaml_scalar(rule),
         before=before,
-        install=spec.install or install_requirements(config, attest=target != "registry"),
+        install=install_requirements(config, attest=target != "registry"),
         repository=repository,
         outdir=yaml_scalar(outdir),
         id_tokens=id_tokens,

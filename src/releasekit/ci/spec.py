@@ -24,8 +24,6 @@ class PipelineSpec:
     project_dir: str = ""  # relative to the repository's top; "": the top
     outdir: str = "dist/"  # relative to the top, with a trailing "/"
     release_page: bool = True
-    # What the jobs ``pip install`` (None: releasekit pinned, with the profile package).
-    install: str | None = None
     # GitHub
     environment: str = DEFAULT_ENVIRONMENT
     test_environment: str = DEFAULT_TEST_ENVIRONMENT
