@@ -555,13 +555,14 @@ def _github_read(jobs: dict[str, Any], config: ReleaseConfig) -> PipelineSpec:
 def _gitlab_read(text: str, config: ReleaseConfig) -> PipelineSpec:
     """What init-ci gitlab was given, read back: ``--python``, from the image of its
     ``.releasekit`` job."""
+    python = CI_PYTHON
     with contextlib.suppress(WorkflowSyntaxError):
         pipeline = read_workflow_text(text)
         template = pipeline.get(".releasekit") if isinstance(pipeline, dict) else None
         image = template.get("image") if isinstance(template, dict) else None
         if isinstance(image, str) and image.startswith("python:"):
-            return PipelineSpec(outdir=_outdir(config), python=image.removeprefix("python:"))
-    return PipelineSpec(outdir=_outdir(config))
+            python = image.removeprefix("python:")
+    return PipelineSpec(outdir=_outdir(config), python=python)
 
 
 def _github_variants(config: ReleaseConfig, name: str, read: PipelineSpec) -> Iterator[str]:

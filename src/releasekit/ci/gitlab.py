@@ -124,10 +124,11 @@ def gitlab_ci(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
     ``spec.include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``.
     ``spec.release_page``: the tag's GitLab release, with the changelog's notes and the
     files (releasekit.ci.release_page)."""
-    trigger, target, project_dir, outdir = spec.trigger, spec.target, spec.project_dir, spec.outdir
     # A script line is a shell's: the directory is one word it does not expand.
-    before = f"    - {yaml_scalar('cd ' + shell_word(project_dir))}\n" if project_dir else ""
-    if trigger == "tag":
+    before = (
+        f"    - {yaml_scalar('cd ' + shell_word(spec.project_dir))}\n" if spec.project_dir else ""
+    )
+    if spec.trigger == "tag":
         rule = f"$CI_COMMIT_TAG =~ {gitlab_tag_regex(config, project)}"
         when = f"It runs when a release tag ({config.format_tag('1.2.3', project)}) is pushed."
     else:
@@ -140,7 +141,7 @@ def gitlab_ci(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
         )
         # GitLab checks out a detached HEAD; releasekit's check wants the release branch.
         before += '    - git checkout -B "$CI_COMMIT_BRANCH"\n'
-    if target == "registry":
+    if spec.target == "registry":
         repository = (
             f'--repository {GITLAB_REPOSITORY} --repository-url "$RELEASE_UPLOAD_URL" '
             '--index-url "$RELEASE_INDEX_URL"'
@@ -152,11 +153,11 @@ def gitlab_ci(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
             "CI job token (no stored secret) and verify it there."
         )
     else:
-        name, host = ("prod", "pypi.org") if target == "pypi" else ("test", "test.pypi.org")
+        name, host = ("prod", "pypi.org") if spec.target == "pypi" else ("test", "test.pypi.org")
         repository = f"--repository {name}"
         variables = ""
         id_tokens = gitlab_id_tokens(host)
-        index = "PyPI" if target == "pypi" else "TestPyPI"
+        index = "PyPI" if spec.target == "pypi" else "TestPyPI"
         when += (
             f" Jobs: build and check, then upload to {index} by trusted publishing (the job's "
             f"id_tokens: no stored secret; register the GitLab publisher on {index} with this "
@@ -174,21 +175,25 @@ def gitlab_ci(config: ReleaseConfig, project: str, spec: PipelineSpec) -> str:
         image=yaml_scalar(f"python:{spec.python}"),
         rule=yaml_scalar(rule),
         before=before,
-        install=install_requirements(config, attest=target != "registry"),
+        install=install_requirements(config, attest=spec.target != "registry"),
         repository=repository,
-        outdir=yaml_scalar(outdir),
+        outdir=yaml_scalar(spec.outdir),
         id_tokens=id_tokens,
-        plan_job=_PLAN_JOB.format(repository=repository) if trigger == "branch" else "",
-        build_needs="  needs:\n    - release-plan\n" if trigger == "branch" else "",
-        plan_need="    - release-plan\n" if trigger == "branch" else "",
-        gate=_GATE if trigger == "branch" else "",
-        environment=ENVIRONMENTS[target],
-        tier="testing" if target == "testpypi" else "production",
-        publish_artifacts=gitlab_keep_attestations(outdir)
-        if spec.release_page and target != "registry" and config.attest
+        plan_job=_PLAN_JOB.format(repository=repository) if spec.trigger == "branch" else "",
+        build_needs="  needs:\n    - release-plan\n" if spec.trigger == "branch" else "",
+        plan_need="    - release-plan\n" if spec.trigger == "branch" else "",
+        gate=_GATE if spec.trigger == "branch" else "",
+        environment=ENVIRONMENTS[spec.target],
+        tier="testing" if spec.target == "testpypi" else "production",
+        publish_artifacts=gitlab_keep_attestations(spec.outdir)
+        if spec.release_page and spec.target != "registry" and config.attest
         else "",
         release_page=gitlab_release_jobs(
-            outdir=outdir, project_dir=project_dir, rule=rule, trigger=trigger, gate=_GATE
+            outdir=spec.outdir,
+            project_dir=spec.project_dir,
+            rule=rule,
+            trigger=spec.trigger,
+            gate=_GATE,
         )
         if spec.release_page
         else "",
