@@ -440,18 +440,22 @@ class Network:
     def __init__(self, trust: Trust | None = None, *, env: Mapping[str, str] | None = None) -> None:
         self.trust = trust or Trust.resolve(env=env)
         self._env = dict(os.environ if env is None else env)
-        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
         self._lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
 
     def _manager(self, url: str) -> urllib3.PoolManager:
         proxy = proxy_for(url, self._env)
+        # The SSL context (a tenth of a second or more: the CA certificates are read)
+        # only for an exchange that speaks TLS: to the index or to the proxy.
+        tls = urlsplit(url).scheme == "https" or urlsplit(proxy or "").scheme == "https"
         with self._lock:
-            if proxy not in self._managers:
-                if self._context is None:
+            if (proxy, tls) not in self._managers:
+                if tls and self._context is None:
                     self._context = self.trust.context()
-                self._managers[proxy] = _make_manager(proxy, self._context)
-            return self._managers[proxy]
+                context = self._context if tls else None
+                self._managers[proxy, tls] = _make_manager(proxy, context)
+            return self._managers[proxy, tls]
 
     def request(
         self,
@@ -607,7 +611,10 @@ class Network:
         )
 
 
-def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolManager:
+def _make_manager(proxy: str | None, context: ssl.SSLContext | None) -> urllib3.PoolManager:
+    """A manager whose pools hand their connections to the watchdog; without ``context``,
+    one for plain HTTP only (it has no pool for https: urllib3's default trust is never
+    used)."""
     manager: urllib3.PoolManager
     if proxy:
         try:
@@ -637,7 +644,9 @@ def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolMan
         manager = urllib3.PoolManager(ssl_context=context, num_pools=4, maxsize=POOL_SIZE)
     # urllib3's own extension point (contrib.socks does the same): pools whose connections
     # hand their sockets to the watchdog.
-    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    manager.pool_classes_by_scheme = {"http": _HTTPPool}
+    if context is not None:
+        manager.pool_classes_by_scheme["https"] = _HTTPSPool
     return manager
 
 
