@@ -2,7 +2,7 @@
 the deadline or by an abort is never reused, and an upload whose kept-alive connection
 the server had closed goes up once, on a new one. Servers on 127.0.0.1 that count the
 connections they are sent requests on (a keep-alive proxy in front of a real pypiserver
-for uploads)."""
+for uploads). And the release listing check reads in the background while it hashes."""
 
 from __future__ import annotations
 
@@ -330,3 +330,22 @@ def test_a_connection_ended_by_abort_is_not_reused(server: CountingServer) -> No
     assert ended < 2
     assert server.connection_of("/hang") == [1]
     assert server.connection_of("/ok") == [1, 2]
+
+
+def test_a_prefetched_release_listing_is_read_once_and_only_once(
+    server: CountingServer,
+) -> None:
+    index = IndexClient(f"{server.url}/simple/", network=Network(env={}))
+
+    index.prefetch_release_files(NAME, "1.0")
+    for _ in range(200):  # check hashes its files meanwhile
+        if server.seen:
+            break
+        time.sleep(0.02)
+    first = index.release_files(NAME, "1.0")
+    asked = len(server.seen)
+    second = index.release_files(NAME, "1.0")  # never cached: upload's lookup asks anew
+
+    assert first == second == []  # 404: no such project yet
+    assert asked == 1
+    assert len(server.seen) == 2
