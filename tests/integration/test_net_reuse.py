@@ -192,13 +192,17 @@ def _release(directory: Path) -> list[DistFile]:
 
 
 def _upload(
-    files: list[DistFile], url: str, network: Network, index: IndexClient
+    files: list[DistFile],
+    url: str,
+    network: Network,
+    index: IndexClient,
+    said: list[str] | None = None,
 ) -> list[tuple[str, str, int]]:
     outcomes = upload_files(
         files,
         UploadSettings(url=url, repository="test", jobs=1, network=network, backoff=0.1),
         lookup=lambda: {f.filename: f.sha256 for f in index.release_files(NAME, "1.0")},
-        log=lambda _: None,
+        log=(said if said is not None else []).append,
     )
     return [(o.filename, o.state, o.attempts) for o in outcomes]
 
@@ -238,7 +242,8 @@ def test_an_upload_on_a_connection_the_server_closed_goes_up_once(
     else:
         proxy.drop_reused = 1  # the second file's request, on the first file's connection
 
-    outcomes = _upload(files, proxy.proxied(pypiserver.upload_url), network, index)
+    said: list[str] = []
+    outcomes = _upload(files, proxy.proxied(pypiserver.upload_url), network, index, said)
 
     sdist = files[1].filename
     assert [state for _, state, _ in outcomes] == ["uploaded", "uploaded"]
@@ -254,6 +259,10 @@ def test_an_upload_on_a_connection_the_server_closed_goes_up_once(
         assert between
         assert {s.method for s in between} == {"GET"}
         assert outcomes[1] == (sdist, "uploaded", 2)
+        assert said == [
+            f"{sdist}: the server closed the connection without answering on a connection "
+            "kept from an earlier exchange; sending it again on a new connection"
+        ]
     assert _stored(pypiserver) == {f.filename: f.sha256 for f in files}
 
 

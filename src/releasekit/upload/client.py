@@ -378,6 +378,10 @@ class _FileUploader:
                 landed = self._landed(dist, result, attempts)
                 if landed is not None:
                     return landed
+                self.log(
+                    f"{dist.filename}: {self._describe(result)} on a connection kept from an "
+                    "earlier exchange; sending it again on a new connection"
+                )
                 continue
             fresh = False
             if decision == "wait":
@@ -405,8 +409,8 @@ class _FileUploader:
     def _landed(
         self, dist: DistFile, result: Answer | Dropped, attempts: int
     ) -> FileOutcome | None:
-        """ "already there" if the index stored the file before failing (a 500 after the
-        store, an answer lost on the way): it is not sent again."""
+        """The outcome "already there" if the index stored the file before failing (a 500
+        after the store, an answer lost on the way): it is not sent again."""
         if self._listed(dist) != dist.sha256:
             return None
         return FileOutcome(
