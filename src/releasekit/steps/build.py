@@ -44,6 +44,7 @@ from releasekit.config import ReleaseConfig
 from releasekit.errors import BuildError, CommandError
 from releasekit.plan import ReleasePlan
 from releasekit.runner import Runner
+from releasekit.steps import step_head
 from releasekit.tools import find_uv
 from releasekit.vcs import Git
 
@@ -75,11 +76,7 @@ class BuildResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "step": "build",
-            "ok": True,
-            "dry_run": self.dry_run,
-            "project": self.project,
-            "version": self.version,
+            **step_head("build", self.project, self.version, dry_run=self.dry_run),
             "outdir": str(self.outdir),
             "installer": self.installer,
             "source_date_epoch": self.source_date_epoch,

@@ -30,6 +30,7 @@ from releasekit.plan import ReleasePlan
 from releasekit.provenance import SignerFactory, attest_for_upload
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.steps import step_head
 from releasekit.tool_env import can_prompt
 from releasekit.trust.mint import TrustedPublishingToken
 from releasekit.upload.client import (
@@ -60,11 +61,7 @@ class UploadResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "step": "upload",
-            "ok": True,
-            "dry_run": self.dry_run,
-            "project": self.project,
-            "version": self.version,
+            **step_head("upload", self.project, self.version, dry_run=self.dry_run),
             "repository": self.repository,
             "upload_url": self.upload_url,
             "uploaded": list(self.uploaded),

@@ -38,6 +38,7 @@ from releasekit.project import normalize_name
 from releasekit.provenance import expected_publisher, verify_provenance
 from releasekit.repositories import Repository, redact_url
 from releasekit.runner import Runner
+from releasekit.steps import step_head
 from releasekit.targets import dependencies_index
 from releasekit.tools import find_uv
 
@@ -81,10 +82,7 @@ class VerifyResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "step": "verify",
-            "ok": True,
-            "project": self.project,
-            "version": self.version,
+            **step_head("verify", self.project, self.version),
             "repository": self.repository,
             "index_url": self.index_url,
             "files": [f.__dict__ for f in self.files],
