@@ -290,7 +290,13 @@ def _dynamic_locations(
         or "setuptools_scm" in tool
         or "setuptools-scm" in tool
         or _get(tool, "poetry-dynamic-versioning", "enable") is True
-        or (re.search(r"setuptools[-_]scm", requires) and not setuptools_version)
+        or (
+            # Listed alone it turns on for a dynamic [project] version; a setup.py that
+            # passes its own version (nodeenv) keeps it as a file finder.
+            re.search(r"setuptools[-_]scm", requires)
+            and not setuptools_version
+            and "version" in (_get(document, "project", "dynamic") or [])
+        )
     ):
         return [], True
     if isinstance(setuptools_version, dict) and "attr" in setuptools_version:
