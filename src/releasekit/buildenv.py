@@ -34,9 +34,10 @@ from pyproject_hooks import (
 )
 
 from releasekit import interpreter_facts
-from releasekit.config import read_toml
+from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
+from releasekit.tools import find_uv
 
 if TYPE_CHECKING:
     from releasekit.vcs import Git
@@ -197,6 +198,20 @@ def default_cache_dir() -> Path:
 def cache_dir(setting: str, project_root: Path) -> Path:
     """The cache directory: ``build.cache-dir`` (relative to the project) or the default."""
     return (project_root / Path(setting).expanduser()) if setting else default_cache_dir()
+
+
+def project_cache(config: ReleaseConfig, root: Path, runner: Runner) -> BuildEnvCache:
+    """The cache of the project in ``root`` as configured, its environments made with uv
+    when it is found, else pip."""
+    uv = find_uv()
+    return BuildEnvCache(
+        cache_dir(config.build_cache_dir, root),
+        runner,
+        installer="uv" if uv else "pip",
+        uv=uv.path if uv else None,
+        ttl=config.build_cache_ttl,
+        project=root,
+    )
 
 
 def build_sdist_and_wheel(

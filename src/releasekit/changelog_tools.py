@@ -15,12 +15,11 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from releasekit.buildenv import BuildEnvCache, CacheUnusable, cache_dir
+from releasekit.buildenv import CacheUnusable, project_cache
 from releasekit.changelog import installed_tool_command, tool_arguments
 from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ConfigError, ProjectError
 from releasekit.runner import Runner
-from releasekit.tools import find_uv
 
 
 def changelog_tool_command(
@@ -42,16 +41,8 @@ def changelog_tool_command(
         f"{style} is not installed next to {runner.python} or on PATH: running it from a "
         f"cached environment holding {requirement} ({source})..."
     )
-    uv = find_uv()
     try:
-        cache = BuildEnvCache(
-            cache_dir(config.build_cache_dir, root),
-            runner,
-            installer="uv" if uv else "pip",
-            uv=uv.path if uv else None,
-            ttl=config.build_cache_ttl,
-            project=root,
-        )
+        cache = project_cache(config, root, runner)
         environment = cache.environment([requirement])
     except (CacheUnusable, CommandError) as exc:
         said = exc.output or exc.message if isinstance(exc, CommandError) else str(exc)

@@ -19,19 +19,17 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from releasekit.buildenv import (
-    BuildEnvCache,
     BuildSystem,
     CacheUnusable,
     byproducts_in,
-    cache_dir,
     last_line,
+    project_cache,
 )
 from releasekit.changelog import changelog_style
 from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ConfigError, ProjectError, VcsError
 from releasekit.runner import Runner, SubprocessRunner
 from releasekit.setup_files import legacy_metadata
-from releasekit.tools import find_uv
 from releasekit.vcs import Git
 from releasekit.version_files import (
     WHOLE_FILE,
@@ -449,17 +447,9 @@ def backend_metadata(root: Path, config: ReleaseConfig, runner: Runner) -> dict[
     in the cached build environment (made with uv when found, else pip) through
     ``runner``, stopped after METADATA_TIMEOUT. What the hook leaves in the tree
     (setuptools' ``*.egg-info``) is removed: the tree stays as it was."""
-    uv = find_uv()
     before = set(byproducts_in(root))
     try:
-        cache = BuildEnvCache(
-            cache_dir(config.build_cache_dir, root),
-            runner,
-            installer="uv" if uv else "pip",
-            uv=uv.path if uv else None,
-            ttl=config.build_cache_ttl,
-            project=root,
-        )
+        cache = project_cache(config, root, runner)
         system = BuildSystem.of(root)
         environment = cache.environment(system.requires)
         with tempfile.TemporaryDirectory(prefix="releasekit-metadata-") as scratch:
