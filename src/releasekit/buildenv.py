@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -575,7 +575,7 @@ class BuildEnvCache:
             # egg-info there for each), and nothing is built for an environment that lacks
             # what the backend asks for.
             try:
-                requires = known if known is not None else list(ask({}))
+                requires = known if known is not None else _asked_cleanly(ask, tree)
                 if known is None:
                     _write_atomically(remembered, json.dumps(requires))
                 if not _lacking(requires, system, environment):
@@ -608,6 +608,19 @@ class BuildEnvCache:
             _raise(failure, system, timeout)
         hook = "prepare_metadata_for_build_wheel" if kind == "metadata" else f"build_{kind}"
         return name, commands[hook]
+
+
+def _asked_cleanly(ask: Callable[[dict[str, Any]], Sequence[str]], tree: Path) -> list[str]:
+    """The backend's get_requires answer, with what asking left in ``tree`` removed
+    (setuptools' egg-info): the build then finds the tree as a cached answer leaves it,
+    and a version plugin reading git's status (setuptools-git-versioning) does not see
+    it dirty because the requirements were asked first."""
+    before = set(byproducts_in(tree))
+    try:
+        return list(ask({}))
+    finally:
+        for left in set(byproducts_in(tree)) - before:
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def _lacking(
