@@ -185,13 +185,22 @@ def _parse_str(value: Any, key: str, source: str) -> str:
 def _parse_bool(value: Any, key: str, source: str) -> bool:
     if isinstance(value, bool):
         return value
+    said = _said_bool(value, source)
+    if said is not None:
+        return said
+    raise _fail(key, source, "true or false", value)
+
+
+def _said_bool(value: Any, source: str) -> bool | None:
+    """True or false written as text where only text can be written (an environment
+    variable, a command-line value); None when ``value`` is not one of those words."""
     if isinstance(value, str) and _from_text(source):
         lowered = value.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:
             return True
         if lowered in {"0", "false", "no", "off"}:
             return False
-    raise _fail(key, source, "true or false", value)
+    return None
 
 
 def _parse_str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
@@ -260,13 +269,8 @@ def _parse_provenance_mode(value: Any, key: str, source: str) -> str:
 
 def _parse_changelog(value: Any, key: str, source: str) -> str | bool:
     if isinstance(value, bool) or (isinstance(value, str) and value):
-        if isinstance(value, str) and _from_text(source):
-            lowered = value.strip().lower()
-            if lowered in {"0", "false", "no", "off"}:
-                return False
-            if lowered in {"1", "true", "yes", "on"}:
-                return True
-        return value
+        said = _said_bool(value, source)
+        return value if said is None else said
     raise _fail(key, source, "a file path, true (find CHANGELOG.md) or false (off)", value)
 
 

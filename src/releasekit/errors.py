@@ -44,6 +44,12 @@ class ReleaseError(Exception):
     # A step's JSON summary up to the failure (check's list of failures), for --json.
     details: dict[str, Any] | None = None
 
+    # Each subclass names its exit code in its header: ``class X(ReleaseError, exit_code=...)``.
+    def __init_subclass__(cls, *, exit_code: ExitCode | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -57,40 +63,28 @@ class ReleaseError(Exception):
         return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
-class UsageError(ReleaseError):
+class UsageError(ReleaseError, exit_code=ExitCode.USAGE):
     """The command line itself is wrong (unknown PART, missing argument)."""
 
-    exit_code = ExitCode.USAGE
 
-
-class ConfigError(ReleaseError):
+class ConfigError(ReleaseError, exit_code=ExitCode.CONFIG):
     """A configuration key is unknown, of the wrong type, or has a bad value."""
 
-    exit_code = ExitCode.CONFIG
 
-
-class ProjectError(ReleaseError):
+class ProjectError(ReleaseError, exit_code=ExitCode.PROJECT):
     """The project cannot be read: no pyproject.toml, no name, version not found."""
 
-    exit_code = ExitCode.PROJECT
 
-
-class VersionError(ReleaseError):
+class VersionError(ReleaseError, exit_code=ExitCode.VERSION):
     """A version is invalid, not normalised, or not greater than the current one."""
 
-    exit_code = ExitCode.VERSION
 
-
-class VcsError(ReleaseError):
+class VcsError(ReleaseError, exit_code=ExitCode.VCS):
     """git refused or a git guard failed (dirty tree, existing tag, wrong branch)."""
 
-    exit_code = ExitCode.VCS
 
-
-class CommandError(ReleaseError):
+class CommandError(ReleaseError, exit_code=ExitCode.COMMAND):
     """An external command (git, python -m build, a changelog tool) failed."""
-
-    exit_code = ExitCode.COMMAND
 
     def __init__(self, message: str, hint: str = "", *, returncode: int = 1, output: str = ""):
         super().__init__(message, hint)
@@ -98,22 +92,16 @@ class CommandError(ReleaseError):
         self.output = output
 
 
-class BuildError(ReleaseError):
+class BuildError(ReleaseError, exit_code=ExitCode.BUILD):
     """The build failed or produced artifacts that do not match the project."""
 
-    exit_code = ExitCode.BUILD
 
-
-class CheckError(ReleaseError):
+class CheckError(ReleaseError, exit_code=ExitCode.CHECK):
     """One or more pre-flight checks failed; ``failures`` lists every one of them."""
 
-    exit_code = ExitCode.CHECK
 
-
-class PackageIndexError(ReleaseError):
+class PackageIndexError(ReleaseError, exit_code=ExitCode.INDEX):
     """A package index could not be read (unreachable, 5xx after retries, bad answer)."""
-
-    exit_code = ExitCode.INDEX
 
 
 class IndexUnreachableError(PackageIndexError):
@@ -121,28 +109,20 @@ class IndexUnreachableError(PackageIndexError):
     refused): waiting longer will not help, so nobody polls it."""
 
 
-class CredentialsError(ReleaseError):
+class CredentialsError(ReleaseError, exit_code=ExitCode.CREDENTIALS):
     """No usable credentials, or a token that cannot work for this upload."""
 
-    exit_code = ExitCode.CREDENTIALS
 
-
-class UploadError(ReleaseError):
+class UploadError(ReleaseError, exit_code=ExitCode.UPLOAD):
     """An upload was refused or failed; the message says which files are on the index."""
 
-    exit_code = ExitCode.UPLOAD
 
-
-class VerifyError(ReleaseError):
+class VerifyError(ReleaseError, exit_code=ExitCode.VERIFY):
     """What is on the index is not what was built (or never appeared)."""
 
-    exit_code = ExitCode.VERIFY
 
-
-class LockedError(ReleaseError):
+class LockedError(ReleaseError, exit_code=ExitCode.LOCKED):
     """Another releasekit run holds the checkout's lock (:mod:`releasekit.lock`)."""
-
-    exit_code = ExitCode.LOCKED
 
 
 class DryRunFailed(CheckError):
@@ -154,10 +134,8 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (a cancelled CI job): ends a command as Ctrl-C does, with exit 143."""
 
 
-class Interrupted(ReleaseError):
+class Interrupted(ReleaseError, exit_code=ExitCode.INTERRUPTED):
     """Ctrl-C or SIGTERM in the middle of an upload: which files are up, which are not."""
-
-    exit_code = ExitCode.INTERRUPTED
 
     @classmethod
     def during_upload(

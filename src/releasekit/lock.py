@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -72,12 +72,7 @@ class Holder:
     started: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "pid": self.pid,
-            "host": self.host,
-            "command": self.command,
-            "started": self.started,
-        }
+        return asdict(self)
 
     @classmethod
     def parse(cls, text: str) -> Holder | None:

@@ -42,10 +42,6 @@ class LockEntry:
     path: Path
     version: str
 
-    @property
-    def is_uv(self) -> bool:
-        return self.path.name == "uv.lock"
-
 
 def find_lock_entries(root: Path, name: str) -> list[LockEntry]:
     """The lockfiles of the project in ``root`` (there, or at its workspace's root) that

@@ -99,7 +99,7 @@ class ReleasePlan:
             "current_version": str(self.current),
             "version": str(self.version),
             "version_written_in": [
-                {"path": _relative(loc.path, self.root), "what": loc.description}
+                {"path": relative_path(loc.path, self.root), "what": loc.description}
                 for loc in self.project.locations
             ]
             or ["git tags"],
@@ -120,7 +120,8 @@ class ReleasePlan:
         }
 
 
-def _relative(path: Path, root: Path) -> str:
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` as shown to a user: from ``root`` when it is inside, else as it is."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -260,10 +261,10 @@ def pipeline_steps(
     steps: list[PlannedStep] = []
     if command == "release" and plan.bump:
         written = ", ".join(
-            sorted({_relative(loc.path, plan.root) for loc in plan.project.locations})
+            sorted({relative_path(loc.path, plan.root) for loc in plan.project.locations})
         )
         changelog = _changelog_written(plan)
-        extra = f", {_relative(changelog, plan.root)}" if changelog else ""
+        extra = f", {relative_path(changelog, plan.root)}" if changelog else ""
         steps.append(
             PlannedStep(
                 "bump-version",

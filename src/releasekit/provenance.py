@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -62,12 +62,7 @@ class ExpectedPublisher:
         return f"{where} {self.repository}, workflow {self.workflow}{environment}"
 
     def to_json(self) -> dict[str, str]:
-        return {
-            "provider": self.provider,
-            "repository": self.repository,
-            "workflow": self.workflow,
-            "environment": self.environment,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ class ProvenanceVerdict:
     attestations: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return asdict(self)
 
 
 def _attestations() -> Any:

@@ -65,19 +65,11 @@ class FileComparison:
     # Archive members that differ, each with what differs: "pkg/__init__.py (content)".
     members: tuple[str, ...] = ()
     # Fields of the metadata file (METADATA, PKG-INFO) that differ.
-    fields: tuple[str, ...] = ()
+    metadata_fields: tuple[str, ...] = ()
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "filename": self.filename,
-            "outcome": self.outcome,
-            "served_sha256": self.served_sha256,
-            "rebuilt_sha256": self.rebuilt_sha256,
-            "members": list(self.members),
-            "metadata_fields": list(self.fields),
-            "note": self.note,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -128,8 +120,8 @@ class ReproduceResult:
             elif f.outcome == MISMATCH:
                 lines.append(f"  MISMATCH: {f.filename}")
                 lines += [f"    member differs: {m}" for m in f.members]
-                if f.fields:
-                    lines.append(f"    metadata fields differ: {', '.join(f.fields)}")
+                if f.metadata_fields:
+                    lines.append(f"    metadata fields differ: {', '.join(f.metadata_fields)}")
             else:
                 lines.append(f"  note: {f.filename}: {f.note}")
         lines += [f"  note: {note}" for note in self.notes]

@@ -67,7 +67,7 @@ def test_a_wheel_names_the_members_and_metadata_fields_that_differ() -> None:
         "demo/__init__.py (content)",
         "demo/extra.py (only rebuilt)",
     )
-    assert result.fields == ("Summary",)
+    assert result.metadata_fields == ("Summary",)
 
 
 def test_timestamps_of_a_reproducible_backend_are_a_mismatch() -> None:
@@ -82,7 +82,7 @@ def test_timestamps_of_a_reproducible_backend_are_a_mismatch() -> None:
         "demo-1.0.0/PKG-INFO (timestamp)",
         "demo-1.0.0/src/demo/__init__.py (timestamp)",
     )
-    assert result.fields == ()
+    assert result.metadata_fields == ()
 
 
 def test_timestamps_of_a_setuptools_sdist_are_a_note_saying_why() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from releasekit.ci.release_page import github_keep_attestations, github_release_job
+from releasekit.ci.release_page import github_release_job
 from releasekit.ci.requirements import install_requirements
 from releasekit.ci.trusted_publishing import github_permissions, title
 from releasekit.ci.yaml_text import (
@@ -59,6 +59,17 @@ class Upload:
     environment: str
 
 
+def _uploads(
+    config: ReleaseConfig, test_first: bool, environment: str, test_environment: str
+) -> list[Upload]:
+    """The upload jobs, in order: TestPyPI's when ``test_first``, then PyPI's."""
+    test = Upload("publish-test", config.repository("test"), test_environment)
+    return [
+        *([test] if test_first else []),
+        Upload("publish", config.repository("prod"), environment),
+    ]
+
+
 _HEADER = """\
 # Written by `releasekit init-ci github`.
 {about}
@@ -93,6 +104,43 @@ _SETUP = (
       - run: python -m pip install {install}
 """
 )
+
+_KEEP_ARTIFACT = """\
+      - {upload_artifact}
+        with:
+          name: {name}
+          path: {path}
+          if-no-files-found: error
+"""
+
+
+def _keep_artifact(name: str, path: str) -> str:
+    """The step that keeps the files at ``path`` (a YAML scalar) as the workflow artifact
+    ``name``, for the jobs after this one: the files, the wheels, the attestations."""
+    return _KEEP_ARTIFACT.format(
+        upload_artifact=uses("actions/upload-artifact"), name=name, path=path
+    )
+
+
+def _setup(
+    config: ReleaseConfig, uploads: Sequence[Upload], python: str, install: str | None
+) -> str:
+    """The steps a job starts with: check out, set up Python, install releasekit."""
+    return _SETUP.format(
+        checkout=uses("actions/checkout"),
+        setup_python=uses("actions/setup-python"),
+        python=yaml_scalar(python),
+        install=install
+        or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
+    )
+
+
+def _checks(uploads: Sequence[Upload]) -> str:
+    """The build job's check against each target, before anything is uploaded."""
+    return "".join(
+        f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
+    )
+
 
 _READ = """\
     permissions:
@@ -148,11 +196,7 @@ _BUILD = """\
 {setup}\
       - run: releasekit build
 {checks}\
-      - {upload_artifact}
-        with:
-          name: dist
-          path: {outdir}
-          if-no-files-found: error
+{keep}\
 """
 
 _WHEELS = """\
@@ -171,11 +215,7 @@ _WHEELS = """\
         with:
           package-dir: {package_dir}
           output-dir: wheelhouse
-      - {upload_artifact}
-        with:
-          name: wheels-${{{{ matrix.os }}}}
-          path: wheelhouse/*.whl
-          if-no-files-found: error
+{keep_wheels}\
 
   sdist:
     name: Source distribution
@@ -187,11 +227,7 @@ _WHEELS = """\
       - run: python -m build --sdist --outdir "$OUTDIR" .
         env:
           OUTDIR: {outdir}  # not in the run line, where the shell would expand it
-      - {upload_artifact}
-        with:
-          name: sdist
-          path: {outdir}
-          if-no-files-found: error
+{keep_sdist}\
 """
 
 _PUBLISH = """\
@@ -200,6 +236,7 @@ _PUBLISH = """\
     name: {title}
     needs: {needs}
     runs-on: ubuntu-latest
+{matrix}\
     environment:
       name: {environment}{url}
 {permissions}\
@@ -233,9 +270,7 @@ def github_workflow(
     """The text of a GitHub Actions release workflow for ``project``; ``install`` is what
     ``pip install`` gets (releasekit pinned, and the organisation's profile package).
     ``release_page``: a last job makes the tag's GitHub release (releasekit.ci.release_page)."""
-    uploads = [Upload("publish-test", config.repository("test"), test_environment)]
-    uploads = uploads if test_first else []
-    uploads.append(Upload("publish", config.repository("prod"), environment))
+    uploads = _uploads(config, test_first, environment, test_environment)
     about, on = _trigger(config, project, trigger)
     about += _about(uploads, wheels)
     defaults = (
@@ -245,20 +280,11 @@ def github_workflow(
     )
     text = _HEADER.format(about=comment(about), trigger=on, defaults=defaults)
     checkout = _CHECKOUT.format(checkout=uses("actions/checkout"))
-    setup = _SETUP.format(
-        checkout=uses("actions/checkout"),
-        setup_python=uses("actions/setup-python"),
-        python=yaml_scalar(python),
-        install=install
-        or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
-    )
+    setup = _setup(config, uploads, python, install)
     gate = ""
     if trigger == "branch":
         text += _plan_job(setup, matrix=False)
         gate = "    needs: plan\n    if: needs.plan.outputs.release == 'true'\n"
-    checks = "".join(
-        f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
-    )
     if wheels:
         text += _WHEELS.format(
             gate=gate,
@@ -267,9 +293,10 @@ def github_workflow(
             checkout=checkout,
             setup=setup,
             cibuildwheel=uses("pypa/cibuildwheel"),
-            upload_artifact=uses("actions/upload-artifact"),
+            keep_wheels=_keep_artifact("wheels-${{ matrix.os }}", "wheelhouse/*.whl"),
             package_dir=yaml_scalar(project_dir or "."),
             outdir=yaml_scalar(outdir),
+            keep_sdist=_keep_artifact("sdist", yaml_scalar(outdir)),
         )
         needs: Sequence[str] = ("wheels", "sdist")
         # Every artifact of every job, into one directory.
@@ -279,9 +306,8 @@ def github_workflow(
             gate=gate,
             read=_READ,
             setup=setup,
-            checks=checks,
-            upload_artifact=uses("actions/upload-artifact"),
-            outdir=yaml_scalar(outdir),
+            checks=_checks(uploads),
+            keep=_keep_artifact("dist", yaml_scalar(outdir)),
         )
         needs = ("build",)
         download = "          name: dist\n"
@@ -297,11 +323,7 @@ def github_workflow(
             download=download,
             # The wheels are checked where they come together, before the upload.
             check=bool(wheels),
-            after=github_keep_attestations(
-                uses("actions/upload-artifact"),
-                yaml_scalar(outdir + "*.publish.attestation"),
-                "attestations",
-            )
+            after=_keep_artifact("attestations", yaml_scalar(outdir + "*.publish.attestation"))
             if attested and upload is uploads[-1]
             else "",
         )
@@ -376,6 +398,7 @@ def _publish_job(
         job=upload.job,
         title=f"Publish to {title(upload.repository)}",
         needs=needs[0] if len(needs) == 1 else "[" + ", ".join(needs) + "]",
+        matrix="",
         environment=yaml_scalar(upload.environment),
         url=url,
         permissions=github_permissions(upload.repository),
@@ -414,32 +437,8 @@ _MATRIX_BUILD = """\
 {setup}\
       - run: releasekit build
 {checks}\
-      - {upload_artifact}
-        with:
-          name: dist-${{{{ matrix.name }}}}
-          path: {outdir}
-          if-no-files-found: error
+{keep}\
 """
-
-_MATRIX_PUBLISH = """\
-
-  {job}:
-    name: Publish ${{{{ matrix.name }}}} to {title}
-    needs: [plan, {needs}]
-    runs-on: ubuntu-latest
-{matrix}\
-    environment:
-      name: {environment}{url}
-{permissions}\
-    steps:
-{setup}\
-      - {download_artifact}
-        with:
-          name: dist-${{{{ matrix.name }}}}
-          path: {outdir}
-      - run: releasekit {upload} --yes
-      - run: releasekit verify --repository {repository}{install}
-{after}"""
 
 
 def github_matrix_workflow(
@@ -458,9 +457,7 @@ def github_matrix_workflow(
     """One release workflow for every package of a monorepo: a plan job lists the
     packages whose version is not on the index yet (``releasekit plan --json``), and the
     build and publish jobs run over that matrix, each in its package's directory."""
-    uploads = [Upload("publish-test", config.repository("test"), test_environment)]
-    uploads = uploads if test_first else []
-    uploads.append(Upload("publish", config.repository("prod"), environment))
+    uploads = _uploads(config, test_first, environment, test_environment)
     if trigger == "tag":
         about = "It runs when a package's release tag is pushed."
         on = "    tags:\n" + "".join(f"      - {yaml_scalar(p)}\n" for p in tag_patterns)
@@ -474,47 +471,39 @@ def github_matrix_workflow(
         "with nothing new is green and publishes nothing."
     ) + _about(uploads, "")
     text = _HEADER.format(about=comment(about), trigger=on, defaults="")
-    setup = _SETUP.format(
-        checkout=uses("actions/checkout"),
-        setup_python=uses("actions/setup-python"),
-        python=yaml_scalar(python),
-        install=install
-        or install_requirements(config, attest=any(u.repository.pypi_host for u in uploads)),
-    )
+    setup = _setup(config, uploads, python, install)
     text += _plan_job(setup, matrix=True)
     text += _MATRIX_BUILD.format(
         matrix=_MATRIX,
         read=_READ,
         setup=setup,
-        checks="".join(
-            f"      - run: releasekit check --repository {u.repository.name}\n" for u in uploads
-        ),
-        upload_artifact=uses("actions/upload-artifact"),
-        outdir=_in_package(outdir),
+        checks=_checks(uploads),
+        keep=_keep_artifact("dist-${{ matrix.name }}", _in_package(outdir)),
     )
     needs = "build"
     attested = release_page and bool(uploads[-1].repository.pypi_host) and config.attest
     for upload in uploads:
         host = upload.repository.pypi_host
         name = upload.repository.name
-        text += _MATRIX_PUBLISH.format(
+        text += _PUBLISH.format(
             job=upload.job,
-            title=title(upload.repository),
-            needs=needs,
+            title=f"Publish ${{{{ matrix.name }}}} to {title(upload.repository)}",
+            needs=f"[plan, {needs}]",
             matrix=_MATRIX,
             environment=yaml_scalar(upload.environment),
             url=f"\n      url: https://{host}/project/${{{{ matrix.name }}}}/" if host else "",
             permissions=github_permissions(upload.repository),
             setup=setup,
             download_artifact=uses("actions/download-artifact"),
+            download="          name: dist-${{ matrix.name }}\n",
             outdir=_in_package(outdir),
+            checks="",
             upload=f"upload-{name}",
             repository=name,
             install=" --install" if name == "prod" else "",
-            after=github_keep_attestations(
-                uses("actions/upload-artifact"),
-                _in_package(outdir + "*.publish.attestation"),
+            after=_keep_artifact(
                 quoted("attestations-${{ matrix.name }}"),
+                _in_package(outdir + "*.publish.attestation"),
             )
             if attested and upload is uploads[-1]
             else "",

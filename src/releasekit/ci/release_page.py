@@ -61,15 +61,6 @@ _GITHUB_ATTESTATIONS = """\
           path: {path}
 """
 
-# In the publish job, after the upload wrote them next to the files.
-_GITHUB_KEEP_ATTESTATIONS = """\
-      - {upload_artifact}
-        with:
-          name: {name}
-          path: {path}
-          if-no-files-found: error
-"""
-
 
 def github_release_job(
     *,
@@ -109,12 +100,6 @@ def github_release_job(
         else "",
         script="".join(f"          {line}\n" if line else "\n" for line in script.splitlines()),
     )
-
-
-def github_keep_attestations(upload_artifact: str, path: str, name: str) -> str:
-    """The publish job's last step: its attestations (``path``, a YAML scalar: the files
-    ``*.publish.attestation``) kept as the artifact ``name``, for the release page."""
-    return _GITHUB_KEEP_ATTESTATIONS.format(upload_artifact=upload_artifact, name=name, path=path)
 
 
 _GITLAB_JOBS = """\

@@ -15,7 +15,7 @@ from releasekit.rules.contents import ArtifactContents
 from releasekit.rules.files import has_dist_info
 
 if TYPE_CHECKING:
-    from packaging.metadata import InvalidMetadata
+    from packaging.metadata import InvalidMetadata, RawMetadata
 
 # warehouse forklift/metadata.py SUPPORTED_METADATA_VERSIONS (packaging knows more).
 PYPI_METADATA_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -92,8 +92,14 @@ def _errors_for(release: Release, rule_id: str) -> Iterator[Finding]:
                 yield Finding(contents.filename, f"{error}.".replace("..", "."))
 
 
-def _with_metadata(release: Release) -> Iterator[ArtifactContents]:
-    return (c for c in release.files if c.raw is not None)
+def _with_metadata(release: Release) -> Iterator[tuple[ArtifactContents, RawMetadata]]:
+    """Each file whose metadata could be read, with its fields as written."""
+    return ((c, c.raw) for c in release.files if c.raw is not None)
+
+
+def _packaging_rule(rule_id: str, pypi_says: str, what_to_do: str) -> None:
+    """Register ``rule_id``, whose findings are the errors packaging sorts to it."""
+    rule(rule_id, pypi_says, what_to_do)(lambda release: _errors_for(release, rule_id))
 
 
 @rule(
@@ -126,9 +132,8 @@ def metadata_present(release: Release) -> Iterator[Finding]:
 )
 def metadata_version(release: Release) -> Iterator[Finding]:
     yield from _errors_for(release, "pypi-metadata-version")
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
-        found = contents.raw.get("metadata_version")
+    for contents, raw in _with_metadata(release):
+        found = raw.get("metadata_version")
         if (
             found
             and found not in PYPI_METADATA_VERSIONS
@@ -137,33 +142,27 @@ def metadata_version(release: Release) -> Iterator[Finding]:
             yield Finding(contents.filename, f"{found!r} is not a valid metadata version.")
 
 
-@rule(
+_packaging_rule(
     "pypi-metadata-required",
     "'name' is a required field",
     "Metadata-Version, Name and Version must be in the metadata: fix the build backend's "
     "configuration ([project] name and version).",
 )
-def required_fields(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-metadata-required")
 
 
-@rule(
+_packaging_rule(
     "pypi-name-invalid",
     "'X' is invalid for 'name'",
     "Use a PEP 508 name: letters, digits, '.', '_' and '-', starting and ending with a "
     "letter or digit.",
 )
-def name_valid(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-name-invalid")
 
 
-@rule(
+_packaging_rule(
     "pypi-version-invalid",
     "'X' is invalid for 'version'",
     "Use a PEP 440 version (releasekit bump-version writes one).",
 )
-def version_valid(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-version-invalid")
 
 
 @rule(
@@ -174,9 +173,8 @@ def version_valid(release: Release) -> Iterator[Finding]:
     "and keep the SPDX expression.",
 )
 def license_conflict(release: Release) -> Iterator[Finding]:
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
-        if contents.raw.get("license") and contents.raw.get("license_expression"):
+    for contents, raw in _with_metadata(release):
+        if raw.get("license") and raw.get("license_expression"):
             yield Finding(
                 contents.filename,
                 "License is deprecated when License-Expression is present. "
@@ -184,14 +182,12 @@ def license_conflict(release: Release) -> Iterator[Finding]:
             )
 
 
-@rule(
+_packaging_rule(
     "pypi-license-expression",
     "'X' is invalid for 'license-expression'",
     'Write a valid SPDX expression (project.license = "MIT OR Apache-2.0"); '
     "LicenseRef-... for anything else.",
 )
-def license_expression(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-license-expression")
 
 
 @rule(
@@ -201,10 +197,9 @@ def license_expression(release: Release) -> Iterator[Finding]:
     "them into the sdist and under .dist-info/licenses/ in the wheel.",
 )
 def license_files_present(release: Release) -> Iterator[Finding]:
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
+    for contents, raw in _with_metadata(release):
         present = contents.members
-        for license_file in contents.raw.get("license_files") or []:
+        for license_file in raw.get("license_files") or []:
             if contents.is_wheel:
                 where = f"{contents.dist_info}/licenses/{license_file}"
             else:
@@ -225,9 +220,8 @@ def license_files_present(release: Release) -> Iterator[Finding]:
 )
 def classifiers_known(release: Release) -> Iterator[Finding]:
     known = _trove_classifiers()
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
-        given = set(contents.raw.get("classifiers") or [])
+    for contents, raw in _with_metadata(release):
+        given = set(raw.get("classifiers") or [])
         # "Private ::" is refused by design; it needs no classifier list to tell.
         private = {c for c in given if c.startswith("Private ::")}
         unknown = private | (given - known[0] if known is not None else set())
@@ -245,9 +239,8 @@ def classifiers_current(release: Release) -> Iterator[Finding]:
     if known is None:
         return
     deprecated = known[1]
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
-        for classifier in sorted(set(contents.raw.get("classifiers") or []) & deprecated.keys()):
+    for contents, raw in _with_metadata(release):
+        for classifier in sorted(set(raw.get("classifiers") or []) & deprecated.keys()):
             instead = deprecated[classifier]
             yield Finding(
                 contents.filename,
@@ -276,13 +269,11 @@ def _trove_classifiers() -> tuple[frozenset[str], dict[str, list[str]]] | None:
     )
 
 
-@rule(
+_packaging_rule(
     "pypi-requirement-invalid",
     "'X' is invalid for 'requires-dist'",
     "Write each dependency and requires-python as PEP 508 / PEP 440 specifiers.",
 )
-def requirements_valid(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-requirement-invalid")
 
 
 @rule(
@@ -293,9 +284,7 @@ def requirements_valid(release: Release) -> Iterator[Finding]:
 def no_direct_dependencies(release: Release) -> Iterator[Finding]:
     from packaging.requirements import InvalidRequirement, Requirement
 
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
-        raw = contents.raw
+    for contents, raw in _with_metadata(release):
         for text in (
             *(raw.get("requires_dist") or []),
             *(raw.get("provides_dist") or []),
@@ -316,12 +305,11 @@ def no_direct_dependencies(release: Release) -> Iterator[Finding]:
 )
 def project_urls(release: Release) -> Iterator[Finding]:
     yield from _errors_for(release, "pypi-project-url")
-    for contents in _with_metadata(release):
+    for contents, raw in _with_metadata(release):
         if contents.metadata is None:
             continue  # packaging's own errors were reported
-        assert contents.raw is not None
         for key in ("home_page", "download_url"):
-            url = contents.raw.get(key)
+            url = raw.get(key)
             if isinstance(url, str) and not _valid_url(url):
                 yield Finding(contents.filename, f"{url!r} is not a valid url.")
         for label, url in (contents.metadata.project_urls or {}).items():
@@ -348,14 +336,12 @@ def _valid_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and not any(c.isspace() for c in url)
 
 
-@rule(
+_packaging_rule(
     "pypi-description-content-type",
     "'description-content-type' must be one of [...]",
     "Set readme's content type to text/markdown, text/x-rst or text/plain (the README is "
     "rendered by twine check --strict, as PyPI does).",
 )
-def description_content_type(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-description-content-type")
 
 
 @rule(
@@ -364,9 +350,8 @@ def description_content_type(release: Release) -> Iterator[Finding]:
     "Shorten the project's description (the one-line summary).",
 )
 def summary_length(release: Release) -> Iterator[Finding]:
-    for contents in _with_metadata(release):
-        assert contents.raw is not None
-        summary = contents.raw.get("summary") or ""
+    for contents, raw in _with_metadata(release):
+        summary = raw.get("summary") or ""
         if len(summary) > SUMMARY_LIMIT:
             yield Finding(
                 contents.filename, f"'Summary' field must be {SUMMARY_LIMIT} characters or less."
@@ -385,11 +370,10 @@ def dynamic_fields(release: Release) -> Iterator[Finding]:
         if any(_rule_for(e) == "pypi-dynamic-field" for e in c.metadata_errors)
     }
     yield from _errors_for(release, "pypi-dynamic-field")
-    for contents in _with_metadata(release):
+    for contents, raw in _with_metadata(release):
         if contents.filename in reported:
             continue
-        assert contents.raw is not None
-        for key in contents.raw.get("dynamic") or []:
+        for key in raw.get("dynamic") or []:
             if key.lower() not in DYNAMIC_FIELDS:
                 yield Finding(
                     contents.filename,
@@ -397,10 +381,8 @@ def dynamic_fields(release: Release) -> Iterator[Finding]:
                 )
 
 
-@rule(
+_packaging_rule(
     "pypi-metadata-field",
     "'X' is invalid for 'FIELD' / FIELD introduced in metadata version ...",
     "Fix the field the message names in the project's metadata and rebuild.",
 )
-def other_fields(release: Release) -> Iterator[Finding]:
-    yield from _errors_for(release, "pypi-metadata-field")

@@ -30,7 +30,7 @@ from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import read_utf8, transaction, write_problems
 from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
-from releasekit.plan import ReleasePlan
+from releasekit.plan import ReleasePlan, relative_path
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.vcs import Git
@@ -191,7 +191,7 @@ def bump_version(
     if dry_run:
         return result
     sha = _apply(project, config, result, git)
-    return BumpResult(**{**result.__dict__, "commit_sha": sha})
+    return dataclasses.replace(result, commit_sha=sha)
 
 
 def _changelog_step(
@@ -213,7 +213,7 @@ def _changelog_step(
                 f"{style} would fail writing the changelog: {'; '.join(setup.problems)}.",
                 f"Fix the {style} configuration (or set changelog = false).",
             )
-        where = _relative(setup.fragment_dir, project.root)
+        where = relative_path(setup.fragment_dir, project.root)
         if not setup.fragments:
             if required:
                 raise ProjectError(
@@ -290,13 +290,6 @@ def _entries_from_commits(plan: ReleasePlan) -> str:
     if not unreleased_is_empty(text, config.changelog_unreleased):
         return ""
     return changelog_entries(plan.auto.changes)
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _require_computed_version_source(project: Project) -> None:
