@@ -72,6 +72,7 @@ CORPUS = (
     "setup-py-variable",
     "setup-py-versioneer",
     "setuptools-attr-version-info",
+    "setuptools-attr-version-strings",
     "setuptools-git-versioning",
     "setuptools-scm-license-expression",
     "setuptools-scm-module",

@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,42 +52,71 @@ SDIST = f"{MODULE}-{VERSION}.tar.gz"
 # The order releasekit uploads them in: wheels first.
 FILES = (WHEEL, SDIST)
 TESTS = Path(__file__).parent
+NOXFILE = "import releasekit.nox\n\nreleasekit.nox.register()\n"
+TASKS = 'from releasekit.invoke import release_tasks as ns\n\n__all__ = ["ns"]\n'
 
 
 def write_project(
-    root: Path, *, version: str = VERSION, releasekit: str = "", answer: int = 42
+    root: Path,
+    *,
+    version: str = VERSION,
+    releasekit: str = "",
+    answer: int = 42,
+    pyproject_toml: str | None = None,
+    files: dict[str, str] | None = None,
+    origin: bool = False,
 ) -> Path:
-    """The example project in ``root``, committed on ``main``; ``releasekit`` is more
-    TOML after the ``[tool.releasekit.build]`` table (``[tool.releasekit.repositories.X]``)."""
+    """The example project (rk-demo) in ``root``, committed on ``main``: a package, and a
+    noxfile and tasks.py with releasekit's sessions and tasks. ``releasekit`` is more of its
+    ``[tool.releasekit]`` table (see :func:`pyproject`); ``pyproject_toml`` replaces the
+    whole file, ``files`` add or replace others. With ``origin``, it is pushed to a bare
+    repository beside it (``root.parent / (root.name + "-origin.git")``)."""
     write(
         root,
         {
-            ".gitignore": "/dist/\n",
+            ".gitignore": "/dist/\n.nox/\n",
             "README.md": "# rk-demo\n\nA project that exists to be released by tests.\n",
-            "pyproject.toml": textwrap.dedent(f"""\
-            [build-system]
-            requires = ["hatchling"]
-            build-backend = "hatchling.build"
-
-            [project]
-            name = "{NAME}"
-            version = "{version}"
-            description = "A project released by releasekit's tests"
-            readme = "README.md"
-            requires-python = ">=3.10"
-            license = "MIT"
-
-            [tool.hatch.build.targets.wheel]
-            packages = ["src/{MODULE}"]
-
-            [tool.releasekit.build]
-            isolation = false
-            """)
-            + releasekit,
+            "pyproject.toml": pyproject(releasekit, version=version)
+            if pyproject_toml is None
+            else pyproject_toml,
             f"src/{MODULE}/__init__.py": f'"""rk-demo."""\n\nANSWER = {answer}\n',
+            "noxfile.py": NOXFILE,
+            "tasks.py": TASKS,
+            **(files or {}),
         },
     )
-    return git_init(root)
+    git_init(root)
+    if origin:
+        bare = root.parent / f"{root.name}-origin.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+        git(root, "remote", "add", "origin", str(bare))
+        git(root, "push", "--quiet", "origin", "main")
+    return root
+
+
+def pyproject(releasekit: str = "", *, isolation: bool = False, version: str = VERSION) -> str:
+    """The example project's pyproject.toml; ``releasekit`` is more of its [tool.releasekit]
+    table (keys, or tables of their own)."""
+    return f"""\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{NAME}"
+version = "{version}"
+description = "A project released by releasekit's tests"
+readme = "README.md"
+requires-python = ">=3.10"
+license = "MIT"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{MODULE}"]
+
+[tool.releasekit]
+{"" if isolation else "build.isolation = false"}
+{releasekit}
+"""
 
 
 def git(root: Path, *args: str) -> str:
@@ -354,13 +382,6 @@ def to_test_through_proxy(
     return make
 
 
-# --- rk-sample: released through nox and invoke by the adapter and pipeline tests ---------
-
-SAMPLE_NAME = "rk-sample"
-SAMPLE_MODULE = "rk_sample"
-SAMPLE_VERSION = "1.0.0"
-NOXFILE = "import releasekit.nox\n\nreleasekit.nox.register()\n"
-TASKS = 'from releasekit.invoke import release_tasks as ns\n\n__all__ = ["ns"]\n'
 RELEASE_STEPS = (
     "bump-version",
     "build",
@@ -381,29 +402,6 @@ UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
 TOOL_TIMEOUT = 600  # seconds; a cold uv cache downloads the tools once
 
 
-def pyproject(releasekit: str = "", *, isolation: bool = False) -> str:
-    """The project's pyproject.toml; ``releasekit`` is more of its [tool.releasekit] table."""
-    return f"""\
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-
-[project]
-name = "{SAMPLE_NAME}"
-version = "{SAMPLE_VERSION}"
-description = "A project released by releasekit's adapter tests"
-readme = "README.md"
-requires-python = ">=3.10"
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/{SAMPLE_MODULE}"]
-
-[tool.releasekit]
-{"" if isolation else "build.isolation = false"}
-{releasekit}
-"""
-
-
 def repositories(test: PypiServer, prod: PypiServer, *, table: str = "tool.releasekit.") -> str:
     """TOML naming the two servers as the ``test`` and ``prod`` repositories (pypiservers
     that take uploads from anyone)."""
@@ -412,34 +410,6 @@ def repositories(test: PypiServer, prod: PypiServer, *, table: str = "tool.relea
         f'index-url = "{server.url}/simple/"\nanonymous-upload = true\n'
         for name, server in (("test", test), ("prod", prod))
     )
-
-
-def write_sample_project(
-    root: Path,
-    *,
-    pyproject_toml: str | None = None,
-    files: dict[str, str] | None = None,
-) -> Path:
-    """The sample project in ``root``, committed on ``main`` and pushed to a bare origin
-    (``root.parent / (root.name + "-origin.git")``)."""
-    write(
-        root,
-        {
-            ".gitignore": "dist/\n.nox/\n",
-            "README.md": "# rk-sample\n\nReleased by tests.\n",
-            "pyproject.toml": pyproject_toml if pyproject_toml is not None else pyproject(),
-            f"src/{SAMPLE_MODULE}/__init__.py": '"""A sample package."""\n',
-            "noxfile.py": NOXFILE,
-            "tasks.py": TASKS,
-            **(files or {}),
-        },
-    )
-    git_init(root)
-    origin = root.parent / f"{root.name}-origin.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
-    git(root, "remote", "add", "origin", str(origin))
-    git(root, "push", "--quiet", "origin", "main")
-    return root
 
 
 def sha256_files(directory: Path) -> dict[str, str]:

@@ -1,10 +1,16 @@
-"""What the nox and Invoke adapters share: the tools a session installs, quiet loggers."""
+"""What a nox session sets up before its command runs: the tools it installs (and the
+project's build requirements, for builds without isolation), quiet loggers. Loaded by the
+session when it runs, never by ``nox -l``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Mapping
 from typing import Any
+
+from releasekit.commands import overrides
+from releasekit.config import load_config, read_toml
 
 # Installed into the virtualenv of every session that builds: the ranges releasekit is
 # tested with. uv makes isolated builds and verify's fresh venvs fast. (No twine: check
@@ -17,9 +23,6 @@ def build_requirements(
 ) -> list[str]:
     """The project's build-system requirements when builds run without isolation, as
     the command ``args`` (and the adapter's settings) configure it."""
-    from releasekit.commands import overrides
-    from releasekit.config import load_config, read_toml
-
     root = args.project.resolve()
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
@@ -34,7 +37,5 @@ def build_requirements(
 def quiet_tool_loggers() -> None:
     """keyring and urllib3 log at DEBUG under nox's root logger (six 'keyring.backend'
     lines per upload): only their warnings reach the user."""
-    import logging
-
     for name in ("keyring", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -11,9 +11,11 @@ production), a changelog releasekit can write. Any ``fail`` makes the audit exit
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +23,28 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from releasekit import __version__
-from releasekit.changelog import KEEP_A_CHANGELOG, OTHER
-from releasekit.ci.github import github_workflow
-from releasekit.ci.gitlab import gitlab_ci
+from releasekit.changelog import KEEP_A_CHANGELOG, OTHER, has_version_heading
+from releasekit.ci import DEFAULT_ENVIRONMENT, DEFAULT_PYTHON, DEFAULT_TEST_ENVIRONMENT
+from releasekit.ci.github import github_matrix_workflow, github_workflow
+from releasekit.ci.gitlab import TARGETS, gitlab_ci
+from releasekit.ci.paths import workflow_path
 from releasekit.ci.requirements import install_requirements, profile_distribution
+from releasekit.ci.yaml_text import github_tag_pattern
+from releasekit.commands import CI_TRIGGERS
 from releasekit.config import LockedKeyError, ReleaseConfig, load_config
 from releasekit.errors import ReleaseError
 from releasekit.plan import release_tags
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.trust.workflow import WorkflowSyntaxError, read_workflow_text
+from releasekit.workspace import find_packages
 
 OK, FAIL, NOTE = "ok", "fail", "note"
 GITHUB_FILE = Path(".github/workflows/release.yml")
 GITLAB_FILES = (Path(".gitlab/releasekit.yml"), Path(".gitlab-ci.yml"))
 _PINNED_ACTION = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
+# A yes-or-no option of init-ci's, both values tried (ci.current).
+_BOTH = (True, False)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,11 @@ class Finding:
     check: str
     status: str  # ok, fail or note
     detail: str
+    package: str = ""  # in a monorepo, the package's directory ("": the repository's)
+
+    @property
+    def where(self) -> str:
+        return f"{self.repository}/{self.package}" if self.package else self.repository
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,10 +90,10 @@ class AuditReport:
         }
 
     def describe(self) -> str:
-        width = max((len(f.repository) for f in self.findings), default=0)
+        width = max((len(f.where) for f in self.findings), default=0)
         checks = max((len(f.check) for f in self.findings), default=0)
         lines = [
-            f"{f.repository:<{width}}  {f.check:<{checks}}  {f.status:<4}  {f.detail}"
+            f"{f.where:<{width}}  {f.check:<{checks}}  {f.status:<4}  {f.detail}"
             for f in self.findings
         ]
         short = len(self.falling_short)
@@ -102,36 +116,103 @@ def audit(directories: Sequence[Path], runner: Runner) -> AuditReport:
     return AuditReport(names, tuple(findings))
 
 
-def audit_repository(root: Path, name: str, runner: Runner) -> list[Finding]:
-    def finding(check: str, status: str, detail: str) -> Finding:
-        return Finding(name, check, status, detail)
+Row = tuple[str, str, str]  # check, status, detail
 
+
+def audit_repository(root: Path, name: str, runner: Runner) -> list[Finding]:
     if not (root / "pyproject.toml").is_file():
-        return [finding("project", FAIL, f"no pyproject.toml in {root}")]
+        return [Finding(name, "project", FAIL, f"no pyproject.toml in {root}")]
     # The repository's own configuration: not the auditor's RELEASEKIT_* variables.
     overridden: list[LockedKeyError] = []
     try:
         config = load_config(root, env={}, overridden=overridden)
     except ReleaseError as exc:
-        return [finding("config", FAIL, exc.message)]
-    findings = [finding("profile", *_profile(config))]
+        return [Finding(name, "config", FAIL, exc.message)]
+    if config.packages:
+        return _monorepo(root, name, config, runner)
+    rows, project, config = _conventions(root, config, overridden, runner)
+    if project is not None:
+        rows[-1:-1] = _ci(root, config, project.name)
+    return [Finding(name, *row) for row in rows]
+
+
+def _conventions(
+    root: Path, config: ReleaseConfig, overridden: list[LockedKeyError], runner: Runner
+) -> tuple[list[Row], Project | None, ReleaseConfig]:
+    """The rows of a project's own conventions: its profile, its locked keys, its changelog
+    (last); the project (None when it cannot be read: a row says why) and its configuration
+    with the tag-format its tags follow."""
+    rows: list[Row] = [("profile", *_profile(config))]
     if overridden:
-        findings += [finding("locked", FAIL, error.message) for error in overridden]
+        rows += [("locked", FAIL, error.message) for error in overridden]
     elif config.locked:
         held = ", ".join(sorted(config.locked))
-        findings.append(finding("locked", OK, f"no locked key overridden ({held})"))
+        rows.append(("locked", OK, f"no locked key overridden ({held})"))
     else:
-        findings.append(finding("locked", NOTE, "the profile locks no key"))
+        rows.append(("locked", NOTE, "the profile locks no key"))
     try:
         project = load_project(root, config, runner)
         config = release_tags(root, config, project.name, runner).config
     except ReleaseError as exc:
-        return [*findings, finding("project", FAIL, exc.message)]
-    findings += [
-        finding(check, status, detail) for check, status, detail in _ci(root, config, project.name)
-    ]
-    findings.append(finding("changelog", *_changelog(project, config)))
+        return [*rows, ("project", FAIL, exc.message)], None, config
+    return [*rows, ("changelog", *_changelog(project, config))], project, config
+
+
+def _monorepo(root: Path, name: str, config: ReleaseConfig, runner: Runner) -> list[Finding]:
+    """A monorepo: each package's conventions in rows of its own (its profile, locked keys
+    and changelog are its own); the pipeline in the repository's rows when one workflow
+    releases every package, in a package's rows when the package has its own."""
+    overridden: dict[Path, list[LockedKeyError]] = {}
+
+    def load(directory: Path) -> ReleaseConfig:
+        return load_config(
+            directory, env={}, workspace=root, overridden=overridden.setdefault(directory, [])
+        )
+
+    try:
+        packages = find_packages(root, config, load=load)
+    except ReleaseError as exc:
+        return [Finding(name, "packages", FAIL, exc.message)]
+    listed = ", ".join(_relative(p.root, root) for p in packages)
+    findings = [Finding(name, "packages", NOTE, f"a monorepo of {len(packages)}: {listed}")]
+    read: list[tuple[Project, ReleaseConfig, str]] = []
+    for package in packages:
+        where = _relative(package.root, root)
+        rows, project, package_config = _conventions(
+            package.root, package.config, overridden.get(package.root, []), runner
+        )
+        if project is not None:
+            read.append((project, package_config, where))
+            own = workflow_path(root, package.root, project.name)
+            if own.is_file():
+                rows[-1:-1] = _github(own, package_config, _package_variants(project.name, where))
+        findings += [Finding(name, *row, package=where) for row in rows]
+    github = root / GITHUB_FILE
+    gitlab = _gitlab_file(root)
+    if github.is_file() and read:
+        findings += [Finding(name, *row) for row in _github(github, read[0][1], _matrix(read))]
+    elif gitlab is not None and read:
+        rows = _gitlab(gitlab, read[0][1], _gitlab_packages(read))
+        findings += [Finding(name, *row) for row in rows]
+    else:
+        covered = {f.package for f in findings if f.check.startswith("ci")}
+        findings += [
+            Finding(
+                name,
+                "ci",
+                FAIL,
+                "no release pipeline: neither the repository's (releasekit init-ci github at "
+                "its root) nor the package's (init-ci github --package DIR)",
+                package=where,
+            )
+            for _, _, where in read
+            if where not in covered
+        ]
     return findings
+
+
+def _relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _profile(config: ReleaseConfig) -> tuple[str, str]:
@@ -152,6 +233,13 @@ def _changelog(project: Project, config: ReleaseConfig) -> tuple[str, str]:
     if project.changelog is None:
         return FAIL, "no changelog (CHANGELOG.md with an Unreleased section, towncrier or scriv)"
     file = project.changelog.name
+    if project.changelog_style == OTHER and config.changelog_from_commits:
+        text = project.changelog.read_text(encoding="utf-8", errors="replace")
+        if has_version_heading(text):
+            return OK, (
+                f"{file} (a heading per version: bump-version auto writes the new one "
+                "from the commits, changelog-from-commits)"
+            )
     if project.changelog_style == OTHER:
         return FAIL, (
             f"{file} has no Unreleased section and no towncrier or scriv configuration: "
@@ -168,17 +256,73 @@ def _changelog(project: Project, config: ReleaseConfig) -> tuple[str, str]:
 # --- the CI pipeline -----------------------------------------------------------------
 
 
-def _ci(root: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str, str]]:
+# What init-ci writes for a project, given its configuration and the options read back
+# from the file (GitHub: the environments and the Python; GitLab: the Python).
+GithubVariants = Callable[[ReleaseConfig, dict[str, str]], Iterator[str]]
+GitlabVariants = Callable[[ReleaseConfig, str], Iterator[str]]
+
+
+def _ci(root: Path, config: ReleaseConfig, name: str) -> list[Row]:
     github = root / GITHUB_FILE
     if github.is_file():
-        return _github(github, config, name)
-    gitlab = next((root / p for p in GITLAB_FILES if (root / p).is_file()), None)
-    if gitlab is not None and "releasekit" in gitlab.read_text(encoding="utf-8", errors="replace"):
-        return _gitlab(gitlab, config, name)
+        return _github(github, config, lambda c, options: _github_variants(c, name, **options))
+    gitlab = _gitlab_file(root)
+    if gitlab is not None:
+        return _gitlab(gitlab, config, lambda c, python: _gitlab_variants(c, name, python=python))
     return [("ci", FAIL, "no release pipeline (releasekit init-ci github, or gitlab, writes one)")]
 
 
-def _github(path: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str, str]]:
+def _gitlab_file(root: Path) -> Path | None:
+    found = next((root / p for p in GITLAB_FILES if (root / p).is_file()), None)
+    if found is None or "releasekit" not in found.read_text(encoding="utf-8", errors="replace"):
+        return None
+    return found
+
+
+def _package_variants(name: str, where: str) -> GithubVariants:
+    """A package's own workflow (``release-<name>.yml``), working in its directory."""
+
+    def variants(config: ReleaseConfig, options: dict[str, str]) -> Iterator[str]:
+        outdir = f"{where}/{config.build_outdir.strip('/')}/"
+        return _github_variants(config, name, project_dir=where, outdir=outdir, **options)
+
+    return variants
+
+
+def _matrix(read: Sequence[tuple[Project, ReleaseConfig, str]]) -> GithubVariants:
+    """The monorepo's one workflow, over the matrix of its packages (init-ci github at
+    the repository's root)."""
+    patterns = sorted({github_tag_pattern(c, project.name) for project, c, _ in read})
+
+    def variants(config: ReleaseConfig, options: dict[str, str]) -> Iterator[str]:
+        for trigger, test_first, release_page in product(CI_TRIGGERS, _BOTH, _BOTH):
+            yield github_matrix_workflow(
+                config,
+                patterns,
+                trigger=trigger,
+                test_first=test_first,
+                outdir=config.build_outdir.strip("/") + "/",
+                release_page=release_page,
+                **options,
+            )
+
+    return variants
+
+
+def _gitlab_packages(read: Sequence[tuple[Project, ReleaseConfig, str]]) -> GitlabVariants:
+    """A monorepo's GitLab pipeline: init-ci gitlab writes it for one package."""
+
+    def variants(_: ReleaseConfig, python: str) -> Iterator[str]:
+        for project, config, where in read:
+            outdir = f"{where}/{config.build_outdir.strip('/')}/"
+            yield from _gitlab_variants(
+                config, project.name, python=python, project_dir=where, outdir=outdir
+            )
+
+    return variants
+
+
+def _github(path: Path, config: ReleaseConfig, variants: GithubVariants) -> list[Row]:
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         workflow = read_workflow_text(text)
@@ -188,7 +332,8 @@ def _github(path: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str
     if not isinstance(jobs, dict):
         return [("ci", FAIL, f"{GITHUB_FILE} has no jobs")]
     steps = [(job, step) for job, body in jobs.items() for step in _steps(body)]
-    results = [("ci.current", *_current(text, _github_variants(config, name), "github"))]
+    options = _github_options(jobs)
+    results: list[Row] = [("ci.current", *_current(text, variants(config, options), "github"))]
     unpinned = sorted(
         {
             s["uses"]
@@ -262,9 +407,10 @@ def _github(path: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str
     return results
 
 
-def _gitlab(path: Path, config: ReleaseConfig, name: str) -> list[tuple[str, str, str]]:
+def _gitlab(path: Path, config: ReleaseConfig, variants: GitlabVariants) -> list[Row]:
     text = path.read_text(encoding="utf-8", errors="replace")
-    results = [("ci.current", *_current(text, _gitlab_variants(config, name), "gitlab"))]
+    found = variants(config, _gitlab_python(text))
+    results: list[Row] = [("ci.current", *_current(text, found, "gitlab"))]
     results += _pins(text, config)
     trusted = "id_tokens:" in text or "CI_JOB_TOKEN" in text or "${CI_API_V4_URL}" in text
     results.append(
@@ -381,41 +527,87 @@ def _current(text: str, variants: Iterator[str], provider: str) -> tuple[str, st
     )
 
 
-def _github_variants(config: ReleaseConfig, name: str) -> Iterator[str]:
-    """Every workflow init-ci github writes for a project at the top of its repository,
-    with its default environments and Python."""
-    outdir = config.build_outdir.strip("/") + "/"
+def _github_options(jobs: dict[str, Any]) -> dict[str, str]:
+    """What init-ci github was given, read back from the workflow: ``--environment``,
+    ``--test-environment``, ``--python`` (absent: init-ci's defaults)."""
+    options: dict[str, str] = {}
+    for job, option in (("publish", "environment"), ("publish-test", "test_environment")):
+        if isinstance(jobs.get(job), dict) and jobs[job].get("environment"):
+            options[option] = _environment(jobs[job])
+    python = next(
+        (
+            str(step["with"]["python-version"])
+            for body in jobs.values()
+            for step in _steps(body)
+            if str(step.get("uses", "")).startswith("actions/setup-python@")
+            and isinstance(step.get("with"), dict)
+            and "python-version" in step["with"]
+        ),
+        None,
+    )
+    if python is not None:
+        options["python"] = python
+    return options
+
+
+def _gitlab_python(text: str) -> str:
+    """init-ci gitlab's ``--python``, read back from the image of its ``.releasekit`` job."""
+    with contextlib.suppress(WorkflowSyntaxError):
+        pipeline = read_workflow_text(text)
+        template = pipeline.get(".releasekit") if isinstance(pipeline, dict) else None
+        image = template.get("image") if isinstance(template, dict) else None
+        if isinstance(image, str) and image.startswith("python:"):
+            return image.removeprefix("python:")
+    return DEFAULT_PYTHON
+
+
+def _github_variants(
+    config: ReleaseConfig,
+    name: str,
+    *,
+    environment: str = DEFAULT_ENVIRONMENT,
+    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
+    python: str = DEFAULT_PYTHON,
+    project_dir: str = "",
+    outdir: str = "",
+) -> Iterator[str]:
+    """Every workflow init-ci github writes for a project (at the top of its repository,
+    or in ``project_dir``), with the environments and the Python the workflow names."""
+    outdir = outdir or config.build_outdir.strip("/") + "/"
     install = install_requirements(config, attest=bool(config.repository("prod").pypi_host))
-    for trigger in ("tag", "branch"):
-        for test_first in (True, False):
-            for release_page in (True, False):
-                for wheels in ("", "cibuildwheel"):
-                    yield github_workflow(
-                        config,
-                        name,
-                        install=install,
-                        trigger=trigger,
-                        test_first=test_first,
-                        outdir=outdir,
-                        wheels=wheels,
-                        release_page=release_page,
-                    )
+    for trigger, test_first, release_page, wheels in product(
+        CI_TRIGGERS, _BOTH, _BOTH, ("", "cibuildwheel")
+    ):
+        yield github_workflow(
+            config,
+            name,
+            install=install,
+            trigger=trigger,
+            environment=environment,
+            test_environment=test_environment,
+            test_first=test_first,
+            python=python,
+            project_dir=project_dir,
+            outdir=outdir,
+            wheels=wheels,
+            release_page=release_page,
+        )
 
 
-def _gitlab_variants(config: ReleaseConfig, name: str) -> Iterator[str]:
-    outdir = config.build_outdir.strip("/") + "/"
-    for target in ("registry", "pypi", "testpypi"):
-        install = install_requirements(config, attest=target != "registry")
-        for trigger in ("tag", "branch"):
-            for include in (False, True):
-                for release_page in (True, False):
-                    yield gitlab_ci(
-                        config,
-                        name,
-                        install=install,
-                        trigger=trigger,
-                        target=target,
-                        outdir=outdir,
-                        include=include,
-                        release_page=release_page,
-                    )
+def _gitlab_variants(
+    config: ReleaseConfig, name: str, *, python: str, project_dir: str = "", outdir: str = ""
+) -> Iterator[str]:
+    outdir = outdir or config.build_outdir.strip("/") + "/"
+    for target, trigger, include, release_page in product(TARGETS, CI_TRIGGERS, _BOTH, _BOTH):
+        yield gitlab_ci(
+            config,
+            name,
+            install=install_requirements(config, attest=target != "registry"),
+            trigger=trigger,
+            target=target,
+            python=python,
+            project_dir=project_dir,
+            outdir=outdir,
+            include=include,
+            release_page=release_page,
+        )

@@ -208,6 +208,19 @@ def changelog_entries(changes: Sequence[Change]) -> str:
     )
 
 
+def changelog_list(changes: Sequence[Change]) -> str:
+    """The changes' descriptions as one list, oldest first, breaking changes marked: the
+    entries of a changelog with a heading per version, which has no groups to follow
+    (the ``- **x**`` form reads the same in Markdown and reStructuredText)."""
+    return (
+        "\n".join(
+            f"- {'**Breaking:** ' if change.breaking else ''}{change.text}"
+            for change in reversed(changes)  # git log gives the newest first
+        )
+        + "\n"
+    )
+
+
 def fill_unreleased(text: str, entries: str, unreleased: str = "Unreleased") -> str:
     """``text`` (a Keep a Changelog file whose Unreleased section is empty) with
     ``entries`` as that section's content; what was there (empty group headings, blank

@@ -7,6 +7,7 @@ import configparser
 import datetime
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,15 @@ class Heading:
 def headings(text: str) -> list[Heading]:
     """Every heading of a Markdown or reStructuredText text, in order (none inside a
     fenced code block)."""
-    found: list[Heading] = []
+    return list(_headings(text))
+
+
+def _headings(text: str) -> Iterator[Heading]:
     lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
+    offset = 0  # of the line being read
     fenced = False
     for number, line in enumerate(lines):
+        start, offset = offset, offset + len(line) + 1
         if _FENCE.match(line):
             fenced = not fenced
         if fenced:
@@ -54,9 +57,7 @@ def headings(text: str) -> list[Heading]:
         atx = _ATX.match(line)
         if atx:
             title = atx.group("title").rstrip("#").rstrip()
-            found.append(
-                Heading(title, offsets[number], offsets[number] + len(line), atx["hashes"])
-            )
+            yield Heading(title, start, start + len(line), atx["hashes"])
             continue
         below = lines[number + 1] if number + 1 < len(lines) else ""
         underline = _UNDERLINE.match(below)
@@ -68,16 +69,7 @@ def headings(text: str) -> list[Heading]:
             and not _UNDERLINE.match(line)
             and len(below.rstrip()) >= len(title)
         ):
-            found.append(
-                Heading(
-                    title,
-                    offsets[number],
-                    offsets[number + 1] + len(below),
-                    underline["char"],
-                    len(below.rstrip()),
-                )
-            )
-    return found
+            yield Heading(title, start, offset + len(below), underline["char"], len(below.rstrip()))
 
 
 def _rank(heading: Heading, order: list[str]) -> int:
@@ -110,7 +102,8 @@ def _unreleased(text: str, title: str) -> tuple[Heading, list[Heading]] | None:
 
 
 def has_unreleased(text: str, title: str = "Unreleased") -> bool:
-    return _unreleased(text, title) is not None
+    # Read no further than the heading: the Unreleased section is at the top.
+    return any(_is_unreleased(heading, title) for heading in _headings(text))
 
 
 def unreleased_is_empty(text: str, unreleased: str = "Unreleased") -> bool:
@@ -283,13 +276,8 @@ def _latest_version(
         rank = _rank(heading, order)
         if rank < level:
             return None
-        if rank == level:
-            date = _find_date(heading.title)
-            for token in _VERSION_TOKEN.finditer(heading.title):
-                if date is not None and date[0].start() <= token.start() < date[0].end():
-                    continue  # 18.05.2026 is a date, not a version
-                written = token.group(0)
-                return heading, written[1:] if written[:1] in "vV" else written
+        if rank == level and (named := _version_of(heading)) is not None:
+            return named
     return None
 
 
@@ -350,6 +338,64 @@ def roll_changelog(
     fresh = _HEAD_LINK.sub(lambda _: new_tag, text[section.start : section.end])
     rolled = text[: section.start] + fresh + "\n\n" + new_heading + text[section.end :]
     return _link_definitions(rolled, unreleased, version, latest, previous_tag, new_tag)
+
+
+def add_version_section(
+    text: str,
+    *,
+    path: Path,
+    version: str,
+    entries: str,
+    previous_tag: str,
+    new_tag: str,
+    heading: str | None = None,
+    today: datetime.date | None = None,
+) -> str:
+    """``text`` (a heading per version, no Unreleased section) with ``version``'s section,
+    holding ``entries``, above the latest version's: its heading in that one's form
+    (Markdown ``##`` or Setext, reStructuredText underlined), or ``heading`` when given
+    (the ``changelog-heading`` setting). A ProjectError when no heading names a version:
+    there is no form to follow, nor a place."""
+    latest = next((pair for pair in map(_version_of, _headings(text)) if pair is not None), None)
+    if latest is None:
+        raise ProjectError(
+            f"{path.name} has no heading that names a version: changelog-from-commits has "
+            f"no form to write {version}'s heading in, nor a place to put it.",
+            f"Add an '## [Unreleased]' section (Keep a Changelog), or write {version}'s "
+            "section yourself and set changelog-from-commits = false.",
+        )
+    example, written = latest
+    fields = {"version": version, "previous_tag": previous_tag, "new_tag": new_tag}
+    day = today or datetime.date.today()
+    style = learn_heading(example, written)
+    if heading is not None:
+        title = heading.format(date=day.isoformat(), **fields)
+        new_heading = (
+            f"{example.marker} {title}"
+            if example.markdown
+            else f"{title}\n{example.marker * len(title)}"
+        )
+    else:
+        new_heading = style.heading(fields, day)
+    section = f"{new_heading}\n\n{entries.rstrip()}\n\n"
+    return text[: example.start] + section + text[example.start :]
+
+
+def has_version_heading(text: str) -> bool:
+    """Whether a heading of ``text`` names a version (changelog-from-commits can follow
+    its form)."""
+    return any(_version_of(heading) is not None for heading in _headings(text))
+
+
+def _version_of(heading: Heading) -> tuple[Heading, str] | None:
+    """``heading`` and the version it names (not a date's numbers), or None."""
+    date = _find_date(heading.title)
+    for token in _VERSION_TOKEN.finditer(heading.title):
+        if date is not None and date[0].start() <= token.start() < date[0].end():
+            continue  # 18.05.2026 is a date, not a version
+        written = token.group(0)
+        return heading, written[1:] if written[:1] in "vV" else written
+    return None
 
 
 _HEAD_LINK = re.compile(r"(?<=/compare/)[^\s/()\]]+?(?=\.\.\.HEAD\b)")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -15,9 +17,10 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from releasekit import render
+from releasekit import __version__, render
 from releasekit.commands import (
     DEFAULT_REPOSITORY,
     ENV_TARGETED,
@@ -50,12 +53,74 @@ from releasekit.workspace import (
     run_over_packages,
 )
 
+# The lazy imports, declared here alone: the modules that only some commands use. Together
+# they bring urllib3, ssl, zipfile and PyYAML, twice the CPU time of `releasekit --help`
+# (benchmarks/RESULTS.md, 2026-12-02); each loads when a command first uses it.
+_LAZY: list[ModuleType] = []
+
+
+def _lazy(name: str) -> ModuleType:
+    """The module ``name``, bound now and loaded at its first use (importlib's LazyLoader)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None
+    assert spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)  # as an import does: releasekit.steps.check
+    _LAZY.append(module)
+    return module
+
+
+def _load_lazy_modules() -> None:
+    """Load them all now, in this thread: before Python 3.12 two threads could both start
+    loading a lazy module (a monorepo plans and runs its packages in threads)."""
+    for module in _LAZY:
+        importlib.import_module(module.__name__)
+
+
+if TYPE_CHECKING:
+    from releasekit import (
+        audit,
+        build_record,
+        ci,
+        credentials,
+        explicit_files,
+        notes,
+        pipeline,
+        reproduce,
+        rules,
+        targets,
+    )
+    from releasekit.steps import build, bump, check, upload, verify
+    from releasekit.trust import doctor, publisher
+else:
+    audit = _lazy("releasekit.audit")
+    build_record = _lazy("releasekit.build_record")
+    ci = _lazy("releasekit.ci")
+    credentials = _lazy("releasekit.credentials")
+    explicit_files = _lazy("releasekit.explicit_files")
+    notes = _lazy("releasekit.notes")
+    pipeline = _lazy("releasekit.pipeline")
+    reproduce = _lazy("releasekit.reproduce")
+    rules = _lazy("releasekit.rules")
+    targets = _lazy("releasekit.targets")
+    build = _lazy("releasekit.steps.build")
+    bump = _lazy("releasekit.steps.bump")
+    check = _lazy("releasekit.steps.check")
+    upload = _lazy("releasekit.steps.upload")
+    verify = _lazy("releasekit.steps.verify")
+    doctor = _lazy("releasekit.trust.doctor")
+    publisher = _lazy("releasekit.trust.publisher")
+
 
 def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     """The repository a step targets: ``--repository``/``--repository-url``, or the one
     its name implies (upload-test: test, upload-prod: prod)."""
-    from releasekit.targets import select_repository
-
     name = getattr(args, "repository", None)
     url = getattr(args, "repository_url", None)
     index_url = getattr(args, "index_url", None)
@@ -72,7 +137,7 @@ def _repository(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     if not url:
         name = name or DEFAULT_REPOSITORY.get(args.command)
     try:
-        repository = select_repository(
+        repository = targets.select_repository(
             config, name, repository_url=url, index_url=index_url or None
         )
     except ReleaseError as exc:
@@ -200,8 +265,6 @@ def _for_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
     """A command over several packages (releasekit.workspace schedules them)."""
-    from releasekit.build_record import reusable_build
-
     if getattr(args, "files", None) and len(packages) != 1:
         raise UsageError(
             f"{args.command} FILE... uploads the files of one package, and this is a monorepo.",
@@ -209,11 +272,10 @@ def _for_packages(
         )
     if args.command == "init-ci" and args.provider == "github" and len(packages) > 1:
         # One workflow for the monorepo, its jobs over `releasekit plan`'s matrix.
-        from releasekit import ci
-
-        summary: dict[str, Any]
-        summary, text = ci.run_init_ci_workspace(args, workspace, packages, runner)
-        return summary, text
+        written = ci.init_ci_workspace(
+            workspace, [(p.root, p.config) for p in packages], runner, _ci_options(args)
+        )
+        return written.to_json(), written.describe()
     if args.command == "init-ci" and args.provider == "gitlab" and len(packages) != 1:
         raise UsageError(
             "A repository has one .gitlab-ci.yml, and this monorepo has several packages.",
@@ -225,15 +287,16 @@ def _for_packages(
         return STEPS[command](args, package.root, package.config, runner)
 
     def publish_built(package: Package) -> tuple[dict[str, Any], str]:
-        return _pipeline(args, package.root, package.config, runner, build=False)
+        return _pipeline(args, package.root, package.config, runner, build_first=False)
 
     def reuse_build(package: Package) -> tuple[dict[str, Any], str] | None:
         """publish sends a package's own files again once their upload began (as
         publish of one project does: releasekit.build_record)."""
         plan = _plan(args, package.root, package.config, runner)
-        reused = reusable_build(plan, runner)
+        reused = build_record.reusable_build(plan, runner)
         return None if reused is None else (reused.to_json(), f"{plan.name}: {reused.describe()}")
 
+    _load_lazy_modules()
     return run_over_packages(
         args.command,
         workspace,
@@ -255,7 +318,7 @@ def _for_packages(
 def _plan_packages(
     args: argparse.Namespace, workspace: Path, packages: list[Package], runner: Runner
 ) -> tuple[dict[str, Any], str]:
-
+    _load_lazy_modules()  # the packages are planned in threads
     return plan_packages(
         workspace,
         packages,
@@ -279,34 +342,12 @@ def _version(
 def _notes(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.notes import release_notes
-
-    plan = _plan(args, root, config, runner)
-    version = args.notes_version or str(plan.current)
-    notes = release_notes(plan.project.changelog, version, project=plan.name)
-    summary = {
-        "step": "notes",
-        "ok": True,
-        "project": plan.name,
-        "tag": plan.config.format_tag(version, plan.name),
-        **notes.to_json(),
-        "changelog": _relative_to(notes.changelog, root),
-    }
-    return summary, notes.body.rstrip("\n")
-
-
-def _relative_to(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    return notes.notes_summary(_plan(args, root, config, runner), args.notes_version, root)
 
 
 def _bump(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.steps.bump import bump_version
-
     if not args.target:
         raise UsageError(
             "bump-version needs the version part to bump (or the new version).",
@@ -315,7 +356,7 @@ def _bump(
     plan = _plan(args, root, config, runner, bump=args.target)
     if plan.auto is not None and plan.auto.part is None:
         return _nothing_to_release(plan)
-    result = bump_version(plan, runner, dry_run=args.dry_run)
+    result = bump.bump_version(plan, runner, dry_run=args.dry_run)
     return _with_auto(plan, result.to_json(), render.bump(result))
 
 
@@ -343,11 +384,9 @@ def _with_auto(plan: ReleasePlan, summary: dict[str, Any], text: str) -> tuple[d
 def _build(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.steps.build import build_release
-
     # Also the first phase of a monorepo publish, whose dry run is the pipeline's.
     plan = _plan(args, root, config, runner)
-    result = build_release(plan, runner, dry_run=args.command == "build" and args.dry_run)
+    result = build.build_release(plan, runner, dry_run=args.command == "build" and args.dry_run)
     return result.to_json(), render.build(result)
 
 
@@ -355,21 +394,17 @@ def _checked(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[ReleasePlan, Repository, Any]:
     """The plan for one target and check's verdict on it (upload starts from it)."""
-    from releasekit.steps.check import check_release
-
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
     index = plan.target(repository).index(log=runner.log)
-    return plan, repository, check_release(plan, runner, repository, index=index)
+    return plan, repository, check.check_release(plan, runner, repository, index=index)
 
 
 def _check(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
     if args.list_rules:
-        from releasekit.rules import rules_summary
-
-        return rules_summary()
+        return rules.rules_summary()
     _, _, result = _checked(args, root, config, runner)
     if not args.json and _verbosity(args) >= 0:
         print(render.paint(render.check(result), sys.stdout))
@@ -380,29 +415,25 @@ def _check(
 def _upload(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.steps.upload import upload_release
-
     if args.files:  # upload FILE...: exactly those, checked as the output directory is
-        from releasekit.explicit_files import staged
-
-        with staged(args.files) as outdir:
+        with explicit_files.staged(args.files) as outdir:
             args.outdir, args.files = outdir, []
             return _upload(args, root, config, runner)
     plan, repository, checked = _checked(args, root, config, runner)
-    result = upload_release(plan, runner, repository, checked, yes=args.yes, dry_run=args.dry_run)
+    result = upload.upload_release(
+        plan, runner, repository, checked, yes=args.yes, dry_run=args.dry_run
+    )
     return result.to_json(), render.upload(result)
 
 
 def _verify(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit.steps.verify import verify_release
-
     repository = _repository(args, config)
     plan = _plan(args, root, config, runner, targets=[repository])
     if getattr(args, "reproduce", False):
         return _reproduce(args, plan, runner, repository)
-    result = verify_release(plan, runner, repository)
+    result = verify.verify_release(plan, runner, repository)
     return result.to_json(), render.verify(result)
 
 
@@ -410,9 +441,7 @@ def _reproduce(
     args: argparse.Namespace, plan: ReleasePlan, runner: Runner, repository: Repository
 ) -> tuple[dict[str, Any], str]:
     """verify --reproduce: the comparison printed; exit 11 on a mismatch."""
-    from releasekit.reproduce import reproduce_release
-
-    result = reproduce_release(plan, runner, repository)
+    result = reproduce.reproduce_release(plan, runner, repository)
     if not result.mismatches:
         return result.to_json(), result.describe()
     if not args.json:
@@ -431,16 +460,14 @@ def _reproduce(
 def _publish_target(args: argparse.Namespace, config: ReleaseConfig) -> Repository:
     """publish's repository: ``--repository NAME``, ``test`` with ``--test``, else ``prod``
     in the role of production."""
-    from releasekit.targets import select_repository
-
     if args.test and args.repository:
         raise UsageError(
             "publish takes --test or --repository NAME, not both.",
             "--test is --repository test.",
         )
     if args.repository or args.test:
-        return select_repository(config, args.repository or "test")
-    return select_repository(config, "prod").as_production_target()
+        return targets.select_repository(config, args.repository or "test")
+    return targets.select_repository(config, "prod").as_production_target()
 
 
 def _pipeline(
@@ -448,17 +475,14 @@ def _pipeline(
     root: Path,
     config: ReleaseConfig,
     runner: Runner,
-    build: bool = True,
+    build_first: bool = True,
 ) -> tuple[dict[str, Any], str]:
-    from releasekit import pipeline
-    from releasekit.targets import select_repository
-
     delivery = pipeline.Delivery(yes=args.yes)
     resume = resume_command(args)
     if args.command == "publish":
         plan = _plan(args, root, config, runner, targets=[_publish_target(args, config)])
         result = pipeline.publish(
-            plan, runner, delivery, resume=resume, build=build, dry_run=args.dry_run
+            plan, runner, delivery, resume=resume, build=build_first, dry_run=args.dry_run
         )
     else:
         if bool(args.part) == bool(args.resume):
@@ -467,10 +491,11 @@ def _pipeline(
                 "a stopped release — one of them.",
                 "Example: releasekit release minor",
             )
-        targets = pipeline.release_targets(
-            lambda name: select_repository(config, name), test_first=config.release_test_first
+        release_to = pipeline.release_targets(
+            lambda name: targets.select_repository(config, name),
+            test_first=config.release_test_first,
         )
-        plan = _plan(args, root, config, runner, bump=args.part, targets=targets)
+        plan = _plan(args, root, config, runner, bump=args.part, targets=release_to)
         if plan.auto is not None and plan.auto.part is None:
             summary, text = _nothing_to_release(plan)
             return {**summary, "step": "release"}, text
@@ -502,15 +527,12 @@ def _target_rows(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
     """Where ``upload`` (and check, verify, plan) without ``--repository`` goes, and the
     credentials it would use, each with the variable or layer that decided it: twine's
     and uv's variables count (releasekit.tool_env). No secret is shown, only where it is."""
-    from releasekit.credentials import resolve_credentials
-    from releasekit.targets import select_repository
-
     try:
         found = target_from_env()
         if found is None:
             repository, source = config.repository("test"), "default (the test repository)"
         else:
-            repository = select_repository(
+            repository = targets.select_repository(
                 config,
                 found.name or None,
                 repository_url=found.url or None,
@@ -521,8 +543,8 @@ def _target_rows(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
         return [("target.repository", None, f"error: {exc.message}")]
     index_source = "UV_PUBLISH_CHECK_URL" if found and found.index_url else source
     try:
-        credentials = resolve_credentials(repository)
-        who = f"{credentials.username} ({credentials.source})"
+        found_credentials = credentials.resolve_credentials(repository)
+        who = f"{found_credentials.username} ({found_credentials.source})"
         how = "the first found in the order of the README's upload section"
     except ReleaseError as exc:
         who, how = "none", f"error: {exc.message}"
@@ -547,9 +569,7 @@ def _as_used(root: Path, config: ReleaseConfig, runner: Runner) -> ReleaseConfig
 
 def _audit(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
     """``releasekit audit DIR ...``: the findings (printed), exit 9 when one falls short."""
-    from releasekit.audit import audit
-
-    report = audit(args.directories or [Path(".")], runner)
+    report = audit.audit(args.directories or [Path(".")], runner)
     summary = report.to_json()
     if args.json and report.ok:
         print(json.dumps(summary, indent=2))
@@ -569,9 +589,46 @@ def _audit(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
 def _init_ci(
     args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
 ) -> tuple[dict[str, Any], str]:
-    from releasekit import ci
+    options = _ci_options(args)
+    project = load_project(root, config, runner)
+    tags = release_tags(root, config, project.name, runner)
+    written = ci.init_ci(root, project, tags, runner, args.provider, options)
+    return written.to_json(), written.describe()
 
-    return ci.run_init_ci(args, root, config, runner)
+
+def _ci_options(args: argparse.Namespace) -> ci.CiOptions:
+    """init-ci's flags as its options; a flag of the other provider is a usage error."""
+    if args.provider == "gitlab":
+        other = {
+            "--environment": args.environment,
+            "--test-environment": args.test_environment,
+            "--test-first/--no-test-first": args.test_first,
+            "--wheels": args.wheels,
+        }
+        why = "GitHub only; the GitLab job publishes to one --target.", "Leave them out for gitlab."
+    else:
+        other = {"--target": args.target, "--include": args.include or None}
+        why = (
+            "GitLab only.",
+            ("Leave them out for github (it publishes to the test and prod repositories)."),
+        )
+    given = [flag for flag, value in other.items() if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: {why[0]}", why[1])
+    return ci.CiOptions(
+        trigger=args.trigger,
+        environment=args.environment or ci.DEFAULT_ENVIRONMENT,
+        test_environment=args.test_environment or ci.DEFAULT_TEST_ENVIRONMENT,
+        test_first=args.test_first,
+        python=args.python,
+        output=args.output.resolve() if args.output else None,
+        force=args.force,
+        dry_run=args.dry_run,
+        release_page=args.release_page is not False,
+        wheels=args.wheels or "",
+        target=args.target or "registry",
+        include=bool(args.include),
+    )
 
 
 def _trusted_publisher(
@@ -579,9 +636,7 @@ def _trusted_publisher(
 ) -> tuple[dict[str, Any], str]:
     workflow = args.workflow.resolve() if args.workflow else None
     if args.check:  # in the publishing job: the OIDC token's claims
-        from releasekit.trust.doctor import check_trusted_publisher_token
-
-        check = check_trusted_publisher_token(
+        token_check = doctor.check_trusted_publisher_token(
             root,
             config,
             runner,
@@ -589,10 +644,8 @@ def _trusted_publisher(
             workflow=workflow,
             repository=args.github_repository,
         )
-        return check.to_json(), render.token_check(check)
-    from releasekit.trust.publisher import check_trusted_publishing
-
-    report = check_trusted_publishing(
+        return token_check.to_json(), render.token_check(token_check)
+    report = publisher.check_trusted_publishing(
         root, config, runner, workflow=workflow, repository=args.github_repository
     )
     return report.to_json(), report.describe()
@@ -709,7 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     try:
-        args = parse(argv)
+        args = parse(argv, version=__version__)
     except UsageError as exc:
         # --json anywhere on the line: the usage error is a JSON object too.
         return report_error(

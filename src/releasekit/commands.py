@@ -9,12 +9,14 @@ by ``nox -l`` and ``invoke -l``: it holds data and imports nothing heavy.
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from releasekit.errors import ExitCode, UsageError
+from releasekit.suggest import did_you_mean
 
 Kind = Literal["flag", "switch", "text", "path", "paths", "int", "seconds", "positional", "files"]
 
@@ -573,8 +575,6 @@ class RaisingParser(argparse.ArgumentParser):
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
         if choices is not None and isinstance(value, str) and value not in choices:
-            from releasekit.suggest import did_you_mean
-
             names = ", ".join(repr(c) for c in choices)
             raise argparse.ArgumentError(
                 action,
@@ -636,16 +636,20 @@ def _add(parser: argparse.ArgumentParser, option: Option, *, suppress: bool = Fa
 
 def build_parser(
     parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+    *,
+    version: str = "",
+    only: str | None = None,
 ) -> argparse.ArgumentParser:
-    """``releasekit``'s parser: global options before or after the command."""
-    from releasekit import __version__
-
+    """``releasekit``'s parser: global options before or after the command; ``--version``
+    when the caller gives the ``version`` (the CLI does); ``only``: that command's parser
+    alone, for a short path that needs no other."""
     parser = parser_class(
         prog="releasekit",
         description="Safe, reusable release steps: bump-version, build, check, upload, verify.",
         epilog="Exit codes: " + ", ".join(f"{c.value} {c.name.lower()}" for c in ExitCode) + ".",
     )
-    parser.add_argument("--version", action="version", version=f"releasekit {__version__}")
+    if version:
+        parser.add_argument("--version", action="version", version=f"releasekit {version}")
     for option in GLOBAL:
         _add(parser, option)
     # Given after the command, a global option overrides; not given there, the value
@@ -654,7 +658,7 @@ def build_parser(
     for option in GLOBAL:
         _add(after, option, suppress=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for command in COMMANDS if only is None else [c for c in COMMANDS if c.name == only]:
         sub = commands.add_parser(
             command.name, parents=[after], help=command.summary, description=command.summary
         )
@@ -667,9 +671,15 @@ def build_parser(
     return parser
 
 
-def parse(argv: Sequence[str], *, prog: str = "releasekit") -> argparse.Namespace:
+def parse(
+    argv: Sequence[str],
+    *,
+    prog: str = "releasekit",
+    version: str = "",
+    only: str | None = None,
+) -> argparse.Namespace:
     """``argv`` parsed; a UsageError (not SystemExit) when it is wrong."""
-    parser = build_parser(parser_class=RaisingParser)
+    parser = build_parser(parser_class=RaisingParser, version=version, only=only)
     parser.prog = prog
     return parser.parse_args(list(argv))
 
@@ -693,8 +703,6 @@ def resume_command(args: argparse.Namespace) -> str:
     """The one command that continues a stopped ``release`` (or ``publish``) as it was
     started (``args.invocation``: the CLI, a nox session or an Invoke task): the same
     flags, without PART, with ``--resume``."""
-    import shlex
-
     values = dict(vars(args))
     if args.command == "release":
         values.update(part=None, resume=True)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from releasekit.commands import COMMANDS
 from releasekit.errors import ConfigError
-from releasekit.repositories import Repository
+from releasekit.repositories import Repository, redact_url
 from releasekit.suggest import closest, did_you_mean
 
 if sys.version_info >= (3, 11):
@@ -831,8 +831,6 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
             key = f"repositories.{name}.{field}"
             value = getattr(repository, field.replace("-", "_"))
             if field.endswith("-url"):
-                from releasekit.repositories import redact_url
-
                 value = redact_url(value)  # user:password@ in a URL is a secret too
             rows.append((key, value, config.sources.get(key, "default")))
         key = f"repositories.{name}.production"

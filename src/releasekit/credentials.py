@@ -1,10 +1,10 @@
 """Upload credentials: where they come from, how they are held, and what a token allows.
 
-A secret lives in :class:`Secret`, whose ``str`` and ``repr`` never show it; it leaves
-releasekit only in the Authorization header of its own requests (never argv, which nox
-and Invoke print, nor an environment). PyPI API tokens are macaroons: their caveats are
-read offline so that a token for the wrong index or project is refused before a single
-byte is uploaded.
+A secret lives in a :class:`~releasekit.secret.Secret`, whose ``str`` and ``repr`` never
+show it; it leaves releasekit only in the Authorization header of its own requests (never
+argv, which nox and Invoke print, nor an environment). PyPI API tokens are macaroons:
+their caveats are read offline so that a token for the wrong index or project is refused
+before a single byte is uploaded.
 """
 
 from __future__ import annotations
@@ -26,34 +26,11 @@ from packaging.utils import canonicalize_name as normalize_name
 from releasekit.errors import ConfigError, CredentialsError
 from releasekit.files import read_utf8
 from releasekit.repositories import Repository
+from releasekit.secret import Secret
 from releasekit.trust.identity import oidc_available
 
 # The username of an anonymous upload (pypiserver -a . -P .): no Authorization is sent.
 ANONYMOUS = "anonymous"
-
-
-class Secret:
-    """A credential. Printing, formatting or logging it shows ``'********'``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The value itself: only for the environment of the process that needs it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("a Secret cannot be pickled")
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
 from releasekit.commands import ADAPTED, GLOBAL, Command, Option, parse_command
-from releasekit.errors import CommandError, ReleaseError
-from releasekit.runner import NO_PROMPTS, SubprocessRunner, changes_git, describe_failure
+from releasekit.config import env_settable_keys
+from releasekit.errors import ReleaseError
+from releasekit.runner import SubprocessRunner, changes_git
 
 __all__ = ["release_tasks"]
 
@@ -42,49 +43,35 @@ class InvokeRunner(SubprocessRunner):
         super().__init__(echo=echo)
         self.context = context
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        capture: bool = True,
-    ) -> str:
+    def _echoes(self, argv: Sequence[str], capture: bool) -> bool:
         # Like the CLI, stdout holds only the result: what runs is told on stderr, and
         # only what changes something (git commit, tag, push) or is not captured.
-        if (self.echo and (not capture or changes_git(argv))) or self.verbosity > 0:
-            self.log("$ " + shlex.join(argv))
-        command = shlex.join(argv)
+        return (self.echo and (not capture or changes_git(argv))) or self.verbosity > 0
+
+    def _execute(
+        self, argv: list[str], env: Mapping[str, str], cwd: Path | None, capture: bool
+    ) -> tuple[int, str, str]:
+        command = shlex.join(argv)  # argv quoted once, for Invoke's shell
         if cwd is not None:
             command = f"cd {shlex.quote(str(cwd))} && {command}"
         try:
-            result = self._run(command, env, capture)
+            result = self.context.run(
+                command,
+                env=dict(env),
+                # -q: a tool's output is shown only when it fails (in the error).
+                hide="both" if capture or self.verbosity < 0 else None,
+                # What is not captured (a build's output) is shown on stderr, as the CLI does.
+                out_stream=None if capture else sys.stderr,
+                warn=True,
+                echo=False,
+                in_stream=False,
+                timeout=self.timeout,
+            )
         except CommandTimedOut:
-            raise CommandError(
-                f"`{shlex.join(argv)}` did not finish within {self.timeout:g} s and was stopped.",
-                "Find out why it hangs (run it by hand).",
-                returncode=-1,
-            ) from None
-        if result is None or result.failed:
-            output = (result.stdout + result.stderr) if result is not None else ""
-            raise describe_failure(argv, result.exited if result is not None else 1, output)
-        if self.verbosity > 0 and capture and (result.stdout + result.stderr).strip():
-            self.log((result.stdout + result.stderr).rstrip())
-        return str(result.stdout) if capture else ""
-
-    def _run(self, command: str, env: Mapping[str, str] | None, capture: bool) -> Any:
-        return self.context.run(
-            command,
-            env={**NO_PROMPTS, **(env or {})},
-            # -q: a tool's output is shown only when it fails (in the error).
-            hide="both" if capture or self.verbosity < 0 else None,
-            # What is not captured (a build's output) is shown on stderr, as the CLI does.
-            out_stream=None if capture else sys.stderr,
-            warn=True,
-            echo=False,
-            in_stream=False,
-            timeout=self.timeout,
-        )
+            raise self.timed_out(argv) from None
+        if result is None:
+            return 1, "", ""
+        return int(result.exited), str(result.stdout), str(result.stdout + result.stderr)
 
 
 def _plain(value: Any) -> Any:
@@ -92,11 +79,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "items"):
         return {str(k): _plain(v) for k, v in value.items() if v is not None}
     return value
-
-
-def _settings(context: Context) -> dict[str, Any]:
-    settings: dict[str, Any] = _plain(context.config.get("releasekit") or {})
-    return settings
 
 
 def _argv(command: Command, values: Mapping[str, Any]) -> list[str]:
@@ -128,6 +110,8 @@ def _key(option: Option) -> str:
 
 
 def _run(context: Context, command: Command, values: Mapping[str, Any]) -> None:
+    # This module's one lazy import: the release machinery loads when a task runs, never
+    # at `invoke -l` (benchmarks/RESULTS.md).
     from releasekit.cli import run_command
 
     positional = command.positional
@@ -177,6 +161,16 @@ def _help(command: Command) -> str:
         value = "" if option.kind in ("flag", "switch") else f"={option.metavar or 'STRING'}"
         lines.append(f"  {flags + value:<36} {option.help}")
     return "\n".join(lines)
+
+
+def _unset_keys() -> dict[str, Any]:
+    """The configuration keys, nested as Invoke's configuration holds them, all None."""
+    settings: dict[str, Any] = {}
+    for key in env_settable_keys():
+        section, _, name = key.rpartition(".")
+        table = settings.setdefault(section, {}) if section else settings
+        table.setdefault(name.replace("-", "_"), None)
+    return settings
 
 
 def _tasks_directory(context: Context) -> Path:
@@ -262,33 +256,7 @@ def _task(command: Command) -> Task[Any]:
     return task
 
 
-class _ReleaseCollection(Collection):
-    """Its configuration names every key an environment variable can set, unset (None):
-    Invoke reads an INVOKE_RELEASEKIT_* variable only for keys its configuration has.
-    The keys are filled in when Invoke first reads the configuration (Invoke copies
-    ``_configuration`` of a tasks.py ``ns``), so importing this module does not load
-    the schema."""
-
-    _filled = False
-
-    @property
-    def _configuration(self) -> dict[str, Any]:
-        stored: dict[str, Any] = self.__dict__["_stored_configuration"]
-        if not self._filled:
-            from releasekit.config import env_settable_keys
-
-            self._filled = True
-            settings = stored.setdefault("releasekit", {})
-            for key in env_settable_keys():
-                section, _, name = key.rpartition(".")
-                table = settings.setdefault(section, {}) if section else settings
-                table.setdefault(name.replace("-", "_"), None)
-        return stored
-
-    @_configuration.setter
-    def _configuration(self, value: dict[str, Any]) -> None:
-        self.__dict__["_stored_configuration"] = value
-        self._filled = False
-
-
-release_tasks = _ReleaseCollection("release", *(_task(command) for command in ADAPTED))
+release_tasks = Collection("release", *(_task(command) for command in ADAPTED))
+# Every key an environment variable can set, unset (None): Invoke reads an
+# INVOKE_RELEASEKIT_* variable only for keys its configuration has.
+release_tasks.configure({"releasekit": _unset_keys()})

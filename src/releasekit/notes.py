@@ -1,6 +1,6 @@
 """Release notes: one version's section of the changelog, and only it.
 
-A changelog is read as a sequence of headings (Markdown ``#`` headings, or
+A changelog is read as a sequence of headings (Markdown ``#`` or Setext headings, or
 reStructuredText titles underlined, maybe overlined, with punctuation); the section of a
 version is the first heading that names that version, up to the next heading of the same
 or a higher level. That one rule reads Keep a Changelog (``## [1.2.0] - 2026-01-02``),
@@ -15,11 +15,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import ProjectError
+
+if TYPE_CHECKING:
+    from releasekit.plan import ReleasePlan
 
 MARKDOWN = "markdown"
 RESTRUCTUREDTEXT = "restructuredtext"
@@ -29,6 +32,11 @@ _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 # "--" in the text is not taken for one).
 _ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1{2,}[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+# Lines that open a block no Setext underline turns into a heading: a list item, a quote,
+# indented code, HTML (scriv's anchors).
+_OTHER_BLOCK = re.compile(r"^(?: {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)| {0,3}[><]| {4}|\t)")
 # Dates in headings ("2026-01-02") are not versions.
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _VERSION_TOKEN = re.compile(r"(?<![\w.+-])v?(\d+(?:\.\d+)*(?:[._-]?[A-Za-z]+\.?\d*)*(?:\+[\w.]+)?)")
@@ -72,15 +80,40 @@ def file_format(path: Path) -> str:
 
 
 def _markdown_headings(lines: list[str]) -> Iterator[Heading]:
+    """ATX headings (``## 1.2.0``) and Setext ones (a paragraph over ``===`` or ``---``),
+    as CommonMark reads them: ``---`` after a blank line, a list item or a quote is a rule."""
     fence = ""
+    paragraph: int | None = None  # the first line of the paragraph being read
+    other_block = False  # a list item or a quote, whose lines an underline does not take
     for number, line in enumerate(lines):
         opening = _FENCE.match(line)
         if opening and (not fence or opening.group(1).startswith(fence)):
             fence = "" if fence else opening.group(1)[:3]
+            paragraph, other_block = None, False
             continue
-        match = None if fence else _ATX.match(line)
-        if match:
-            yield Heading(number, number + 1, len(match.group(1)), match.group(2))
+        if fence:
+            continue
+        if not line.strip():
+            paragraph, other_block = None, False
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            yield Heading(number, number + 1, len(atx.group(1)), atx.group(2))
+            paragraph, other_block = None, False
+            continue
+        underline = _SETEXT.match(line)
+        if underline and paragraph is not None:
+            text = " ".join(part.strip() for part in lines[paragraph:number])
+            yield Heading(paragraph, number + 1, 1 if underline[1][0] == "=" else 2, text)
+            paragraph = None
+            continue
+        if _THEMATIC_BREAK.match(line):
+            paragraph, other_block = None, False
+        elif paragraph is None and not other_block:
+            if _OTHER_BLOCK.match(line):
+                other_block = True
+            else:
+                paragraph = number
 
 
 def _rst_headings(lines: list[str]) -> Iterator[Heading]:
@@ -207,3 +240,23 @@ def release_notes(changelog: Path | None, version: str, *, project: str) -> Rele
         )
     heading, body = found
     return ReleaseNotes(changelog, version, heading, body, format)
+
+
+def notes_summary(plan: ReleasePlan, version: str | None, root: Path) -> tuple[dict[str, Any], str]:
+    """``releasekit notes``' JSON summary and text: the notes of ``version`` (default: the
+    plan's current version)."""
+    version = version or str(plan.current)
+    notes = release_notes(plan.project.changelog, version, project=plan.name)
+    try:
+        changelog = notes.changelog.relative_to(root).as_posix()
+    except ValueError:
+        changelog = str(notes.changelog)
+    summary = {
+        "step": "notes",
+        "ok": True,
+        "project": plan.name,
+        "tag": plan.config.format_tag(version, plan.name),
+        **notes.to_json(),
+        "changelog": changelog,
+    }
+    return summary, notes.body.rstrip("\n")

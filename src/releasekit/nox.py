@@ -20,8 +20,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from releasekit.adapters import TOOLS, build_requirements, quiet_tool_loggers
-from releasekit.commands import ADAPTED, parse_command
+from releasekit.commands import ADAPTED, BY_NAME, parse_command
 from releasekit.errors import ReleaseError
 from releasekit.runner import SubprocessRunner, changes_git
 
@@ -107,7 +106,9 @@ class RegisterTwiceError(SystemExit):
 
 def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
     def session(session: nox.Session) -> None:
-        from releasekit.commands import BY_NAME
+        # This module's one lazy import: the release machinery loads when a session runs,
+        # never at `nox -l` (benchmarks/RESULTS.md).
+        from releasekit import adapters, cli
 
         adapter = ("nox register() settings", layer)
         python = sys.executable
@@ -115,12 +116,10 @@ def _session(command: str, name: str, layer: dict[str, Any]) -> Any:
             args = parse_command(command, session.posargs, usage=f"nox -s {name} --")
             args.invocation = ("nox", name)
             if BY_NAME[command].needs_tools:
-                session.install(*TOOLS, *build_requirements(args, adapter))
+                session.install(*adapters.TOOLS, *adapters.build_requirements(args, adapter))
                 python = os.path.join(session.bin, "python")
-            from releasekit.cli import run_command
-
-            quiet_tool_loggers()
-            run_command(args, runner=NoxRunner(session, python), adapter=adapter)
+            adapters.quiet_tool_loggers()
+            cli.run_command(args, runner=NoxRunner(session, python), adapter=adapter)
         except ReleaseError as exc:
             session.error(_with_exit_code(exc))
 

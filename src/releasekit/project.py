@@ -7,10 +7,7 @@ version, the build backend is asked, through the caller's Runner (:func:`backend
 
 from __future__ import annotations
 
-import email.parser
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
-from releasekit.buildenv import (
-    BuildSystem,
-    CacheUnusable,
-    byproducts_in,
-    last_line,
-    project_cache,
-)
 from releasekit.changelog import changelog_style
 from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ConfigError, ProjectError, VcsError
 from releasekit.runner import Runner, SubprocessRunner
-from releasekit.setup_files import legacy_metadata
 from releasekit.vcs import Git
 from releasekit.version_files import (
     WHOLE_FILE,
@@ -37,7 +26,9 @@ from releasekit.version_files import (
     assignment,
     assignment_location,
     detected_versions,
+    is_c_file,
     module_file,
+    spread_location,
     template,
     toml_key,
 )
@@ -117,7 +108,7 @@ class Project:
         (a version tuple that differs is something else, a minimum Python version say)."""
         stale = []
         for location in self.locations:
-            if not location.detected or location.kind == "tuple":
+            if not location.detected or location.kind != "string":
                 continue
             for written, line in location.versions():
                 if written != version:
@@ -210,7 +201,10 @@ def load_project(root: Path, config: ReleaseConfig, runner: Runner | None = None
     for extra in config.version_files:
         pattern = template(extra.pattern) if extra.pattern else assignment()
         described = f"version-files pattern {extra.pattern!r}" if extra.pattern else "version-files"
-        locations.append(VersionLocation(root / extra.path, described, pattern))
+        spread = None
+        if not extra.pattern and is_c_file(root / extra.path):  # #define X_VERSION_MAJOR ...
+            spread = spread_location(root, root / extra.path, "version-files #defines")
+        locations.append(spread or VersionLocation(root / extra.path, described, pattern))
     if not vcs:
         # A version in a metadata file, or one the backend computes (setup.py often passes
         # pkg.__version__ on), may also be a __version__ of the package; in a module it is
@@ -263,6 +257,8 @@ def _written_locations(
         dynamic_locations, vcs = _dynamic_locations(root, document, name or "")
         locations.extend(dynamic_locations)
     if not name or (not locations and not vcs):
+        from releasekit.setup_files import legacy_metadata  # Lazy: see backend_metadata
+
         legacy = legacy_metadata(root)
         name = name or legacy.name
         if not locations and not vcs:
@@ -321,11 +317,37 @@ def _dynamic_locations(
                 root / pdm_version["path"], "pdm version file", assignment("__version__")
             )
         ], False
+    regex_provider = _scikit_build_regex(root, tool)
+    if regex_provider is not None:
+        return [regex_provider], False
     if "flit" in backend:
         module = _get(tool, "flit", "module", "name") or name.replace("-", "_").replace(".", "_")
         path = module_file(root, module, {})
         return [assignment_location(path, "__version__", "flit __version__")], False
     return [], False
+
+
+def _scikit_build_regex(root: Path, tool: dict[str, Any]) -> VersionLocation | None:
+    """scikit-build-core's regex metadata provider (pybind11: three ``#define``s of a C++
+    header): its ``input``, ``regex`` and ``result``, and the defines mirroring them."""
+    provider = _get(tool, "scikit-build", "metadata", "version") or {}
+    if provider.get("provider") != "scikit_build_core.metadata.regex":
+        return None
+    path = root / str(provider.get("input", ""))
+    try:
+        regex = re.compile(str(provider.get("regex", _SCIKIT_BUILD_REGEX)), re.MULTILINE)
+    except re.error as exc:
+        raise ProjectError(
+            f"The regex of [tool.scikit-build.metadata.version] is not valid: {exc}.",
+            "Fix it in pyproject.toml.",
+        ) from None
+    result = str(provider.get("result", "{value}"))
+    description = f"scikit-build regex provider on {provider.get('input')}"
+    return spread_location(root, path, description, regex, result)
+
+
+# scikit-build-core's default: a __version__ (or VERSION) assignment.
+_SCIKIT_BUILD_REGEX = r"(?i)^(__version__|VERSION)(?: ?\: ?str)? *= *([\'\"])v?(?P<value>.+?)\2"
 
 
 def _computed_version_notes(
@@ -447,6 +469,21 @@ def backend_metadata(root: Path, config: ReleaseConfig, runner: Runner) -> dict[
     in the cached build environment (made with uv when found, else pip) through
     ``runner``, stopped after METADATA_TIMEOUT. What the hook leaves in the tree
     (setuptools' ``*.egg-info``) is removed: the tree stays as it was."""
+    # Lazy: the build environment's machinery (and setup.cfg/setup.py's readers) serve only
+    # projects whose files do not say their name and version; `releasekit notes` and
+    # `version` on the others must not pay for them (benchmarks/notes.py).
+    import email.parser
+    import shutil
+    import tempfile
+
+    from releasekit.buildenv import (
+        BuildSystem,
+        CacheUnusable,
+        byproducts_in,
+        last_line,
+        project_cache,
+    )
+
     before = set(byproducts_in(root))
     try:
         cache = project_cache(config, root, runner)

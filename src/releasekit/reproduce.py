@@ -22,6 +22,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from releasekit.steps.build import build_release
 from releasekit.vcs import Git
 
 if TYPE_CHECKING:
+    from releasekit.index import IndexFile
     from releasekit.plan import ReleasePlan
     from releasekit.repositories import Repository
     from releasekit.runner import Runner
@@ -148,7 +150,42 @@ def reproduce_release(
             "verify --reproduce rebuilds a release from its tag: run it in the project's git "
             "checkout, with the tags fetched (git fetch --tags).",
         )
-    # A distribution may be large: each exchange gets verify's whole timeout.
+    backend = _backend(plan.root)
+    top = git.top() or plan.root
+    # The index is read while the rebuild runs: its client's set-up (the credentials, a
+    # keyring asked) and the downloads take a third of a cold build's time, and a rebuild
+    # waits on its subprocesses. An index with nothing to compare says so once the
+    # rebuild is done.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fetching = pool.submit(_served_files, plan, repository, runner)
+        epoch, rebuilt, seconds = _rebuild(plan, runner, commit, tag, top)
+        served = fetching.result()
+    files = tuple(
+        compare_file(f.filename, data, rebuilt.get(f.filename), backend) for f, data in served
+    )
+    extra = sorted(set(rebuilt) - {f.filename for f, _ in served})
+    notes = tuple(f"{n} was rebuilt but is not on {repository.name}" for n in extra)
+    return ReproduceResult(
+        project=name,
+        version=version,
+        tag=tag,
+        commit=commit,
+        repository=repository.name,
+        index_url=redact_url(repository.index_url),
+        backend=backend,
+        source_date_epoch=epoch,
+        files=files,
+        build_seconds=seconds,
+        notes=notes,
+    )
+
+
+def _served_files(
+    plan: ReleasePlan, repository: Repository, runner: Runner
+) -> list[tuple[IndexFile, bytes]]:
+    """The distributions of ``plan``'s current version ``repository`` serves, downloaded
+    (each exchange gets verify's whole timeout: a distribution may be large)."""
+    name, version = plan.name, str(plan.current)
     index = plan.target(repository).index(timeout=plan.config.verify_timeout, log=runner.log)
     served = [
         f for f in index.release_files(name, version) if f.filename.endswith(ARTIFACT_SUFFIXES)
@@ -159,8 +196,14 @@ def reproduce_release(
             f"{name} {version} to compare with.",
             "Publish it first, or name the repository that has it (--repository).",
         )
-    backend = _backend(plan.root)
-    top = git.top() or plan.root
+    return [(f, index.download(f, plan.config.max_file_size)) for f in served]
+
+
+def _rebuild(
+    plan: ReleasePlan, runner: Runner, commit: str, tag: str, top: Path
+) -> tuple[int, dict[str, bytes], float]:
+    """The release rebuilt from ``commit`` in a scratch worktree, in a fresh isolated
+    environment: SOURCE_DATE_EPOCH, the files' bytes by name, the build's seconds."""
     with tempfile.TemporaryDirectory(prefix="releasekit-reproduce-") as scratch:
         tree = Path(scratch) / "source"
         runner.log(f"Checking out {tag} ({commit[:12]}) in a scratch worktree...")
@@ -181,33 +224,9 @@ def reproduce_release(
                 env={"SOURCE_DATE_EPOCH": str(epoch)},
             )
             seconds = time.monotonic() - started
-            rebuilt = {a.filename: a.path.read_bytes() for a in build.artifacts}
+            return epoch, {a.filename: a.path.read_bytes() for a in build.artifacts}, seconds
         finally:
             runner.run(["git", "worktree", "remove", "--force", str(tree)], cwd=plan.root)
-    files = tuple(
-        compare_file(
-            f.filename,
-            index.download(f, plan.config.max_file_size),
-            rebuilt.get(f.filename),
-            backend,
-        )
-        for f in served
-    )
-    extra = sorted(set(rebuilt) - {f.filename for f in served})
-    notes = tuple(f"{n} was rebuilt but is not on {repository.name}" for n in extra)
-    return ReproduceResult(
-        project=name,
-        version=version,
-        tag=tag,
-        commit=commit,
-        repository=repository.name,
-        index_url=redact_url(repository.index_url),
-        backend=backend,
-        source_date_epoch=epoch,
-        files=files,
-        build_seconds=seconds,
-        notes=notes,
-    )
 
 
 def _backend(root: Path) -> str:

@@ -98,15 +98,32 @@ class SubprocessRunner:
         cwd: Path | None = None,
         capture: bool = True,
     ) -> str:
-        full_env = {**os.environ, **NO_PROMPTS, **(env or {})}
-        if (not capture and self.echo) or self.verbosity > 0:
+        if self._echoes(argv, capture):
             self.log("$ " + shlex.join(argv))
+        returncode, stdout, output = self._execute(
+            list(argv), {**NO_PROMPTS, **(env or {})}, cwd, capture
+        )
+        if returncode != 0:
+            raise describe_failure(argv, returncode, output)
+        if self.verbosity > 0 and capture and output.strip():
+            self.log(output.rstrip())
+        return stdout if capture else ""
+
+    def _echoes(self, argv: Sequence[str], capture: bool) -> bool:
+        """Whether the command is told on stderr before it runs."""
+        return (not capture and self.echo) or self.verbosity > 0
+
+    def _execute(
+        self, argv: list[str], env: Mapping[str, str], cwd: Path | None, capture: bool
+    ) -> tuple[int, str, str]:
+        """Run ``argv`` with ``env`` added to the environment: its exit code, its stdout
+        and all it printed (stdout and stderr)."""
         # -q: a tool's output is shown only when it fails (in the error).
         shown = not capture and self.verbosity >= 0
         try:
             completed = subprocess.run(
-                list(argv),
-                env=full_env,
+                argv,
+                env={**os.environ, **env},
                 cwd=cwd,
                 text=True,
                 # Nothing releasekit runs may wait for an answer nobody will type.
@@ -117,25 +134,23 @@ class SubprocessRunner:
                 timeout=self.timeout,
             )
         except subprocess.TimeoutExpired:
-            raise CommandError(
-                f"`{shlex.join(argv)}` did not finish within {self.timeout:g} s and was stopped.",
-                "Find out why it hangs (run it by hand); a build that really needs longer can "
-                "run outside releasekit, then releasekit check/upload/verify the artifacts.",
-                returncode=-1,
-            ) from None
+            raise self.timed_out(argv) from None
         except FileNotFoundError:
             raise CommandError(
                 f"`{argv[0]}` is not installed or not on PATH.",
                 f"Install {argv[0]} and try again.",
             ) from None
-        if completed.returncode != 0:
-            output = (completed.stdout or "") + (completed.stderr or "")
-            raise describe_failure(argv, completed.returncode, output)
-        if self.verbosity > 0 and not shown:
-            output = ((completed.stdout or "") + (completed.stderr or "")).rstrip()
-            if output:
-                self.log(output)
-        return completed.stdout if capture else ""
+        stdout = completed.stdout or ""
+        return completed.returncode, stdout, stdout + (completed.stderr or "")
+
+    def timed_out(self, argv: Sequence[str]) -> CommandError:
+        """The error of ``argv`` stopped after ``timeout`` seconds."""
+        return CommandError(
+            f"`{shlex.join(argv)}` did not finish within {self.timeout:g} s and was stopped.",
+            "Find out why it hangs (run it by hand); a build that really needs longer can "
+            "run outside releasekit, then releasekit check/upload/verify the artifacts.",
+            returncode=-1,
+        )
 
     def log(self, message: str) -> None:
         # Progress reaches the user (stderr), --json or not, unless -q: ``echo`` is about

@@ -24,10 +24,15 @@ class Git:
         return self.runner.run(["git", *args], cwd=self.root).strip()
 
     def is_repository(self) -> bool:
+        """``root`` is in a git work tree. A checkout git refuses (one owned by another
+        user, "dubious ownership") is an error, not "no repository"."""
         try:
             return self._git("rev-parse", "--is-inside-work-tree") == "true"
-        except CommandError:
-            return False
+        except CommandError as exc:
+            checkout = _checkout_of(self.root)
+            if checkout is None or exc.returncode < 0:
+                return False
+            raise _refused(checkout, exc) from None
 
     def is_shallow(self) -> bool:
         """A clone with part of the history (``--depth``): tags may be missing."""
@@ -302,6 +307,53 @@ def _dot_git(root: Path) -> Path | None:
                 return None
             return (directory / text.removeprefix("gitdir:").strip()).resolve()
     return None
+
+
+def _checkout_of(root: Path) -> Path | None:
+    """The directory holding the nearest ``.git`` (directory or file) at or above
+    ``root``; None without one, or when GIT_DIR says where the repository is."""
+    if "GIT_DIR" in os.environ:
+        return None
+    for directory in (root, *root.resolve().parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _owner_differs(checkout: Path) -> bool:
+    """The checkout (or its .git) belongs to another user than the one running git, as
+    git's safe.directory check sees it (root run through sudo counts as SUDO_UID)."""
+    user = os.geteuid() if hasattr(os, "geteuid") else None
+    if user is None:
+        return False
+    if user == 0 and os.environ.get("SUDO_UID", "").isdigit():
+        user = int(os.environ["SUDO_UID"])
+    try:
+        owners = {checkout.stat().st_uid, (checkout / ".git").lstat().st_uid}
+    except OSError:
+        return False
+    return owners != {user}
+
+
+def _refused(checkout: Path, exc: CommandError) -> VcsError:
+    """git failed on a checkout that exists: say why, in git's words too."""
+    said = exc.output.strip().splitlines()[:1]  # its first line: the reason, shown only
+    quoted = f" git said: {said[0].strip()}" if said else ""
+    if _owner_differs(checkout):
+        return VcsError(
+            f"git refuses the repository at {checkout}: it belongs to another user than the "
+            "one running releasekit (git's 'dubious ownership' protection, common when a "
+            "CI container or a tar archive kept the files' owner), so releasekit cannot "
+            f"read its tags or commit.{quoted}",
+            f"If you trust the checkout, run: git config --global --add safe.directory "
+            f"{checkout} (in CI, or in a container, after the checkout step); or give the "
+            "files to the user that runs releasekit (chown -R).",
+        )
+    return VcsError(
+        f"git cannot read the repository at {checkout} (`git rev-parse` failed with exit "
+        f"code {exc.returncode}, though {checkout / '.git'} exists).{quoted}",
+        "Run `git status` there to see what git objects to, fix it, and run releasekit again.",
+    )
 
 
 class PushRejected(VcsError):

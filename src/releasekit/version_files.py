@@ -6,6 +6,7 @@ and version tuples found in the package without being configured.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from typing import Literal
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import ProjectError
+from releasekit.version_defines import HEADER_SUFFIXES, SpreadVersion, spread_version
+from releasekit.version_tuples import TUPLE_VALUE, VersionTuple, level_words
 from releasekit.versioning import VersionSpan, find_version
 
 _VERSION_CHARS = r"[0-9A-Za-z!+._-]+"
@@ -41,8 +44,13 @@ class VersionLocation:
     description: str
     pattern: re.Pattern[str]
     detected: bool = False
-    # "string": the version as written ("1.2.3"); "tuple": its release numbers, "1, 2, 3".
-    kind: Literal["string", "tuple"] = "string"
+    # "string": the version as written ("1.2.3"); "tuple": what a version tuple's
+    # parentheses hold, "1, 2, 3" or "3, 7, 0, 'final', 0" (see version_tuples.py);
+    # "spread": a stretch of the file saying it in parts (see version_defines.py).
+    kind: Literal["string", "tuple", "spread"] = "string"
+    # The release-level words the file writes ('rc', 'dev'): how its tuple says them.
+    words: frozenset[str] = frozenset()
+    spread: SpreadVersion | None = None
 
     def read(self) -> tuple[str, list[VersionSpan]]:
         """The file's text and the spans of the version in it (raises if none)."""
@@ -72,6 +80,10 @@ class VersionLocation:
             return False
         # A string that is no version at all ("." of ".".join(...)) is not a version.
         spans = find_version(text, self.pattern)
+        if self.kind != "string":
+            return bool(spans) and all(
+                _is_version(self.written(text[s.start : s.end])) for s in spans
+            )
         return bool(spans) and all(text[s.start : s.end][:1].isdigit() for s in spans)
 
     def versions(self) -> list[tuple[str, int]]:
@@ -80,25 +92,23 @@ class VersionLocation:
         return [(self.written(text[s.start : s.end]), line_of(text, s)) for s in spans]
 
     def written(self, found: str) -> str:
+        if self.spread is not None:
+            return self.spread.version(found)
         if self.kind == "tuple":
-            return ".".join(part.strip() for part in found.split(","))
+            return VersionTuple.parse(found).version()
         return found
 
     def render(self, version: str, found: str) -> str:
         """``version`` written the way ``found`` (what the file says now) is written."""
+        if self.spread is not None:
+            return self.spread.render(version, found, self.description)
         if self.kind == "string":
             return version
-        parsed = Version(version)
-        separator = ", " if ", " in found else ","
-        parts = [str(n) for n in parsed.release]
-        rest = str(parsed)[len(parsed.base_version) :].lstrip(".")
-        if rest:  # 1.3.0rc1 -> (1, 3, 0, "rc1")
-            parts.append(f'"{rest}"')
-        return separator.join(parts)
+        return VersionTuple.parse(found).render(version, self.description, self.words)
 
     def holds(self, version: str) -> bool:
         """Every occurrence here is exactly ``version`` (a tuple: the same version)."""
-        if self.kind == "tuple":
+        if self.kind != "string":
             return all(_same_version(written, version) for written, _ in self.versions())
         return all(written == version for written, _ in self.versions())
 
@@ -147,6 +157,29 @@ def template(pattern: str) -> re.Pattern[str]:
         start + re.escape(before) + r"(?P<version>" + _VERSION_CHARS + ")" + re.escape(after) + end,
         re.MULTILINE,
     )
+
+
+def spread_location(
+    root: Path,
+    path: Path,
+    description: str,
+    regex: re.Pattern[str] | None = None,
+    result: str | None = None,
+) -> VersionLocation | None:
+    """The version said in parts by ``path``: a provider's ``regex`` and ``result``
+    template, and, in a C/C++ file, the ``#define``s mirroring it. None if it has none."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    spread = spread_version(path, _relative(path, root), text, regex, result)
+    if spread is None:
+        return None
+    return VersionLocation(path, description, spread.pattern(), kind="spread", spread=spread)
+
+
+def is_c_file(path: Path) -> bool:
+    return path.suffix.lower() in HEADER_SUFFIXES
 
 
 def module_file(root: Path, module: str, package_dirs: dict[str, str]) -> Path:
@@ -271,13 +304,45 @@ def detected_versions(
                     VersionLocation(file, f"__version__ in {where}", _DUNDER_VERSION, detected=True)
                 )
         for match in _VERSION_TUPLE.finditer(text):
-            pattern = re.compile(r"^[ \t]*" + re.escape(match["name"]) + _TUPLE_VALUE, re.MULTILINE)
+            try:
+                VersionTuple.parse(match["version"])
+            except ValueError:
+                continue  # (3, "x"): not a version
+            pattern = re.compile(r"^[ \t]*" + re.escape(match["name"]) + TUPLE_VALUE, re.MULTILINE)
+            description = f"{match['name']} in {where}"
             detected.append(
                 VersionLocation(
-                    file, f"{match['name']} in {where}", pattern, detected=True, kind="tuple"
+                    file, description, pattern, detected=True, kind="tuple", words=level_words(text)
                 )
             )
-    return detected
+    return detected + _version_headers(root, known)
+
+
+def _version_headers(root: Path, known: set[Path]) -> list[VersionLocation]:
+    """C/C++ headers named for the version (``include/foo/version.h``,
+    ``src/foo_version.h``) whose ``#define``s mirror it: bumped along with it."""
+    found = []
+    for base, depth in ((root / "include", 3), (root / "src", 2)):
+        for path in _files_under(base, depth):
+            if "version" in path.name.lower() and is_c_file(path) and path not in known:
+                where = _relative(path, root)
+                location = spread_location(root, path, f"#defines in {where}")
+                if location is not None:
+                    found.append(dataclasses.replace(location, detected=True))
+    return found
+
+
+def _files_under(directory: Path, depth: int) -> list[Path]:
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    files = [Path(e.path) for e in entries if e.is_file()]
+    if depth > 1:
+        for entry in entries:
+            if entry.is_dir() and not entry.name.startswith("."):
+                files += _files_under(Path(entry.path), depth - 1)
+    return files
 
 
 def _entries(directory: Path, names: Sequence[str]) -> list[str]:
@@ -297,13 +362,10 @@ def _relative(path: Path, root: Path) -> str:
 
 
 _DUNDER_VERSION = re.compile(r"^__version__[ \t]*(?::[^=\n]*)?=[ \t]*" + QUOTED, re.MULTILINE)
-# version_info = (1, 2, 3): the release numbers of the version, as a tuple of ints.
-_TUPLE_VALUE = (
-    r"[ \t]*(?::[^=\n]*)?=[ \t]*\([ \t]*(?P<version>\d+(?:[ \t]*,[ \t]*\d+)+)[ \t]*,?[ \t]*\)"
-)
+# version_info = (1, 2, 3), or one of the other forms version_tuples.py reads.
 _VERSION_TUPLE = re.compile(
     r"^[ \t]*(?P<name>__version_info__|version_info|VERSION_INFO|__version_tuple__|"
-    r"version_tuple|VERSION_TUPLE)" + _TUPLE_VALUE,
+    r"version_tuple|VERSION_TUPLE)" + TUPLE_VALUE,
     re.MULTILINE,
 )
 

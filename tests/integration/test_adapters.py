@@ -14,8 +14,8 @@ import pytest
 
 from index_servers import PypiServer, free_port
 from release_project import (
+    NAME,
     RELEASE_STEPS,
-    SAMPLE_NAME,
     PypiServers,
     announced,
     git,
@@ -27,15 +27,15 @@ from release_project import (
     sha256_files,
     step_outcomes,
     version_in,
-    write_sample_project,
+    write_project,
 )
 from releasekit.commands import ADAPTED, BY_NAME, parse, resume_command
 from releasekit.config import _NOT_FROM_ENV, SCHEMA, env_variable
 from releasekit.nox import SESSIONS
 
 PUBLISH_TEST_STEPS = ["build", "check (test)", "upload (test)", "verify (test)"]
-FILES_1_0_0 = {"rk_sample-1.0.0-py3-none-any.whl", "rk_sample-1.0.0.tar.gz"}
-FILES_1_0_1 = {"rk_sample-1.0.1-py3-none-any.whl", "rk_sample-1.0.1.tar.gz"}
+FILES_1_0_0 = {"rk_demo-1.0.0-py3-none-any.whl", "rk_demo-1.0.0.tar.gz"}
+FILES_1_0_1 = {"rk_demo-1.0.1-py3-none-any.whl", "rk_demo-1.0.1.tar.gz"}
 
 
 def released_project(
@@ -47,10 +47,11 @@ def released_project(
     files: dict[str, str] | None = None,
 ) -> Path:
     """The sample project with ``test`` and ``prod`` as its repositories."""
-    return write_sample_project(
+    return write_project(
         tmp_path / "project",
         pyproject_toml=pyproject(releasekit) + repositories(test, prod),
         files=files,
+        origin=True,
     )
 
 
@@ -60,14 +61,24 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 # --- importing and registering -------------------------------------------------------
 
-HEAVY = ["twine", "build", "requests", "hatchling", "releasekit.config"]
+HEAVY = ["twine", "build", "requests", "hatchling", "urllib3", "releasekit.cli"]
 
 
-@pytest.mark.parametrize("module", ["releasekit.nox", "releasekit.invoke"])
-def test_importing_an_adapter_loads_none_of_the_release_machinery(module: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "heavy"),
+    [
+        ("releasekit.nox", [*HEAVY, "releasekit.config"]),
+        # Invoke's task list holds the tasks' configuration, whose keys releasekit.config
+        # names: `invoke -l` reads it, so importing the tasks may load it.
+        ("releasekit.invoke", HEAVY),
+    ],
+)
+def test_importing_an_adapter_loads_none_of_the_release_machinery(
+    module: str, heavy: list[str]
+) -> None:
     code = (
         f"import json, sys, {module}\n"
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+        f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -141,9 +152,10 @@ def test_register_twice_is_an_error_that_says_what_to_do(
 
 
 def test_a_noxfile_that_registers_twice_fails_to_load_with_that_message(tmp_path: Path) -> None:
-    root = write_sample_project(
+    root = write_project(
         tmp_path / "project",
         files={"noxfile.py": "import releasekit.nox\n\nreleasekit.nox.register()\n" * 2},
+        origin=True,
     )
 
     result = nox(root, "-l")
@@ -159,7 +171,7 @@ def test_a_noxfile_that_registers_twice_fails_to_load_with_that_message(tmp_path
 def test_nox_lists_the_release_sessions_with_descriptions_not_run_by_default(
     tmp_path: Path,
 ) -> None:
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     listed = nox(root, "-l")
     tagged = nox(root, "-l", "-t", "release")
@@ -180,7 +192,7 @@ def test_nox_prefix_names_the_sessions_beside_the_projects_own(tmp_path: Path) -
         "def tests(session: nox.Session) -> None:\n"
         '    """The project\'s own tests."""\n'
     )
-    root = write_sample_project(tmp_path / "project", files={"noxfile.py": noxfile})
+    root = write_project(tmp_path / "project", files={"noxfile.py": noxfile}, origin=True)
 
     listed = nox(root, "-l")
 
@@ -192,7 +204,7 @@ def test_nox_prefix_names_the_sessions_beside_the_projects_own(tmp_path: Path) -
 
 
 def test_nox_settings_and_profile_layer_over_the_project_table(tmp_path: Path) -> None:
-    root = write_sample_project(
+    root = write_project(
         tmp_path / "project",
         files={
             "org.toml": 'tag-format = "org-{version}"\n',
@@ -200,6 +212,7 @@ def test_nox_settings_and_profile_layer_over_the_project_table(tmp_path: Path) -
             "settings.py": "import releasekit.nox\n\nreleasekit.nox.register("
             "profile='org.toml', settings={'tag_format': 'nox-{version}'})\n",
         },
+        origin=True,
     )
 
     def bumped_tag(noxfile: str) -> str:
@@ -219,7 +232,7 @@ def test_nox_settings_with_an_unknown_key_fail_the_session_naming_key_and_source
     tmp_path: Path,
 ) -> None:
     noxfile = "import releasekit.nox\n\nreleasekit.nox.register(settings={'tag_fromat': 'x'})\n"
-    root = write_sample_project(tmp_path / "project", files={"noxfile.py": noxfile})
+    root = write_project(tmp_path / "project", files={"noxfile.py": noxfile}, origin=True)
 
     result = nox(root, "-s", "bump-version", "--", "patch")
 
@@ -240,10 +253,11 @@ def test_nox_build_installs_the_build_backend_when_settings_turn_isolation_off(
         "import releasekit.nox\n\n"
         "releasekit.nox.register(settings={'build': {'isolation': False}})\n"
     )
-    root = write_sample_project(
+    root = write_project(
         tmp_path / "project",
         pyproject_toml=pyproject(isolation=True),
         files={"noxfile.py": noxfile},
+        origin=True,
     )
 
     result = nox(root, "-s", "build")
@@ -259,7 +273,7 @@ def test_nox_build_installs_the_build_backend_when_settings_turn_isolation_off(
 
 
 def test_nox_usage_errors_become_session_errors_with_the_usage(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     result = nox(root, "-s", "publish", "--", "--tset")
 
@@ -273,7 +287,7 @@ def test_nox_usage_errors_become_session_errors_with_the_usage(tmp_path: Path) -
 
 
 def test_nox_release_without_a_part_is_a_session_error(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     result = nox(root, "-s", "release")
 
@@ -343,7 +357,7 @@ def test_nox_release_patch_bumps_uploads_to_both_indexes_tags_and_pushes(
     assert outcomes["upload (prod)"] == "uploaded 2, skipped 0 already there"
     assert outcomes["tag"] == "created v1.0.1"
     assert outcomes["push"] == "pushed main and v1.0.1 to origin"
-    assert f"release: {SAMPLE_NAME} 1.0.1" in result.stdout  # the summary table
+    assert f"release: {NAME} 1.0.1" in result.stdout  # the summary table
 
 
 def test_nox_release_with_an_index_down_stops_in_the_pre_flight_changing_nothing(
@@ -364,7 +378,7 @@ def test_nox_release_with_an_index_down_stops_in_the_pre_flight_changing_nothing
     assert failed.returncode == 1, failed
     assert_no_traceback(failed)
     assert (  # an unreadable index: exit 13 for every command
-        "Session release aborted: [exit 13] Pre-flight of release rk-sample 1.0.1 "
+        "Session release aborted: [exit 13] Pre-flight of release rk-demo 1.0.1 "
         "found 1 problem(s); nothing was changed:" in failed.stderr
     ), failed.stderr
     assert "prod cannot be read" in failed.stderr
@@ -444,7 +458,7 @@ def test_the_cli_nox_and_invoke_accept_the_same_flags_for_every_command() -> Non
 
 
 def test_invoke_lists_the_release_tasks_with_descriptions(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     result = invoke(root, "-l")
 
@@ -460,7 +474,7 @@ def test_every_invoke_flag_has_help_text(tmp_path: Path) -> None:
     for name, task in release_tasks.tasks.items():
         assert all(a.help for a in task.get_arguments()), name
 
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
     result = invoke(root, "--help", "publish")
     assert result.returncode == 0, result
     options = result.stdout.split("Options:", 1)[1]
@@ -582,7 +596,7 @@ def test_invoke_release_tasks_as_a_sub_collection_read_the_environment(tmp_path:
         '    """Say hello."""\n\n\n'
         "ns = Collection(hello, release_tasks)\n"
     )
-    root = write_sample_project(tmp_path / "project", files={"tasks.py": tasks})
+    root = write_project(tmp_path / "project", files={"tasks.py": tasks}, origin=True)
 
     listed = invoke(root, "-l")
     bumped = invoke(
@@ -616,7 +630,7 @@ def test_invoke_release_tasks_as_a_sub_collection_read_the_environment(tmp_path:
 def test_invoke_release_errors_exit_with_their_message_and_code(
     tmp_path: Path, argv: list[str], code: int, message: str
 ) -> None:
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     result = invoke(root, *argv)
 
@@ -629,9 +643,10 @@ def test_invoke_release_errors_exit_with_their_message_and_code(
 def test_invoke_from_another_project_below_uses_the_one_of_tasks_py(tmp_path: Path) -> None:
     """Invoke finds tasks.py in a parent directory; releasekit releases that project,
     not the nearest pyproject.toml of the working directory."""
-    root = write_sample_project(
+    root = write_project(
         tmp_path / "project",
         files={"examples/other/pyproject.toml": '[project]\nname = "other"\nversion = "9.0"\n'},
+        origin=True,
     )
 
     result = run_tool(
@@ -642,4 +657,4 @@ def test_invoke_from_another_project_below_uses_the_one_of_tasks_py(tmp_path: Pa
 
     assert result.returncode == 0, result
     summary = json.loads(result.stdout)
-    assert (summary["project"], summary["version"]) == ("rk-sample", "1.0.0")
+    assert (summary["project"], summary["version"]) == ("rk-demo", "1.0.0")

@@ -11,7 +11,7 @@ import pytest
 
 from fault_proxy import FaultProxy
 from index_servers import NewIndex, StartProxy
-from release_project import SDIST, WHEEL, RecordingRunner, Release, release_on
+from release_project import SDIST, WHEEL, RecordingRunner, Release, ToTest, release_on
 from releasekit.config import Repository
 from releasekit.errors import CredentialsError, ExitCode
 from releasekit.steps.check import check_release
@@ -142,3 +142,16 @@ def test_a_rebuild_removes_stale_attestations(release: Release, capsys: Capsys) 
     assert rebuilt.code == ExitCode.OK, rebuilt.text
     assert not stale.exists()
     assert {p.name for p in (release.root / "dist").iterdir()} == {WHEEL, SDIST}
+
+
+def test_upload_with_attest_and_a_password_is_refused_before_anything_is_sent(
+    to_test: ToTest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release, index = to_test()
+
+    outcome = release.run(capsys, "upload", "--repository", "test", "--attest", "--json")
+
+    assert outcome.code == ExitCode.CREDENTIALS
+    assert "Cannot attest the upload to test" in outcome.json["error"]
+    assert index.files("rk-demo") == {}
+    assert not list((release.root / "dist").glob("*.publish.attestation"))

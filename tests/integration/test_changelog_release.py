@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from release_project import PypiServers, pyproject, repositories, write_sample_project
+from release_project import PypiServers, pyproject, repositories, write_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
@@ -21,8 +21,11 @@ def git(root: Path, *args: str) -> str:
 
 def sample(tmp_path: Path, servers: PypiServers, releasekit: str, changelog: str) -> Path:
     table = releasekit + repositories(servers.start("test"), servers.start("prod"))
-    return write_sample_project(
-        tmp_path / "project", pyproject_toml=pyproject(table), files={"CHANGELOG.md": changelog}
+    return write_project(
+        tmp_path / "project",
+        pyproject_toml=pyproject(table),
+        files={"CHANGELOG.md": changelog},
+        origin=True,
     )
 
 
@@ -41,7 +44,7 @@ def test_release_with_changelog_required_and_an_empty_unreleased_changes_nothing
 
     err = " ".join(capsys.readouterr().err.split())
     assert code == ExitCode.CHECK, err
-    assert "Pre-flight of release rk-sample 1.0.1 found 1 problem(s); nothing was changed" in err
+    assert "Pre-flight of release rk-demo 1.0.1 found 1 problem(s); nothing was changed" in err
     assert (
         "bump-version: The [Unreleased] section of CHANGELOG.md is empty: the 1.0.1 section "
         "says nothing about what changed, and changelog-required is set."

@@ -5,6 +5,7 @@ YAML's wording."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,18 +72,25 @@ def test_github_release_job_alone_may_write_contents(
     assert "${{" not in create["run"]  # values come through env:, never into the script
 
 
-def run_release_script(tmp_path: Path, project: Path, workflow: dict[str, Any]) -> list[str]:
-    """The release step's script, run in ``project`` with a `gh` that records argv."""
+def recording(tmp_path: Path, tool: str) -> tuple[Path, Path]:
+    """A stand-in ``tool`` in a directory of its own that writes its argv (JSON) to a file:
+    the directory, for PATH, and the file."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    record = tmp_path / "gh-argv"
-    gh = bin_dir / "gh"
-    gh.write_text(
+    record = tmp_path / f"{tool}-argv"
+    program = bin_dir / tool
+    program.write_text(
         f"#!{sys.executable}\nimport sys, json\n"
         f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n",
         encoding="utf-8",
     )
-    gh.chmod(0o755)
+    program.chmod(0o755)
+    return bin_dir, record
+
+
+def run_release_script(tmp_path: Path, project: Path, workflow: dict[str, Any]) -> list[str]:
+    """The release step's script, run in ``project`` with a `gh` that records argv."""
+    bin_dir, record = recording(tmp_path, "gh")
     (project / "dist").mkdir()
     for name in ("demo-1.1.0.tar.gz", "demo-1.1.0.tar.gz.publish.attestation"):
         (project / "dist" / name).write_bytes(b"x")
@@ -168,6 +176,8 @@ def test_gitlab_release_keyword_with_the_notes_and_a_link_to_the_files(
     }
     assert page["needs"] == ["release-notes"]
     assert page["rules"] == pipeline[".releasekit"]["rules"]
+    # glab, which the keyword runs since GitLab 18.0, pinned to a version.
+    assert page["image"] == "registry.gitlab.com/gitlab-org/cli:v1.120.0"
     assert page["release"] == {
         "tag_name": "$RELEASE_TAG",
         "name": "$RELEASE_TAG",
@@ -198,6 +208,81 @@ def test_gitlab_release_keyword_with_the_notes_and_a_link_to_the_files(
     assert (project / "release.env").read_text(encoding="utf-8") == (
         "RELEASE_TAG=v1.1.0\nRELEASE_FILES_JOB=77\n"
     )
+
+
+def run_gitlab_release(tmp_path: Path, project: Path, release: str) -> list[str] | None:
+    """release-notes' then release-page's scripts, run in ``project`` as the branch
+    pipeline runs them (RELEASE from the plan job), with a `glab` that records its argv;
+    None when glab was not called."""
+    pipeline = load(project / ".gitlab-ci.yml")
+    bin_dir, record = recording(tmp_path, "glab")
+    env = {
+        **os.environ,
+        "RELEASE": release,
+        "CI_JOB_ID": "77",
+        "CI_COMMIT_SHA": "0123abcd",
+        "CI_PROJECT_URL": "https://gitlab.example/acme/demo",
+        "PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}"
+        + os.environ["PATH"],
+    }
+    notes = "\n".join(pipeline["release-notes"]["script"])
+    subprocess.run(["bash", "-e", "-c", notes], cwd=project, env=env, check=True)
+    if release == "true":  # what the dotenv report passes on
+        for line in (project / "release.env").read_text(encoding="utf-8").splitlines():
+            key, value = line.split("=", 1)
+            env[key] = value
+    page = pipeline["release-page"]
+    env.update(page["variables"])
+    subprocess.run(
+        ["bash", "-e", "-c", "\n".join(page["script"])], cwd=project, env=env, check=True
+    )
+    return json.loads(record.read_text(encoding="utf-8")) if record.exists() else None
+
+
+def test_gitlab_branch_pipeline_makes_the_release_with_glab_when_there_is_one(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    flags = ("--trigger", "branch", "--target", "pypi", "--project", project)
+
+    code, out, _ = releasekit("init-ci", "gitlab", *flags)
+
+    assert code == 0
+    assert "no GitLab release page" not in out
+    pipeline = load(project / ".gitlab-ci.yml")
+    page = pipeline["release-page"]
+    assert "release" not in page  # the keyword would make a release when there is none
+    assert page["needs"] == ["release-plan", "release-notes"]
+    assert page["image"] == "registry.gitlab.com/gitlab-org/cli:v1.120.0"
+    assert page["variables"] == {"GLAB_ENABLE_CI_AUTOLOGIN": "true", "RELEASE_FILES": "dist/"}
+    assert pipeline["release-notes"]["needs"][0] == "release-plan"
+
+    argv = run_gitlab_release(tmp_path, project, "true")
+
+    assert argv is not None
+    assert argv[:3] == ["release", "create", "v1.1.0"]
+    assert argv[argv.index("--ref") + 1] == "0123abcd"
+    assert argv[argv.index("--name") + 1] == "v1.1.0"
+    notes = argv[argv.index("--notes-file") + 1]
+    assert (project / notes).read_text(encoding="utf-8") == "- New.\n"
+    assert json.loads(argv[argv.index("--assets-links") + 1]) == [
+        {
+            "name": "Distributions and attestations",
+            "url": "https://gitlab.example/acme/demo/-/jobs/77/artifacts/browse/dist/",
+            "link_type": "package",
+        }
+    ]
+
+
+def test_gitlab_branch_pipeline_with_nothing_to_release_makes_no_release(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    project = make_project(tmp_path / "p")
+    flags = ("--trigger", "branch", "--target", "pypi", "--project", project)
+    assert releasekit("init-ci", "gitlab", *flags)[0] == 0
+
+    assert run_gitlab_release(tmp_path, project, "false") is None
+    assert not (project / "release-notes.md").exists()
 
 
 def test_a_monorepo_gets_a_release_page_per_package_of_the_matrix(

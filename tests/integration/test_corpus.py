@@ -62,17 +62,34 @@ BUMPED = {
     "hatch-path-readme-table": {"rk_pygments/__init__.py"},
     "hatch-path-flat": {"rk_sqlparse/__init__.py"},
     "pdm-static-package-version": {"pyproject.toml", "rk_typer/__init__.py"},
+    "flit-version-info-namedtuple": {"rk_pyparsing/__init__.py"},
+    "setuptools-attr-version-info": {"rk_markdown/__meta__.py"},
+    "setuptools-attr-version-strings": {"src/rk_wrapt/__init__.py"},
+    "scikit-build-header-version": {"include/rk_pybind11/common.h"},
 }
-# Layouts of real projects releasekit does not release yet, each with the issue-22 item
-# another change is fixing; they pass once it lands (then drop them from here).
-NOT_YET = {
-    "flit-version-info-namedtuple": "bump: the backend says 1.2.3, but the version lives in "
-    "a call, version_info(1, 2, 3, 'final', 1), that no bump rewrites (real-b)",
-    "setuptools-attr-version-info": "bump: the backend says 1.2.3, but the version lives in "
-    "a five-part tuple, (1, 2, 3, 'final', 0), that no bump rewrites (real-b)",
-    "scikit-build-header-version": "bump: the version is three #define lines of a C++ "
-    "header read by scikit-build-core's regex provider; no version-files pattern can "
-    "rewrite it (version discovery, real-b)",
+# Lines the bump writes where the version is said in parts, each in the file's own form.
+WRITTEN = {
+    "flit-version-info-namedtuple": (
+        "rk_pyparsing/__init__.py",
+        ['__version_info__ = version_info(1, 2, 4, "final", 1)'],
+    ),
+    "setuptools-attr-version-info": (
+        "rk_markdown/__meta__.py",
+        ["__version_info__ = (1, 2, 4, 'final', 0)"],
+    ),
+    "setuptools-attr-version-strings": (
+        "src/rk_wrapt/__init__.py",
+        ['__version_info__ = ("1", "2", "4")'],
+    ),
+    "scikit-build-header-version": (
+        "include/rk_pybind11/common.h",
+        [
+            "#define RK_PYBIND11_VERSION_MINOR 2",
+            "#define RK_PYBIND11_VERSION_MICRO 4",
+            "#define RK_PYBIND11_VERSION_RELEASE_LEVEL PY_RELEASE_LEVEL_FINAL",
+            "#define RK_PYBIND11_VERSION_PATCH 4",
+        ],
+    ),
 }
 
 
@@ -114,15 +131,7 @@ def as_released(layout: str, root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize(
-    "layout",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=NOT_YET[name]))
-        if name in NOT_YET
-        else name
-        for name in sorted(ALL)
-    ],
-)
+@pytest.mark.parametrize("layout", sorted(ALL))
 def test_every_layout_releases_with_only_a_repository_configured(
     tmp_path: Path,
     layout: str,
@@ -171,6 +180,9 @@ def test_every_layout_releases_with_only_a_repository_configured(
     if layout in BUMPED:
         changed = set(git(root, "diff", "--name-only", "HEAD~1", "HEAD").split())
         assert changed == BUMPED[layout]
+    if layout in WRITTEN:
+        path, lines = WRITTEN[layout]
+        assert set(lines) <= set((root / path).read_text().splitlines())
     assert releasekit("version")["version"] == "1.2.4"
 
     built = releasekit("build")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from index_servers import free_port
+from layouts import write
 from release_project import Release, new_release
 from releasekit.errors import ExitCode
 
@@ -41,3 +44,31 @@ def test_an_unreachable_index_is_exit_13_for_every_command(
     else:
         assert document["exit_code"] == ExitCode.INDEX
     assert "Traceback" not in outcome.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "--show", "--json"],
+        ["config", "--show"],
+        ["check", "--list-rules"],
+        ["version", "--json", "--project", "/nonexistent/releasekit"],  # an error's JSON too
+    ],
+)
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, argv: list[str]) -> None:
+    root = write(tmp_path, {"pyproject.toml": '[project]\nname = "demo"\nversion = "1.0.0"\n'})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "releasekit", *argv],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    with process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()  # `| head -1` that has read its line already
+        err = process.stderr.read().decode()
+        code = process.wait(timeout=60)
+    assert "Traceback" not in err
+    assert "BrokenPipeError" not in err
+    assert code == (ExitCode.PROJECT if "--project" in argv else ExitCode.OK)

@@ -25,12 +25,13 @@ from cryptography.x509.oid import NameOID
 
 from index_servers import NewIndex
 from release_project import NAME, SDIST, WHEEL, new_release, write_config
-from releasekit.credentials import Credentials, Secret
+from releasekit.credentials import Credentials
 from releasekit.errors import ConfigError, ExitCode, IndexUnreachableError, PackageIndexError
 from releasekit.index import IndexClient
 from releasekit.net import Network, NetworkFailure, Trust, printable, proxy_for, secret_forms
 from releasekit.probe import prove_credentials
 from releasekit.repositories import Repository
+from releasekit.secret import Secret
 from releasekit.trust.identity import OidcError
 from releasekit.trust.oidc import pypi_audience
 

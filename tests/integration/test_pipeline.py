@@ -22,7 +22,7 @@ from release_project import (
     repositories,
     sha256_files,
     version_in,
-    write_sample_project,
+    write_project,
 )
 from releasekit import pipeline
 from releasekit.config import Repository, load_config
@@ -113,7 +113,7 @@ def new_sample(tmp_path: Path, servers: PypiServers, name: str = "project") -> S
     test, prod = servers.start(f"{name}-test"), servers.start(f"{name}-prod")
     indexes = tmp_path / f"{name}-indexes.toml"
     indexes.write_text(repositories(test, prod, table=""), encoding="utf-8")
-    return Sample(write_sample_project(tmp_path / name), indexes, test, prod)
+    return Sample(write_project(tmp_path / name, origin=True), indexes, test, prod)
 
 
 _reference: dict[str, Any] = {}
@@ -153,7 +153,7 @@ def test_release_announces_each_step_and_its_outcome_with_timing(
     assert state["version"] == "1.0.1"
     assert state["commits"].splitlines()[0].endswith(" Release 1.0.1")
     assert state["test"] == state["prod"] == state["dist"]
-    assert set(state["dist"]) == {"rk_sample-1.0.1-py3-none-any.whl", "rk_sample-1.0.1.tar.gz"}
+    assert set(state["dist"]) == {"rk_demo-1.0.1-py3-none-any.whl", "rk_demo-1.0.1.tar.gz"}
     assert "refs/tags/v1.0.1" in state["origin"]
     assert state["uncommitted"] == ""
     summary = result.to_json()
@@ -197,7 +197,7 @@ def test_publish_builds_checks_uploads_and_verifies_on_prod(
         "upload (prod)",
         "verify (prod)",
     ]
-    assert (result.project, result.version) == ("rk-sample", "1.0.0")
+    assert (result.project, result.version) == ("rk-demo", "1.0.0")
     assert sha256_files(sample.prod.packages_dir) == sha256_files(sample.root / "dist")
     assert sha256_files(sample.test.packages_dir) == {}
     assert git(sample.root, "tag") == ""  # publish neither bumps nor tags
@@ -208,7 +208,7 @@ def test_release_without_a_part_or_resume_is_a_usage_error(
 ) -> None:
     from releasekit.cli import main
 
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     assert main(["release", "--project", str(root)]) == ExitCode.USAGE
     assert "release needs the version part" in capsys.readouterr().err

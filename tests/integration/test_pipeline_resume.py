@@ -19,11 +19,11 @@ import pytest
 
 from fault_proxy import FaultProxy
 from index_servers import StartProxy
-from release_project import PypiServers, git, sha256_files, version_in, write_sample_project
+from release_project import PypiServers, git, sha256_files, version_in, write_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
-FILES = ("rk_sample-1.0.1-py3-none-any.whl", "rk_sample-1.0.1.tar.gz")
+FILES = ("rk_demo-1.0.1-py3-none-any.whl", "rk_demo-1.0.1.tar.gz")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Sample:
 
     def record(self) -> dict[str, str]:
         """The digests build noted for 1.0.1 (empty before a build finished)."""
-        path = self.root / ".git" / "releasekit-built" / "rk-sample-1.0.1" / "record.json"
+        path = self.root / ".git" / "releasekit-built" / "rk-demo-1.0.1" / "record.json"
         return json.loads(path.read_text())["files"] if path.exists() else {}
 
 
@@ -72,7 +72,7 @@ def new_sample(tmp_path: Path, servers: PypiServers, fault_proxy: StartProxy) ->
         )
     config = tmp_path / "indexes.toml"
     config.write_text("\n".join(tables), encoding="utf-8")
-    return Sample(write_sample_project(tmp_path / "project"), config, found)
+    return Sample(write_project(tmp_path / "project", origin=True), config, found)
 
 
 # Point -> (the progress line on stderr that marks it, the index whose upload hangs,
@@ -254,7 +254,7 @@ def test_resume_with_nothing_started_says_so_and_changes_nothing(
     assert resumed.returncode == ExitCode.USAGE, resumed.stderr
     assert int(ExitCode.USAGE) == 2
     assert (
-        "There is no started release of rk-sample to resume: no release of 1.0.0 was started "
+        "There is no started release of rk-demo to resume: no release of 1.0.0 was started "
         "in this checkout (no bump by release, no upload of its files). Nothing was changed."
     ) in resumed.stderr
     assert "release PART" in resumed.stderr

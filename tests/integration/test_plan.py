@@ -27,7 +27,7 @@ from release_project import (
     repositories,
     sha256_files,
     version_in,
-    write_sample_project,
+    write_project,
 )
 from releasekit.cli import main
 from releasekit.errors import ExitCode
@@ -37,8 +37,8 @@ PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 
 
 def project(tmp_path: Path, releasekit: str, files: dict[str, str] | None = None) -> Path:
-    return write_sample_project(
-        tmp_path / "project", pyproject_toml=pyproject(releasekit), files=files
+    return write_project(
+        tmp_path / "project", pyproject_toml=pyproject(releasekit), files=files, origin=True
     )
 
 
@@ -91,7 +91,7 @@ def test_release_on_a_branch_that_is_not_a_release_branch_changes_nothing(
     code, _, err = run(capsys, root, "release", "patch", "--yes")
 
     assert code == ExitCode.CHECK, err
-    assert "Pre-flight of release rk-sample 1.0.1 found 1 problem(s); nothing was changed" in err
+    assert "Pre-flight of release rk-demo 1.0.1 found 1 problem(s); nothing was changed" in err
     assert "the branch 'feature' is not a release branch (main, master" in err
     assert "Traceback" not in err
     assert snapshot(root) == before
@@ -217,7 +217,7 @@ def test_release_dry_run_prints_the_plan_runs_the_pre_flight_and_changes_nothing
 
     assert code == ExitCode.OK, err
     assert out.splitlines()[:4] == [
-        "release rk-sample 1.0.0 -> 1.1.0 (dry run: nothing was changed)",
+        "release rk-demo 1.0.0 -> 1.1.0 (dry run: nothing was changed)",
         "plan:",
         "  1.  bump-version     1.0.0 -> 1.1.0 in pyproject.toml; commit",
         f"  2.  build            sdist and wheel of 1.1.0 into {root / 'dist'}",
@@ -248,8 +248,8 @@ def test_publish_dry_run_through_nox_and_invoke_changes_nothing(
     through_invoke = invoke(root, "release", "patch", "--dry-run", "--json", "--yes")
 
     assert through_nox.returncode == 0, through_nox
-    assert "nox > publish rk-sample 1.0.0 (dry run: nothing was changed)" not in through_nox.stderr
-    assert "publish rk-sample 1.0.0 (dry run: nothing was changed)" in through_nox.stdout
+    assert "nox > publish rk-demo 1.0.0 (dry run: nothing was changed)" not in through_nox.stderr
+    assert "publish rk-demo 1.0.0 (dry run: nothing was changed)" in through_nox.stdout
     assert through_invoke.returncode == 0, through_invoke
     assert json.loads(through_invoke.stdout)["plan"]["version"] == "1.0.1"
     after = snapshot(root)
@@ -296,7 +296,7 @@ def test_running_release_part_again_after_a_stop_is_refused_with_the_resume_comm
 
     assert again == ExitCode.USAGE, refused
     assert (
-        "The release of rk-sample 1.0.1 was started (its bump is committed) and is not "
+        "The release of rk-demo 1.0.1 was started (its bump is committed) and is not "
         "finished: the tag v1.0.1 does not exist yet. Running release patch now would "
         "release 1.0.2 instead." in refused
     )
@@ -391,12 +391,13 @@ TASKS_FORMS = {
 def test_invoke_reads_the_environment_and_invoke_yaml_in_every_documented_form(
     tmp_path: Path, form: str
 ) -> None:
-    root = write_sample_project(
+    root = write_project(
         tmp_path / "project",
         files={
             "tasks.py": TASKS_FORMS[form],
             "invoke.yaml": "releasekit:\n  tag_format: yaml-{version}\n",
         },
+        origin=True,
     )
     task = "release.bump-version" if "Collection" in form else "bump-version"
 
@@ -413,7 +414,7 @@ def test_invoke_reads_the_environment_and_invoke_yaml_in_every_documented_form(
     assert from_env.returncode == 0, from_env
     assert json.loads(from_env.stdout)["tag"] == "env-1.0.1"
     assert from_below.returncode == 0, from_below
-    assert json.loads(from_below.stdout)["project"] == "rk-sample"
+    assert json.loads(from_below.stdout)["project"] == "rk-demo"
 
 
 def test_a_failing_tools_colour_codes_never_reach_the_error_text() -> None:
@@ -531,7 +532,7 @@ def test_resume_after_a_finished_release_says_there_is_nothing_to_resume(
 
     assert code == ExitCode.USAGE, err
     assert (
-        "There is no started release of rk-sample to resume: 1.0.1 was released (the tag "
+        "There is no started release of rk-demo to resume: 1.0.1 was released (the tag "
         "v1.0.1 exists) and no release was started since." in err
     )
     assert "Start the next one with release PART" in err
@@ -556,7 +557,7 @@ def test_list_rules_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_invoke_task_help_and_stdout_are_the_invoke_way_and_the_clis(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path / "project")
+    root = write_project(tmp_path / "project", origin=True)
 
     helped = invoke(root, "release", "--help")
     bumped = invoke(root, "bump-version", "patch")
@@ -567,7 +568,7 @@ def test_invoke_task_help_and_stdout_are_the_invoke_way_and_the_clis(tmp_path: P
     assert "usage: releasekit" not in helped.stdout
     assert bumped.returncode == 0, bumped
     # stdout: the result alone, as with the CLI; what changed git is told on stderr.
-    assert bumped.stdout.startswith("bumped rk-sample 1.0.0 -> 1.0.1"), bumped.stdout
+    assert bumped.stdout.startswith("bumped rk-demo 1.0.0 -> 1.0.1"), bumped.stdout
     assert "\x1b[" not in bumped.stdout
     assert "$ git commit" in bumped.stderr
     assert "git tag --merged" not in bumped.stdout + bumped.stderr

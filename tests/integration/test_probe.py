@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from index_servers import NewIndex, PypiServer
-from release_project import git, pyproject, sha256_files, version_in, write_sample_project
+from release_project import git, pyproject, sha256_files, version_in, write_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 
@@ -29,7 +29,7 @@ def project(tmp_path: Path, test: PypiServer, prod: PypiServer) -> Path:
         'username = "alice"\n'
         for name, server in (("test", test), ("prod", prod))
     )
-    return write_sample_project(tmp_path / "project", pyproject_toml=pyproject(tables))
+    return write_project(tmp_path / "project", pyproject_toml=pyproject(tables), origin=True)
 
 
 def run(capsys: Capsys, root: Path, *argv: str) -> tuple[int, str, str]:
@@ -121,7 +121,7 @@ def test_wrong_devpi_password_fails_the_publish_dry_run(
         f'index-url = "{devpi.simple_url}"\ntoken-env = "RK_DEVPI_TOKEN"\n'
         f'username = "{devpi.username}"\n'
     )
-    root = write_sample_project(tmp_path / "project", pyproject_toml=pyproject(table))
+    root = write_project(tmp_path / "project", pyproject_toml=pyproject(table), origin=True)
     monkeypatch.setenv("RK_DEVPI_TOKEN", "wrong-password")
 
     code, out, err = run(capsys, root, "publish", "--repository", "devpi", "--dry-run")
@@ -137,7 +137,7 @@ def test_wrong_devpi_password_fails_the_publish_dry_run(
 
     assert code == ExitCode.OK, err
     assert "credentials for devpi: from RK_DEVPI_TOKEN; taken (it answered 400 " in out
-    assert devpi.files("rk-sample") == {}
+    assert devpi.files("rk-demo") == {}
 
 
 def test_an_anonymous_upload_to_production_is_refused_unless_configured(
@@ -150,7 +150,7 @@ def test_an_anonymous_upload_to_production_is_refused_unless_configured(
         f'\n[tool.releasekit.repositories.prod]\nupload-url = "{prod.upload_url}"\n'
         f'index-url = "{prod.simple_url}"\n'
     )
-    root = write_sample_project(tmp_path / "project", pyproject_toml=pyproject(table))
+    root = write_project(tmp_path / "project", pyproject_toml=pyproject(table), origin=True)
 
     code, out, err = run(capsys, root, "publish", "--dry-run", "--yes")
 
@@ -161,8 +161,10 @@ def test_an_anonymous_upload_to_production_is_refused_unless_configured(
     )
     assert "anonymous-upload = true in [tool.releasekit.repositories.prod]" in out
 
-    allowed = write_sample_project(
-        tmp_path / "allowed", pyproject_toml=pyproject(table + "anonymous-upload = true\n")
+    allowed = write_project(
+        tmp_path / "allowed",
+        pyproject_toml=pyproject(table + "anonymous-upload = true\n"),
+        origin=True,
     )
     code, out, err = run(capsys, allowed, "publish", "--dry-run", "--yes")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fault_proxy import refusing_url
-from release_project import PypiServers, pyproject, write_sample_project
+from release_project import PypiServers, pyproject, write_project
 from releasekit.cli import main
 from releasekit.errors import ExitCode
 from releasekit.repositories import Repository
@@ -58,7 +58,7 @@ def project(tmp_path: Path, prod_url: str, extra: str = "") -> Path:
         f'index-url = "{prod_url}/simple/"\nanonymous-upload = true\n{extra}'
     )
     text = pyproject(table).replace('version = "1.0.0"', 'version = "1.0.0.dev1"')
-    return write_sample_project(tmp_path / "project", pyproject_toml=text)
+    return write_project(tmp_path / "project", pyproject_toml=text, origin=True)
 
 
 def test_publish_to_an_organisations_own_prod_refuses_a_development_release(
@@ -94,7 +94,7 @@ def test_release_asks_before_sending_to_an_organisations_own_prod(
         f'\n[tool.releasekit.repositories.prod]\nupload-url = "{prod.url}/"\n'
         f'index-url = "{prod.url}/simple/"\nanonymous-upload = true\n'
     )
-    root = write_sample_project(tmp_path / "project", pyproject_toml=pyproject(table))
+    root = write_project(tmp_path / "project", pyproject_toml=pyproject(table), origin=True)
 
     code = main(["release", "patch", "--dry-run", "--project", str(root)])
     out = capsys.readouterr().out

@@ -148,3 +148,23 @@ def test_a_version_without_its_tag_is_refused(
 
     assert code == ExitCode.VCS
     assert "There is no tag v1.0.0 to rebuild rk-demo 1.0.0 from." in capsys.readouterr().err
+
+
+def test_an_index_without_the_release_is_refused_and_the_checkout_left_as_it_was(
+    tmp_path: Path, pypiserver: PypiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_project(tmp_path / "rk-demo")
+    git(root, "tag", "--annotate", "--message", "Release 1.0.0", "v1.0.0")
+
+    capsys.readouterr()
+    code = main([
+        "--project", str(root), "verify", "--reproduce",
+        "--repository-url", pypiserver.upload_url, "--index-url", pypiserver.simple_url,
+    ])  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert code == ExitCode.VERIFY
+    assert "has no files of rk-demo 1.0.0 to compare with." in err
+    assert "Traceback" not in err
+    assert git(root, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert git(root, "status", "--porcelain") == ""

@@ -39,11 +39,12 @@ from release_project import (
     write_project,
 )
 from releasekit.cli import main
-from releasekit.credentials import Credentials, Secret
+from releasekit.credentials import Credentials
 from releasekit.errors import ExitCode, ReleaseError
 from releasekit.index import IndexClient, IndexFile, ReleaseViews
 from releasekit.repositories import Repository
 from releasekit.runner import SubprocessRunner
+from releasekit.secret import Secret
 from releasekit.steps.verify import installer_index_url, verify_release
 
 Capsys = pytest.CaptureFixture[str]

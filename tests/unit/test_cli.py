@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -128,34 +127,6 @@ def test_errors_are_red_with_force_color(
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert main(["version", "--project", str(tmp_path / "missing")]) == ExitCode.PROJECT
     assert capsys.readouterr().err.startswith("releasekit: \x1b[31merror\x1b[0m: ")
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["config", "--show", "--json"],
-        ["config", "--show"],
-        ["check", "--list-rules"],
-        ["version", "--json", "--project", "/nonexistent/releasekit"],  # an error's JSON too
-    ],
-)
-def test_a_closed_pipe_ends_quietly(tmp_path: Path, argv: list[str]) -> None:
-    root = project(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "releasekit", *argv],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    with process:
-        assert process.stdout is not None
-        assert process.stderr is not None
-        process.stdout.close()  # `| head -1` that has read its line already
-        err = process.stderr.read().decode()
-        code = process.wait(timeout=60)
-    assert "Traceback" not in err
-    assert "BrokenPipeError" not in err
-    assert code == (ExitCode.PROJECT if "--project" in argv else ExitCode.OK)
 
 
 def test_nox_and_invoke_take_the_same_quiet_verbose_and_files() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -341,3 +342,58 @@ def test_an_unknown_repository_name_suggests_the_one_meant(tmp_path: Path) -> No
     config = load_config(project(tmp_path), env={})
     with pytest.raises(ConfigError, match=r"no repository named 'prdo' \(did you mean 'prod'\?\)"):
         config.repository("prdo")
+
+
+def only_if_env_project(root: Path) -> Path:
+    return write(root, {
+        "pyproject.toml": """\
+            [project]
+            name = "matrix-demo"
+            version = "1.0.0"
+
+            [tool.releasekit]
+            only-if-env = {MATRIX_PYTHON = "3.12", RUNNER_OS = ["Linux", "macOS"]}
+
+            [tool.releasekit.repositories.test]
+            upload-url = "http://127.0.0.1:9/"
+            index-url = "http://127.0.0.1:9/simple/"
+            """,
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["upload-test", "publish"])
+def test_only_if_env_skips_uploads_in_the_other_matrix_jobs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    root = only_if_env_project(tmp_path)
+    monkeypatch.setenv("MATRIX_PYTHON", "3.11")
+    monkeypatch.setenv("RUNNER_OS", "Linux")
+    args = [command, "--project", str(root), "--json"] + (
+        ["--test"] if command == "publish" else []
+    )
+    assert main(args) == ExitCode.OK
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["skipped"] == ("only-if-env: MATRIX_PYTHON must be '3.12', and is '3.11' here")
+
+
+def test_only_if_env_lets_the_chosen_job_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = only_if_env_project(tmp_path)
+    monkeypatch.setenv("MATRIX_PYTHON", "3.12")
+    monkeypatch.setenv("RUNNER_OS", "macOS")
+    # The upload really starts (and finds no artifacts to upload): it was not skipped.
+    assert main(["upload-test", "--project", str(root)]) == ExitCode.CHECK
+    assert "There are no artifacts to check" in capsys.readouterr().err
+
+
+def test_only_if_env_with_an_unset_variable_skips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = only_if_env_project(tmp_path)
+    monkeypatch.delenv("MATRIX_PYTHON", raising=False)
+    assert main(["upload-test", "--project", str(root)]) == ExitCode.OK
+    assert "MATRIX_PYTHON must be '3.12', and is unset here" in capsys.readouterr().out

@@ -5,6 +5,7 @@ one silently vanishes when that one drops it), and every declared one is used.""
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from collections.abc import Iterator
 from importlib.metadata import packages_distributions
@@ -67,6 +68,7 @@ def _imported_modules(tree: ast.AST) -> Iterator[str]:
             yield str(node.args[0].value).partition(".")[0]
 
 
+@functools.cache  # packages_distributions() reads every installed distribution: once
 def imported_distributions() -> dict[str, set[str]]:
     """Third-party distribution -> the modules of releasekit that import it."""
     owners = packages_distributions()

@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from layouts import write
 from releasekit import cli
 from releasekit.errors import ExitCode
+from releasekit.notes import MARKDOWN, section_of, versions_in
 
 BIN = Path(sys.executable).parent
 
@@ -168,3 +170,62 @@ def test_restructuredtext_sections_end_at_a_title_of_the_same_level(
     assert summary["format"] == "restructuredtext"
     assert summary["heading"] == "Version 1.1.0"
     assert summary["notes"] == "Released 2026-01-02\n\nFixes\n~~~~~\n\n-   A crash.\n"
+
+
+SETEXT = """\
+Changelog
+=========
+
+1.1.0 (2026-01-02)
+------------------
+
+### Added
+
+- Release notes from the changelog.
+
+- A list item
+---
+
+1.0.0 (2025-12-01)
+------------------
+
+The first
+release.
+"""
+
+
+def test_markdown_setext_headings_are_read_as_commonmark_reads_them() -> None:
+    found = section_of(SETEXT, Version("1.1.0"), format=MARKDOWN)
+
+    # "---" under a list item is a rule (inside the section), not a heading.
+    assert found == (
+        "1.1.0 (2026-01-02)",
+        "### Added\n\n- Release notes from the changelog.\n\n- A list item\n---\n",
+    )
+    assert section_of(SETEXT, Version("1.0.0"), format=MARKDOWN) == (
+        "1.0.0 (2025-12-01)",
+        "The first\nrelease.\n",
+    )
+
+
+def test_a_setext_heading_ends_at_one_of_the_same_level_in_either_style() -> None:
+    text = "Changes\n=======\n\n## 1.1.0\n\n- Two.\n\n1.0.0\n-----\n\n- One.\n"
+
+    assert section_of(text, Version("1.1.0"), format=MARKDOWN) == ("1.1.0", "- Two.\n")
+    assert versions_in(text, format=MARKDOWN) == ["1.1.0", "1.0.0"]
+
+
+def test_a_rule_after_a_blank_line_is_no_heading() -> None:
+    text = "## 1.1.0\n\n- Two.\n\n1.0.0\n\n---\n\n- One.\n"
+
+    assert section_of(text, Version("1.1.0"), format=MARKDOWN) == (
+        "1.1.0",
+        "- Two.\n\n1.0.0\n\n---\n\n- One.\n",
+    )
+    assert section_of(text, Version("1.0.0"), format=MARKDOWN) is None
+
+
+def test_a_multi_line_setext_heading_is_one_heading() -> None:
+    text = "Release\n1.1.0\n=====\n\n- Two.\n"
+
+    assert section_of(text, Version("1.1.0"), format=MARKDOWN) == ("Release 1.1.0", "- Two.\n")

@@ -89,3 +89,40 @@ def test_build_byproducts_of_every_backend_are_no_uncommitted_changes(
 
     assert code == ExitCode.OK, err
     assert git(root, "tag", "--list") == "v1.2.4"
+
+
+def test_c_version_defines_are_bumped_with_the_version_and_others_left_alone(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    root = copy("c-header-defines", tmp_path)
+
+    code, _, err = run(capsys, root, "bump-version", "patch", "--no-commit", "--no-tag")
+
+    assert code == ExitCode.OK, err
+    assert (root / "include/rk_cdefs/version.h").read_text().splitlines()[3:7] == [
+        "#define RK_CDEFS_VERSION_MAJOR 1",
+        "#define RK_CDEFS_VERSION_MINOR 2",
+        "#define RK_CDEFS_VERSION_PATCH 4 /* bumped by releasekit */",
+        "#define RK_CDEFS_VERSION_HEX 0x010204F0",
+    ]
+    assert "#define CDEFS_VERSION_MICRO 4" in (root / "src/rk_cdefs/config.hpp").read_text()
+    vendored = root / "include/rk_cdefs/vendored/zlib_version.h"
+    assert vendored.read_text().splitlines()[1:] == [
+        "#define ZLIB_VERSION_MAJOR 2",
+        "#define ZLIB_VERSION_MINOR 0",
+        "#define ZLIB_VERSION_PATCH 1",
+    ]
+
+
+def test_a_pre_release_three_c_numbers_cannot_say_is_refused_before_anything_changes(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    root = copy("c-header-defines", tmp_path)
+    before = tree(root)
+
+    code, _, err = run(capsys, root, "bump-version", "1.3.0rc1", "--no-commit", "--no-tag")
+
+    assert code == ExitCode.PROJECT
+    assert "The version spread over " in err
+    assert "cannot be bumped at line" in err
+    assert tree(root) == before

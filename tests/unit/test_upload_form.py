@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from release_project import MODULE, NAME, SDIST, VERSION, WHEEL, built_template
+from pypi_artifacts import NAME, VERSION, sdist, wheel
 from releasekit.upload.form import DistFile, MultipartBody, form_fields
 
 
 @pytest.mark.parametrize(
-    ("filename", "filetype", "pyversion"),
-    [(WHEEL, "bdist_wheel", "py3"), (SDIST, "sdist", "source")],
+    ("make", "filetype", "pyversion"),
+    [(wheel, "bdist_wheel", "py3"), (sdist, "sdist", "source")],
 )
 def test_the_form_carries_protocol_metadata_and_the_sha256_digest(
-    tmp_path_factory: pytest.TempPathFactory, filename: str, filetype: str, pyversion: str
+    tmp_path: Path, make: Callable[[Path], Path], filetype: str, pyversion: str
 ) -> None:
-    path = built_template(tmp_path_factory) / "dist" / filename
+    path = make(tmp_path)
     dist = DistFile(path, hashlib.sha256(path.read_bytes()).hexdigest())
 
     fields = form_fields(dist)
@@ -27,20 +28,19 @@ def test_the_form_carries_protocol_metadata_and_the_sha256_digest(
     assert fields[:2] == [(":action", "file_upload"), ("protocol_version", "1")]
     assert (values["name"], values["version"]) == (NAME, VERSION)
     assert (values["filetype"], values["pyversion"]) == (filetype, pyversion)
-    assert values["summary"] == "A project released by releasekit's tests"
-    assert values["description"].startswith("# rk-demo")
+    assert values["summary"] == "A demo package"
+    assert values["description"].startswith("# Demo")
     assert values["description_content_type"] == "text/markdown"
     assert values["requires_python"] == ">=3.10"
     assert values["sha256_digest"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert not {"md5_digest", "blake2_256_digest"} & set(values)  # uv's choice: one pass
     assert "attestations" not in values
-    assert MODULE in filename
 
 
 def test_the_body_streams_the_file_between_the_fields_and_the_closing_boundary(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
 ) -> None:
-    path = built_template(tmp_path_factory) / "dist" / WHEEL
+    path = wheel(tmp_path)
     body = MultipartBody.build([("name", NAME)], path)
 
     sent = b"".join(body.chunks())
@@ -49,7 +49,7 @@ def test_the_body_streams_the_file_between_the_fields_and_the_closing_boundary(
     assert sent.startswith(
         f'--{body.boundary}\r\nContent-Disposition: form-data; name="name"'.encode()
     )
-    assert f'name="content"; filename="{WHEEL}"'.encode() in sent
+    assert f'name="content"; filename="{path.name}"'.encode() in sent
     assert path.read_bytes() in sent
     assert sent.endswith(f"\r\n--{body.boundary}--\r\n".encode())
 

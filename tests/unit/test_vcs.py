@@ -3,6 +3,7 @@ and never read as options: a remote named like an option runs nothing."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from layouts import copy_project, git_init
 from releasekit.cli import main
-from releasekit.errors import VcsError
+from releasekit.errors import ExitCode, VcsError
 from releasekit.runner import SubprocessRunner
 from releasekit.vcs import Git
 
@@ -68,3 +69,54 @@ def test_a_tag_format_git_refuses_is_named_and_nothing_changes(
         ).stdout
         == head
     )
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving files to another user"
+)
+def test_a_checkout_owned_by_another_user_is_refused_with_gits_reason_and_the_fix(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's "dubious ownership" check (a CI container, a tar that kept the owner): the
+    checkout belongs to nobody, the global git config has no safe.directory for it."""
+    root = git_init(copy_project("static", tmp_path / "project"), tag="v1.2.3")
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    config = tmp_path / "gitconfig"
+    config.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    subprocess.run(["chown", "-R", "nobody", str(root)], check=True)
+    before = (root / "pyproject.toml").read_bytes()
+
+    code = main(["bump-version", "patch", "--project", str(root)])
+
+    err = capsys.readouterr().err
+    assert code == ExitCode.VCS
+    assert f"git refuses the repository at {root}: it belongs to another user" in err
+    assert "git said: fatal: detected dubious ownership" in err
+    assert f"git config --global --add safe.directory {root}" in err
+    assert "not in a git repository" not in err
+    assert "Traceback" not in err
+    assert (root / "pyproject.toml").read_bytes() == before
+    # The fix it names works.
+    subprocess.run(["git", "config", "--global", "--add", "safe.directory", str(root)], check=True)
+    assert main(["bump-version", "patch", "--project", str(root)]) == ExitCode.OK
+
+
+def test_a_checkout_git_cannot_read_is_not_taken_for_no_repository(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    root = git_init(copy_project("static", tmp_path / "project"), tag="v1.2.3")
+    (root / ".git" / "HEAD").unlink()  # git no longer takes it for a repository
+
+    code = main(["bump-version", "patch", "--project", str(root)])
+
+    err = capsys.readouterr().err
+    assert code == ExitCode.VCS
+    assert f"git cannot read the repository at {root}" in err
+    assert "`git rev-parse` failed with exit code 128" in err
+
+
+def test_a_project_outside_any_repository_is_still_no_repository(tmp_path: Path) -> None:
+    root = copy_project("static", tmp_path / "project")
+    assert Git(SubprocessRunner(echo=False), root).is_repository() is False

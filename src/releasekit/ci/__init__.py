@@ -9,12 +9,12 @@ releasekit the jobs install, what to warn about, and writes it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from releasekit.ci.github import github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci, gitlab_jobs
@@ -23,7 +23,6 @@ from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_s
 from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
 from releasekit.errors import ConfigError, UsageError
 from releasekit.files import write_atomic
-from releasekit.plan import release_tags
 from releasekit.project import load_project
 from releasekit.vcs import Git
 
@@ -33,17 +32,19 @@ if TYPE_CHECKING:
     from releasekit.config import ReleaseConfig
     from releasekit.project import Project
     from releasekit.runner import Runner
+    from releasekit.tags import ReleaseTags
 
 __all__ = [
     "CiFile",
     "CiFileExistsError",
+    "CiOptions",
     "git_top",
     "github_tag_pattern",
     "github_workflow",
     "gitlab_ci",
     "gitlab_tag_regex",
     "init_ci",
-    "run_init_ci",
+    "init_ci_workspace",
     "workflow_path",
     "yaml_scalar",
 ]
@@ -71,6 +72,45 @@ def _release_page_possible(wanted: bool, projects: Sequence[Project]) -> tuple[b
 
 class CiFileExistsError(UsageError):
     """init-ci would replace a file that exists and differs; ``--force`` says it is meant."""
+
+
+@dataclass(frozen=True)
+class CiOptions:
+    """init-ci's choices (its command-line flags); checked when made. ``wheels``,
+    ``target`` and ``include`` serve one provider each (see README, init-ci)."""
+
+    trigger: str = "tag"
+    environment: str = DEFAULT_ENVIRONMENT
+    test_environment: str = DEFAULT_TEST_ENVIRONMENT
+    test_first: bool | None = None  # None: the project's release.test-first
+    python: str = DEFAULT_PYTHON
+    output: Path | None = None
+    force: bool = False
+    dry_run: bool = False
+    release_page: bool = True
+    wheels: str = ""  # GitHub
+    target: str = "registry"  # GitLab
+    include: bool = False  # GitLab
+
+    def __post_init__(self) -> None:
+        if self.trigger not in TRIGGERS:
+            raise UsageError(f"Unknown trigger {self.trigger!r}.", "Use tag or branch.")
+        if not re.fullmatch(r"\d+\.\d+", self.python):
+            raise UsageError(
+                f"--python {self.python!r} is not a Python version.", "Give X.Y, e.g. 3.12."
+            )
+        for what, value in (
+            ("--environment", self.environment),
+            ("--test-environment", self.test_environment),
+        ):
+            if not value.strip():
+                raise UsageError(f"{what} must not be empty.", "Give an environment name.")
+        if self.wheels and self.wheels not in WHEELS:
+            raise UsageError(f"Unknown --wheels {self.wheels!r}.", "Use --wheels cibuildwheel.")
+        if self.target not in TARGETS:
+            raise UsageError(
+                f"Unknown --target {self.target!r}.", "Use registry, pypi or testpypi."
+            )
 
 
 @dataclass(frozen=True)
@@ -110,6 +150,20 @@ class CiFile:
             summary["content"] = self.content
         return summary
 
+    def describe(self) -> str:
+        """What happened, for a person: the file (or its text, in a dry run) and the notes."""
+        if self.dry_run and not self.unchanged:
+            lines = [self.content.rstrip("\n"), f"# dry run: {self.path} was not written"]
+        elif self.unchanged:
+            lines = [f"{self.path} is already what init-ci writes; nothing changed"]
+        else:
+            verb = "replaced" if self.replaced else "wrote"
+            lines = [f"{verb} {self.path} (jobs: {', '.join(self.jobs)})"]
+            if self.including is not None:
+                lines.append(f"added it to the include: of {self.including}")
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True)
 class _Layout:
@@ -132,8 +186,6 @@ def _layout(root: Path, top: Path, config: ReleaseConfig) -> _Layout:
 
 
 def _local_repositories(config: ReleaseConfig, names: tuple[str, ...]) -> list[str]:
-    from urllib.parse import urlsplit
-
     found = []
     for name in names:
         repository = config.repositories.get(name)
@@ -164,24 +216,15 @@ def _unignored_outdir(runner: Runner, top: Path, outdir: str) -> bool:
 
 def init_ci(
     root: Path,
-    config: ReleaseConfig,
+    project: Project,
+    tags: ReleaseTags,
     runner: Runner,
     provider: str,
-    *,
-    trigger: str = "tag",
-    environment: str = DEFAULT_ENVIRONMENT,
-    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
-    test_first: bool | None = None,
-    python: str = DEFAULT_PYTHON,
-    output: Path | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-    wheels: str = "",
-    target: str = "registry",
-    include: bool = False,
-    release_page: bool = True,
+    options: CiOptions,
 ) -> CiFile:
-    """Write (or, with ``dry_run``, only render) the CI pipeline for the project in ``root``.
+    """Write (or, with ``options.dry_run``, only render) the CI pipeline for ``project``
+    in ``root``; its ``tags`` (:func:`releasekit.plan.release_tags`) give the configuration
+    as used: a project that tags bare versions (1.2.3) gets a pipeline triggered by those.
 
     The file goes to the top of the git repository that holds ``root`` (GitHub and GitLab
     read it only there), or to ``output``. An existing file that differs is replaced only
@@ -189,14 +232,12 @@ def init_ci(
     jobs go to ``.gitlab/releasekit.yml`` and the existing ``.gitlab-ci.yml`` gains an
     ``include:`` of it.
     """
-
-    _check_options(provider, trigger, python, environment, test_environment, wheels, target)
-    project = load_project(root, config, runner)
-    # A project that tags bare versions (1.2.3) gets a pipeline triggered by those.
-    tags = release_tags(root, config, project.name, runner)
+    if provider not in PROVIDERS:
+        raise UsageError(f"Unknown CI provider {provider!r}.", "Use github or gitlab.")
+    trigger, output = options.trigger, options.output
     config = tags.config
     notes: list[str] = [tags.note] if tags.note else []
-    release_page, said = _release_page_possible(release_page, [project])
+    release_page, said = _release_page_possible(options.release_page, [project])
     notes += said
     top = git_top(runner, root)
     in_git = top is not None
@@ -204,7 +245,7 @@ def init_ci(
         top = root
         notes.append(f"{root} is not in a git repository: the file is written there")
     layout = _layout(root.resolve(), top.resolve(), config)
-    test_first = config.release_test_first if test_first is None else test_first
+    test_first = _test_first(options, config)
     including: Path | None = None
     including_content: str | None = None
     if provider == "github":
@@ -212,16 +253,16 @@ def init_ci(
             config,
             project.name,
             trigger=trigger,
-            environment=environment,
-            test_environment=test_environment,
+            environment=options.environment,
+            test_environment=options.test_environment,
             test_first=test_first,
-            python=python,
+            python=options.python,
             project_dir=layout.project_dir,
             outdir=layout.outdir,
-            wheels=wheels,
+            wheels=options.wheels,
             release_page=release_page,
         )
-        built = ("wheels", "sdist") if wheels else ("build",)
+        built = ("wheels", "sdist") if options.wheels else ("build",)
         planned = ("plan",) if trigger == "branch" else ()
         published = ("publish-test", "publish") if test_first else ("publish",)
         jobs = (*planned, *built, *published, *("release-page",) * release_page)
@@ -239,28 +280,24 @@ def init_ci(
             config,
             project.name,
             trigger=trigger,
-            target=target,
-            python=python,
+            target=options.target,
+            python=options.python,
             project_dir=layout.project_dir,
             outdir=layout.outdir,
-            include=include,
+            include=options.include,
             release_page=release_page,
         )
         jobs = gitlab_jobs(trigger, release_page=release_page)
-        if release_page and trigger == "branch":
-            notes.append(
-                "no GitLab release page with --trigger branch (GitLab decides which jobs run "
-                "before the plan job says whether there is a release); make it from the tag"
-            )
-        if include:
+        if options.include:
             path = output or top / GITLAB_INCLUDED
             including = top / GITLAB_CI
             including_content, note = _including(including, path, top)
             notes += [note] if note else []
         else:
             path = output or top / GITLAB_CI
-        if target != "registry":
-            notes += _local_repositories(config, ("prod",) if target == "pypi" else ("test",))
+        if options.target != "registry":
+            names = ("prod",) if options.target == "pypi" else ("test",)
+            notes += _local_repositories(config, names)
     if trigger == "branch" and len(config.release_branches) > 1:
         notes.append(
             f"only the first release branch ({config.release_branches[0]}) triggers a release"
@@ -276,12 +313,12 @@ def init_ci(
         content=content,
         trigger=trigger,
         jobs=jobs,
-        dry_run=dry_run,
+        dry_run=options.dry_run,
         notes=tuple(notes),
         including=including if including_content is not None else None,
         including_content=including_content,
     )
-    return _write(result, force=force)
+    return _write(result, force=options.force)
 
 
 def _including(gitlab_ci_path: Path, included: Path, top: Path) -> tuple[str | None, str]:
@@ -304,28 +341,8 @@ def _including(gitlab_ci_path: Path, included: Path, top: Path) -> tuple[str | N
     return updated, ""
 
 
-def _check_options(
-    provider: str,
-    trigger: str,
-    python: str,
-    environment: str,
-    test_environment: str,
-    wheels: str = "",
-    target: str = "registry",
-) -> None:
-    if provider not in PROVIDERS:
-        raise UsageError(f"Unknown CI provider {provider!r}.", "Use github or gitlab.")
-    if trigger not in TRIGGERS:
-        raise UsageError(f"Unknown trigger {trigger!r}.", "Use tag or branch.")
-    if not re.fullmatch(r"\d+\.\d+", python):
-        raise UsageError(f"--python {python!r} is not a Python version.", "Give X.Y, e.g. 3.12.")
-    for what, value in (("--environment", environment), ("--test-environment", test_environment)):
-        if not value.strip():
-            raise UsageError(f"{what} must not be empty.", "Give an environment name.")
-    if wheels and wheels not in WHEELS:
-        raise UsageError(f"Unknown --wheels {wheels!r}.", "Use --wheels cibuildwheel.")
-    if target not in TARGETS:
-        raise UsageError(f"Unknown --target {target!r}.", "Use registry, pypi or testpypi.")
+def _test_first(options: CiOptions, config: ReleaseConfig) -> bool:
+    return config.release_test_first if options.test_first is None else options.test_first
 
 
 def _write(result: CiFile, *, force: bool) -> CiFile:
@@ -354,94 +371,22 @@ def _write(result: CiFile, *, force: bool) -> CiFile:
     return CiFile(**{**result.__dict__, "written": True, "replaced": existing is not None})
 
 
-def run_init_ci(
-    args: argparse.Namespace, root: Path, config: ReleaseConfig, runner: Runner
-) -> tuple[dict[str, Any], str]:
-    """The ``init-ci`` step of the CLI: ``(json_summary, human_text)``."""
-    if args.provider == "gitlab":
-        given = [
-            flag
-            for flag, value in (
-                ("--environment", args.environment),
-                ("--test-environment", args.test_environment),
-                ("--test-first/--no-test-first", getattr(args, "test_first", None)),
-                ("--wheels", getattr(args, "wheels", None)),
-            )
-            if value is not None
-        ]
-        if given:
-            raise UsageError(
-                f"{', '.join(given)}: GitHub only; the GitLab job publishes to one --target.",
-                "Leave them out for gitlab.",
-            )
-    else:
-        given = [
-            flag
-            for flag, value in (
-                ("--target", getattr(args, "target", None)),
-                ("--include", getattr(args, "include", False) or None),
-            )
-            if value is not None
-        ]
-        if given:
-            raise UsageError(
-                f"{', '.join(given)}: GitLab only.",
-                "Leave them out for github (it publishes to the test and prod repositories).",
-            )
-    result = init_ci(
-        root,
-        config,
-        runner,
-        args.provider,
-        trigger=args.trigger,
-        environment=args.environment or DEFAULT_ENVIRONMENT,
-        test_environment=args.test_environment or DEFAULT_TEST_ENVIRONMENT,
-        test_first=getattr(args, "test_first", None),
-        python=args.python,
-        output=args.output.resolve() if args.output else None,
-        force=args.force,
-        dry_run=args.dry_run,
-        wheels=getattr(args, "wheels", None) or "",
-        target=getattr(args, "target", None) or "registry",
-        include=getattr(args, "include", False),
-        release_page=getattr(args, "release_page", None) is not False,
-    )
-    return result.to_json(), _describe(result)
-
-
-def _describe(result: CiFile) -> str:
-    if result.dry_run and not result.unchanged:
-        lines = [result.content.rstrip("\n"), f"# dry run: {result.path} was not written"]
-    elif result.unchanged:
-        lines = [f"{result.path} is already what init-ci writes; nothing changed"]
-    else:
-        verb = "replaced" if result.replaced else "wrote"
-        lines = [f"{verb} {result.path} (jobs: {', '.join(result.jobs)})"]
-        if result.including is not None:
-            lines.append(f"added it to the include: of {result.including}")
-    lines += [f"  note: {note}" for note in result.notes]
-    return "\n".join(lines)
-
-
 def init_ci_workspace(
     workspace: Path,
     packages: Sequence[tuple[Path, ReleaseConfig]],
     runner: Runner,
-    *,
-    trigger: str = "tag",
-    environment: str = DEFAULT_ENVIRONMENT,
-    test_environment: str = DEFAULT_TEST_ENVIRONMENT,
-    test_first: bool | None = None,
-    python: str = DEFAULT_PYTHON,
-    output: Path | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-    release_page: bool = True,
+    options: CiOptions,
 ) -> CiFile:
     """The GitHub release workflow of a monorepo: one file, its jobs over the matrix of
     packages ``releasekit plan --json`` finds with a new version."""
 
-    _check_options("github", trigger, python, environment, test_environment)
+    if options.wheels:
+        raise UsageError(
+            "--wheels is for a single project; a monorepo's workflow builds each package "
+            "with releasekit build.",
+            "Write a workflow for the package with compiled code: init-ci github --wheels "
+            "cibuildwheel --package DIR.",
+        )
     top = git_top(runner, workspace) or workspace
     config = packages[0][1]
     outdirs = {c.build_outdir for _, c in packages}
@@ -453,16 +398,16 @@ def init_ci_workspace(
         )
     projects = [(load_project(root, c, runner), c) for root, c in packages]
     patterns = sorted({github_tag_pattern(c, project.name) for project, c in projects})
-    release_page, notes = _release_page_possible(release_page, [p for p, _ in projects])
-    test_first = config.release_test_first if test_first is None else test_first
+    release_page, notes = _release_page_possible(options.release_page, [p for p, _ in projects])
+    test_first = _test_first(options, config)
     content = github_matrix_workflow(
         config,
         patterns,
-        trigger=trigger,
-        environment=environment,
-        test_environment=test_environment,
+        trigger=options.trigger,
+        environment=options.environment,
+        test_environment=options.test_environment,
         test_first=test_first,
-        python=python,
+        python=options.python,
         outdir=config.build_outdir.strip("/") + "/",
         release_page=release_page,
     )
@@ -476,39 +421,11 @@ def init_ci_workspace(
     published = ("publish-test", "publish") if test_first else ("publish",)
     result = CiFile(
         provider="github",
-        path=output or top / GITHUB_WORKFLOW,
+        path=options.output or top / GITHUB_WORKFLOW,
         content=content,
-        trigger=trigger,
+        trigger=options.trigger,
         jobs=("plan", "build", *published, *("release-page",) * release_page),
-        dry_run=dry_run,
+        dry_run=options.dry_run,
         notes=tuple(notes),
     )
-    return _write(result, force=force)
-
-
-def run_init_ci_workspace(
-    args: argparse.Namespace, workspace: Path, packages: Sequence[Any], runner: Runner
-) -> tuple[dict[str, Any], str]:
-    """``init-ci github`` at the root of a monorepo (``packages``: workspace.Package)."""
-    if getattr(args, "wheels", None):
-        raise UsageError(
-            "--wheels is for a single project; a monorepo's workflow builds each package "
-            "with releasekit build.",
-            "Write a workflow for the package with compiled code: init-ci github --wheels "
-            "cibuildwheel --package DIR.",
-        )
-    result = init_ci_workspace(
-        workspace,
-        [(p.root, p.config) for p in packages],
-        runner,
-        trigger=args.trigger,
-        environment=args.environment or DEFAULT_ENVIRONMENT,
-        test_environment=args.test_environment or DEFAULT_TEST_ENVIRONMENT,
-        test_first=getattr(args, "test_first", None),
-        python=args.python,
-        output=args.output.resolve() if args.output else None,
-        force=args.force,
-        dry_run=args.dry_run,
-        release_page=getattr(args, "release_page", None) is not False,
-    )
-    return result.to_json(), _describe(result)
+    return _write(result, force=options.force)

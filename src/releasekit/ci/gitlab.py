@@ -133,8 +133,8 @@ def gitlab_ci(
 ) -> str:
     """The text of a GitLab pipeline that releases ``project`` to ``target``; with
     ``include``, a file for the ``include:`` of an existing ``.gitlab-ci.yml``.
-    ``release_page`` (tag trigger): the tag's GitLab release, with the changelog's notes
-    and the files (releasekit.ci.release_page)."""
+    ``release_page``: the tag's GitLab release, with the changelog's notes and the files
+    (releasekit.ci.release_page)."""
     # A script line is a shell's: the directory is one word it does not expand.
     before = f"    - {yaml_scalar('cd ' + shell_word(project_dir))}\n" if project_dir else ""
     if trigger == "tag":
@@ -197,15 +197,17 @@ def gitlab_ci(
         publish_artifacts=gitlab_keep_attestations(outdir)
         if release_page and target != "registry" and config.attest
         else "",
-        release_page=gitlab_release_jobs(outdir=outdir, project_dir=project_dir, rule=rule)
-        if release_page and trigger == "tag"
+        release_page=gitlab_release_jobs(
+            outdir=outdir, project_dir=project_dir, rule=rule, trigger=trigger, gate=_GATE
+        )
+        if release_page
         else "",
     )
 
 
 def gitlab_jobs(trigger: str, *, release_page: bool = True) -> tuple[str, ...]:
     """The jobs :func:`gitlab_ci` writes for ``trigger``."""
-    page = ("release-notes", "release-page") if release_page and trigger == "tag" else ()
+    page = ("release-notes", "release-page") if release_page else ()
     return ("release-plan",) * (trigger == "branch") + ("release-build", "release-publish", *page)
 
 

@@ -4,17 +4,24 @@ attestations attached.
 
 It gets a job of its own on GitHub, the only one with ``contents: write`` (the publish job
 keeps only ``id-token: write``); the tag, the notes and the directory reach its shell
-through ``env:``, never written into the script. GitLab has the ``release:`` keyword: a
-job writes the notes and the tag for it and keeps the files as artifacts the release
-links to.
+through ``env:``, never written into the script. On GitLab a job writes the notes and the
+tag and keeps the files as artifacts the release links to; the release is made by the
+``release:`` keyword when a tag push started the pipeline, and by ``glab release create``
+when a push to the release branch did: GitLab decides which jobs run when the pipeline is
+created, before the plan job says whether there is a release, so that job must run and
+end at once when there is none, and a ``release:`` keyword would make a release anyway.
 """
 
 from __future__ import annotations
 
-from releasekit.ci.yaml_text import yaml_scalar
+from releasekit.ci.yaml_text import shell_word, yaml_scalar
 
-# The image GitLab's documentation gives for the release: keyword (it runs release-cli).
-RELEASE_CLI_IMAGE = "registry.gitlab.com/gitlab-org/release-cli:latest"
+# GitLab's CLI, glab: what the release: keyword runs since GitLab 18.0 (release-cli is
+# deprecated, to be removed in 20.0), and what the branch pipeline's job calls. Pinned to a
+# version, as actions are pinned by commit: the newest release found in public pipelines
+# on 2026-12-02. Not by digest: no digest could be checked against GitLab's registry from
+# here.
+GLAB_IMAGE = "registry.gitlab.com/gitlab-org/cli:v1.120.0"
 
 # The notes as releasekit prints them, and the tag they belong to, into $RUNNER_TEMP.
 _READ_NOTES = """\
@@ -102,15 +109,17 @@ def github_release_job(
     )
 
 
-_GITLAB_JOBS = """\
+_GITLAB_NOTES_JOB = """\
 
 release-notes:
   extends: .releasekit
   stage: deploy
   needs:
+{plan_need}\
     - release-build  # the files
     - release-publish  # after the upload; its attestations
   script:
+{gate}\
     - releasekit notes > release-notes.md
     - >-
       releasekit notes --json | python -c 'import json, sys; notes = json.load(sys.stdin);
@@ -123,6 +132,9 @@ release-notes:
     expire_in: never  # the release page links to these files
     reports:
       dotenv: {env}
+"""
+
+_GITLAB_TAG_PAGE = """\
 
 release-page:
   stage: deploy
@@ -144,22 +156,70 @@ release-page:
           link_type: package
 """
 
+# The tag is made at the released commit (--ref), as GitHub's branch workflow does.
+_GITLAB_BRANCH_PAGE = """\
+
+release-page:
+  stage: deploy
+  image: {image}
+  needs:
+    - release-plan  # RELEASE
+    - release-notes  # RELEASE_TAG, RELEASE_FILES_JOB, the notes
+  rules:
+    - if: {rule}
+  variables:
+    GLAB_ENABLE_CI_AUTOLOGIN: 'true'  # glab sends the CI job token as the Releases API wants
+    RELEASE_FILES: {outdir}
+  script:
+{gate}\
+    - {create}
+"""
+
+# The link to the files, in double quotes: the shell expands the variables (values, never
+# read as code) and nothing else.
+_ASSETS = (
+    r'"[{\"name\": \"Distributions and attestations\", \"url\": '
+    r"\"$CI_PROJECT_URL/-/jobs/$RELEASE_FILES_JOB/artifacts/browse/$RELEASE_FILES\", "
+    r'\"link_type\": \"package\"}]"'
+)
+
 
 def gitlab_keep_attestations(outdir: str) -> str:
     """release-publish's artifacts: the attestations its upload wrote next to the files."""
     return f"  artifacts:\n    paths:\n      - {yaml_scalar(outdir + '*.publish.attestation')}\n"
 
 
-def gitlab_release_jobs(*, outdir: str, project_dir: str, rule: str) -> str:
+def gitlab_release_jobs(
+    *, outdir: str, project_dir: str, rule: str, trigger: str = "tag", gate: str = ""
+) -> str:
     """``release-notes`` (the notes, the tag, and the files kept for good: the release
-    links to them) and ``release-page`` (GitLab's ``release:`` keyword). Paths are from the
-    repository's top, where GitLab looks for artifacts; the script runs in the project."""
+    links to them) and ``release-page``: GitLab's ``release:`` keyword for a tag pipeline,
+    ``glab release create`` for a branch pipeline, which ``gate`` (its script's first line)
+    ends at once when the plan found nothing to release. Paths are from the repository's
+    top, where GitLab looks for artifacts; the notes job's script runs in the project."""
     here = f"{project_dir}/" if project_dir else ""
-    return _GITLAB_JOBS.format(
+    notes = _GITLAB_NOTES_JOB.format(
+        plan_need="    - release-plan  # RELEASE\n" if trigger == "branch" else "",
+        gate=gate if trigger == "branch" else "",
         notes=yaml_scalar(here + "release-notes.md"),
         outdir=yaml_scalar(outdir),
         env=yaml_scalar(here + "release.env"),
-        image=yaml_scalar(RELEASE_CLI_IMAGE),
+    )
+    if trigger == "branch":
+        create = (
+            'glab release create "$RELEASE_TAG" --ref "$CI_COMMIT_SHA" --name "$RELEASE_TAG" '
+            f"--notes-file {shell_word(here + 'release-notes.md')} "
+            f"--assets-links {_ASSETS}"
+        )
+        return notes + _GITLAB_BRANCH_PAGE.format(
+            image=yaml_scalar(GLAB_IMAGE),
+            rule=yaml_scalar(rule),
+            outdir=yaml_scalar(outdir),
+            gate=gate,
+            create=yaml_scalar(create),
+        )
+    return notes + _GITLAB_TAG_PAGE.format(
+        image=yaml_scalar(GLAB_IMAGE),
         rule=yaml_scalar(rule),
         description=yaml_scalar("./" + here + "release-notes.md"),
         files=yaml_scalar("$CI_PROJECT_URL/-/jobs/$RELEASE_FILES_JOB/artifacts/browse/" + outdir),

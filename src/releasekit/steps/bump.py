@@ -13,13 +13,14 @@ from typing import Any
 
 from packaging.version import Version
 
-from releasekit.autobump import changelog_entries, fill_unreleased
+from releasekit.autobump import changelog_entries, changelog_list, fill_unreleased
 from releasekit.buildenv import build_byproducts
 from releasekit.changelog import (
     KEEP_A_CHANGELOG,
     OTHER,
     SCRIV,
     TOWNCRIER,
+    add_version_section,
     mentions_version,
     roll_changelog,
     tool_setup,
@@ -126,10 +127,14 @@ def bump_version(
     locks = [] if project.vcs_versioned else find_lock_entries(root, project.name)
     entries = _entries_from_commits(plan)
     if entries:
+        written = (
+            f"The [{config.changelog_unreleased}] section was empty: it is filled"
+            if project.changelog_style == KEEP_A_CHANGELOG
+            else f"{version}'s section is written"
+        )
         notes.append(
-            f"The [{config.changelog_unreleased}] section was empty: it is filled from the "
-            f"{len(plan.auto.changes) if plan.auto else 0} releasable commit(s) "
-            "(changelog-from-commits)."
+            f"{written} from the {len(plan.auto.changes) if plan.auto else 0} releasable "
+            "commit(s) (changelog-from-commits)."
         )
     changes = _planned_changes(project, config, current, version, today, locks, entries)
     notes += [
@@ -258,7 +263,7 @@ def _changelog_step(
                 f"Write what changed under [{unreleased}], commit it, then release.",
             )
         return [], [f"{empty}."]
-    if style == OTHER and not mentions_version(text, version):
+    if style == OTHER and not filled and not mentions_version(text, version):
         if required:
             raise ProjectError(
                 f"{changelog.name} has no '## [{unreleased}]' section and no entry for "
@@ -275,18 +280,23 @@ def _changelog_step(
 
 
 def _entries_from_commits(plan: ReleasePlan) -> str:
-    """With ``changelog-from-commits``, an auto bump's entries for an empty Unreleased
-    section of a Keep a Changelog file ("" when nothing is to be filled)."""
+    """With ``changelog-from-commits``, an auto bump's entries: for an empty Unreleased
+    section of a Keep a Changelog file, or the new version's section of a file with a
+    heading per version that has none for it yet ("" when nothing is to be written)."""
     project, config = plan.project, plan.config
     if (
         plan.auto is None
         or not plan.auto.changes
         or not config.changelog_from_commits
         or project.changelog is None
-        or project.changelog_style != KEEP_A_CHANGELOG
+        or project.changelog_style not in (KEEP_A_CHANGELOG, OTHER)
     ):
         return ""
     text = read_utf8(project.changelog, ProjectError, "The changelog")
+    if project.changelog_style == OTHER:
+        return (
+            "" if mentions_version(text, str(plan.version)) else changelog_list(plan.auto.changes)
+        )
     if not unreleased_is_empty(text, config.changelog_unreleased):
         return ""
     return changelog_entries(plan.auto.changes)
@@ -323,7 +333,7 @@ def _planned_changes(
     texts: dict[Path, str] = {}
     whats: dict[Path, list[str]] = {}
     for location in project.locations:
-        if location.kind == "tuple" and not location.holds(str(current)):
+        if location.kind != "string" and not location.holds(str(current)):
             continue  # a tuple of other numbers (a minimum Python): not the version
         text = texts.get(location.path)
         if text is None:
@@ -365,6 +375,19 @@ def _planned_changes(
             new_tag=config.format_tag(version, project.name),
             unreleased=config.changelog_unreleased,
             # Set by the project: that form; else the file's own is learned.
+            heading=config.changelog_heading if "changelog-heading" in config.sources else None,
+            today=today,
+        )
+        changes.append(FileChange(project.changelog, before, after, "changelog"))
+    elif project.changelog is not None and project.changelog_style == OTHER and entries:
+        before = read_utf8(project.changelog, ProjectError, "The changelog")
+        after = add_version_section(
+            before,
+            path=project.changelog,
+            version=version,
+            entries=entries,
+            previous_tag=config.format_tag(str(current), project.name),
+            new_tag=config.format_tag(version, project.name),
             heading=config.changelog_heading if "changelog-heading" in config.sources else None,
             today=today,
         )

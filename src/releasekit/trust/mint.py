@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
-from releasekit.credentials import Secret
 from releasekit.errors import CredentialsError
 from releasekit.net import printable, secret_forms
 from releasekit.repositories import PYPI_AUDIENCES, pypi_host_of
+from releasekit.secret import Secret
 from releasekit.trust.identity import GITHUB_REQUEST_VARIABLES, IdentityToken
 from releasekit.trust.oidc import Answer, ci_identity_token, exchange_json, pypi_audience
 

@@ -1,0 +1,56 @@
+"""``releasekit notes`` on a short path: a CI job that puts the notes on the release page
+runs it once per release, and the CLI (cli.py) imports every step before it parses.
+
+This path parses with the same command table, reads the same configuration and plan and
+prints the same summary (:func:`releasekit.notes.notes_summary`). Whatever is out of the
+ordinary (an error, a configuration warning, a monorepo, ``-v``) it hands to the CLI,
+which answers as it always does; nothing has changed by then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from releasekit.commands import overrides, parse
+from releasekit.config import load_config
+from releasekit.errors import ExitCode, ReleaseError
+from releasekit.notes import notes_summary
+from releasekit.plan import resolve_plan
+from releasekit.project import find_project_root
+from releasekit.render import paint
+from releasekit.runner import SubprocessRunner
+
+
+def run_notes(argv: Sequence[str]) -> int | None:
+    """The exit code of ``releasekit notes ...``, or None when the CLI must answer."""
+    if {"-h", "--help", "--version"} & set(argv):  # argparse would print and exit
+        return None
+    try:
+        args = parse(argv, only="notes")
+        if args.command != "notes" or args.verbose or args.package:
+            return None
+        root = find_project_root(args.project)
+        config = load_config(root, config_file=args.config, overrides=overrides(args))
+        if config.warnings or config.packages:
+            return None
+        runner = SubprocessRunner()
+        runner.verbosity = -1 if args.quiet else 0
+        summary, text = notes_summary(resolve_plan(root, config, runner), args.notes_version, root)
+    except ReleaseError:
+        return None
+    except KeyboardInterrupt:
+        print("releasekit: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    try:
+        if args.json:
+            print(json.dumps(summary, indent=2))
+        elif not args.quiet:
+            print(paint(text, sys.stdout))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `releasekit notes | head`: the reader has what it wanted (as cli.main).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return int(ExitCode.OK)

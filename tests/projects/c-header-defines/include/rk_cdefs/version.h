@@ -1,0 +1,9 @@
+#ifndef RK_CDEFS_VERSION_H
+#define RK_CDEFS_VERSION_H
+
+#define RK_CDEFS_VERSION_MAJOR 1
+#define RK_CDEFS_VERSION_MINOR 2
+#define RK_CDEFS_VERSION_PATCH 3 /* bumped by releasekit */
+#define RK_CDEFS_VERSION_HEX 0x010203F0
+
+#endif
