@@ -13,8 +13,8 @@ package directory is emptied, so both tools upload everything every time. releas
 time includes its start-up, its check (twine check --strict's rules, the sha256 of every
 file, the index read) and the uploads; uv's is the upload alone. Both get the same
 credentials (releasekit from TWINE_USERNAME/TWINE_PASSWORD, so no keyring lookup). Runs
-are paired (A B A B ...) by ``farm-bench --vs`` when it is installed, else timed here the
-same way. Standard library only, plus releasekit, uv and pypiserver from the environment.
+are paired (A B A B ...) and the ratio taken pair by pair. Standard library only, plus
+releasekit, uv and pypiserver from the environment.
 """
 
 from __future__ import annotations
@@ -229,16 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs = f"upload.jobs = {args.jobs}" if args.jobs else 'upload.jobs = "auto"'
             link = f", {args.rtt:g} ms round trips" if args.rtt else ""
             print(f"{args.files} files of {args.size:g} MB to pypiserver at {url} ({jobs}{link})")
-            if shutil.which("farm-bench") and not args.smoke:
-                subprocess.run(
-                    [
-                        "farm-bench", "-n", str(args.runs), "--timeout", "1800",
-                        "--vs", f"sh -c '{uv}'", "--", "sh", "-c", releasekit,
-                    ],
-                    check=True,
-                )  # fmt: skip
-            else:
-                paired_here(releasekit, uv, args.runs)
+            paired_here(releasekit, uv, args.runs)
     return 0
 
 

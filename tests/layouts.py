@@ -65,6 +65,7 @@ CORPUS = (
     "setup-cfg-literal",
     "setup-cfg-no-content-type",
     "setup-py-about",
+    "setup-py-imported-version",
     "setup-py-imports-package",
     "setup-py-literal",
     "setup-py-no-content-type",

@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +34,10 @@ from pyproject_hooks import (
 )
 
 from releasekit import interpreter_facts
-from releasekit.config import read_toml
+from releasekit.config import ReleaseConfig, read_toml
 from releasekit.errors import CommandError, ProjectError
 from releasekit.runner import Runner
+from releasekit.tools import find_uv
 
 if TYPE_CHECKING:
     from releasekit.vcs import Git
@@ -197,6 +198,20 @@ def default_cache_dir() -> Path:
 def cache_dir(setting: str, project_root: Path) -> Path:
     """The cache directory: ``build.cache-dir`` (relative to the project) or the default."""
     return (project_root / Path(setting).expanduser()) if setting else default_cache_dir()
+
+
+def project_cache(config: ReleaseConfig, root: Path, runner: Runner) -> BuildEnvCache:
+    """The cache of the project in ``root`` as configured, its environments made with uv
+    when it is found, else pip."""
+    uv = find_uv()
+    return BuildEnvCache(
+        cache_dir(config.build_cache_dir, root),
+        runner,
+        installer="uv" if uv else "pip",
+        uv=uv.path if uv else None,
+        ttl=config.build_cache_ttl,
+        project=root,
+    )
 
 
 def build_sdist_and_wheel(
@@ -560,7 +575,7 @@ class BuildEnvCache:
             # egg-info there for each), and nothing is built for an environment that lacks
             # what the backend asks for.
             try:
-                requires = known if known is not None else list(ask({}))
+                requires = known if known is not None else _asked_cleanly(ask, tree)
                 if known is None:
                     _write_atomically(remembered, json.dumps(requires))
                 if not _lacking(requires, system, environment):
@@ -593,6 +608,19 @@ class BuildEnvCache:
             _raise(failure, system, timeout)
         hook = "prepare_metadata_for_build_wheel" if kind == "metadata" else f"build_{kind}"
         return name, commands[hook]
+
+
+def _asked_cleanly(ask: Callable[[dict[str, Any]], Sequence[str]], tree: Path) -> list[str]:
+    """The backend's get_requires answer, with what asking left in ``tree`` removed
+    (setuptools' egg-info): the build then finds the tree as a cached answer leaves it,
+    and a version plugin reading git's status (setuptools-git-versioning) does not see
+    it dirty because the requirements were asked first."""
+    before = set(byproducts_in(tree))
+    try:
+        return list(ask({}))
+    finally:
+        for left in set(byproducts_in(tree)) - before:
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def _lacking(

@@ -590,28 +590,26 @@ def _files_under(directory: Path) -> list[Path]:
     )
 
 
-def changelog_tool_command(
-    style: str, root: Path, python: str, version: str, options: tuple[str, ...] = ()
-) -> list[str]:
-    """The command that writes ``version``'s section with the project's own tool.
+def installed_tool_command(
+    style: str, python: str, version: str, options: tuple[str, ...] = ()
+) -> list[str] | None:
+    """The command that writes ``version``'s section with the project's own tool, when
+    the tool is installed: next to ``python`` (the session's environment), then on PATH.
+    ``options`` (from :func:`tool_setup`) spare it importing the project, which a nox
+    session need not have installed. None when it is not installed
+    (:mod:`releasekit.changelog_tools` then makes it an environment)."""
+    for candidate in (Path(python).parent / style, shutil.which(style)):
+        if candidate and Path(candidate).is_file():
+            return [str(candidate), *tool_arguments(style, version), *options]
+    return None
 
-    The tool is the project's, never releasekit's: looked up next to ``python`` (the
-    session's environment), then on PATH. ``options`` (from :func:`tool_setup`) spare it
-    importing the project, which a nox session need not have installed.
-    """
-    argv = {
+
+def tool_arguments(style: str, version: str) -> list[str]:
+    """towncrier's or scriv's arguments for writing ``version``'s section."""
+    return {
         TOWNCRIER: ["build", "--version", version, "--yes"],
         SCRIV: ["collect", "--version", version],
     }[style]
-    for candidate in (Path(python).parent / style, shutil.which(style)):
-        if candidate and Path(candidate).is_file():
-            return [str(candidate), *argv, *options]
-    raise ProjectError(
-        f"{root.name} keeps its changelog with {style}, which is not installed here "
-        f"(looked next to {python} and on PATH).",
-        f"Install {style} in the environment that runs releasekit (pip install {style}), "
-        "or set changelog = false to bump without writing the changelog.",
-    )
 
 
 def mentions_version(text: str, version: str) -> bool:

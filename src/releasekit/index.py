@@ -10,6 +10,7 @@ error, never an empty index.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,14 +139,46 @@ class IndexClient:
         # Told before each retry, so a slow index is not a silent wait.
         self._log = log
         self._network = network or Network()
+        self._prefetch_lock = threading.Lock()
+        self._prefetched: dict[tuple[str, str], tuple[threading.Thread, dict[str, Any]]] = {}
         # Every shape an index may echo it in: itself, URL-quoted, base64 (Basic auth).
         self._secrets = secret_forms([auth[1]], auth[0]) if auth else []
+
+    def prefetch_release_files(self, name: str, version: str) -> None:
+        """Start reading :meth:`release_files` in the background: the next call with the
+        same arguments takes that answer (or raises that error) instead of asking again.
+        check starts it before hashing the artifacts, so the index's round trips overlap
+        that work."""
+        answer: dict[str, Any] = {}
+
+        def read() -> None:
+            try:
+                answer["files"] = self._release_files(name, version)
+            except BaseException as exc:  # handed to the caller of release_files
+                answer["error"] = exc
+
+        thread = threading.Thread(target=read, name="releasekit-index-read", daemon=True)
+        with self._prefetch_lock:
+            self._prefetched[name, version] = (thread, answer)
+        thread.start()
 
     def release_files(self, name: str, version: str) -> list[IndexFile]:
         """Files of release ``version`` of project ``name``; ``[]`` if either is missing.
 
         Versions compare as PEP 440 versions, so ``1.0`` finds ``pkg-1.0.0.tar.gz``.
         """
+        with self._prefetch_lock:
+            prefetched = self._prefetched.pop((name, version), None)
+        if prefetched is None:
+            return self._release_files(name, version)
+        thread, answer = prefetched
+        thread.join()  # bounded: the read has the client's timeout and retries
+        if "error" in answer:
+            raise answer["error"]
+        files: list[IndexFile] = answer["files"]
+        return files
+
+    def _release_files(self, name: str, version: str) -> list[IndexFile]:
         if self.pypi_json_api:
             found = self._json_api_release(name, version)
             # A miss may be a non-normalised version or the JSON API's cache lagging

@@ -12,7 +12,10 @@ with credentials, bounded decompression), it adds what urllib3 has no setting fo
   setting, taken from the environment in one documented order;
 - text an index sends, cleaned before anyone prints it (secrets redacted after every
   decoding, control characters and terminal escapes removed);
-- interrupts: ``abort_all`` ends every exchange in flight at once (Ctrl-C, SIGTERM).
+- interrupts: ``abort_all`` ends every exchange in flight at once (Ctrl-C, SIGTERM);
+- kept-alive connections, watched per exchange: a connection is armed (its socket handed
+  to the watchdog) when an exchange takes it and disarmed when it goes back to the pool,
+  and one whose exchange was cut, aborted or left unread is closed, never reused.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import urllib3
@@ -42,8 +45,13 @@ from urllib3.util import make_headers
 
 from releasekit.errors import ConfigError
 
+if TYPE_CHECKING:  # a Protocol urllib3 defines for type checkers only
+    from urllib3._base_connection import BaseHTTPConnection
+
 USER_AGENT = "releasekit"
 READ_BLOCK = 1 << 16
+# Connections kept alive per host: as many as uploads in flight, with room to spare.
+POOL_SIZE = 16
 FailureKind = Literal[
     "refused", "dns", "tls", "proxy", "connect-timeout", "timeout", "reset", "deadline",
     "too-large", "interrupted",
@@ -55,10 +63,13 @@ UNREACHABLE: frozenset[str] = frozenset({"refused", "dns", "tls", "proxy", "conn
 class NetworkFailure(Exception):
     """No (whole) answer: ``kind`` says why, ``text`` says it in words (no secrets)."""
 
-    def __init__(self, kind: FailureKind, text: str) -> None:
+    def __init__(self, kind: FailureKind, text: str, *, stale: bool = False) -> None:
         super().__init__(text)
         self.kind = kind
         self.text = text
+        # Failed before any answer on a connection kept alive from an earlier exchange
+        # (the server may have closed it while idle): a new connection may well succeed.
+        self.stale = stale
 
     @property
     def unreachable(self) -> bool:
@@ -237,12 +248,16 @@ def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
 
 @dataclass
 class _Watch:
-    """One exchange: its deadline and the sockets it opened."""
+    """One exchange: its deadline and the sockets of the connections it holds. ``lock``
+    makes cutting and disarming exclusive: a socket disarmed (back in the pool, maybe
+    taken by another exchange) is never shut for this one."""
 
     ends: float
     seconds: float
     sockets: list[socket.socket] = field(default_factory=list)
     fired: bool = False
+    reused: bool = False  # the connection of the current hop was kept alive from before
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _Watchdog:
@@ -303,10 +318,13 @@ class _Watchdog:
 
 
 def _shut(watch: _Watch) -> None:
-    watch.fired = True
-    for sock in list(watch.sockets):
-        with contextlib.suppress(OSError):  # already closed: nothing left to cut
-            sock.shutdown(socket.SHUT_RDWR)
+    with watch.lock:
+        watch.fired = True
+        for sock in watch.sockets:
+            with contextlib.suppress(OSError):  # already closed: nothing left to cut
+                # socket.socket's own shutdown, for a TLS socket too: the file
+                # descriptor is cut, the TLS object left to the thread reading it.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 _WATCHDOG = _Watchdog()
@@ -325,32 +343,88 @@ def resume() -> None:
     _WATCHDOG.aborted = False
 
 
-def _watched(sock: socket.socket) -> socket.socket:
-    watch = getattr(_current, "watch", None)
-    if watch is not None:
+def _arm(sock: socket.socket | None) -> None:
+    """Hand ``sock`` to the watch of this thread's exchange, if it has one."""
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is None or sock is None:
+        return
+    with watch.lock:
         watch.sockets.append(sock)
-        # The deadline may have passed before the socket existed (a slow TLS context, a
-        # loaded machine): the watchdog found nothing to shut, so shut it here.
-        if watch.fired:
-            _shut(watch)
-    return sock
+        fired = watch.fired
+    # The deadline may have passed before the socket was armed (a slow TLS context, a
+    # loaded machine): the watchdog found nothing to shut, so shut it here.
+    if fired:
+        _shut(watch)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+def _disarm(conn: BaseHTTPConnection) -> None:
+    """The exchange holding ``conn`` ended: the watchdog forgets its sockets, and a
+    connection that was cut (deadline, abort) is closed, so the pool never hands it out."""
+    watch: _Watch | None = getattr(conn, "_releasekit_watch", None)
+    if watch is None:
+        return
+    conn._releasekit_watch = None  # type: ignore[attr-defined]
+    with watch.lock:
+        watch.sockets.clear()
+        fired = watch.fired
+    if fired:
+        conn.close()
+
+
+class _WatchedConnection:
+    """Connection classes' hooks: every socket they open is armed for the exchange that
+    opened it (after the TLS handshake too, as the TLS socket replaces the TCP one)."""
+
     def _new_conn(self) -> socket.socket:
-        return _watched(super()._new_conn())
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        _arm(sock)
+        return sock
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        sock = getattr(self, "sock", None)
+        watch: _Watch | None = getattr(_current, "watch", None)
+        if watch is not None and sock is not None and all(s is not sock for s in watch.sockets):
+            _arm(sock)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        return _watched(super()._new_conn())
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
 
 
-class _HTTPPool(HTTPConnectionPool):
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedPool:
+    """Pool hooks: a connection is armed when an exchange takes it (a kept-alive one with
+    its open socket; ``fresh`` closes that first) and disarmed when it comes back."""
+
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        conn: BaseHTTPConnection = super()._get_conn(timeout)  # type: ignore[misc]
+        watch: _Watch | None = getattr(_current, "watch", None)
+        if watch is None:
+            return conn
+        sock: socket.socket | None = getattr(conn, "sock", None)
+        if sock is not None and getattr(_current, "fresh", False):
+            conn.close()
+            sock = None
+        conn._releasekit_watch = watch  # type: ignore[attr-defined]
+        watch.reused = sock is not None
+        _arm(sock)
+        return conn
+
+    def _put_conn(self, conn: BaseHTTPConnection | None) -> None:
+        if conn is not None:
+            _disarm(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_WatchedPool, HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
 
-class _HTTPSPool(HTTPSConnectionPool):
+class _HTTPSPool(_WatchedPool, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
@@ -366,18 +440,22 @@ class Network:
     def __init__(self, trust: Trust | None = None, *, env: Mapping[str, str] | None = None) -> None:
         self.trust = trust or Trust.resolve(env=env)
         self._env = dict(os.environ if env is None else env)
-        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
         self._lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
 
     def _manager(self, url: str) -> urllib3.PoolManager:
         proxy = proxy_for(url, self._env)
+        # The SSL context (a tenth of a second or more: the CA certificates are read)
+        # only for an exchange that speaks TLS: to the index or to the proxy.
+        tls = urlsplit(url).scheme == "https" or urlsplit(proxy or "").scheme == "https"
         with self._lock:
-            if proxy not in self._managers:
-                if self._context is None:
+            if (proxy, tls) not in self._managers:
+                if tls and self._context is None:
                     self._context = self.trust.context()
-                self._managers[proxy] = _make_manager(proxy, self._context)
-            return self._managers[proxy]
+                context = self._context if tls else None
+                self._managers[proxy, tls] = _make_manager(proxy, context)
+            return self._managers[proxy, tls]
 
     def request(
         self,
@@ -392,6 +470,7 @@ class Network:
         connect_timeout: float = 10.0,
         read_timeout: float | None = None,
         truncate: bool = False,
+        fresh: bool = False,
     ) -> Response:
         """Send one request and read its answer, all within ``deadline`` seconds.
 
@@ -400,23 +479,38 @@ class Network:
         Redirects to the same origin are followed for a read; any other is returned as
         the 3xx answer it is. ``read_timeout`` bounds a silence (default: the deadline).
         Raises :class:`NetworkFailure` when there is no whole answer.
+
+        Connections are kept alive between exchanges. ``fresh`` asks for a new one. A read
+        that fails on a kept-alive connection before any answer (the server closed it
+        while it was idle) is sent once more on a new one; a request with a streamed
+        ``body`` cannot be sent again here: its failure says ``stale`` and the caller
+        decides (an upload first asks the index whether the file landed).
         """
         if _WATCHDOG.aborted:
             raise NetworkFailure("interrupted", "interrupted")
         key, watch = _WATCHDOG.watch(deadline)
         _current.watch = watch
+        _current.fresh = fresh
+        replayable = body is None or isinstance(body, bytes)
         try:
             for _hop in range(6):
-                response = self._exchange(
-                    method,
-                    url,
-                    watch,
-                    headers,
-                    body,
-                    (connect_timeout, read_timeout),
-                    limit,
-                    truncate,
-                )
+                for attempt in (1, 2):
+                    try:
+                        response = self._exchange(
+                            method,
+                            url,
+                            watch,
+                            headers,
+                            body,
+                            (connect_timeout, read_timeout),
+                            limit,
+                            truncate,
+                        )
+                        break
+                    except NetworkFailure as failure:
+                        if attempt == 2 or not (failure.stale and replayable):
+                            raise
+                        _current.fresh = True
                 follow = (
                     redirects == "same-origin"
                     and response.status in (301, 302, 303, 307, 308)
@@ -432,6 +526,7 @@ class Network:
             return response
         finally:
             _current.watch = None
+            _current.fresh = False
             _WATCHDOG.unwatch(key)
 
     def _exchange(
@@ -448,8 +543,6 @@ class Network:
         connect_timeout, read_timeout = timeouts
         left = max(0.05, watch.ends - time.monotonic())
         sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", **(headers or {})}
-        # A fresh connection for every exchange: its socket is the one the watchdog cuts.
-        sent["Connection"] = "close"
         parts = urlsplit(url)
         if parts.username is not None:  # never a credential in a request line
             url = redact_url(url)
@@ -469,7 +562,10 @@ class Network:
                 ),
             )
         except Exception as exc:
-            raise _failure(exc, watch, url, connect_timeout) from None
+            failure = _failure(exc, watch, url, connect_timeout)
+            failure.stale = failure.kind == "reset" and watch.reused
+            raise failure from None
+        complete = False
         try:
             chunks: list[bytes] = []
             size = 0
@@ -490,12 +586,18 @@ class Network:
                     truncated = True
                     break
                 chunks.append(chunk)
+            complete = not truncated
         except NetworkFailure:
             raise
         except Exception as exc:
             raise _failure(exc, watch, url, connect_timeout, answered=True) from None
         finally:
-            response.close()
+            # Read to its end, the connection goes back to the pool (urllib3 puts it back
+            # as the last byte is read); else it is closed: what is left of the answer
+            # would be read as the next one's start.
+            if not complete:
+                response.close()
+            response.release_conn()
         if watch.fired:
             # Cut at the deadline: what arrived may parse as a short answer; it is not one.
             raise _failure(TimeoutError(), watch, url, connect_timeout, answered=True)
@@ -509,7 +611,10 @@ class Network:
         )
 
 
-def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolManager:
+def _make_manager(proxy: str | None, context: ssl.SSLContext | None) -> urllib3.PoolManager:
+    """A manager whose pools hand their connections to the watchdog; without ``context``,
+    one for plain HTTP only (it has no pool for https: urllib3's default trust is never
+    used)."""
     manager: urllib3.PoolManager
     if proxy:
         try:
@@ -519,7 +624,11 @@ def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolMan
                 credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
                 proxy_headers = make_headers(proxy_basic_auth=credentials)
             manager = urllib3.ProxyManager(
-                redact_url(proxy), proxy_headers=proxy_headers, ssl_context=context, num_pools=4
+                redact_url(proxy),
+                proxy_headers=proxy_headers,
+                ssl_context=context,
+                num_pools=4,
+                maxsize=POOL_SIZE,
             )
         except (ValueError, urllib3.exceptions.HTTPError):
             # socks5://, a bad host or port: urllib3 cannot use it (ProxySchemeUnknown,
@@ -532,10 +641,12 @@ def _make_manager(proxy: str | None, context: ssl.SSLContext) -> urllib3.PoolMan
                 "host in no_proxy).",
             ) from None
     else:
-        manager = urllib3.PoolManager(ssl_context=context, num_pools=4)
+        manager = urllib3.PoolManager(ssl_context=context, num_pools=4, maxsize=POOL_SIZE)
     # urllib3's own extension point (contrib.socks does the same): pools whose connections
     # hand their sockets to the watchdog.
-    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    manager.pool_classes_by_scheme = {"http": _HTTPPool}
+    if context is not None:
+        manager.pool_classes_by_scheme["https"] = _HTTPSPool
     return manager
 
 

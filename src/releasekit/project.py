@@ -284,7 +284,13 @@ def _dynamic_locations(
         or "setuptools_scm" in tool
         or "setuptools-scm" in tool
         or _get(tool, "poetry-dynamic-versioning", "enable") is True
-        or (re.search(r"setuptools[-_]scm", requires) and not setuptools_version)
+        or (
+            # Listed alone it turns on for a dynamic [project] version; a setup.py that
+            # passes its own version (nodeenv) keeps it as a file finder.
+            re.search(r"setuptools[-_]scm", requires)
+            and not setuptools_version
+            and "version" in (_get(document, "project", "dynamic") or [])
+        )
     ):
         return [], True
     if isinstance(setuptools_version, dict) and "attr" in setuptools_version:
@@ -471,26 +477,16 @@ def backend_metadata(root: Path, config: ReleaseConfig, runner: Runner) -> dict[
     import tempfile
 
     from releasekit.buildenv import (
-        BuildEnvCache,
         BuildSystem,
         CacheUnusable,
         byproducts_in,
-        cache_dir,
         last_line,
+        project_cache,
     )
-    from releasekit.tools import find_uv
 
-    uv = find_uv()
     before = set(byproducts_in(root))
     try:
-        cache = BuildEnvCache(
-            cache_dir(config.build_cache_dir, root),
-            runner,
-            installer="uv" if uv else "pip",
-            uv=uv.path if uv else None,
-            ttl=config.build_cache_ttl,
-            project=root,
-        )
+        cache = project_cache(config, root, runner)
         system = BuildSystem.of(root)
         environment = cache.environment(system.requires)
         with tempfile.TemporaryDirectory(prefix="releasekit-metadata-") as scratch:

@@ -130,6 +130,10 @@ def _setup_py(root: Path) -> StaticMetadata:
             path, f"setup.py {version.id}", assignment(re.escape(version.id))
         )
         return StaticMetadata(name=name, locations=(location,))
+    if isinstance(version, ast.Name):  # from nodeenv import nodeenv_version
+        location = assignment_location(path, version.id, f"{version.id} (read by setup.py)")
+        if location.path != path:
+            return StaticMetadata(name=name, locations=(location,))
     attribute = "__version__"
     if isinstance(version, ast.Subscript) and isinstance(version.slice, ast.Constant):
         attribute = str(version.slice.value)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from layouts import git_init, write
+from layouts import copy_project, git_init, write
 from release_project import RecordingRunner
 from releasekit.buildenv import (
     MARKER,
@@ -167,6 +167,21 @@ def test_cached_build_gives_the_bytes_of_a_fresh_isolated_build(tmp_path: Path) 
     marker = json.loads((env / MARKER).read_text())
     assert marker["fingerprint"] == fingerprint(env)
     assert [line.split(" ")[0] for line in marker["pins"]] == made["requirements"]
+
+
+def test_asking_for_the_requirements_leaves_no_egg_info_to_make_a_git_version_dirty(
+    tmp_path: Path,
+) -> None:
+    """toolz (setuptools-git-versioning) from a tree whose .gitignore does not list
+    *.egg-info: setuptools writes one when asked for the build requirements, and left
+    there it made the sdist's version "1.2.3+0.g....dirty" on a cold cache only."""
+    root = copy_project("setuptools-git-versioning", tmp_path / "toolz")
+    (root / ".gitignore").write_text("/dist/\n")
+    git_init(root, tag="v1.2.3")
+
+    build(root, configured(root, tmp_path / "cache"))
+
+    assert sorted(dist_bytes(root)) == ["rk_toolz-1.2.3-py3-none-any.whl", "rk_toolz-1.2.3.tar.gz"]
 
 
 def test_changed_build_requirements_get_their_own_environment(tmp_path: Path) -> None:

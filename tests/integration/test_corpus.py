@@ -58,6 +58,7 @@ BUMPED = {
     "flit4-dynamic": {"rk_more_itertools/__init__.py"},
     "setup-cfg-attr-module": {"rk_pycodestyle.py"},
     "setup-py-imports-package": {"rk_sortedcontainers/__init__.py"},
+    "setup-py-imported-version": {"rk_nodeenv.py"},
     "hatch-path-readme-table": {"rk_pygments/__init__.py"},
     "hatch-path-flat": {"rk_sqlparse/__init__.py"},
     "pdm-static-package-version": {"pyproject.toml", "rk_typer/__init__.py"},

@@ -13,10 +13,9 @@ import pytest
 
 from index_servers import PypiServer
 from layouts import commit_on_top, copy_project, git_init, write
-from releasekit.changelog import changelog_tool_command
 from releasekit.cli import main
 from releasekit.config import ReleaseConfig
-from releasekit.errors import ExitCode, ProjectError
+from releasekit.errors import ExitCode
 from releasekit.project import load_project
 
 
@@ -250,16 +249,6 @@ def test_scriv_collects_the_fragments_inside_the_bump(tmp_path: Path) -> None:
     assert "- A new thing." in changelog
     assert not (root / "changelog.d/20241128_120000_dev.md").exists()
     assert git(root, "status", "--porcelain") == ""
-
-
-def test_a_missing_changelog_tool_is_named_before_anything_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(ProjectError) as raised:
-        changelog_tool_command("towncrier", tmp_path, str(tmp_path / "bin/python"), "1.2.4")
-    assert "towncrier, which is not installed here" in raised.value.message
-    assert "pip install towncrier" in raised.value.hint
 
 
 def test_check_warns_when_the_changelog_lacks_the_version_and_fails_if_required(

@@ -21,12 +21,12 @@ from releasekit.changelog import (
     SCRIV,
     TOWNCRIER,
     add_version_section,
-    changelog_tool_command,
     mentions_version,
     roll_changelog,
     tool_setup,
     unreleased_is_empty,
 )
+from releasekit.changelog_tools import changelog_tool_command
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
 from releasekit.files import read_utf8, transaction, write_problems
@@ -142,7 +142,7 @@ def bump_version(
     ]
     notes.extend(project.notes)
     changelog_command, said = _changelog_step(
-        project, config, runner.python, version, filled=bool(entries)
+        project, config, runner, version, filled=bool(entries)
     )
     notes.extend(said)
     git = Git(runner, root)
@@ -197,7 +197,7 @@ def bump_version(
 
 
 def _changelog_step(
-    project: Project, config: ReleaseConfig, python: str, version: str, *, filled: bool = False
+    project: Project, config: ReleaseConfig, runner: Runner, version: str, *, filled: bool = False
 ) -> tuple[list[str], list[str]]:
     """The changelog tool's command (none: the file is rolled here, or left), and notes.
     Refuses, before anything changes, what would fail once the bump began (a tool's
@@ -225,7 +225,9 @@ def _changelog_step(
                 )
             if style == SCRIV:  # scriv collect fails on none; there is nothing to collect
                 return [], [f"No scriv fragments in {where}/: the changelog is left as it is."]
-        command = changelog_tool_command(style, project.root, python, version, setup.options)
+        command = changelog_tool_command(
+            style, project.root, config, runner, version, setup.options
+        )
         said = [f"The changelog is written by {style}: {' '.join(command[1:])}."]
         if not setup.fragments:
             said.append(f"No towncrier fragments in {where}/: it writes 'No significant changes'.")

@@ -32,6 +32,7 @@ from releasekit.changelog import changelog_mentions
 from releasekit.comparison import CheckResult, compare_with_index
 from releasekit.config import ReleaseConfig, env_variable
 from releasekit.errors import CheckError, ReleaseError
+from releasekit.index import IndexClient
 from releasekit.lockfiles import stale_locks
 from releasekit.plan import ReleasePlan
 from releasekit.preflight import git_problems, policy_problems
@@ -89,6 +90,9 @@ def check_release(
     # A typo is an error for every target, at once.
     check_rule_ids(config.skip_checks, _source_of(config, "skip-checks"))
     outdir = outdir or plan.outdir
+    index = index or plan.target(repository).index(log=runner.log)
+    if isinstance(index, IndexClient):  # its answer is needed last: asked for first
+        index.prefetch_release_files(project.name, str(version))
     artifacts = find_artifacts(outdir)
     failures: list[str] = []
     passed: list[str] = []
@@ -112,7 +116,6 @@ def check_release(
         warnings.extend(found.warnings)
         notes.extend(found.notes)
     record("target rules", policy_problems(version, repository, config))
-    index = index or plan.target(repository).index(log=runner.log)
     if config.pypi_rules or repository.pypi_host:
         rules = check_pypi_rules(
             artifacts,

@@ -71,6 +71,8 @@ class Dropped:
 
     kind: str
     text: str
+    # On a kept-alive connection, before any answer: the server may have closed it idle.
+    stale: bool = False
 
     @property
     def unreachable(self) -> bool:
@@ -140,9 +142,11 @@ def post(
     read_timeout: float,
     deadline: float,
     sent: Callable[[int], object] = lambda _: None,
+    fresh: bool = False,
 ) -> Answer | Dropped:
     """POST ``body`` to ``url`` within ``deadline`` seconds (no read silent longer than
-    ``read_timeout``): the answer, or why there was none. Never follows a redirect."""
+    ``read_timeout``), on a new connection if ``fresh``: the answer, or why there was
+    none. Never follows a redirect."""
     headers = {
         "Content-Type": body.content_type,
         "Content-Length": str(body.length),
@@ -162,9 +166,10 @@ def post(
             read_timeout=read_timeout,
             limit=BODY_LIMIT,
             truncate=True,
+            fresh=fresh,
         )
     except NetworkFailure as exc:
-        return Dropped(exc.kind, exc.text)
+        return Dropped(exc.kind, exc.text, exc.stale)
     return Answer(
         response.status,
         response.reason,
@@ -319,6 +324,7 @@ class _FileUploader:
         body = MultipartBody.build(form_fields(dist), dist.path)
         retried = attempts = 0
         last = ""
+        fresh = False
         while True:
             if self.deadline.remaining() <= 0:
                 raise self._deadline_error(dist, last)
@@ -345,6 +351,7 @@ class _FileUploader:
                 read_timeout=max(0.1, min(settings.read_timeout, left)),
                 deadline=max(0.1, left),
                 sent=lambda n: self.progress.advance(dist.filename, n),
+                fresh=fresh,
             )
             # What the index says is decoded, redacted and stripped of terminal escapes
             # before anything reads it.
@@ -363,6 +370,20 @@ class _FileUploader:
             last = f"; the last try: {self._describe(result)}"
             if isinstance(decision, FileOutcome):
                 return replace(decision, attempts=attempts)
+            if isinstance(result, Dropped) and result.stale and not fresh:
+                # A kept-alive connection the index had closed: sent again at once on a
+                # new one, not counted as a retry, once the index was asked whether the
+                # file landed.
+                fresh = True
+                landed = self._landed(dist, result, attempts)
+                if landed is not None:
+                    return landed
+                self.log(
+                    f"{dist.filename}: {self._describe(result)} on a connection kept from an "
+                    "earlier exchange; sending it again on a new connection"
+                )
+                continue
+            fresh = False
             if decision == "wait":
                 assert isinstance(result, Answer)
                 wait = result.retry_after if result.retry_after is not None else settings.backoff
@@ -380,15 +401,24 @@ class _FileUploader:
                 f"{self.deadline.seconds:g} s upload timeout)"
             )
             self.sleep(wait)
-            if decision == "retry" and self._listed(dist) == dist.sha256:
-                # The index stored it before failing (a 500 after the store, an answer lost
-                # on the way): do not send it again.
-                return FileOutcome(
-                    dist.filename,
-                    "already there",
-                    f"after {self._describe(result)}: the index has this very file",
-                    attempts=attempts,
-                )
+            if decision == "retry":
+                landed = self._landed(dist, result, attempts)
+                if landed is not None:
+                    return landed
+
+    def _landed(
+        self, dist: DistFile, result: Answer | Dropped, attempts: int
+    ) -> FileOutcome | None:
+        """The outcome "already there" if the index stored the file before failing (a 500
+        after the store, an answer lost on the way): it is not sent again."""
+        if self._listed(dist) != dist.sha256:
+            return None
+        return FileOutcome(
+            dist.filename,
+            "already there",
+            f"after {self._describe(result)}: the index has this very file",
+            attempts=attempts,
+        )
 
     def _listed(self, dist: DistFile) -> str | None:
         try:
