@@ -135,8 +135,9 @@ def verify_release(
     target = plan.target(repository)
     credentials = credentials or target.read_credentials()
     index = index or target.index(timeout=max(1.0, min(10.0, timeout)), retries=0)
+    wanted = frozenset(a.filename for a in artifacts)
     remote, waited, polls = _wait_for_release(
-        index, runner, repository, project.name, version, artifacts, timeout, clock, sleep
+        index, runner, repository, project.name, version, wanted, timeout, clock, sleep
     )
     verdicts = _compare(artifacts, remote, config.allow_other_files)
     if any(v.state not in ACCEPTED for v in verdicts):
@@ -265,12 +266,13 @@ def _wait_for_release(
     repository: Repository,
     name: str,
     version: str,
-    artifacts: tuple[Artifact, ...],
+    wanted: frozenset[str],
     timeout: float,
     clock: Callable[[], float],
     sleep: Callable[[float], object],
 ) -> tuple[list[IndexFile], float, int]:
-    wanted = {a.filename for a in artifacts}
+    """Poll until the index lists every ``wanted`` file (both APIs where it has two), or
+    the wait is over: (its files, seconds waited, polls)."""
     start = clock()
     delay, polls = 1.0, 0
     last_error: ReleaseError | None = None
@@ -342,7 +344,7 @@ def _wait_for_release(
         delay = min(delay * 1.5, 15.0)
 
 
-def _listed_apart(views: ReleaseViews, wanted: set[str]) -> str:
+def _listed_apart(views: ReleaseViews, wanted: frozenset[str]) -> str:
     """The built files one API lists and the other does not, in words ("" if none)."""
     if views.json_api is None:
         return ""
