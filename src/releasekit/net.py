@@ -486,9 +486,12 @@ class Network:
         ``body`` cannot be sent again here: its failure says ``stale`` and the caller
         decides (an upload first asks the index whether the file landed).
         """
-        if _WATCHDOG.aborted:
-            raise NetworkFailure("interrupted", "interrupted")
         key, watch = _WATCHDOG.watch(deadline)
+        if _WATCHDOG.aborted:
+            # Asked once watched: an abort_all that came as this exchange started found
+            # no socket of it to cut, and must not let it go out.
+            _WATCHDOG.unwatch(key)
+            raise NetworkFailure("interrupted", "interrupted")
         _current.watch = watch
         _current.fresh = fresh
         replayable = body is None or isinstance(body, bytes)

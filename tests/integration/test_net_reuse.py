@@ -341,6 +341,29 @@ def test_a_connection_ended_by_abort_is_not_reused(server: CountingServer) -> No
     assert server.connection_of("/ok") == [1, 2]
 
 
+def test_an_exchange_starting_as_abort_all_comes_is_not_sent(
+    server: CountingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C lands after request() found no abort but before its watch was registered:
+    # abort_all had no socket of it to cut, so the exchange must refuse itself.
+    watch = net._WATCHDOG.watch
+
+    def abort_first(seconds: float) -> tuple[int, net._Watch]:
+        net.abort_all()
+        return watch(seconds)
+
+    monkeypatch.setattr(net._WATCHDOG, "watch", abort_first)
+    network = Network(env={})
+    try:
+        with pytest.raises(NetworkFailure) as failure:
+            network.request("GET", f"{server.url}/ok", deadline=5, limit=100)
+    finally:
+        net.resume()
+
+    assert failure.value.kind == "interrupted"
+    assert server.seen == []
+
+
 def test_a_prefetched_release_listing_is_read_once_and_only_once(
     server: CountingServer,
 ) -> None:
