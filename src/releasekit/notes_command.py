@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from releasekit.commands import overrides, parse
 from releasekit.config import load_config
-from releasekit.errors import ExitCode, ReleaseError
+from releasekit.errors import ExitCode, ReleaseError, Terminated
 from releasekit.notes import notes_summary
 from releasekit.plan import resolve_plan
 from releasekit.project import find_project_root
@@ -28,6 +30,27 @@ def run_notes(argv: Sequence[str]) -> int | None:
     """The exit code of ``releasekit notes ...``, or None when the CLI must answer."""
     if {"-h", "--help", "--version"} & set(argv):  # argparse would print and exit
         return None
+    # A cancelled CI job sends SIGTERM: it ends as the CLI ends it (exit 143, one line).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        return _run_notes(argv)
+    except Terminated:
+        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
+    except KeyboardInterrupt:
+        print("releasekit: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _run_notes(argv: Sequence[str]) -> int | None:
     try:
         args = parse(argv, only="notes")
         if args.command != "notes" or args.verbose or args.package:
@@ -41,9 +64,6 @@ def run_notes(argv: Sequence[str]) -> int | None:
         summary, text = notes_summary(resolve_plan(root, config, runner), args.notes_version, root)
     except ReleaseError:
         return None
-    except KeyboardInterrupt:
-        print("releasekit: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
     try:
         if args.json:
             print(json.dumps(summary, indent=2))

@@ -5,8 +5,11 @@ is out of the ordinary, and none of the CLI's imports."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,32 @@ def test_the_command_imports_neither_the_cli_nor_the_build_machinery(tmp_path: P
     loaded = set(json.loads(modules.replace("'", '"')))
     assert "releasekit.notes_command" in loaded
     assert not loaded & {"releasekit.cli", "releasekit.buildenv", "releasekit.setup_files"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_it_reads_ends_it_as_the_cli_does(signum: int, tmp_path: Path) -> None:
+    # git that hangs: the signal comes while the short path reads the tags.
+    root = setext_project(tmp_path / "project")
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    started = tmp_path / "git-started"
+    (shim / "git").write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 30\n")
+    (shim / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "releasekit", "notes"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(300):
+        if started.exists():
+            break
+        time.sleep(0.05)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=30)
+
+    expected = (143, "terminated (SIGTERM)") if signum == signal.SIGTERM else (130, "interrupted")
+    assert (process.returncode, out, err) == (expected[0], "", f"releasekit: {expected[1]}\n")
