@@ -3,8 +3,9 @@ runs it once per release, and the CLI (cli.py) imports every step before it pars
 
 This path parses with the same command table, reads the same configuration and plan and
 prints the same summary (:func:`releasekit.notes.notes_summary`). Whatever is out of the
-ordinary (an error, a configuration warning, a monorepo, ``-v``) it hands to the CLI,
-which answers as it always does; nothing has changed by then.
+ordinary (a usage or configuration error, a configuration warning, a monorepo, ``-v``)
+it hands to the CLI, which answers as it always does; nothing has changed by then. An
+error once the project was read (no such section) it reports as the CLI does.
 """
 
 from __future__ import annotations
@@ -59,11 +60,18 @@ def _run_notes(argv: Sequence[str]) -> int | None:
         config = load_config(root, config_file=args.config, overrides=overrides(args))
         if config.warnings or config.packages:
             return None
-        runner = SubprocessRunner()
-        runner.verbosity = -1 if args.quiet else 0
-        summary, text = notes_summary(resolve_plan(root, config, runner), args.notes_version, root)
     except ReleaseError:
         return None
+    runner = SubprocessRunner()
+    runner.verbosity = -1 if args.quiet else 0
+    try:
+        summary, text = notes_summary(resolve_plan(root, config, runner), args.notes_version, root)
+    except ReleaseError as exc:
+        # Reported here as the CLI reports it: handing it over would read the project
+        # again (its build backend asked twice, up to two minutes each, and announced twice).
+        from releasekit.cli import report_error
+
+        return report_error(exc, "notes", as_json=args.json)
     try:
         if args.json:
             print(json.dumps(summary, indent=2))
