@@ -49,7 +49,8 @@ class CountingServer:
     ``close_after_answer`` closes each connection after its answer without saying so (a
     server's idle timeout); ``drop_reused`` requests arriving on a connection that
     already served one are dropped unanswered (a server that closed it idle as the
-    request went out)."""
+    request went out); ``lose_reused`` such requests are passed on, and the connection
+    dropped before the answer (it was lost on the way back)."""
 
     def __init__(self, upstream: str = "") -> None:
         self.upstream = urlsplit(upstream) if upstream else None
@@ -57,6 +58,7 @@ class CountingServer:
         self.connections = 0
         self.close_after_answer = False
         self.drop_reused = 0
+        self.lose_reused = 0
         self.released = threading.Event()
         self._lock = threading.Lock()
         counting = self
@@ -103,10 +105,19 @@ class CountingServer:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         number: int = handler.number  # type: ignore[attr-defined]
         with self._lock:
-            drop = self.drop_reused > 0 and handler.served > 0  # type: ignore[attr-defined]
+            reused = handler.served > 0  # type: ignore[attr-defined]
+            drop = self.drop_reused > 0 and reused
             self.drop_reused -= drop
+            lose = self.lose_reused > 0 and reused and handler.command == "POST"
+            self.lose_reused -= lose
             self.seen.append(Seen(number, handler.command, handler.path, not drop))
         handler.served += 1  # type: ignore[attr-defined]
+        if lose:
+            assert self.upstream is not None
+            self._forward(handler, answer=False)
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         if drop:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
@@ -138,7 +149,7 @@ class CountingServer:
         if self.close_after_answer:
             handler.close_connection = True
 
-    def _forward(self, handler: BaseHTTPRequestHandler) -> None:
+    def _forward(self, handler: BaseHTTPRequestHandler, *, answer: bool = True) -> None:
         assert self.upstream is not None
         assert self.upstream.port is not None
         body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
@@ -146,12 +157,14 @@ class CountingServer:
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream.port, timeout=30)
         try:
             upstream.request(handler.command, handler.path, body, headers)
-            answer = upstream.getresponse()
-            data = answer.read()
+            got = upstream.getresponse()
+            data = got.read()
         finally:
             upstream.close()
-        handler.send_response(answer.status, answer.reason)
-        for key, value in answer.getheaders():
+        if not answer:
+            return
+        handler.send_response(got.status, got.reason)
+        for key, value in got.getheaders():
             if key.lower() not in _HOP_BY_HOP:
                 handler.send_header(key, value.replace(self.upstream.netloc, self.url[7:]))
         handler.send_header("Content-Length", str(len(data)))
@@ -263,6 +276,25 @@ def test_an_upload_on_a_connection_the_server_closed_goes_up_once(
             f"{sdist}: the server closed the connection without answering on a connection "
             "kept from an earlier exchange; sending it again on a new connection"
         ]
+    assert _stored(pypiserver) == {f.filename: f.sha256 for f in files}
+
+
+def test_an_upload_whose_answer_was_lost_on_a_kept_alive_connection_is_not_sent_twice(
+    pypiserver: PypiServer, proxy: CountingServer, tmp_path: Path
+) -> None:
+    # The second file reaches the index on the first file's connection, which is then
+    # dropped before the answer: the index is asked, has it, and it is not sent again.
+    files = _release(tmp_path / "dist")[:2]
+    network = Network(env={})
+    index = IndexClient(proxy.proxied(pypiserver.simple_url), network=network)
+    proxy.lose_reused = 1
+
+    said: list[str] = []
+    outcomes = _upload(files, proxy.proxied(pypiserver.upload_url), network, index, said)
+
+    assert [state for _, state, _ in outcomes] == ["uploaded", "already there"]
+    assert [s.forwarded for s in proxy.seen if s.method == "POST"] == [True, True]
+    assert said == []
     assert _stored(pypiserver) == {f.filename: f.sha256 for f in files}
 
 
