@@ -17,9 +17,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from releasekit.commands import overrides, parse
+from releasekit.commands import RaisingParser, build_parser, overrides
 from releasekit.config import load_config
-from releasekit.errors import ExitCode, ReleaseError, Terminated
+from releasekit.errors import ExitCode, ReleaseError, Terminated, UsageError
 from releasekit.notes import notes_summary
 from releasekit.plan import resolve_plan
 from releasekit.project import find_project_root
@@ -47,13 +47,21 @@ def run_notes(argv: Sequence[str]) -> int | None:
             signal.signal(signal.SIGTERM, previous)
 
 
+class _Parser(RaisingParser):
+    """The short path's parser knows one command: help (asked for as argparse allows:
+    ``-qh``, ``--hel``) is the CLI's, which lists them all."""
+
+    def print_help(self, file: object = None) -> None:
+        raise UsageError("help is the CLI's", "")
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise Terminated
 
 
 def _run_notes(argv: Sequence[str]) -> int | None:
     try:
-        args = parse(argv, only="notes")
+        args = build_parser(_Parser, only="notes").parse_args(list(argv))
         if args.command != "notes" or args.verbose or args.package:
             return None
         root = find_project_root(args.project)

@@ -81,6 +81,9 @@ def test_the_tag_follows_the_tags_already_there(
     "argv",
     [
         ["notes", "--bogus"],  # a usage error
+        ["-qh", "notes"],  # help, asked for in a bundle of short flags
+        ["--hel", "notes"],  # or by an abbreviation argparse accepts
+        ["notes", "-vh"],
         ["-v", "notes"],  # every git command on stderr: the CLI's runner
         ["notes", "--package", "."],
         ["version"],
