@@ -740,11 +740,6 @@ def basic_auth(username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def query_value(value: str) -> str:
-    """A value escaped for a URL's query string."""
-    return quote(value, safe="")
-
-
 def secret_forms(secret_values: Sequence[str], username: str = "") -> list[str]:
     """Every shape a secret can take in text echoed back by an index: itself, URL-quoted,
     base64 of itself and of ``user:secret`` (a Basic Authorization header)."""
