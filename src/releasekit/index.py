@@ -35,10 +35,9 @@ from releasekit.net import (
     basic_auth,
     origin,
     printable,
-    redact_url,
     secret_forms,
 )
-from releasekit.repositories import PYPI_HOSTS
+from releasekit.repositories import PYPI_HOSTS, redact_url
 
 SIMPLE_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "

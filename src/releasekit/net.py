@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import urllib3
 import urllib3.exceptions
@@ -44,6 +44,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import make_headers
 
 from releasekit.errors import ConfigError
+from releasekit.repositories import redact_url
 
 if TYPE_CHECKING:  # a Protocol urllib3 defines for type checkers only
     from urllib3._base_connection import BaseHTTPConnection
@@ -737,23 +738,9 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (hostname or "").lower(), port or default
 
 
-def redact_url(url: str) -> str:
-    """``url`` without ``user:password@`` (and without a password in a query string)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=host))
-
-
 def basic_auth(username: str, password: str) -> dict[str, str]:
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
-
-
-def query_value(value: str) -> str:
-    """A value escaped for a URL's query string."""
-    return quote(value, safe="")
 
 
 def secret_forms(secret_values: Sequence[str], username: str = "") -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -284,10 +283,6 @@ class Git:
                     "published must not move: release a new version instead.",
                 ) from None
             raise
-
-    def on_release_branch(self, patterns: Sequence[str]) -> bool:
-        branch = self.branch()
-        return any(fnmatch.fnmatchcase(branch, p) for p in patterns)
 
 
 def _dot_git(root: Path) -> Path | None:

@@ -560,7 +560,8 @@ def test_a_request_in_flight_ends_at_once_on_abort(hostile: Hostile) -> None:
 
 
 def test_a_response_names_its_origin_without_credentials() -> None:
-    from releasekit.net import origin, redact_url
+    from releasekit.net import origin
+    from releasekit.repositories import redact_url
 
     assert redact_url("https://u:p@h:1/x") == "https://h:1/x"
     assert origin("https://H/x") == origin("https://h:443/y")

@@ -31,7 +31,8 @@ from releasekit.errors import (
     ReleaseError,
     UploadError,
 )
-from releasekit.net import Deadline, NetworkFailure, printable, redact_url, secret_forms
+from releasekit.net import Deadline, NetworkFailure, printable, secret_forms
+from releasekit.repositories import redact_url
 from releasekit.upload.form import DistFile, MultipartBody, form_fields
 from releasekit.upload.hints import credentials_refused, refusal_hint, says_exists
 from releasekit.upload.progress import Progress
