@@ -11,9 +11,7 @@ import importlib.util
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -35,9 +33,9 @@ from releasekit.errors import (
     DryRunFailed,
     ExitCode,
     ReleaseError,
-    Terminated,
     UsageError,
     VerifyError,
+    interruptible,
 )
 from releasekit.lock import CHANGING_COMMANDS, release_lock
 from releasekit.plan import ReleasePlan, release_tags, resolve_plan
@@ -744,10 +742,6 @@ def _print_error(exc: ReleaseError, command: str, *, as_json: bool) -> None:
         print(json.dumps(error, indent=2))
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -768,20 +762,12 @@ def _main(argv: list[str]) -> int:
         return report_error(
             exc, next((a for a in argv if not a.startswith("-")), ""), as_json="--json" in argv
         )
-    # A cancelled CI job sends SIGTERM: end as Ctrl-C does, uploads in flight included.
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try:
-        run_command(args)
-    except ReleaseError as exc:
-        return report_error(exc, args.command, as_json=args.json)
-    except Terminated:
-        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
-        return int(ExitCode.TERMINATED)
-    except KeyboardInterrupt:
-        print("releasekit: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    return int(ExitCode.OK)
+
+    def command() -> int:
+        try:
+            run_command(args)
+        except ReleaseError as exc:
+            return report_error(exc, args.command, as_json=args.json)
+        return int(ExitCode.OK)
+
+    return interruptible(command)

@@ -7,8 +7,11 @@ codes; everything else raises them from the place that knows what went wrong.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
-from typing import Any
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 
 class ExitCode(enum.IntEnum):
@@ -132,6 +135,32 @@ class DryRunFailed(CheckError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a cancelled CI job): ends a command as Ctrl-C does, with exit 143."""
+
+
+_T = TypeVar("_T")
+
+
+def interruptible(command: Callable[[], _T]) -> _T | int:
+    """What ``command`` returns (an exit code). SIGTERM (a cancelled CI job) ends it as
+    Ctrl-C does, uploads in flight included: one line on stderr and the exit code of each
+    (the CLI and ``releasekit notes``' short path)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        return command()
+    except Terminated:
+        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
+    except KeyboardInterrupt:
+        print("releasekit: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class Interrupted(ReleaseError, exit_code=ExitCode.INTERRUPTED):

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
 from releasekit.commands import RaisingParser, build_parser, overrides
 from releasekit.config import load_config
-from releasekit.errors import ExitCode, ReleaseError, Terminated, UsageError
+from releasekit.errors import ExitCode, ReleaseError, UsageError, interruptible
 from releasekit.notes import notes_summary
 from releasekit.plan import resolve_plan
 from releasekit.project import find_project_root
@@ -31,20 +29,7 @@ def run_notes(argv: Sequence[str]) -> int | None:
     """The exit code of ``releasekit notes ...``, or None when the CLI must answer."""
     if {"-h", "--help", "--version"} & set(argv):  # argparse would print and exit
         return None
-    # A cancelled CI job sends SIGTERM: it ends as the CLI ends it (exit 143, one line).
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try:
-        return _run_notes(argv)
-    except Terminated:
-        print("releasekit: terminated (SIGTERM)", file=sys.stderr)
-        return int(ExitCode.TERMINATED)
-    except KeyboardInterrupt:
-        print("releasekit: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    return interruptible(lambda: _run_notes(argv))  # SIGTERM and Ctrl-C as in the CLI
 
 
 class _Parser(RaisingParser):
@@ -53,10 +38,6 @@ class _Parser(RaisingParser):
 
     def print_help(self, file: object = None) -> None:
         raise UsageError("help is the CLI's", "")
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
 
 
 def _run_notes(argv: Sequence[str]) -> int | None:
