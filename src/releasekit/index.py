@@ -427,15 +427,16 @@ def _file(
     if not isinstance(filename, str) or not isinstance(url, str) or not filename:
         raise _bad_shape(page, "a listing of files (each with a filename and a url)")
     digest = sha256.lower() if isinstance(sha256, str) and sha256 else None
-    provenance = (
-        redact_url(urljoin(page.url, provenance_url)) if isinstance(provenance_url, str) else None
-    )
-    return IndexFile(
-        filename=filename,
-        sha256=digest,
-        url=redact_url(urljoin(page.url, url)),
-        provenance_url=provenance,
-    )
+    try:
+        provenance = (
+            redact_url(urljoin(page.url, provenance_url))
+            if isinstance(provenance_url, str)
+            else None
+        )
+        joined = redact_url(urljoin(page.url, url))
+    except ValueError:  # "http://[::1/": urlsplit refuses it
+        raise _bad_shape(page, "a listing of files (each with a filename and a url)") from None
+    return IndexFile(filename=filename, sha256=digest, url=joined, provenance_url=provenance)
 
 
 def _bad_shape(page: Response, what: str) -> PackageIndexError:
@@ -511,7 +512,7 @@ class _AnchorParser(HTMLParser):
         found = dict(attrs)
         href = found.get("href")
         if tag == "base" and href:
-            self.base = urljoin(self.base, href)
+            self.base = urljoin(self.base, href)  # ValueError: see _parse_pep503
         elif tag == "a" and href:
             self.hrefs.append(href)
         elif tag == "meta" and found.get("name") == "pypi:repository-version":
@@ -539,11 +540,18 @@ def _parse_pep503(
     ``not_an_index``.
     """
     parser = _AnchorParser(page.url)
-    parser.feed(page.text())
-    parser.close()
+    try:
+        parser.feed(page.text())
+        parser.close()
+        joined = [urljoin(parser.base, href) for href in parser.hrefs]
+    except ValueError:  # "http://[::1/": urlsplit refuses it
+        raise PackageIndexError(
+            f"{page.url} answered with a page linking to what is not a URL.",
+            "Check that the repository's index-url is right; if it is, the index is misbehaving.",
+        ) from None
     files = []
-    for href in parser.hrefs:
-        url, _, fragment = urljoin(parser.base, href).partition("#")
+    for link in joined:
+        url, _, fragment = link.partition("#")
         algorithm, _, digest = fragment.partition("=")
         filename = unquote(urlsplit(url).path.rpartition("/")[2])
         parts = _file_name_parts(filename) if filename else None

@@ -174,6 +174,37 @@ def test_malformed_pep_691_json_of_any_shape_is_a_clear_error(
     assert f"{hostile.url}/simple/demo-pkg/ answered with" in raised.value.message
 
 
+@pytest.mark.parametrize(
+    ("content_type", "document"),
+    [
+        ("text/html", b'<a href="http://[::1/demo_pkg-1.0.tar.gz">demo_pkg-1.0.tar.gz</a>'),
+        ("text/html", b'<base href="//[bad/"><a href="demo_pkg-1.0.tar.gz">x</a>'),
+        (
+            "application/vnd.pypi.simple.v1+json",
+            b'{"files": [{"filename": "demo_pkg-1.0.tar.gz", "url": "http://[x]:1/f"}]}',
+        ),
+        (
+            "application/vnd.pypi.simple.v1+json",
+            b'{"files": [{"filename": "demo_pkg-1.0.tar.gz", "url": "demo_pkg-1.0.tar.gz",'
+            b' "provenance": "//[bad/"}]}',
+        ),
+    ],
+    ids=["html-link", "html-base", "json-url", "json-provenance"],
+)
+def test_a_listing_with_an_unparsable_url_is_an_error_not_a_traceback(
+    hostile: Hostile, content_type: str, document: bytes
+) -> None:
+    # Read in check's background thread too: what it raises is what the caller gets.
+    hostile.routes["/simple/demo-pkg/"] = answer(200, content_type, document)
+    index = IndexClient(f"{hostile.url}/simple/", retries=0)
+    index.prefetch_release_files("demo-pkg", "1.0")
+
+    with pytest.raises(PackageIndexError) as raised:
+        index.release_files("demo-pkg", "1.0")
+
+    assert f"{hostile.url}/simple/demo-pkg/ answered with" in raised.value.message
+
+
 def test_a_huge_answer_is_refused_without_being_read_whole(hostile: Hostile) -> None:
     block = b"x" * (1 << 20)
 
