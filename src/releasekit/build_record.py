@@ -1,19 +1,11 @@
-"""What build made, kept in the git directory per version, so that once an upload of a
+"""What build made, kept per version in the git directory, so that once an upload of a
 version began every rerun sends exactly those bytes.
 
-Not every backend builds byte-identical archives from one commit, whatever
-SOURCE_DATE_EPOCH says: setuptools writes the build time into its sdist, pdm-backend into
-the gzip header. Once a file of a release has gone to an index, those bytes are the
-release: a rebuild that differs can never be uploaded beside them, and a prod file that
-differs from test's would break the promise that every index holds what was verified.
-
-So build notes the project, the version, the commit it built from (clean tree only) and
-each file's sha256 in ``releasekit-built/NAME-VERSION/`` in the git directory (never
-committed), keyed by version: a re-bump to the same version, a rebase or a new tag finds
-it. Upload adds the repository to the note before sending anything and keeps a copy of
-the files beside it (a hard link where it can). From then on no command rebuilds that
-version (build refuses), and ``publish`` and ``release --resume`` send the kept bytes,
-putting them back into the output directory if they are gone or were replaced.
+Not every backend rebuilds byte for byte (setuptools writes the build time into its sdist,
+pdm-backend into the gzip header), and a file once on an index is the release. So build
+notes the commit and each file's sha256 in ``releasekit-built/NAME-VERSION/``; upload adds
+the repository and keeps the files; from then on that version is never rebuilt, and
+``publish`` and ``release --resume`` send the kept bytes.
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
-"""One state-changing releasekit run at a time per checkout.
+"""One state-changing releasekit run at a time per checkout: two racing releases release
+two versions, one half done.
 
-Two releases racing in one checkout release two versions, one of them half done. So every
-command that changes something (release, publish, bump-version, build, upload) holds
-``releasekit.lock`` in the git directory, taken with ``fcntl.flock`` (``msvcrt.locking``
-on Windows): the kernel drops the
-lock when its process ends however it ends (SIGKILL included), so a lock is never stale
-while its file says who held it last. The file holds the holder's pid, host, command and
-start time (JSON) for the message to the second run. It is never deleted, only emptied:
-unlinking a locked file lets a third run lock a new file of the same name beside it.
-
-A process may take the lock again while it holds it (a monorepo publish runs its packages
-in threads, a pipeline is called from a command that holds it already).
+Every command that changes something holds ``releasekit.lock`` in the git directory with
+``fcntl.flock`` (``msvcrt.locking`` on Windows): the kernel drops it when the process ends,
+however it ends, so it is never stale. The file says who held it last (pid, host, command,
+start) and is emptied, never deleted (unlinking a locked file lets a third run lock a new
+one). The holder may take it again (a monorepo's threads, a pipeline inside a command).
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """Proving upload credentials before anything changes: an upload request with no file.
 
-Every index checks who is asking before it reads the upload form, so a POST of
-``:action=file_upload`` without the file's part is answered 401/403 when credentials are
-missing or refused, and 400 (a form error: no file) when they are accepted or not
-needed; nothing is stored either way. What indexes answer (README, "Pre-flight"):
-pypiserver 401 none, 403 wrong, 400 right; devpi-server 401 none or wrong, 403 a user
-who may not upload there, 400 right; PyPI (warehouse's forklift) 403 "Invalid or
-non-existent authentication information" before the form is read, 400 after.
-
-The request goes through the upload's own transport (:func:`releasekit.upload.client.post`
-over the target's :class:`releasekit.net.Network`), in one call, so that it proves what
-the upload will send, through the same proxy, CA and client certificate.
+Every index checks who is asking before it reads the form, so a POST of
+``:action=file_upload`` without the file is answered 401/403 when credentials are missing
+or refused and 400 when they are accepted; nothing is stored (the README's "Pre-flight"
+lists what pypiserver, devpi and PyPI answer). It goes through the upload's own transport
+over the target's Network, so it proves what the upload will send.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """The release page: after the publish, the tag's release on GitHub or GitLab, with the
-changelog's notes (``releasekit notes``) and the distributions and their PEP 740
-attestations attached.
+changelog's notes (``releasekit notes``) and the distributions and attestations attached.
 
-It gets a job of its own on GitHub, the only one with ``contents: write`` (the publish job
-keeps only ``id-token: write``); the tag, the notes and the directory reach its shell
-through ``env:``, never written into the script. On GitLab a job writes the notes and the
-tag and keeps the files as artifacts the release links to; the release is made by the
-``release:`` keyword when a tag push started the pipeline, and by ``glab release create``
-when a push to the release branch did: GitLab decides which jobs run when the pipeline is
-created, before the plan job says whether there is a release, so that job must run and
-end at once when there is none, and a ``release:`` keyword would make a release anyway.
+On GitHub a job of its own, the only one with ``contents: write``; the tag, notes and
+directory reach its shell through ``env:``. On GitLab, the ``release:`` keyword for a tag
+pipeline, and ``glab release create`` for a branch pipeline, whose release job must run and
+end at once when the plan job finds no release (a ``release:`` keyword would make one).
 """
 
 from __future__ import annotations
