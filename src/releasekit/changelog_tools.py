@@ -67,7 +67,8 @@ def declared_requirement(root: Path, tool: str) -> tuple[str, str]:
         document = read_toml(pyproject) if pyproject.is_file() else {}
     except ConfigError:
         document = {}
-    extras = document.get("project", {}).get("optional-dependencies")
+    project = document.get("project")
+    extras = project.get("optional-dependencies") if isinstance(project, dict) else None
     tables: list[tuple[str, Any]] = [
         ("[project.optional-dependencies]", extras),
         ("[dependency-groups]", document.get("dependency-groups")),

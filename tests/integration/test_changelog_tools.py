@@ -283,3 +283,12 @@ def test_the_changelog_tool_is_the_version_the_project_declares(
     write(tmp_path, {"pyproject.toml": '[project]\nname = "p"\nversion = "1"\n' + tables})
 
     assert declared_requirement(tmp_path, "towncrier") == expected
+
+
+def test_a_project_key_that_is_no_table_names_no_version(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": 'project = "p"\n'})
+
+    assert declared_requirement(tmp_path, "towncrier") == (
+        "towncrier",
+        "the project names no version of it",
+    )
