@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     is written through (its target is replaced, the link stays a link)."""
     path = path.resolve() if path.is_symlink() else path
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    # Lazy: tempfile (4 ms of imports) only when a file is written; `releasekit notes`,
+    # which reads, imports this module for relative_path alone.
+    import tempfile
+
     # A short name: the file's own name may be as long as the file system allows.
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".releasekit-", suffix=".tmp")
     try:
@@ -141,3 +144,11 @@ def read_utf8(path: Path, error: type[Exception], what: str = "") -> str:
             f"{path.name}.utf8 && mv {path.name}.utf8 {path.name}) and run the same "
             "command again.",
         ) from None
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` as shown to a user: from ``root`` when it is inside, else as it is."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import ProjectError
+from releasekit.files import relative_path
 
 if TYPE_CHECKING:
     from releasekit.plan import ReleasePlan
@@ -247,10 +248,7 @@ def notes_summary(plan: ReleasePlan, version: str | None, root: Path) -> tuple[d
     plan's current version)."""
     version = version or str(plan.current)
     notes = release_notes(plan.project.changelog, version, project=plan.name)
-    try:
-        changelog = notes.changelog.relative_to(root).as_posix()
-    except ValueError:
-        changelog = str(notes.changelog)
+    changelog = relative_path(notes.changelog, root)
     summary = {
         "step": "notes",
         "ok": True,

@@ -18,6 +18,7 @@ from packaging.version import Version
 
 from releasekit.autobump import AUTO, decide_from_git
 from releasekit.changelog import OTHER
+from releasekit.files import relative_path
 from releasekit.project import current_version, load_project
 from releasekit.repositories import redact_url
 from releasekit.tags import ReleaseTags, latest_version_tag, learn_tag_format, tag_shape
@@ -118,14 +119,6 @@ class ReleasePlan:
             "steps": [s.to_json() for s in self.steps],
             **({"auto": self.auto.to_json()} if self.auto else {}),
         }
-
-
-def relative_path(path: Path, root: Path) -> str:
-    """``path`` as shown to a user: from ``root`` when it is inside, else as it is."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _redacted(url: str) -> str:

@@ -17,6 +17,7 @@ from typing import Literal
 from packaging.version import InvalidVersion, Version
 
 from releasekit.errors import ProjectError
+from releasekit.files import relative_path
 from releasekit.version_defines import HEADER_SUFFIXES, SpreadVersion, spread_version
 from releasekit.version_tuples import TUPLE_VALUE, VersionTuple, level_words
 from releasekit.versioning import VersionSpan, find_version
@@ -114,11 +115,7 @@ class VersionLocation:
 
     def where(self, root: Path, line: int) -> str:
         """``path:line``, relative to ``root`` when inside it."""
-        try:
-            shown = self.path.relative_to(root).as_posix()
-        except ValueError:
-            shown = str(self.path)
-        return f"{shown}:{line}"
+        return f"{relative_path(self.path, root)}:{line}"
 
 
 def line_of(text: str, span: VersionSpan) -> int:
@@ -172,7 +169,7 @@ def spread_location(
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    spread = spread_version(path, _relative(path, root), text, regex, result)
+    spread = spread_version(path, relative_path(path, root), text, regex, result)
     if spread is None:
         return None
     return VersionLocation(path, description, spread.pattern(), kind="spread", spread=spread)
@@ -296,7 +293,7 @@ def detected_versions(
             text = file.read_bytes().decode("utf-8", errors="replace")
         except OSError:
             continue
-        where = _relative(file, root)
+        where = relative_path(file, root)
         if file not in known:
             spans = find_version(text, _DUNDER_VERSION)
             if spans and all(_is_version(text[s.start : s.end]) for s in spans):
@@ -325,7 +322,7 @@ def _version_headers(root: Path, known: set[Path]) -> list[VersionLocation]:
     for base, depth in ((root / "include", 3), (root / "src", 2)):
         for path in _files_under(base, depth):
             if "version" in path.name.lower() and is_c_file(path) and path not in known:
-                where = _relative(path, root)
+                where = relative_path(path, root)
                 location = spread_location(root, path, f"#defines in {where}")
                 if location is not None:
                     found.append(dataclasses.replace(location, detected=True))
@@ -352,13 +349,6 @@ def _entries(directory: Path, names: Sequence[str]) -> list[str]:
     except OSError:
         return []
     return [n for n in names if n in present]
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 _DUNDER_VERSION = re.compile(r"^__version__[ \t]*(?::[^=\n]*)?=[ \t]*" + QUOTED, re.MULTILINE)

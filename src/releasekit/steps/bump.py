@@ -29,9 +29,9 @@ from releasekit.changelog import (
 from releasekit.changelog_tools import changelog_tool_command
 from releasekit.config import ReleaseConfig
 from releasekit.errors import ProjectError, VcsError
-from releasekit.files import read_utf8, transaction, write_problems
+from releasekit.files import read_utf8, relative_path, transaction, write_problems
 from releasekit.lockfiles import LockEntry, find_lock_entries, lock_with_uv, set_locked_version
-from releasekit.plan import ReleasePlan, relative_path
+from releasekit.plan import ReleasePlan
 from releasekit.project import Project, load_project
 from releasekit.runner import Runner
 from releasekit.steps import step_head
