@@ -834,7 +834,13 @@ def effective_settings(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
                 value = redact_url(value)  # user:password@ in a URL is a secret too
             rows.append((key, value, config.sources.get(key, "default")))
         key = f"repositories.{name}.production"
-        rows.append((key, repository.production, config.sources.get(key, "from the upload host")))
+        if key in config.sources:
+            rows.append((key, repository.production, config.sources[key]))
+        elif name == "prod":  # what upload-prod and release's last step send to
+            production = repository.as_production_target().production
+            rows.append((key, production, "default: upload-prod and release's last step send here"))
+        else:
+            rows.append((key, repository.production, "default: only prod is production"))
     return [(key, value, source + _lock_mark(config, key)) for key, value, source in rows]
 
 

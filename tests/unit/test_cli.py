@@ -154,3 +154,27 @@ def test_verbose_shows_each_request_to_an_index(
     assert f"urllib3.connectionpool: Starting new HTTP connection (1): {host}" in (
         capsys.readouterr().err
     )
+
+
+def test_config_show_says_prod_is_production_as_release_treats_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path)
+    write(
+        root,
+        {
+            "pyproject.toml": '[project]\nname = "demo"\nversion = "1.0.0"\n'
+            "[tool.releasekit.repositories.prod]\n"
+            'upload-url = "https://pypi.example.org/upload/"\n'
+            'index-url = "https://pypi.example.org/simple/"\n'
+        },
+    )
+
+    assert main(["config", "--show", "--project", str(root)]) == ExitCode.OK
+    shown = {
+        line.split("=")[0].strip(): line.split("=", 1)[1].split("#")[0].strip()
+        for line in capsys.readouterr().out.splitlines()
+        if "=" in line
+    }
+    assert shown["repositories.prod.production"] == "true"
+    assert shown["repositories.test.production"] == "false"
