@@ -576,8 +576,9 @@ def _audit(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
     if not report.ok:
         error = CheckError(
             f"{len(report.falling_short)} of {len(report.repositories)} repositories fall short "
-            "of the conventions: " + ", ".join(report.falling_short) + ".",
-            "Each 'fail' row says what; releasekit init-ci --force rewrites a pipeline.",
+            "of the conventions: " + ", ".join(repr(r) for r in report.falling_short) + ".",
+            "Each 'fail' row says what to change; releasekit init-ci writes the pipeline "
+            "the conventions ask for (--force replaces one that differs).",
         )
         error.details = summary
         raise error

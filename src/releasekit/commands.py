@@ -568,7 +568,10 @@ class RaisingParser(argparse.ArgumentParser):
     the choice meant when a command or a choice is mistyped (``publsh``)."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}.", f"See {self.prog} --help.")
+        # A command's parser names the command (releasekit release: ...); the top one
+        # needs no name: the error line already starts with "releasekit: error:".
+        where = f"{self.prog}: " if " " in self.prog else ""
+        raise UsageError(f"{where}{message}.", f"See {self.prog} --help.")
 
     # argparse's one check of a value against its choices (Python 3.14 suggests the same
     # way, with suggest_on_error).
@@ -690,9 +693,9 @@ def parse_command(command: str, argv: Sequence[str], *, usage: str) -> argparse.
     try:
         return parse([command, *argv])
     except UsageError as exc:
-        message = exc.message.replace(f"releasekit {command}", usage).replace(
-            "releasekit:", f"{usage}:"
-        )
+        message = exc.message.replace(f"releasekit {command}", usage)
+        if not message.startswith(usage):  # the top parser's errors name no command
+            message = f"{usage}: {message}"
         raise UsageError(
             message,
             f"Usage: {usage} [flags of 'releasekit {command}'], see releasekit {command} --help.",

@@ -97,7 +97,7 @@ class PipelineError(ReleaseError):
         finished = ", ".join(s.name for s in done) or "none"
         super().__init__(
             f"{pipeline} stopped at step {step!r} (steps done: {finished}). {cause.message}",
-            f"{cause.hint} {_next_move(resume)}".strip(),
+            _sentences(cause.hint, _next_move(resume)),
         )
         self.exit_code = cause.exit_code
         self.step = step
@@ -109,6 +109,15 @@ class PipelineError(ReleaseError):
             ],
             "resume": resume or None,
         }
+
+
+def _sentences(hint: str, next_move: str) -> str:
+    """The cause's hint, ended as a sentence, then the next move (which may end in a
+    command to copy: nothing is added to it)."""
+    hint = hint.strip()
+    if hint and not hint.endswith((".", "!", "?", ":")):
+        hint += "."
+    return f"{hint} {next_move}".strip()
 
 
 def _next_move(resume: str) -> str:

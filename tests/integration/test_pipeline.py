@@ -378,3 +378,13 @@ def test_the_tag_step_accepts_an_earlier_tag_only_on_the_same_project_files(
     git("commit", "--quiet", "-m", "A change after the release")
     with pytest.raises(VcsError, match=r"the project's files changed since \(NEWS.txt\)"):
         pipeline._tag(plan, runner)
+
+
+def test_a_hint_without_a_full_stop_gets_one_before_the_next_move() -> None:
+    from releasekit.pipeline import _sentences
+
+    assert _sentences("Run it again", "Then resume with: rk --resume") == (
+        "Run it again. Then resume with: rk --resume"
+    )
+    assert _sentences("Fixed.", "Then resume with: rk") == "Fixed. Then resume with: rk"
+    assert _sentences("", "Nothing was changed.") == "Nothing was changed."

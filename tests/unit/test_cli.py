@@ -25,7 +25,9 @@ def project(root: Path, *, git: bool = False) -> Path:
 
 def test_a_mistyped_command_names_the_one_meant(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publsh"]) == ExitCode.USAGE
-    assert "invalid choice: 'publsh' (did you mean 'publish'?)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice: 'publsh' (did you mean 'publish'?)" in err
+    assert err.startswith("releasekit: error: argument COMMAND:")  # "releasekit:" once
 
 
 def test_a_mistyped_choice_names_the_one_meant(
