@@ -542,7 +542,11 @@ def _target_rows(config: ReleaseConfig) -> list[tuple[str, Any, str]]:
     index_source = "UV_PUBLISH_CHECK_URL" if found and found.index_url else source
     try:
         found_credentials = credentials.resolve_credentials(repository)
-        who = f"{found_credentials.username} ({found_credentials.source})"
+        who = (
+            found_credentials.source  # "none (anonymous upload)"
+            if found_credentials.username == credentials.ANONYMOUS
+            else f"{found_credentials.username} ({found_credentials.source})"
+        )
         how = "the first found in the order of the README's upload section"
     except ReleaseError as exc:
         who, how = "none", f"error: {exc.message}"

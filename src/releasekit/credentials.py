@@ -149,14 +149,15 @@ def _named_user(env: Mapping[str, str]) -> tuple[str, str] | None:
 def _from_tool_variables(env: Mapping[str, str], username: str) -> Credentials | None:
     """A password or token from twine's or uv's variables, as those tools read them."""
     if env.get("TWINE_PASSWORD"):
-        user = env.get("TWINE_USERNAME") or username
-        return Credentials(user, Secret(env["TWINE_PASSWORD"]), "TWINE_USERNAME/TWINE_PASSWORD")
+        named = env.get("TWINE_USERNAME")
+        source = "TWINE_USERNAME/TWINE_PASSWORD" if named else "TWINE_PASSWORD"
+        return Credentials(named or username, Secret(env["TWINE_PASSWORD"]), source)
     if env.get("UV_PUBLISH_TOKEN"):
         return Credentials("__token__", Secret(env["UV_PUBLISH_TOKEN"]), "UV_PUBLISH_TOKEN")
     if env.get("UV_PUBLISH_PASSWORD"):
-        user = env.get("UV_PUBLISH_USERNAME") or username
-        source = "UV_PUBLISH_USERNAME/UV_PUBLISH_PASSWORD"
-        return Credentials(user, Secret(env["UV_PUBLISH_PASSWORD"]), source)
+        named = env.get("UV_PUBLISH_USERNAME")
+        source = "UV_PUBLISH_USERNAME/UV_PUBLISH_PASSWORD" if named else "UV_PUBLISH_PASSWORD"
+        return Credentials(named or username, Secret(env["UV_PUBLISH_PASSWORD"]), source)
     return None
 
 

@@ -253,3 +253,18 @@ def test_an_unreadable_pypirc_is_named(tmp_path: Path) -> None:
     assert raised.value.message == (
         f"The credentials file {pypirc} cannot be read: Input/output error. Nothing was changed."
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "source"),
+    [
+        ({"TWINE_USERNAME": "alice", "TWINE_PASSWORD": "p"}, "TWINE_USERNAME/TWINE_PASSWORD"),
+        ({"TWINE_PASSWORD": "p"}, "TWINE_PASSWORD"),
+        ({"UV_PUBLISH_PASSWORD": "p"}, "UV_PUBLISH_PASSWORD"),
+    ],
+)
+def test_the_source_names_only_the_variables_that_were_set(
+    tmp_path: Path, env: dict[str, str], source: str
+) -> None:
+    found = resolve_credentials(PROD, env=env, pypirc=tmp_path / "none", keyring_lookup=no_keyring)
+    assert found.source == source
