@@ -249,15 +249,18 @@ def _preflight(
     runner: Runner,
     command: str,
     delivery: Delivery,
-    also: Callable[[PreflightResult], list[str]] | None = None,
+    also: Callable[[PreflightResult], tuple[list[str], list[str]]] | None = None,
 ) -> PreflightResult:
-    """The pre-flight, and the failures ``also`` finds given its result."""
+    """The pre-flight, and the failures and notes ``also`` finds given its result."""
 
     runner.log(f"releasekit: {command}: pre-flight ...")
     start = time.perf_counter()
     result = run_preflight(plan, runner, command=command, env=delivery.env, confirmed=delivery.yes)
     if also is not None:
-        result = dataclasses.replace(result, failures=(*result.failures, *also(result)))
+        failures, notes = also(result)
+        result = dataclasses.replace(
+            result, failures=(*result.failures, *failures), notes=(*result.notes, *notes)
+        )
     verdict = "passed" if result.ok else f"{len(result.failures)} problem(s)"
     runner.log(
         f"releasekit: {command}: pre-flight: {verdict} ({time.perf_counter() - start:.1f} s)"
@@ -362,16 +365,19 @@ def _release(
     # any other is tagged at the end, once every target has the release.
     tag_at_bump = plan.project.vcs_versioned
 
-    def bump_refusals(found: PreflightResult) -> list[str]:
-        """The bump's own refusals (nothing to rewrite, tagging off, ...), by its dry run
-        now, not after the pre-flight said the release would go through."""
+    def bump_refusals(found: PreflightResult) -> tuple[list[str], list[str]]:
+        """The bump's own refusals (nothing to rewrite, tagging off, ...) and notes (an
+        empty changelog section), by its dry run now, not after the release went out."""
         if not plan.bump or ("git" not in found.passed and state is not None):
-            return []  # a dirty tree or a taken tag is reported once, by the git check
+            return [], []  # a dirty tree or a taken tag is reported once, by the git check
         try:
-            steps.bump(plan, runner, dry_run=True, commit_override=True, tag_override=tag_at_bump)
+            bumped = steps.bump(
+                plan, runner, dry_run=True, commit_override=True, tag_override=tag_at_bump
+            )
         except ReleaseError as exc:
-            return [f"bump-version: {exc}"]
-        return []
+            return [f"bump-version: {exc}"], []
+        # The same words as the bump's own notes, so the final notes block says each once.
+        return [], list(getattr(bumped, "notes", ()))
 
     preflight = _preflight(plan, runner, "release", delivery, also=bump_refusals)
     what = f"release {plan.name} {plan.version}"

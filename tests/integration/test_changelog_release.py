@@ -72,3 +72,24 @@ def test_release_prints_what_its_steps_noted_and_warned(
         "version is not in it)."
     ) in notes
     assert notes.count("  warning: CHANGELOG.md does not mention 1.0.1") == 1  # test and prod
+
+
+def test_a_dry_run_says_the_unreleased_section_is_empty_before_anything_goes_out(
+    tmp_path: Path, servers: PypiServers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = sample(
+        tmp_path,
+        servers,
+        "",
+        "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-01-05\n\n- First.\n",
+    )
+
+    code = main(["release", "patch", "--dry-run", "--yes", "--project", str(root)])
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == ExitCode.OK, err
+    assert (
+        "note: The [Unreleased] section of CHANGELOG.md is empty: the 1.0.1 section says "
+        "nothing about what changed."
+    ) in err
+    assert git(root, "status", "--porcelain") == ""
