@@ -927,3 +927,24 @@ def test_an_install_index_with_credentials_or_expressions_is_refused(
     assert "install-index" in err
     assert "s3cret" not in out + err
     assert not (project / WORKFLOW).exists()
+
+
+def test_a_releasekit_installed_from_a_path_says_the_jobs_need_an_install_index(
+    tmp_path: Path, releasekit: Releasekit
+) -> None:
+    from importlib.metadata import distribution
+
+    if not distribution("releasekit").read_text("direct_url.json"):
+        pytest.skip("this releasekit was installed from an index")
+    project = make_project(tmp_path / "p")
+
+    code, out, err = releasekit("init-ci", "github", "--project", project, "--dry-run")
+    assert code == 0, err
+    assert "not from an index" in out + err
+    assert f"releasekit=={releasekit_version} needs an index that serves it" in out + err
+
+    code, out, err = releasekit(
+        "init-ci", "github", "--project", project, "--dry-run", "--install-index", INDEX
+    )
+    assert code == 0, err
+    assert "not from an index" not in out + err

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from releasekit.ci.github import github_jobs, github_matrix_workflow, github_workflow
 from releasekit.ci.gitlab import TARGETS, add_include, gitlab_ci, gitlab_jobs
 from releasekit.ci.paths import GITHUB_WORKFLOW, git_top, workflow_path
+from releasekit.ci.requirements import source_note
 from releasekit.ci.spec import DEFAULT_ENVIRONMENT, DEFAULT_TEST_ENVIRONMENT, PipelineSpec
 from releasekit.ci.yaml_text import github_tag_pattern, gitlab_tag_regex, yaml_scalar
 from releasekit.commands import CI_PROVIDERS, CI_PYTHON, CI_TRIGGERS, CI_WHEELS
@@ -289,6 +290,7 @@ def init_ci(
         if spec.target != "registry":
             names = ("prod",) if spec.target == "pypi" else ("test",)
             notes += _local_repositories(config, names)
+    notes += source_note(config)
     if spec.trigger == "branch" and len(config.release_branches) > 1:
         notes.append(
             f"only the first release branch ({config.release_branches[0]}) triggers a release"
@@ -397,6 +399,7 @@ def init_ci_workspace(
     content = github_matrix_workflow(config, patterns, spec)
     notes.append(f"the jobs run over the packages `releasekit plan` lists ({len(packages)} now)")
     notes += _local_repositories(config, _published(spec))
+    notes += source_note(config)
     first = Path(os.path.relpath(packages[0][0] / config.build_outdir, top)).as_posix()
     if _unignored_outdir(runner, top, first + "/"):
         notes.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import TYPE_CHECKING
@@ -86,3 +87,28 @@ def profile_distribution(extends: str) -> tuple[str, str] | None:
         f"{PROFILE_GROUP}), so the CI jobs could not install it.",
         "Install the organisation's profile package here first, then run init-ci again.",
     )
+
+
+def source_note(config: ReleaseConfig) -> list[str]:
+    """A note when the jobs cannot install this releasekit as it was installed here: it
+    came from a path or a VCS URL (PEP 610's direct_url.json), not an index, and no
+    ``install-index`` says where the pinned version is served."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    if config.install_index:
+        return []
+    try:
+        direct = distribution("releasekit").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return []
+    try:
+        url = json.loads(direct or "null")
+    except ValueError:
+        return []
+    if not isinstance(url, dict) or not isinstance(url.get("url"), str):
+        return []
+    return [
+        f"this releasekit was installed from {redact_url(url['url'])}, not from an index: "
+        f"the jobs' pip install of releasekit=={__version__} needs an index that serves "
+        "it; set install-index to it (or --install-index)"
+    ]
