@@ -45,6 +45,7 @@ from releasekit.runner import Runner, SubprocessRunner
 from releasekit.tool_env import target_from_env
 from releasekit.workspace import (
     Package,
+    PackagesFailed,
     default_jobs,
     find_packages,
     plan_packages,
@@ -226,7 +227,12 @@ def _run_command(
             (f"{args.command}: skipped, nothing uploaded ({blocked})"),
         )
     elif args.command == "plan":
-        summary, lines = _plan_packages(args, root, packages or [Package(root, config)], runner)
+        try:
+            summary, lines = _plan_packages(args, root, packages or [Package(root, config)], runner)
+        except PackagesFailed as exc:
+            if packages:
+                raise
+            raise exc.failures[0][1] from None  # one project: its own error, not a list
     else:
         with _changing(args, root, runner):
             if packages:

@@ -172,7 +172,8 @@ def load_project(root: Path, config: ReleaseConfig, runner: Runner | None = None
     if not any((root / name).is_file() for name in PROJECT_FILES):
         raise ProjectError(
             f"No pyproject.toml, setup.cfg or setup.py in {root} or above it.",
-            "Run releasekit inside the project's directory, or pass --project DIR.",
+            "Run releasekit in the project's directory, or give --project the directory "
+            "that holds its pyproject.toml (or setup.cfg, setup.py).",
         )
     document: dict[str, Any] = {}
     if pyproject.is_file():

@@ -85,6 +85,7 @@ class PackagesFailed(ReleaseError):
         listed = "\n".join(f"  - {package.label}: {error.message}" for package, error in failures)
         super().__init__(f"{len(failures)} package(s) failed:\n{listed}", failures[0][1].hint)
         self.exit_code = failures[0][1].exit_code
+        self.failures = failures
 
 
 def run_parallel(packages: list[Package], work: Callable[[Package], T], jobs: int) -> list[T]:

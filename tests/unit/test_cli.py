@@ -180,3 +180,14 @@ def test_config_show_says_prod_is_production_as_release_treats_it(
     }
     assert shown["repositories.prod.production"] == "true"
     assert shown["repositories.test.production"] == "false"
+
+
+def test_plan_outside_any_project_says_its_own_error_not_a_package_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "--project", str(tmp_path)]) == ExitCode.PROJECT
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"releasekit: error: No pyproject.toml, setup.cfg or setup.py in {tmp_path}"
+    )
+    assert "package(s) failed" not in err
