@@ -251,8 +251,9 @@ def refuse_rebuild(git: Git, name: str, version: str, outdir: Path) -> None:
         "began), so they are the release: they are not rebuilt or overwritten, since a "
         f"rebuild need not be byte-identical. {outdir} was left as it was; the files are "
         f"kept in {directory} with their sha256.",
-        "Finish the release with publish or release --resume (they send those files); to "
-        "release changed files, bump the version.",
+        "Nothing to build for this version: an unfinished release is finished by publish "
+        "or release --resume (they send those files); to build changed files, bump the "
+        "version first.",
     )
 
 

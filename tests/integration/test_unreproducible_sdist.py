@@ -216,7 +216,9 @@ def test_build_over_files_already_uploaded_refuses_and_leaves_them(
     err = capsys.readouterr().err
     assert f"The files of {NAME} 1.0.0 went to test (an upload began)" in err
     assert "they are not rebuilt or overwritten" in err
-    assert "Finish the release with publish or release --resume" in err
+    assert "an unfinished release is finished by publish or release --resume" in " ".join(
+        err.split()
+    )
     assert sha256_files(root / "dist") == sent
 
 
